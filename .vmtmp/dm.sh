@@ -1,0 +1,2 @@
+#!/bin/sh
+dmesg | awk '{print}' > /work/main/.vmtmp/dmesg.txt

@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * nfsec: the IPsec data path as a netfilter module.
+ *
+ * This header is the specification of the generic netlink API between the
+ * nfsec kernel module and userspace (the nfsec tool). It is shared verbatim
+ * by both.
+ *
+ * Family "nfsec", version 1. Every command needs CAP_NET_ADMIN in the user
+ * namespace that owns the caller's network namespace, and acts on that
+ * network namespace only. Every rejected request carries an extended ack
+ * message (and, where one attribute is at fault, its offset).
+ *
+ * Attribute trees
+ * ---------------
+ * A request or reply carries at most one of NFSEC_A_SA, NFSEC_A_POLICY or
+ * NFSEC_A_STATS at the top level, each a nest of its own attribute space.
+ * Addresses are in network byte order: 4 bytes for AF_INET, 16 for AF_INET6,
+ * and their length must match NFSEC_SA_A_FAMILY / NFSEC_POL_A_FAMILY.
+ *
+ * NFSEC_CMD_SA_ADD (doit)
+ *   NFSEC_A_SA: {
+ *     DIR             u8, enum nfsec_dir: NFSEC_DIR_IN or NFSEC_DIR_OUT
+ *     FAMILY          u16, AF_INET or AF_INET6
+ *     SRC, DST        address; DST, SPI and PROTO identify the SA
+ *     SPI             be32, 256 and above (RFC 4303 2.1 reserves 0-255)
+ *     PROTO           u8, IPPROTO_ESP or IPPROTO_AH
+ *     MODE            u8, enum nfsec_mode
+ *     AEAD            nest: ALG_NAME, ALG_KEY, ALG_ICV_BITS (ESP only)
+ *     ENC             nest: ALG_NAME, ALG_KEY (ESP only)
+ *     AUTH            nest: ALG_NAME, ALG_KEY, ALG_TRUNC_BITS
+ *     REPLAY_WINDOW   u32, packets, 0 (anti-replay off) to
+ *                     NFSEC_REPLAY_WINDOW_MAX; absent means
+ *                     NFSEC_REPLAY_WINDOW_DEFAULT. Inbound SAs only.
+ *     FLAGS           u32, enum nfsec_sa_flags
+ *     SEQ             u64, first outbound sequence number minus one
+ *                     (0, the default, makes the first packet carry 1).
+ *                     Outbound SAs only.
+ *     LIFETIME        nest, enum nfsec_lifetime_attr; 0 or absent means
+ *                     no limit
+ *     DF              u8, enum nfsec_df, tunnel mode outbound only
+ *   }
+ *   An AEAD algorithm excludes ENC and AUTH. Without AEAD, ESP takes ENC,
+ *   AUTH or both (ENC without AUTH is refused: RFC 4303 3.2 confidentiality
+ *   only is not offered); AH takes AUTH alone. The key is the exact key the
+ *   crypto API takes, including the trailing 4-byte salt or nonce for
+ *   rfc4106, rfc4543, rfc3686 and rfc7539esp (the convention of ip-xfrm).
+ *   ALG_ICV_BITS defaults to the full tag (128); ALG_TRUNC_BITS defaults to
+ *   96 for hmac(sha1) and to half the digest for hmac(sha2) (RFC 4868).
+ *   Errors: EEXIST for an SA with the same DST, SPI and PROTO; ENOENT for an
+ *   unknown algorithm; EINVAL for a bad key length, ICV or truncation length
+ *   or combination.
+ *
+ * NFSEC_CMD_SA_UPDATE (doit)
+ *   Same attributes as SA_ADD; the SA named by DST, SPI and PROTO is
+ *   replaced as a whole (keys, algorithms, window, lifetimes) while its
+ *   counters start again. ENOENT if it does not exist.
+ *
+ * NFSEC_CMD_SA_DEL, NFSEC_CMD_SA_GET (doit)
+ *   NFSEC_A_SA: { FAMILY, DST, SPI, PROTO }. ENOENT if there is no such SA.
+ *   GET replies with NFSEC_CMD_SA_GET and the full SA nest.
+ *
+ * NFSEC_CMD_SA_GET (dump)
+ *   Every SA of the namespace, one message each, as GET replies.
+ *
+ * Replies describing an SA carry everything given at add time plus
+ *     ADD_TIME        u64, seconds since boot (CLOCK_BOOTTIME)
+ *     SEQ             u64: outbound, the last sequence number sent;
+ *                     inbound, the highest sequence number accepted
+ *     STATS           nest, enum nfsec_sa_stats_attr
+ *   ALG_KEY appears only when the request had NFSEC_A_FLAGS with
+ *   NFSEC_FLAG_SHOW_KEYS.
+ *
+ * NFSEC_CMD_SA_FLUSH (doit)
+ *   No attributes: delete every SA of the namespace. Policies that named
+ *   them stay and drop what they match (fail closed).
+ *
+ * NFSEC_CMD_POLICY_ADD (doit)
+ *   NFSEC_A_POLICY: {
+ *     DIR             u8, enum nfsec_dir (IN, OUT or FWD)
+ *     FAMILY          u16
+ *     SRC, DST        address of the selector prefixes
+ *     SRC_PLEN,       u8, prefix lengths (0 to 32 or 128); host bits
+ *     DST_PLEN        beyond the prefix must be zero
+ *     PROTO           u8, upper-layer protocol, 0 for any
+ *     SPORT, DPORT    u16 (host order), 0 for any; only with TCP, UDP,
+ *                     SCTP or UDP-Lite
+ *     PRIORITY        u32, lower values are tried first; equal priorities
+ *                     in the order they were added. Default
+ *                     NFSEC_POLICY_PRIORITY_DEFAULT.
+ *     ACTION          u8, enum nfsec_action
+ *     SA_SPI          be32, protect only: the SA the policy uses
+ *     SA_DST          address, protect only; defaults to the selector's
+ *                     DST when that is a host address
+ *     SA_PROTO        u8, protect only; default IPPROTO_ESP
+ *   }
+ *   A protect policy must name an existing SA of the same family whose
+ *   direction is OUT for an OUT policy and IN for IN and FWD policies
+ *   (ENOENT otherwise). Two policies with the same direction, selector and
+ *   priority are refused with EEXIST. The reply carries the new policy with
+ *   its INDEX.
+ *
+ * NFSEC_CMD_POLICY_DEL (doit)
+ *   NFSEC_A_POLICY: { INDEX } or { DIR, FAMILY, SRC, SRC_PLEN, DST,
+ *   DST_PLEN, PROTO, SPORT, DPORT, PRIORITY } (absent selector fields mean
+ *   "any", absent PRIORITY the default). ENOENT if no policy matches.
+ *
+ * NFSEC_CMD_POLICY_GET (dump)
+ *   Every policy, in the order they are tried for each direction; each
+ *   reply carries INDEX and MATCHES (u64, packets matched) beside the
+ *   attributes given at add time.
+ *
+ * NFSEC_CMD_POLICY_FLUSH (doit)
+ *   No attributes: delete every policy of the namespace.
+ *
+ * NFSEC_CMD_STATS_GET (doit)
+ *   Reply: NFSEC_A_STATS nest, enum nfsec_stats_attr: the namespace's
+ *   counters and the number of SAs and policies.
+ *
+ * Events (multicast group NFSEC_MCGRP_EVENTS)
+ *   NFSEC_CMD_SA_ADD, NFSEC_CMD_SA_UPDATE, NFSEC_CMD_SA_DEL: { NFSEC_A_SA }
+ *     without keys, when an SA is added, updated or deleted (a flush sends
+ *     one NFSEC_CMD_SA_FLUSH instead).
+ *   NFSEC_CMD_SA_EXPIRE: { NFSEC_A_SA with EXPIRE } when an SA reaches a
+ *     soft or hard lifetime limit, or its outbound sequence numbers run
+ *     out (a hard limit: the SA sends nothing more).
+ */
+#ifndef _UAPI_LINUX_NFSEC_H
+#define _UAPI_LINUX_NFSEC_H
+
+#define NFSEC_GENL_NAME		"nfsec"
+#define NFSEC_GENL_VERSION	1
+#define NFSEC_MCGRP_EVENTS	"events"
+
+#define NFSEC_ALG_NAME_MAX		64	/* bytes, with the NUL */
+#define NFSEC_KEY_MAX			128	/* bytes */
+#define NFSEC_REPLAY_WINDOW_DEFAULT	128	/* packets */
+#define NFSEC_REPLAY_WINDOW_MAX		4096	/* packets */
+#define NFSEC_POLICY_PRIORITY_DEFAULT	1000
+
+enum nfsec_cmd {
+	NFSEC_CMD_UNSPEC,
+	NFSEC_CMD_SA_ADD,
+	NFSEC_CMD_SA_UPDATE,
+	NFSEC_CMD_SA_DEL,
+	NFSEC_CMD_SA_GET,
+	NFSEC_CMD_SA_FLUSH,
+	NFSEC_CMD_SA_EXPIRE,
+	NFSEC_CMD_POLICY_ADD,
+	NFSEC_CMD_POLICY_DEL,
+	NFSEC_CMD_POLICY_GET,
+	NFSEC_CMD_POLICY_FLUSH,
+	NFSEC_CMD_STATS_GET,
+	__NFSEC_CMD_MAX
+};
+#define NFSEC_CMD_MAX (__NFSEC_CMD_MAX - 1)
+
+enum nfsec_attr {
+	NFSEC_A_UNSPEC,
+	NFSEC_A_SA,		/* nest, enum nfsec_sa_attr */
+	NFSEC_A_POLICY,		/* nest, enum nfsec_policy_attr */
+	NFSEC_A_STATS,		/* nest, enum nfsec_stats_attr */
+	NFSEC_A_FLAGS,		/* u32, enum nfsec_request_flags */
+	__NFSEC_A_MAX
+};
+#define NFSEC_A_MAX (__NFSEC_A_MAX - 1)
+
+enum nfsec_request_flags {
+	NFSEC_FLAG_SHOW_KEYS	= 1U << 0,	/* SA replies carry ALG_KEY */
+};
+
+enum nfsec_dir {
+	NFSEC_DIR_IN = 1,
+	NFSEC_DIR_OUT = 2,
+	NFSEC_DIR_FWD = 3,	/* policies only */
+};
+
+enum nfsec_mode {
+	NFSEC_MODE_TRANSPORT = 1,
+	NFSEC_MODE_TUNNEL = 2,
+};
+
+enum nfsec_action {
+	NFSEC_ACTION_PROTECT = 1,
+	NFSEC_ACTION_BYPASS = 2,
+	NFSEC_ACTION_DISCARD = 3,
+};
+
+/* Outer IPv4 DF bit in tunnel mode (RFC 4301 8.1). */
+enum nfsec_df {
+	NFSEC_DF_COPY = 0,	/* from the inner header; set for IPv6 inner */
+	NFSEC_DF_CLEAR = 1,
+	NFSEC_DF_SET = 2,
+};
+
+enum nfsec_sa_flags {
+	NFSEC_SA_F_ESN	= 1U << 0,	/* 64-bit sequence numbers, RFC 4303 A */
+};
+#define NFSEC_SA_F_ALL	(NFSEC_SA_F_ESN)
+
+enum nfsec_sa_attr {
+	NFSEC_SA_A_UNSPEC,
+	NFSEC_SA_A_DIR,			/* u8 */
+	NFSEC_SA_A_FAMILY,		/* u16 */
+	NFSEC_SA_A_SRC,			/* binary, 4 or 16 */
+	NFSEC_SA_A_DST,			/* binary, 4 or 16 */
+	NFSEC_SA_A_SPI,			/* be32 */
+	NFSEC_SA_A_PROTO,		/* u8 */
+	NFSEC_SA_A_MODE,		/* u8 */
+	NFSEC_SA_A_AEAD,		/* nest, enum nfsec_alg_attr */
+	NFSEC_SA_A_ENC,			/* nest, enum nfsec_alg_attr */
+	NFSEC_SA_A_AUTH,		/* nest, enum nfsec_alg_attr */
+	NFSEC_SA_A_REPLAY_WINDOW,	/* u32, packets */
+	NFSEC_SA_A_FLAGS,		/* u32, enum nfsec_sa_flags */
+	NFSEC_SA_A_SEQ,			/* u64 */
+	NFSEC_SA_A_LIFETIME,		/* nest, enum nfsec_lifetime_attr */
+	NFSEC_SA_A_DF,			/* u8, enum nfsec_df */
+	NFSEC_SA_A_ADD_TIME,		/* u64, seconds, reply only */
+	NFSEC_SA_A_STATS,		/* nest, reply only */
+	NFSEC_SA_A_EXPIRE,		/* u8, enum nfsec_expire, events only */
+	NFSEC_SA_A_PAD,
+	__NFSEC_SA_A_MAX
+};
+#define NFSEC_SA_A_MAX (__NFSEC_SA_A_MAX - 1)
+
+enum nfsec_alg_attr {
+	NFSEC_ALG_A_UNSPEC,
+	NFSEC_ALG_A_NAME,		/* string, crypto API name */
+	NFSEC_ALG_A_KEY,		/* binary, up to NFSEC_KEY_MAX */
+	NFSEC_ALG_A_ICV_BITS,		/* u32, AEAD only: 64, 96 or 128 */
+	NFSEC_ALG_A_TRUNC_BITS,		/* u32, AUTH only */
+	__NFSEC_ALG_A_MAX
+};
+#define NFSEC_ALG_A_MAX (__NFSEC_ALG_A_MAX - 1)
+
+enum nfsec_lifetime_attr {
+	NFSEC_LT_A_UNSPEC,
+	NFSEC_LT_A_SOFT_BYTES,		/* u64 */
+	NFSEC_LT_A_HARD_BYTES,		/* u64 */
+	NFSEC_LT_A_SOFT_PACKETS,	/* u64 */
+	NFSEC_LT_A_HARD_PACKETS,	/* u64 */
+	NFSEC_LT_A_SOFT_SECONDS,	/* u64, since the SA was added */
+	NFSEC_LT_A_HARD_SECONDS,	/* u64, since the SA was added */
+	NFSEC_LT_A_PAD,
+	__NFSEC_LT_A_MAX
+};
+#define NFSEC_LT_A_MAX (__NFSEC_LT_A_MAX - 1)
+
+enum nfsec_expire {
+	NFSEC_EXPIRE_SOFT = 1,		/* a soft limit: time to rekey */
+	NFSEC_EXPIRE_HARD = 2,		/* a hard limit: the SA is dead */
+	NFSEC_EXPIRE_SEQ = 3,		/* outbound sequence numbers ran out */
+};
+
+/* Per-SA counters, all u64. */
+enum nfsec_sa_stats_attr {
+	NFSEC_SA_STATS_A_UNSPEC,
+	NFSEC_SA_STATS_A_PACKETS,	/* protected or accepted */
+	NFSEC_SA_STATS_A_BYTES,		/* payload bytes before ESP/AH */
+	NFSEC_SA_STATS_A_REPLAY,	/* duplicate sequence number */
+	NFSEC_SA_STATS_A_REPLAY_OLD,	/* left of the replay window */
+	NFSEC_SA_STATS_A_ICV_FAIL,	/* integrity check failed */
+	NFSEC_SA_STATS_A_BAD_TRAILER,	/* bad padding or pad length */
+	NFSEC_SA_STATS_A_POLICY,	/* inner packet fails the in policy */
+	NFSEC_SA_STATS_A_SEQ_EXHAUSTED,	/* outbound with no sequence left */
+	NFSEC_SA_STATS_A_NO_BUFFER,	/* memory for the packet */
+	NFSEC_SA_STATS_A_CRYPTO_ERROR,	/* the crypto API refused */
+	NFSEC_SA_STATS_A_DUMMY,		/* next header 59, dropped */
+	NFSEC_SA_STATS_A_EXPIRED,	/* past a hard lifetime */
+	NFSEC_SA_STATS_A_PAD,
+	__NFSEC_SA_STATS_A_MAX
+};
+#define NFSEC_SA_STATS_A_MAX (__NFSEC_SA_STATS_A_MAX - 1)
+
+/* Per-namespace counters, all u64 but the two counts. */
+enum nfsec_stats_attr {
+	NFSEC_STATS_A_UNSPEC,
+	NFSEC_STATS_A_SA_COUNT,		/* u32 */
+	NFSEC_STATS_A_POLICY_COUNT,	/* u32 */
+	NFSEC_STATS_A_NO_SA,		/* inbound SPI with no SA */
+	NFSEC_STATS_A_NO_SA_OUT,	/* protect policy with no usable SA */
+	NFSEC_STATS_A_MALFORMED,	/* truncated or bad header */
+	NFSEC_STATS_A_CLEARTEXT,	/* cleartext a policy says is protected */
+	NFSEC_STATS_A_DISCARD,		/* dropped by a discard policy */
+	NFSEC_STATS_A_PAD,
+	__NFSEC_STATS_A_MAX
+};
+#define NFSEC_STATS_A_MAX (__NFSEC_STATS_A_MAX - 1)
+
+enum nfsec_policy_attr {
+	NFSEC_POL_A_UNSPEC,
+	NFSEC_POL_A_INDEX,		/* u32, assigned by the kernel */
+	NFSEC_POL_A_DIR,		/* u8 */
+	NFSEC_POL_A_FAMILY,		/* u16 */
+	NFSEC_POL_A_SRC,		/* binary, 4 or 16 */
+	NFSEC_POL_A_SRC_PLEN,		/* u8 */
+	NFSEC_POL_A_DST,		/* binary, 4 or 16 */
+	NFSEC_POL_A_DST_PLEN,		/* u8 */
+	NFSEC_POL_A_PROTO,		/* u8 */
+	NFSEC_POL_A_SPORT,		/* u16 */
+	NFSEC_POL_A_DPORT,		/* u16 */
+	NFSEC_POL_A_PRIORITY,		/* u32 */
+	NFSEC_POL_A_ACTION,		/* u8 */
+	NFSEC_POL_A_SA_SPI,		/* be32 */
+	NFSEC_POL_A_SA_DST,		/* binary, 4 or 16 */
+	NFSEC_POL_A_SA_PROTO,		/* u8 */
+	NFSEC_POL_A_MATCHES,		/* u64, reply only */
+	NFSEC_POL_A_PAD,
+	__NFSEC_POL_A_MAX
+};
+#define NFSEC_POL_A_MAX (__NFSEC_POL_A_MAX - 1)
+
+#endif /* _UAPI_LINUX_NFSEC_H */

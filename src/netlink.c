@@ -1,0 +1,927 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The generic netlink family "nfsec": SAs, policies, counters and events.
+ * include/uapi/linux/nfsec.h is the specification of every command.
+ */
+
+#include "nfsec.h"
+
+#include <linux/in.h>
+#include <net/genetlink.h>
+#include <net/sock.h>
+
+static struct genl_family nfsec_family;
+
+/* Attribute policies, one per nesting level. */
+
+static const struct nla_policy alg_policy[NFSEC_ALG_A_MAX + 1] = {
+	[NFSEC_ALG_A_NAME] = { .type = NLA_NUL_STRING,
+			       .len = NFSEC_ALG_NAME_MAX - 1 },
+	[NFSEC_ALG_A_KEY] = { .type = NLA_BINARY, .len = NFSEC_KEY_MAX },
+	[NFSEC_ALG_A_ICV_BITS] = { .type = NLA_U32 },
+	[NFSEC_ALG_A_TRUNC_BITS] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy lifetime_policy[NFSEC_LT_A_MAX + 1] = {
+	[NFSEC_LT_A_SOFT_BYTES] = { .type = NLA_U64 },
+	[NFSEC_LT_A_HARD_BYTES] = { .type = NLA_U64 },
+	[NFSEC_LT_A_SOFT_PACKETS] = { .type = NLA_U64 },
+	[NFSEC_LT_A_HARD_PACKETS] = { .type = NLA_U64 },
+	[NFSEC_LT_A_SOFT_SECONDS] = { .type = NLA_U64 },
+	[NFSEC_LT_A_HARD_SECONDS] = { .type = NLA_U64 },
+};
+
+#define ADDR_POLICY NLA_POLICY_RANGE(NLA_BINARY, 4, 16)
+#define REPLY_ONLY { .type = NLA_REJECT, \
+		     .reject_message = "attribute is only in replies" }
+
+static const struct nla_policy sa_policy[NFSEC_SA_A_MAX + 1] = {
+	[NFSEC_SA_A_DIR] = NLA_POLICY_RANGE(NLA_U8, NFSEC_DIR_IN,
+					    NFSEC_DIR_OUT),
+	[NFSEC_SA_A_FAMILY] = { .type = NLA_U16 },
+	[NFSEC_SA_A_SRC] = ADDR_POLICY,
+	[NFSEC_SA_A_DST] = ADDR_POLICY,
+	[NFSEC_SA_A_SPI] = { .type = NLA_BE32 },
+	[NFSEC_SA_A_PROTO] = NLA_POLICY_RANGE(NLA_U8, IPPROTO_ESP, IPPROTO_AH),
+	[NFSEC_SA_A_MODE] = NLA_POLICY_RANGE(NLA_U8, NFSEC_MODE_TRANSPORT,
+					     NFSEC_MODE_TUNNEL),
+	[NFSEC_SA_A_AEAD] = NLA_POLICY_NESTED(alg_policy),
+	[NFSEC_SA_A_ENC] = NLA_POLICY_NESTED(alg_policy),
+	[NFSEC_SA_A_AUTH] = NLA_POLICY_NESTED(alg_policy),
+	[NFSEC_SA_A_REPLAY_WINDOW] = { .type = NLA_U32 },
+	[NFSEC_SA_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, NFSEC_SA_F_ALL),
+	[NFSEC_SA_A_SEQ] = { .type = NLA_U64 },
+	[NFSEC_SA_A_LIFETIME] = NLA_POLICY_NESTED(lifetime_policy),
+	[NFSEC_SA_A_DF] = NLA_POLICY_MAX(NLA_U8, NFSEC_DF_SET),
+	[NFSEC_SA_A_ADD_TIME] = REPLY_ONLY,
+	[NFSEC_SA_A_STATS] = REPLY_ONLY,
+	[NFSEC_SA_A_EXPIRE] = REPLY_ONLY,
+};
+
+static const struct nla_policy pol_policy[NFSEC_POL_A_MAX + 1] = {
+	[NFSEC_POL_A_INDEX] = NLA_POLICY_MIN(NLA_U32, 1),
+	[NFSEC_POL_A_DIR] = NLA_POLICY_RANGE(NLA_U8, NFSEC_DIR_IN,
+					     NFSEC_DIR_FWD),
+	[NFSEC_POL_A_FAMILY] = { .type = NLA_U16 },
+	[NFSEC_POL_A_SRC] = ADDR_POLICY,
+	[NFSEC_POL_A_SRC_PLEN] = { .type = NLA_U8 },
+	[NFSEC_POL_A_DST] = ADDR_POLICY,
+	[NFSEC_POL_A_DST_PLEN] = { .type = NLA_U8 },
+	[NFSEC_POL_A_PROTO] = { .type = NLA_U8 },
+	[NFSEC_POL_A_SPORT] = { .type = NLA_U16 },
+	[NFSEC_POL_A_DPORT] = { .type = NLA_U16 },
+	[NFSEC_POL_A_PRIORITY] = { .type = NLA_U32 },
+	[NFSEC_POL_A_ACTION] = NLA_POLICY_RANGE(NLA_U8, NFSEC_ACTION_PROTECT,
+						NFSEC_ACTION_DISCARD),
+	[NFSEC_POL_A_SA_SPI] = { .type = NLA_BE32 },
+	[NFSEC_POL_A_SA_DST] = ADDR_POLICY,
+	[NFSEC_POL_A_SA_PROTO] = NLA_POLICY_RANGE(NLA_U8, IPPROTO_ESP,
+						  IPPROTO_AH),
+	[NFSEC_POL_A_MATCHES] = REPLY_ONLY,
+};
+
+static const struct nla_policy nfsec_policy[NFSEC_A_MAX + 1] = {
+	[NFSEC_A_SA] = NLA_POLICY_NESTED(sa_policy),
+	[NFSEC_A_POLICY] = NLA_POLICY_NESTED(pol_policy),
+	[NFSEC_A_STATS] = REPLY_ONLY,
+	[NFSEC_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, NFSEC_FLAG_SHOW_KEYS),
+};
+
+/* Request parsing */
+
+static u8 get_u8(const struct nlattr *a, u8 def)
+{
+	return a ? nla_get_u8(a) : def;
+}
+
+static u16 get_u16(const struct nlattr *a, u16 def)
+{
+	return a ? nla_get_u16(a) : def;
+}
+
+static u32 get_u32(const struct nlattr *a, u32 def)
+{
+	return a ? nla_get_u32(a) : def;
+}
+
+/* NL_SET_ERR_MSG for a message chosen at run time (static storage only). */
+static void set_msg(struct netlink_ext_ack *extack, const char *msg)
+{
+	if (extack)
+		extack->_msg = msg;
+}
+
+static struct nlattr *nest_parse(struct genl_info *info, int type,
+				 struct nlattr **tb, int max,
+				 const struct nla_policy *policy)
+{
+	struct nlattr *nest = info->attrs[type];
+
+	if (!nest) {
+		set_msg(info->extack, type == NFSEC_A_SA ?
+			"missing SA attributes (NFSEC_A_SA)" :
+			"missing policy attributes (NFSEC_A_POLICY)");
+		NL_SET_ERR_ATTR_MISS(info->extack, NULL, type);
+		return ERR_PTR(-EINVAL);
+	}
+	if (nla_parse_nested(tb, max, nest, policy, info->extack))
+		return ERR_PTR(-EINVAL);
+	return nest;
+}
+
+static int require(struct genl_info *info, struct nlattr *nest,
+		   struct nlattr **tb, int type, const char *msg)
+{
+	if (tb[type])
+		return 0;
+	set_msg(info->extack, msg);
+	NL_SET_ERR_ATTR_MISS(info->extack, nest, type);
+	return -EINVAL;
+}
+
+static int parse_family(struct nlattr *attr, u8 *family,
+			struct netlink_ext_ack *extack)
+{
+	u16 f = nla_get_u16(attr);
+
+	if (f != AF_INET && f != AF_INET6) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "family must be AF_INET or AF_INET6");
+		return -EAFNOSUPPORT;
+	}
+	*family = f;
+	return 0;
+}
+
+static int parse_addr(struct nlattr *attr, u8 family, union nfsec_addr *addr,
+		      struct netlink_ext_ack *extack)
+{
+	int len = family == AF_INET ? 4 : 16;
+
+	memset(addr, 0, sizeof(*addr));
+	if (!attr)
+		return 0;
+	if (nla_len(attr) != len) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "address length does not match the family");
+		return -EINVAL;
+	}
+	memcpy(addr, nla_data(attr), len);
+	return 0;
+}
+
+static int parse_alg(struct nlattr *attr, struct nfsec_alg *alg, bool *has,
+		     int bits_type, struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[NFSEC_ALG_A_MAX + 1];
+	int err;
+
+	*has = !!attr;
+	if (!attr)
+		return 0;
+	err = nla_parse_nested(tb, NFSEC_ALG_A_MAX, attr, alg_policy, extack);
+	if (err)
+		return err;
+	if (!tb[NFSEC_ALG_A_NAME]) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "algorithm without a name");
+		return -EINVAL;
+	}
+	nla_strscpy(alg->name, tb[NFSEC_ALG_A_NAME], sizeof(alg->name));
+	if (tb[NFSEC_ALG_A_KEY]) {
+		alg->key = nla_data(tb[NFSEC_ALG_A_KEY]);
+		alg->key_len = nla_len(tb[NFSEC_ALG_A_KEY]);
+	}
+	if ((tb[NFSEC_ALG_A_ICV_BITS] && bits_type != NFSEC_ALG_A_ICV_BITS) ||
+	    (tb[NFSEC_ALG_A_TRUNC_BITS] &&
+	     bits_type != NFSEC_ALG_A_TRUNC_BITS)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "ICV length is for aead, truncation length for auth");
+		return -EINVAL;
+	}
+	if (bits_type && tb[bits_type]) {
+		alg->bits = nla_get_u32(tb[bits_type]);
+		if (!alg->bits) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[bits_type],
+					    "ICV length or truncation length of 0 not allowed");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void wipe_keys(struct nfsec_sa_params *p)
+{
+	if (p->aead.key)
+		memzero_explicit(p->aead.key, p->aead.key_len);
+	if (p->enc.key)
+		memzero_explicit(p->enc.key, p->enc.key_len);
+	if (p->auth.key)
+		memzero_explicit(p->auth.key, p->auth.key_len);
+}
+
+/* The SA's identity: family, destination, SPI, protocol. */
+static int parse_sa_id(struct genl_info *info, struct nlattr *nest,
+		       struct nlattr **tb, struct nfsec_sa_id *id)
+{
+	int err;
+
+	memset(id, 0, sizeof(*id));
+	err = require(info, nest, tb, NFSEC_SA_A_FAMILY,
+		      "missing SA attribute: family") ?:
+	      require(info, nest, tb, NFSEC_SA_A_DST,
+		      "missing SA attribute: dst") ?:
+	      require(info, nest, tb, NFSEC_SA_A_SPI,
+		      "missing SA attribute: spi") ?:
+	      require(info, nest, tb, NFSEC_SA_A_PROTO,
+		      "missing SA attribute: proto");
+	if (err)
+		return err;
+	err = parse_family(tb[NFSEC_SA_A_FAMILY], &id->family, info->extack);
+	if (err)
+		return err;
+	id->spi = nla_get_be32(tb[NFSEC_SA_A_SPI]);
+	id->proto = nla_get_u8(tb[NFSEC_SA_A_PROTO]);
+	return parse_addr(tb[NFSEC_SA_A_DST], id->family, &id->daddr,
+			  info->extack);
+}
+
+static int parse_lifetime(struct nlattr *attr, struct nfsec_lifetime *lt,
+			  struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[NFSEC_LT_A_MAX + 1];
+	u64 *v[NFSEC_LT_A_MAX + 1] = {
+		[NFSEC_LT_A_SOFT_BYTES] = &lt->soft_bytes,
+		[NFSEC_LT_A_HARD_BYTES] = &lt->hard_bytes,
+		[NFSEC_LT_A_SOFT_PACKETS] = &lt->soft_packets,
+		[NFSEC_LT_A_HARD_PACKETS] = &lt->hard_packets,
+		[NFSEC_LT_A_SOFT_SECONDS] = &lt->soft_seconds,
+		[NFSEC_LT_A_HARD_SECONDS] = &lt->hard_seconds,
+	};
+	int i, err;
+
+	memset(lt, 0, sizeof(*lt));
+	if (!attr)
+		return 0;
+	err = nla_parse_nested(tb, NFSEC_LT_A_MAX, attr, lifetime_policy,
+			       extack);
+	if (err)
+		return err;
+	for (i = 0; i <= NFSEC_LT_A_MAX; i++)
+		if (v[i] && tb[i])
+			*v[i] = nla_get_u64(tb[i]);
+	if ((lt->hard_bytes && lt->soft_bytes > lt->hard_bytes) ||
+	    (lt->hard_packets && lt->soft_packets > lt->hard_packets) ||
+	    (lt->hard_seconds && lt->soft_seconds > lt->hard_seconds)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "a soft lifetime limit exceeds its hard limit");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_sa(struct genl_info *info, struct nfsec_sa_params *p)
+{
+	struct nlattr *tb[NFSEC_SA_A_MAX + 1], *nest;
+	struct netlink_ext_ack *extack = info->extack;
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	nest = nest_parse(info, NFSEC_A_SA, tb, NFSEC_SA_A_MAX, sa_policy);
+	if (IS_ERR(nest))
+		return PTR_ERR(nest);
+	/* The keys are found before any check, so every exit wipes them. */
+	err = parse_alg(tb[NFSEC_SA_A_AEAD], &p->aead, &p->has_aead,
+			NFSEC_ALG_A_ICV_BITS, extack) ?:
+	      parse_alg(tb[NFSEC_SA_A_ENC], &p->enc, &p->has_enc, 0, extack) ?:
+	      parse_alg(tb[NFSEC_SA_A_AUTH], &p->auth, &p->has_auth,
+			NFSEC_ALG_A_TRUNC_BITS, extack) ?:
+	      parse_sa_id(info, nest, tb, &p->id) ?:
+	      require(info, nest, tb, NFSEC_SA_A_DIR,
+		      "missing SA attribute: dir") ?:
+	      require(info, nest, tb, NFSEC_SA_A_SRC,
+		      "missing SA attribute: src") ?:
+	      require(info, nest, tb, NFSEC_SA_A_MODE,
+		      "missing SA attribute: mode") ?:
+	      parse_addr(tb[NFSEC_SA_A_SRC], p->id.family, &p->saddr, extack) ?:
+	      parse_lifetime(tb[NFSEC_SA_A_LIFETIME], &p->lifetime, extack);
+	if (err)
+		return err;
+
+	p->dir = nla_get_u8(tb[NFSEC_SA_A_DIR]);
+	p->mode = nla_get_u8(tb[NFSEC_SA_A_MODE]);
+	p->replay_window = get_u32(tb[NFSEC_SA_A_REPLAY_WINDOW],
+					       NFSEC_REPLAY_WINDOW_DEFAULT);
+	p->flags = get_u32(tb[NFSEC_SA_A_FLAGS], 0);
+	p->seq = tb[NFSEC_SA_A_SEQ] ? nla_get_u64(tb[NFSEC_SA_A_SEQ]) : 0;
+	if (tb[NFSEC_SA_A_DF]) {
+		if (p->mode != NFSEC_MODE_TUNNEL || p->dir != NFSEC_DIR_OUT) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[NFSEC_SA_A_DF],
+					    "DF applies to outbound tunnel SAs only");
+			return -EINVAL;
+		}
+		p->df = nla_get_u8(tb[NFSEC_SA_A_DF]);
+	}
+	if (tb[NFSEC_SA_A_REPLAY_WINDOW] &&
+	    p->replay_window > NFSEC_REPLAY_WINDOW_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFSEC_SA_A_REPLAY_WINDOW],
+				    "replay window out of range (0-4096)");
+		return -ERANGE;
+	}
+	return 0;
+}
+
+/* Replies */
+
+static int put_addr(struct sk_buff *skb, int type, u8 family,
+		    const union nfsec_addr *a)
+{
+	return nla_put(skb, type, family == AF_INET ? 4 : 16, a);
+}
+
+static int put_alg(struct sk_buff *skb, int type, const struct nfsec_alg *a,
+		   int bits_type, bool keys)
+{
+	struct nlattr *nest;
+
+	if (!a->name[0])
+		return 0;
+	nest = nla_nest_start(skb, type);
+	if (!nest ||
+	    nla_put_string(skb, NFSEC_ALG_A_NAME, a->name) ||
+	    (bits_type && nla_put_u32(skb, bits_type, a->bits)) ||
+	    (keys && nla_put(skb, NFSEC_ALG_A_KEY, a->key_len, a->key)))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int put_u64s(struct sk_buff *skb, int type, const u64 *v, int n,
+		    int first, int pad)
+{
+	struct nlattr *nest = nla_nest_start(skb, type);
+	int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < n; i++)
+		if (nla_put_u64_64bit(skb, first + i, v[i], pad))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int put_sa(struct sk_buff *skb, const struct nfsec_sa *sa, bool keys,
+		  u8 expire)
+{
+	const struct nfsec_lifetime *lt = &sa->lifetime;
+	u64 lifetime[] = { lt->soft_bytes, lt->hard_bytes, lt->soft_packets,
+			   lt->hard_packets, lt->soft_seconds,
+			   lt->hard_seconds };
+	u64 stats[NFSEC_SA_COUNTERS];
+	struct nlattr *nest;
+
+	BUILD_BUG_ON(NFSEC_SA_STATS_A_EXPIRED - NFSEC_SA_STATS_A_PACKETS + 1 !=
+		     NFSEC_SA_COUNTERS);
+	nfsec_counters_read(sa->counters, stats, NFSEC_SA_COUNTERS);
+	nest = nla_nest_start(skb, NFSEC_A_SA);
+	if (!nest ||
+	    nla_put_u8(skb, NFSEC_SA_A_DIR, sa->dir) ||
+	    nla_put_u16(skb, NFSEC_SA_A_FAMILY, sa->id.family) ||
+	    put_addr(skb, NFSEC_SA_A_SRC, sa->id.family, &sa->saddr) ||
+	    put_addr(skb, NFSEC_SA_A_DST, sa->id.family, &sa->id.daddr) ||
+	    nla_put_be32(skb, NFSEC_SA_A_SPI, sa->id.spi) ||
+	    nla_put_u8(skb, NFSEC_SA_A_PROTO, sa->id.proto) ||
+	    nla_put_u8(skb, NFSEC_SA_A_MODE, sa->mode) ||
+	    put_alg(skb, NFSEC_SA_A_AEAD, &sa->aead, NFSEC_ALG_A_ICV_BITS,
+		    keys) ||
+	    put_alg(skb, NFSEC_SA_A_ENC, &sa->enc, 0, keys) ||
+	    put_alg(skb, NFSEC_SA_A_AUTH, &sa->auth, NFSEC_ALG_A_TRUNC_BITS,
+		    keys) ||
+	    nla_put_u32(skb, NFSEC_SA_A_REPLAY_WINDOW, sa->replay_window) ||
+	    nla_put_u32(skb, NFSEC_SA_A_FLAGS, sa->flags) ||
+	    nla_put_u64_64bit(skb, NFSEC_SA_A_SEQ, sa->seq, NFSEC_SA_A_PAD) ||
+	    put_u64s(skb, NFSEC_SA_A_LIFETIME, lifetime, ARRAY_SIZE(lifetime),
+		     NFSEC_LT_A_SOFT_BYTES, NFSEC_LT_A_PAD) ||
+	    nla_put_u8(skb, NFSEC_SA_A_DF, sa->df) ||
+	    nla_put_u64_64bit(skb, NFSEC_SA_A_ADD_TIME, sa->add_time,
+			      NFSEC_SA_A_PAD) ||
+	    put_u64s(skb, NFSEC_SA_A_STATS, stats, NFSEC_SA_COUNTERS,
+		     NFSEC_SA_STATS_A_PACKETS, NFSEC_SA_STATS_A_PAD) ||
+	    (expire && nla_put_u8(skb, NFSEC_SA_A_EXPIRE, expire)))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int put_policy(struct sk_buff *skb, const struct nfsec_policy *pol)
+{
+	const struct nfsec_selector *sel = &pol->sel;
+	struct nlattr *nest = nla_nest_start(skb, NFSEC_A_POLICY);
+
+	if (!nest ||
+	    nla_put_u32(skb, NFSEC_POL_A_INDEX, pol->index) ||
+	    nla_put_u8(skb, NFSEC_POL_A_DIR, pol->dir) ||
+	    nla_put_u16(skb, NFSEC_POL_A_FAMILY, sel->family) ||
+	    put_addr(skb, NFSEC_POL_A_SRC, sel->family, &sel->src) ||
+	    nla_put_u8(skb, NFSEC_POL_A_SRC_PLEN, sel->src_plen) ||
+	    put_addr(skb, NFSEC_POL_A_DST, sel->family, &sel->dst) ||
+	    nla_put_u8(skb, NFSEC_POL_A_DST_PLEN, sel->dst_plen) ||
+	    nla_put_u8(skb, NFSEC_POL_A_PROTO, sel->proto) ||
+	    nla_put_u16(skb, NFSEC_POL_A_SPORT, sel->sport) ||
+	    nla_put_u16(skb, NFSEC_POL_A_DPORT, sel->dport) ||
+	    nla_put_u32(skb, NFSEC_POL_A_PRIORITY, pol->priority) ||
+	    nla_put_u8(skb, NFSEC_POL_A_ACTION, pol->action) ||
+	    nla_put_u64_64bit(skb, NFSEC_POL_A_MATCHES,
+			      nfsec_policy_matches(pol), NFSEC_POL_A_PAD))
+		return -EMSGSIZE;
+	if (pol->action == NFSEC_ACTION_PROTECT &&
+	    (nla_put_be32(skb, NFSEC_POL_A_SA_SPI, pol->sa_id.spi) ||
+	     put_addr(skb, NFSEC_POL_A_SA_DST, sel->family,
+		      &pol->sa_id.daddr) ||
+	     nla_put_u8(skb, NFSEC_POL_A_SA_PROTO, pol->sa_id.proto)))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/*
+ * Writes one message: a generic netlink header for @cmd, then @put.
+ * Returns -EMSGSIZE, with nothing left in @skb, when it does not fit.
+ */
+static int put_msg(struct sk_buff *skb, u32 portid, u32 seq, int flags,
+		   u8 cmd, struct netlink_callback *cb,
+		   int (*put)(struct sk_buff *skb, const void *obj, bool keys),
+		   const void *obj, bool keys)
+{
+	void *hdr = genlmsg_put(skb, portid, seq, &nfsec_family, flags, cmd);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
+	if (put && put(skb, obj, keys)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int put_sa_cb(struct sk_buff *skb, const void *sa, bool keys)
+{
+	return put_sa(skb, sa, keys, 0);
+}
+
+static int put_policy_cb(struct sk_buff *skb, const void *pol, bool keys)
+{
+	return put_policy(skb, pol);
+}
+
+static int reply(struct genl_info *info, u8 cmd,
+		 int (*put)(struct sk_buff *skb, const void *obj, bool keys),
+		 const void *obj, bool keys)
+{
+	struct sk_buff *skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	int err;
+
+	if (!skb)
+		return -ENOMEM;
+	err = put_msg(skb, info->snd_portid, info->snd_seq, 0, cmd, NULL, put,
+		      obj, keys);
+	if (err) {
+		nlmsg_free(skb);
+		return err;
+	}
+	return genlmsg_reply(skb, info);
+}
+
+static bool want_keys(struct nlattr **attrs)
+{
+	return attrs[NFSEC_A_FLAGS] &&
+	       (nla_get_u32(attrs[NFSEC_A_FLAGS]) & NFSEC_FLAG_SHOW_KEYS);
+}
+
+/* Events */
+
+static void notify(struct nfsec_net *nn, u8 cmd,
+		   int (*put)(struct sk_buff *skb, const void *obj, bool keys),
+		   const void *obj, gfp_t gfp)
+{
+	struct sk_buff *skb;
+
+	if (!genl_has_listeners(&nfsec_family, nn->net, 0))
+		return;
+	skb = genlmsg_new(NLMSG_GOODSIZE, gfp);
+	if (!skb)
+		return;
+	if (put_msg(skb, 0, 0, 0, cmd, NULL, put, obj, false)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_multicast_netns(&nfsec_family, nn->net, skb, 0, 0, gfp);
+}
+
+struct expire_event {
+	const struct nfsec_sa *sa;
+	u8 expire;
+};
+
+static int put_expire_cb(struct sk_buff *skb, const void *obj, bool keys)
+{
+	const struct expire_event *ev = obj;
+
+	return put_sa(skb, ev->sa, false, ev->expire);
+}
+
+void nfsec_netlink_notify_sa(struct nfsec_net *nn, const struct nfsec_sa *sa,
+			     u8 cmd, u8 expire, gfp_t gfp)
+{
+	struct expire_event ev = { sa, expire };
+
+	notify(nn, cmd, put_expire_cb, &ev, gfp);
+}
+
+/* SA commands */
+
+static int sa_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nfsec_net *nn = nfsec_pernet(genl_info_net(info));
+	bool update = info->genlhdr->cmd == NFSEC_CMD_SA_UPDATE;
+	struct nfsec_sa_params p;
+	struct nfsec_sa *sa;
+	int err;
+
+	err = parse_sa(info, &p);
+	if (err)
+		goto out;
+	/* Allocating the transform may load modules: before the lock. */
+	sa = nfsec_sa_create(&p, info->extack);
+	if (IS_ERR(sa)) {
+		err = PTR_ERR(sa);
+		goto out;
+	}
+	mutex_lock(&nn->lock);
+	if (update)
+		err = nfsec_sa_replace(nn, sa, info->extack);
+	else
+		err = nfsec_sa_insert(nn, sa, info->extack);
+	if (!err)
+		nfsec_netlink_notify_sa(nn, sa, info->genlhdr->cmd, 0,
+					GFP_KERNEL);
+	mutex_unlock(&nn->lock);
+	if (err)
+		nfsec_sa_destroy(sa);
+out:
+	wipe_keys(&p);
+	return err;
+}
+
+static int sa_id_from(struct genl_info *info, struct nfsec_sa_id *id)
+{
+	struct nlattr *tb[NFSEC_SA_A_MAX + 1], *nest;
+
+	nest = nest_parse(info, NFSEC_A_SA, tb, NFSEC_SA_A_MAX, sa_policy);
+	if (IS_ERR(nest))
+		return PTR_ERR(nest);
+	return parse_sa_id(info, nest, tb, id);
+}
+
+static int sa_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nfsec_net *nn = nfsec_pernet(genl_info_net(info));
+	struct nfsec_sa_id id;
+	struct nfsec_sa *sa;
+	int err;
+
+	err = sa_id_from(info, &id);
+	if (err)
+		return err;
+	mutex_lock(&nn->lock);
+	sa = nfsec_sa_lookup_locked(nn, &id);
+	if (sa) {
+		nfsec_netlink_notify_sa(nn, sa, NFSEC_CMD_SA_DEL, 0,
+					GFP_KERNEL);
+		err = nfsec_sa_remove(nn, &id);
+	}
+	mutex_unlock(&nn->lock);
+	if (!sa) {
+		NL_SET_ERR_MSG(info->extack, "no such SA");
+		return -ENOENT;
+	}
+	return err;
+}
+
+static int sa_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nfsec_net *nn = nfsec_pernet(genl_info_net(info));
+	struct nfsec_sa_id id;
+	struct nfsec_sa *sa;
+	int err;
+
+	err = sa_id_from(info, &id);
+	if (err)
+		return err;
+	mutex_lock(&nn->lock);
+	sa = nfsec_sa_lookup_locked(nn, &id);
+	if (sa)
+		err = reply(info, NFSEC_CMD_SA_GET, put_sa_cb, sa,
+			    want_keys(info->attrs));
+	mutex_unlock(&nn->lock);
+	if (!sa) {
+		NL_SET_ERR_MSG(info->extack, "no such SA");
+		return -ENOENT;
+	}
+	return err;
+}
+
+/* cb->args[0]: the index of the next SA to send. */
+static int sa_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct nfsec_net *nn = nfsec_pernet(sock_net(skb->sk));
+	bool keys = want_keys(genl_dumpit_info(cb)->attrs);
+	unsigned long index;
+	struct nfsec_sa *sa;
+	int err = 0;
+
+	mutex_lock(&nn->lock);
+	cb->seq = nn->sa_gen;
+	xa_for_each_start(&nn->sa_index, index, sa, cb->args[0]) {
+		err = put_msg(skb, NETLINK_CB(cb->skb).portid,
+			      cb->nlh->nlmsg_seq, NLM_F_MULTI,
+			      NFSEC_CMD_SA_GET, cb, put_sa_cb, sa, keys);
+		if (err)
+			break;
+		cb->args[0] = index + 1;
+	}
+	mutex_unlock(&nn->lock);
+	/* An SA that does not fit an empty message is an error. */
+	if (err && !skb->len)
+		return err;
+	return skb->len;
+}
+
+static int sa_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nfsec_net *nn = nfsec_pernet(genl_info_net(info));
+
+	mutex_lock(&nn->lock);
+	nfsec_sa_flush(nn);
+	notify(nn, NFSEC_CMD_SA_FLUSH, NULL, NULL, GFP_KERNEL);
+	mutex_unlock(&nn->lock);
+	return 0;
+}
+
+/* Policy commands */
+
+static int parse_selector(struct genl_info *info, struct nlattr *nest,
+			  struct nlattr **tb, struct nfsec_selector *sel)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	int err;
+
+	memset(sel, 0, sizeof(*sel));
+	err = require(info, nest, tb, NFSEC_POL_A_FAMILY,
+		      "missing policy attribute: family") ?:
+	      require(info, nest, tb, NFSEC_POL_A_DIR,
+		      "missing policy attribute: dir") ?:
+	      parse_family(tb[NFSEC_POL_A_FAMILY], &sel->family, extack) ?:
+	      parse_addr(tb[NFSEC_POL_A_SRC], sel->family, &sel->src, extack) ?:
+	      parse_addr(tb[NFSEC_POL_A_DST], sel->family, &sel->dst, extack);
+	if (err)
+		return err;
+	sel->src_plen = get_u8(tb[NFSEC_POL_A_SRC_PLEN], 0);
+	sel->dst_plen = get_u8(tb[NFSEC_POL_A_DST_PLEN], 0);
+	sel->proto = get_u8(tb[NFSEC_POL_A_PROTO], 0);
+	sel->sport = get_u16(tb[NFSEC_POL_A_SPORT], 0);
+	sel->dport = get_u16(tb[NFSEC_POL_A_DPORT], 0);
+	return nfsec_selector_valid(sel, extack) ? 0 : -EINVAL;
+}
+
+static int policy_add(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nfsec_net *nn = nfsec_pernet(genl_info_net(info));
+	struct nlattr *tb[NFSEC_POL_A_MAX + 1], *nest;
+	struct netlink_ext_ack *extack = info->extack;
+	struct nfsec_sa_id sa_id = {};
+	struct nfsec_selector sel;
+	struct nfsec_policy *pol;
+	u8 action;
+	int err;
+
+	nest = nest_parse(info, NFSEC_A_POLICY, tb, NFSEC_POL_A_MAX,
+			  pol_policy);
+	if (IS_ERR(nest))
+		return PTR_ERR(nest);
+	if (tb[NFSEC_POL_A_INDEX]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFSEC_POL_A_INDEX],
+				    "the kernel assigns policy indexes");
+		return -EINVAL;
+	}
+	err = parse_selector(info, nest, tb, &sel) ?:
+	      require(info, nest, tb, NFSEC_POL_A_ACTION,
+		      "missing policy attribute: action");
+	if (err)
+		return err;
+	action = nla_get_u8(tb[NFSEC_POL_A_ACTION]);
+	if (action == NFSEC_ACTION_PROTECT) {
+		err = require(info, nest, tb, NFSEC_POL_A_SA_SPI,
+			      "a protect policy needs the SA's spi");
+		if (err)
+			return err;
+		sa_id.family = sel.family;
+		sa_id.spi = nla_get_be32(tb[NFSEC_POL_A_SA_SPI]);
+		sa_id.proto = get_u8(tb[NFSEC_POL_A_SA_PROTO],
+						 IPPROTO_ESP);
+		if (tb[NFSEC_POL_A_SA_DST]) {
+			err = parse_addr(tb[NFSEC_POL_A_SA_DST], sel.family,
+					 &sa_id.daddr, extack);
+			if (err)
+				return err;
+		} else if (sel.dst_plen == (sel.family == AF_INET ? 32 : 128)) {
+			sa_id.daddr = sel.dst;
+		} else {
+			NL_SET_ERR_MSG(extack,
+				       "a protect policy for a prefix needs the SA's dst");
+			return -EINVAL;
+		}
+	} else if (tb[NFSEC_POL_A_SA_SPI] || tb[NFSEC_POL_A_SA_DST] ||
+		   tb[NFSEC_POL_A_SA_PROTO]) {
+		NL_SET_ERR_MSG(extack, "only protect policies name an SA");
+		return -EINVAL;
+	}
+
+	pol = nfsec_policy_create(nla_get_u8(tb[NFSEC_POL_A_DIR]), action,
+				  get_u32(tb[NFSEC_POL_A_PRIORITY],
+						      NFSEC_POLICY_PRIORITY_DEFAULT),
+				  &sel, &sa_id, extack);
+	if (IS_ERR(pol))
+		return PTR_ERR(pol);
+	mutex_lock(&nn->lock);
+	err = nfsec_policy_insert(nn, pol, extack);
+	/* Once inserted, the policy stands even if the reply cannot go. */
+	if (!err)
+		reply(info, NFSEC_CMD_POLICY_ADD, put_policy_cb, pol, false);
+	mutex_unlock(&nn->lock);
+	if (err)
+		nfsec_policy_free(pol);
+	return err;
+}
+
+static int policy_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nfsec_net *nn = nfsec_pernet(genl_info_net(info));
+	struct nlattr *tb[NFSEC_POL_A_MAX + 1], *nest;
+	struct nfsec_selector sel = {};
+	u32 index = 0;
+	u8 dir = 0;
+	int err;
+
+	nest = nest_parse(info, NFSEC_A_POLICY, tb, NFSEC_POL_A_MAX,
+			  pol_policy);
+	if (IS_ERR(nest))
+		return PTR_ERR(nest);
+	if (tb[NFSEC_POL_A_INDEX]) {
+		index = nla_get_u32(tb[NFSEC_POL_A_INDEX]);
+	} else {
+		err = parse_selector(info, nest, tb, &sel);
+		if (err)
+			return err;
+		dir = nla_get_u8(tb[NFSEC_POL_A_DIR]);
+	}
+	mutex_lock(&nn->lock);
+	err = nfsec_policy_remove(nn, index, dir, &sel,
+				  get_u32(tb[NFSEC_POL_A_PRIORITY],
+						      NFSEC_POLICY_PRIORITY_DEFAULT));
+	mutex_unlock(&nn->lock);
+	if (err)
+		NL_SET_ERR_MSG(info->extack, "no such policy");
+	return err;
+}
+
+/* cb->args[0]: direction - 1; cb->args[1]: position within it. */
+static int policy_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct nfsec_net *nn = nfsec_pernet(sock_net(skb->sk));
+	struct nfsec_policy *pol;
+	int err = 0;
+
+	mutex_lock(&nn->lock);
+	cb->seq = nn->policy_gen;
+	for (; cb->args[0] < NFSEC_DIRS; cb->args[0]++, cb->args[1] = 0) {
+		unsigned long pos = 0;
+
+		list_for_each_entry(pol, &nn->spd[cb->args[0]], node) {
+			if (pos++ < cb->args[1])
+				continue;
+			err = put_msg(skb, NETLINK_CB(cb->skb).portid,
+				      cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				      NFSEC_CMD_POLICY_GET, cb, put_policy_cb,
+				      pol, false);
+			if (err)
+				goto out;
+			cb->args[1] = pos;
+		}
+	}
+out:
+	mutex_unlock(&nn->lock);
+	if (err && !skb->len)
+		return err;
+	return skb->len;
+}
+
+static int policy_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nfsec_net *nn = nfsec_pernet(genl_info_net(info));
+
+	mutex_lock(&nn->lock);
+	nfsec_spd_flush(nn);
+	mutex_unlock(&nn->lock);
+	return 0;
+}
+
+/* Counters */
+
+struct net_stats {
+	u32 sa_count, policy_count;
+	u64 c[NFSEC_NET_COUNTERS];
+};
+
+static int put_stats_cb(struct sk_buff *skb, const void *obj, bool keys)
+{
+	const struct net_stats *s = obj;
+	struct nlattr *nest = nla_nest_start(skb, NFSEC_A_STATS);
+	int i;
+
+	BUILD_BUG_ON(NFSEC_STATS_A_DISCARD - NFSEC_STATS_A_NO_SA + 1 !=
+		     NFSEC_NET_COUNTERS);
+	if (!nest ||
+	    nla_put_u32(skb, NFSEC_STATS_A_SA_COUNT, s->sa_count) ||
+	    nla_put_u32(skb, NFSEC_STATS_A_POLICY_COUNT, s->policy_count))
+		return -EMSGSIZE;
+	for (i = 0; i < NFSEC_NET_COUNTERS; i++)
+		if (nla_put_u64_64bit(skb, NFSEC_STATS_A_NO_SA + i, s->c[i],
+				      NFSEC_STATS_A_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int stats_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nfsec_net *nn = nfsec_pernet(genl_info_net(info));
+	struct net_stats s;
+
+	mutex_lock(&nn->lock);
+	s.sa_count = nn->sa_count;
+	s.policy_count = nn->policy_count;
+	mutex_unlock(&nn->lock);
+	nfsec_counters_read(nn->counters, s.c, NFSEC_NET_COUNTERS);
+	return reply(info, NFSEC_CMD_STATS_GET, put_stats_cb, &s, false);
+}
+
+#define ADMIN GENL_UNS_ADMIN_PERM
+
+static const struct genl_small_ops nfsec_ops[] = {
+	{ .cmd = NFSEC_CMD_SA_ADD, .doit = sa_set, .flags = ADMIN },
+	{ .cmd = NFSEC_CMD_SA_UPDATE, .doit = sa_set, .flags = ADMIN },
+	{ .cmd = NFSEC_CMD_SA_DEL, .doit = sa_del, .flags = ADMIN },
+	{ .cmd = NFSEC_CMD_SA_GET, .doit = sa_get, .dumpit = sa_dump,
+	  .flags = ADMIN },
+	{ .cmd = NFSEC_CMD_SA_FLUSH, .doit = sa_flush, .flags = ADMIN },
+	{ .cmd = NFSEC_CMD_POLICY_ADD, .doit = policy_add, .flags = ADMIN },
+	{ .cmd = NFSEC_CMD_POLICY_DEL, .doit = policy_del, .flags = ADMIN },
+	{ .cmd = NFSEC_CMD_POLICY_GET, .dumpit = policy_dump,
+	  .flags = ADMIN },
+	{ .cmd = NFSEC_CMD_POLICY_FLUSH, .doit = policy_flush,
+	  .flags = ADMIN },
+	{ .cmd = NFSEC_CMD_STATS_GET, .doit = stats_get, .flags = ADMIN },
+};
+
+static const struct genl_multicast_group nfsec_mcgrps[] = {
+	{ .name = NFSEC_MCGRP_EVENTS, .flags = GENL_UNS_ADMIN_PERM },
+};
+
+static struct genl_family nfsec_family __ro_after_init = {
+	.name = NFSEC_GENL_NAME,
+	.version = NFSEC_GENL_VERSION,
+	.maxattr = NFSEC_A_MAX,
+	.policy = nfsec_policy,
+	.netnsok = true,
+	.parallel_ops = true,
+	.module = THIS_MODULE,
+	.small_ops = nfsec_ops,
+	.n_small_ops = ARRAY_SIZE(nfsec_ops),
+	.resv_start_op = NFSEC_CMD_SA_ADD,
+	.mcgrps = nfsec_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(nfsec_mcgrps),
+};
+
+int __init nfsec_netlink_init(void)
+{
+	return genl_register_family(&nfsec_family);
+}
+
+void nfsec_netlink_uninit(void)
+{
+	genl_unregister_family(&nfsec_family);
+}

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nfsec: the hub header. Every cross-file interface of the module is listed
+ * here, grouped by the file that implements it.
+ *
+ * Lock order (outermost first; see Documentation/locking.md):
+ *
+ *   nfsec_net.lock (mutex, one per namespace: all SAD and SPD changes)
+ *     -> rhashtable's internal bucket locks (taken by rhashtable itself)
+ *     -> xarray's xa_lock (taken by the xa_* calls)
+ *
+ * The packet path takes no mutex: it reads the SAD and SPD under RCU and
+ * holds an SA across asynchronous crypto with a reference (nfsec_sa_get).
+ */
+#ifndef _NFSEC_H
+#define _NFSEC_H
+
+#include <linux/in6.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/rhashtable-types.h>
+#include <linux/types.h>
+#include <linux/u64_stats_sync.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+#include <net/netns/generic.h>
+#include <uapi/linux/nfsec.h>
+
+struct crypto_aead;
+struct crypto_ahash;
+struct genl_info;
+struct netlink_ext_ack;
+struct nlattr;
+struct sk_buff;
+
+union nfsec_addr {
+	__be32 ip;
+	struct in6_addr ip6;
+};
+
+/* What identifies an SA (RFC 4301 4.1): SPI, destination and protocol. */
+struct nfsec_sa_id {
+	union nfsec_addr daddr;
+	__be32 spi;
+	u8 proto;		/* IPPROTO_ESP or IPPROTO_AH */
+	u8 family;		/* AF_INET or AF_INET6 */
+	u16 zero;		/* keeps the hash key free of padding */
+};
+
+struct nfsec_alg {
+	char name[NFSEC_ALG_NAME_MAX];
+	u8 *key;
+	u16 key_len;
+	u16 bits;		/* AEAD: ICV; auth: truncation; enc: 0 */
+};
+
+struct nfsec_lifetime {
+	u64 soft_bytes, hard_bytes;
+	u64 soft_packets, hard_packets;
+	u64 soft_seconds, hard_seconds;
+};
+
+enum nfsec_sa_counter {
+	NFSEC_SA_PACKETS,
+	NFSEC_SA_BYTES,
+	NFSEC_SA_REPLAY,
+	NFSEC_SA_REPLAY_OLD,
+	NFSEC_SA_ICV_FAIL,
+	NFSEC_SA_BAD_TRAILER,
+	NFSEC_SA_POLICY,
+	NFSEC_SA_SEQ_EXHAUSTED,
+	NFSEC_SA_NO_BUFFER,
+	NFSEC_SA_CRYPTO_ERROR,
+	NFSEC_SA_DUMMY,
+	NFSEC_SA_EXPIRED,
+	NFSEC_SA_COUNTERS
+};
+
+enum nfsec_net_counter {
+	NFSEC_NET_NO_SA,
+	NFSEC_NET_NO_SA_OUT,
+	NFSEC_NET_MALFORMED,
+	NFSEC_NET_CLEARTEXT,
+	NFSEC_NET_DISCARD,
+	NFSEC_NET_COUNTERS
+};
+
+struct nfsec_pcpu_counters {
+	u64_stats_t c[NFSEC_SA_COUNTERS];
+	struct u64_stats_sync syncp;
+};
+
+struct nfsec_sa {
+	struct rhash_head node;		/* in nfsec_net.sad */
+	struct nfsec_sa_id id;
+	union nfsec_addr saddr;
+	u32 index;			/* in nfsec_net.sa_index, for dumps */
+	u8 dir;				/* NFSEC_DIR_IN or NFSEC_DIR_OUT */
+	u8 mode;
+	u8 df;
+	u32 flags;			/* enum nfsec_sa_flags */
+	u32 replay_window;
+	u64 seq;			/* as given at add time */
+	struct nfsec_lifetime lifetime;
+	u64 add_time;			/* CLOCK_BOOTTIME seconds */
+	struct nfsec_alg aead, enc, auth;
+	struct crypto_aead *aead_tfm;	/* ESP */
+	struct crypto_ahash *ahash_tfm;	/* AH */
+	struct nfsec_pcpu_counters __percpu *counters;
+	bool dead;			/* unhashed; under nfsec_net.lock */
+	struct kref ref;
+	struct rcu_work free_work;
+};
+
+struct nfsec_selector {
+	union nfsec_addr src, dst;
+	u8 src_plen, dst_plen;
+	u8 proto;			/* 0: any */
+	u8 family;
+	u16 sport, dport;		/* host order, 0: any */
+};
+
+struct nfsec_policy {
+	struct list_head node;		/* in nfsec_net.spd[dir], RCU */
+	struct nfsec_selector sel;
+	u32 index;
+	u32 priority;
+	u8 dir;
+	u8 action;			/* enum nfsec_action */
+	struct nfsec_sa_id sa_id;	/* protect: the SA it names */
+	struct nfsec_sa __rcu *sa;	/* bound while that SA exists */
+	u64 __percpu *matches;
+	struct rcu_head rcu;
+};
+
+#define NFSEC_DIRS 3	/* spd[] is indexed by enum nfsec_dir - 1 */
+
+struct nfsec_net {
+	struct net *net;
+	struct mutex lock;		/* all SAD and SPD changes */
+	struct rhashtable sad;		/* nfsec_sa by nfsec_sa_id */
+	struct xarray sa_index;		/* nfsec_sa by index */
+	u32 sa_next_index;
+	u32 sa_count;
+	u32 sa_gen;			/* bumped on every SAD change */
+	struct list_head spd[NFSEC_DIRS];
+	u32 policy_next_index;
+	u32 policy_count;
+	u32 policy_gen;			/* bumped on every SPD change */
+	struct nfsec_pcpu_counters __percpu *counters;
+};
+
+/* main.c APIs */
+extern unsigned int nfsec_net_id;
+extern struct workqueue_struct *nfsec_wq;
+
+static inline struct nfsec_net *nfsec_pernet(const struct net *net)
+{
+	return net_generic(net, nfsec_net_id);
+}
+
+static inline void nfsec_counter_add(struct nfsec_pcpu_counters __percpu *c,
+				     int which, u64 n)
+{
+	struct nfsec_pcpu_counters *pc = get_cpu_ptr(c);
+
+	u64_stats_update_begin(&pc->syncp);
+	u64_stats_add(&pc->c[which], n);
+	u64_stats_update_end(&pc->syncp);
+	put_cpu_ptr(c);
+}
+
+static inline void nfsec_counter_inc(struct nfsec_pcpu_counters __percpu *c,
+				     int which)
+{
+	nfsec_counter_add(c, which, 1);
+}
+
+/* Sums the first @n counters over all CPUs into @sum. */
+static inline void nfsec_counters_read(struct nfsec_pcpu_counters __percpu *c,
+				       u64 *sum, int n)
+{
+	int cpu, i;
+
+	memset(sum, 0, n * sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		const struct nfsec_pcpu_counters *pc = per_cpu_ptr(c, cpu);
+		u64 v[NFSEC_SA_COUNTERS];
+		unsigned int start;
+
+		do {
+			start = u64_stats_fetch_begin(&pc->syncp);
+			for (i = 0; i < n; i++)
+				v[i] = u64_stats_read(&pc->c[i]);
+		} while (u64_stats_fetch_retry(&pc->syncp, start));
+		for (i = 0; i < n; i++)
+			sum[i] += v[i];
+	}
+}
+
+/* sa.c APIs */
+struct nfsec_sa_params {
+	struct nfsec_sa_id id;
+	union nfsec_addr saddr;
+	u8 dir, mode, df;
+	u32 flags;
+	u32 replay_window;
+	u64 seq;
+	struct nfsec_lifetime lifetime;
+	struct nfsec_alg aead, enc, auth;	/* keys point into the request */
+	bool has_aead, has_enc, has_auth;
+};
+
+int nfsec_sa_module_init(void);
+void nfsec_sa_module_uninit(void);
+int nfsec_sad_init(struct nfsec_net *nn);
+void nfsec_sad_uninit(struct nfsec_net *nn);
+struct nfsec_sa *nfsec_sa_create(const struct nfsec_sa_params *p,
+				 struct netlink_ext_ack *extack);
+void nfsec_sa_destroy(struct nfsec_sa *sa);
+int nfsec_sa_insert(struct nfsec_net *nn, struct nfsec_sa *sa,
+		    struct netlink_ext_ack *extack);
+int nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
+		     struct netlink_ext_ack *extack);
+int nfsec_sa_remove(struct nfsec_net *nn, const struct nfsec_sa_id *id);
+void nfsec_sa_flush(struct nfsec_net *nn);
+struct nfsec_sa *nfsec_sa_lookup(struct nfsec_net *nn,
+				 const struct nfsec_sa_id *id);
+struct nfsec_sa *nfsec_sa_lookup_locked(struct nfsec_net *nn,
+					const struct nfsec_sa_id *id);
+bool __must_check nfsec_sa_get(struct nfsec_sa *sa);
+void nfsec_sa_put(struct nfsec_sa *sa);
+
+/* policy.c APIs */
+struct nfsec_policy *nfsec_policy_create(u8 dir, u8 action, u32 priority,
+					 const struct nfsec_selector *sel,
+					 const struct nfsec_sa_id *sa_id,
+					 struct netlink_ext_ack *extack);
+void nfsec_policy_free(struct nfsec_policy *pol);
+int nfsec_policy_insert(struct nfsec_net *nn, struct nfsec_policy *pol,
+			struct netlink_ext_ack *extack);
+int nfsec_policy_remove(struct nfsec_net *nn, u32 index, u8 dir,
+			const struct nfsec_selector *sel, u32 priority);
+void nfsec_spd_flush(struct nfsec_net *nn);
+void nfsec_spd_bind(struct nfsec_net *nn, const struct nfsec_sa_id *id,
+		    struct nfsec_sa *sa);
+u64 nfsec_policy_matches(const struct nfsec_policy *pol);
+bool nfsec_selector_valid(const struct nfsec_selector *sel,
+			  struct netlink_ext_ack *extack);
+
+/* netlink.c APIs */
+int nfsec_netlink_init(void);
+void nfsec_netlink_uninit(void);
+void nfsec_netlink_notify_sa(struct nfsec_net *nn, const struct nfsec_sa *sa,
+			     u8 cmd, u8 expire, gfp_t gfp);
+
+#endif /* _NFSEC_H */

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The security policy database (SPD): per namespace and direction, an RCU
+ * list of policies ordered by priority (lower first), then by age. A protect
+ * policy names its SA by SPI, destination and protocol; while that SA exists
+ * the policy holds an RCU pointer to it, and while it does not the policy
+ * stays and drops what it matches (fail closed, RFC 4301 5.1).
+ */
+
+#include "nfsec.h"
+
+#include <linux/in.h>
+#include <linux/rculist.h>
+#include <linux/slab.h>
+#include <net/ipv6.h>
+#include <net/netlink.h>
+
+static unsigned int addr_bits(u8 family)
+{
+	return family == AF_INET ? 32 : 128;
+}
+
+static bool host_bits_clear(const union nfsec_addr *a, u8 plen, u8 family)
+{
+	struct in6_addr prefix;
+
+	if (family == AF_INET)
+		return !(ntohl(a->ip) & ~(plen ? ~0U << (32 - plen) : 0));
+	ipv6_addr_prefix(&prefix, &a->ip6, plen);
+	return ipv6_addr_equal(&prefix, &a->ip6);
+}
+
+static bool ports_allowed(u8 proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
+	       proto == IPPROTO_SCTP || proto == IPPROTO_UDPLITE;
+}
+
+bool nfsec_selector_valid(const struct nfsec_selector *sel,
+			  struct netlink_ext_ack *extack)
+{
+	if (sel->src_plen > addr_bits(sel->family) ||
+	    sel->dst_plen > addr_bits(sel->family)) {
+		NL_SET_ERR_MSG(extack, "prefix length out of range");
+		return false;
+	}
+	if (!host_bits_clear(&sel->src, sel->src_plen, sel->family) ||
+	    !host_bits_clear(&sel->dst, sel->dst_plen, sel->family)) {
+		NL_SET_ERR_MSG(extack, "prefix has host bits set");
+		return false;
+	}
+	if ((sel->sport || sel->dport) && !ports_allowed(sel->proto)) {
+		NL_SET_ERR_MSG(extack,
+			       "ports need protocol tcp, udp, sctp or udplite");
+		return false;
+	}
+	return true;
+}
+
+struct nfsec_policy *nfsec_policy_create(u8 dir, u8 action, u32 priority,
+					 const struct nfsec_selector *sel,
+					 const struct nfsec_sa_id *sa_id,
+					 struct netlink_ext_ack *extack)
+{
+	struct nfsec_policy *pol;
+
+	if (!nfsec_selector_valid(sel, extack))
+		return ERR_PTR(-EINVAL);
+
+	pol = kzalloc(sizeof(*pol), GFP_KERNEL_ACCOUNT);
+	if (!pol)
+		return ERR_PTR(-ENOMEM);
+	pol->matches = alloc_percpu_gfp(u64, GFP_KERNEL_ACCOUNT);
+	if (!pol->matches) {
+		kfree(pol);
+		return ERR_PTR(-ENOMEM);
+	}
+	pol->dir = dir;
+	pol->action = action;
+	pol->priority = priority;
+	pol->sel = *sel;
+	if (action == NFSEC_ACTION_PROTECT)
+		pol->sa_id = *sa_id;
+	return pol;
+}
+
+void nfsec_policy_free(struct nfsec_policy *pol)
+{
+	free_percpu(pol->matches);
+	kfree(pol);
+}
+
+static void policy_free_rcu(struct rcu_head *rcu)
+{
+	nfsec_policy_free(container_of(rcu, struct nfsec_policy, rcu));
+}
+
+u64 nfsec_policy_matches(const struct nfsec_policy *pol)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(*per_cpu_ptr(pol->matches, cpu));
+	return sum;
+}
+
+static struct list_head *spd_list(struct nfsec_net *nn, u8 dir)
+{
+	return &nn->spd[dir - 1];
+}
+
+/* An OUT policy uses an outbound SA; IN and FWD policies an inbound one. */
+static bool sa_fits(const struct nfsec_policy *pol, const struct nfsec_sa *sa)
+{
+	return (pol->dir == NFSEC_DIR_OUT) == (sa->dir == NFSEC_DIR_OUT) &&
+	       pol->sel.family == sa->id.family;
+}
+
+int nfsec_policy_insert(struct nfsec_net *nn, struct nfsec_policy *pol,
+			struct netlink_ext_ack *extack)
+{
+	struct list_head *head = spd_list(nn, pol->dir), *pos = head;
+	struct nfsec_policy *p;
+	struct nfsec_sa *sa = NULL;
+
+	lockdep_assert_held(&nn->lock);
+	list_for_each_entry(p, head, node) {
+		if (p->priority == pol->priority &&
+		    !memcmp(&p->sel, &pol->sel, sizeof(p->sel))) {
+			NL_SET_ERR_MSG(extack, "policy already exists");
+			return -EEXIST;
+		}
+		if (p->priority <= pol->priority)
+			pos = &p->node;
+	}
+
+	if (pol->action == NFSEC_ACTION_PROTECT) {
+		sa = nfsec_sa_lookup_locked(nn, &pol->sa_id);
+		if (!sa) {
+			NL_SET_ERR_MSG(extack,
+				       "policy names an SA that does not exist");
+			return -ENOENT;
+		}
+		if (!sa_fits(pol, sa)) {
+			NL_SET_ERR_MSG(extack,
+				       "policy and SA disagree on direction or family");
+			return -EINVAL;
+		}
+	}
+
+	if (!++nn->policy_next_index)
+		++nn->policy_next_index;
+	pol->index = nn->policy_next_index;
+	RCU_INIT_POINTER(pol->sa, sa);
+	list_add_rcu(&pol->node, pos);
+	nn->policy_count++;
+	nn->policy_gen++;
+	return 0;
+}
+
+static void policy_unlink(struct nfsec_net *nn, struct nfsec_policy *pol)
+{
+	lockdep_assert_held(&nn->lock);
+	list_del_rcu(&pol->node);
+	nn->policy_count--;
+	nn->policy_gen++;
+	call_rcu(&pol->rcu, policy_free_rcu);
+}
+
+/* Removes by index when index is non-zero, else by dir, selector, priority. */
+int nfsec_policy_remove(struct nfsec_net *nn, u32 index, u8 dir,
+			const struct nfsec_selector *sel, u32 priority)
+{
+	struct nfsec_policy *pol;
+	int d;
+
+	lockdep_assert_held(&nn->lock);
+	for (d = NFSEC_DIR_IN; d <= NFSEC_DIR_FWD; d++) {
+		if (!index && d != dir)
+			continue;
+		list_for_each_entry(pol, spd_list(nn, d), node) {
+			if (index ? pol->index != index :
+			    pol->priority != priority ||
+			    memcmp(&pol->sel, sel, sizeof(*sel)))
+				continue;
+			policy_unlink(nn, pol);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void nfsec_spd_flush(struct nfsec_net *nn)
+{
+	struct nfsec_policy *pol, *tmp;
+	int d;
+
+	lockdep_assert_held(&nn->lock);
+	for (d = NFSEC_DIR_IN; d <= NFSEC_DIR_FWD; d++)
+		list_for_each_entry_safe(pol, tmp, spd_list(nn, d), node)
+			policy_unlink(nn, pol);
+}
+
+/*
+ * Points the protect policies that name @id (all of them if @id is NULL)
+ * at @sa, or at nothing when @sa is NULL. Called when an SA is added,
+ * replaced or deleted.
+ */
+void nfsec_spd_bind(struct nfsec_net *nn, const struct nfsec_sa_id *id,
+		    struct nfsec_sa *sa)
+{
+	struct nfsec_policy *pol;
+	int d;
+
+	lockdep_assert_held(&nn->lock);
+	for (d = NFSEC_DIR_IN; d <= NFSEC_DIR_FWD; d++) {
+		list_for_each_entry(pol, spd_list(nn, d), node) {
+			if (pol->action != NFSEC_ACTION_PROTECT)
+				continue;
+			if (id && memcmp(&pol->sa_id, id, sizeof(*id)))
+				continue;
+			if (sa && !sa_fits(pol, sa))
+				continue;
+			rcu_assign_pointer(pol->sa, sa);
+		}
+	}
+}

@@ -1,0 +1,757 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Every netlink exchange of the tool with the nfsec module: resolving the
+ * generic netlink family, requests and their acks (with the kernel's extended
+ * ack message), dumps, events. SAs and policies cross this file as structs;
+ * attributes do not leave it. One socket serves a whole batch.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+
+#include "nfsec.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+static struct mnl_socket *sock;
+static uint16_t family_id;
+static uint32_t events_group;
+static unsigned int seq;
+static uint8_t tx[MNL_SOCKET_BUFFER_SIZE] __attribute__((aligned(8)));
+static uint8_t rx[32768] __attribute__((aligned(8)));
+
+/*
+ * Scalar attributes and the struct members they fill, per attribute space.
+ * An address is 4 or 16 bytes long, after the object's family.
+ */
+enum ftype { F_NONE, F_U8, F_U16, F_U32, F_U64, F_BE32, F_ADDR };
+
+struct field {
+	uint8_t type;
+	uint16_t off;
+};
+
+#define SA_FIELD(t, m)	{ t, offsetof(struct nfsec_sa, m) }
+#define POL_FIELD(t, m)	{ t, offsetof(struct nfsec_policy, m) }
+
+static const struct field sa_fields[NFSEC_SA_A_MAX + 1] = {
+	[NFSEC_SA_A_DIR] = SA_FIELD(F_U8, dir),
+	[NFSEC_SA_A_FAMILY] = SA_FIELD(F_U16, family),
+	[NFSEC_SA_A_SRC] = SA_FIELD(F_ADDR, src),
+	[NFSEC_SA_A_DST] = SA_FIELD(F_ADDR, dst),
+	[NFSEC_SA_A_SPI] = SA_FIELD(F_BE32, spi),
+	[NFSEC_SA_A_PROTO] = SA_FIELD(F_U8, proto),
+	[NFSEC_SA_A_MODE] = SA_FIELD(F_U8, mode),
+	[NFSEC_SA_A_REPLAY_WINDOW] = SA_FIELD(F_U32, replay_window),
+	[NFSEC_SA_A_FLAGS] = SA_FIELD(F_U32, flags),
+	[NFSEC_SA_A_SEQ] = SA_FIELD(F_U64, seq),
+	[NFSEC_SA_A_DF] = SA_FIELD(F_U8, df),
+	[NFSEC_SA_A_ADD_TIME] = SA_FIELD(F_U64, add_time),
+	[NFSEC_SA_A_EXPIRE] = SA_FIELD(F_U8, expire),
+};
+
+static const struct field pol_fields[NFSEC_POL_A_MAX + 1] = {
+	[NFSEC_POL_A_INDEX] = POL_FIELD(F_U32, index),
+	[NFSEC_POL_A_DIR] = POL_FIELD(F_U8, dir),
+	[NFSEC_POL_A_FAMILY] = POL_FIELD(F_U16, family),
+	[NFSEC_POL_A_SRC] = POL_FIELD(F_ADDR, src),
+	[NFSEC_POL_A_SRC_PLEN] = POL_FIELD(F_U8, src_plen),
+	[NFSEC_POL_A_DST] = POL_FIELD(F_ADDR, dst),
+	[NFSEC_POL_A_DST_PLEN] = POL_FIELD(F_U8, dst_plen),
+	[NFSEC_POL_A_PROTO] = POL_FIELD(F_U8, proto),
+	[NFSEC_POL_A_SPORT] = POL_FIELD(F_U16, sport),
+	[NFSEC_POL_A_DPORT] = POL_FIELD(F_U16, dport),
+	[NFSEC_POL_A_PRIORITY] = POL_FIELD(F_U32, priority),
+	[NFSEC_POL_A_ACTION] = POL_FIELD(F_U8, action),
+	[NFSEC_POL_A_SA_SPI] = POL_FIELD(F_BE32, sa_spi),
+	[NFSEC_POL_A_SA_DST] = POL_FIELD(F_ADDR, sa_dst),
+	[NFSEC_POL_A_SA_PROTO] = POL_FIELD(F_U8, sa_proto),
+	[NFSEC_POL_A_MATCHES] = POL_FIELD(F_U64, matches),
+};
+
+static size_t addr_len(uint16_t family)
+{
+	return family == AF_INET6 ? 16 : 4;
+}
+
+static void put_fields(struct nlmsghdr *nlh, const struct field *fields,
+		       unsigned int max, const void *obj, uint64_t have,
+		       uint16_t family)
+{
+	unsigned int attr;
+
+	for (attr = 1; attr <= max; attr++) {
+		const void *p = (const uint8_t *)obj + fields[attr].off;
+		uint32_t be;
+
+		if (!(have & HAVE(attr)))
+			continue;
+		switch (fields[attr].type) {
+		case F_U8:
+			mnl_attr_put_u8(nlh, attr, *(const uint8_t *)p);
+			break;
+		case F_U16:
+			mnl_attr_put_u16(nlh, attr, *(const uint16_t *)p);
+			break;
+		case F_U32:
+			mnl_attr_put_u32(nlh, attr, *(const uint32_t *)p);
+			break;
+		case F_U64:
+			mnl_attr_put_u64(nlh, attr, *(const uint64_t *)p);
+			break;
+		case F_BE32:
+			be = htonl(*(const uint32_t *)p);
+			mnl_attr_put_u32(nlh, attr, be);
+			break;
+		case F_ADDR:
+			mnl_attr_put(nlh, attr, addr_len(family), p);
+			break;
+		}
+	}
+}
+
+/* Counters are u64, but take a u32 where the kernel sends one. */
+static bool get_number(const struct nlattr *attr, uint64_t *val)
+{
+	switch (mnl_attr_get_payload_len(attr)) {
+	case 1:
+		*val = mnl_attr_get_u8(attr);
+		return true;
+	case 2:
+		*val = mnl_attr_get_u16(attr);
+		return true;
+	case 4:
+		*val = mnl_attr_get_u32(attr);
+		return true;
+	case 8:
+		*val = mnl_attr_get_u64(attr);
+		return true;
+	}
+	return false;
+}
+
+/* Fill the member for a scalar attribute; false if it is not one. */
+static bool get_field(const struct nlattr *attr, const struct field *fields,
+		      unsigned int max, void *obj, uint64_t *have)
+{
+	uint16_t type = mnl_attr_get_type(attr);
+	size_t len = mnl_attr_get_payload_len(attr);
+	void *p;
+	uint64_t v;
+
+	if (type > max || fields[type].type == F_NONE)
+		return false;
+	p = (uint8_t *)obj + fields[type].off;
+	if (fields[type].type == F_ADDR) {
+		if (len != 4 && len != 16)
+			return true;
+		memset(p, 0, sizeof(union nfsec_addr));
+		memcpy(p, mnl_attr_get_payload(attr), len);
+	} else if (fields[type].type == F_BE32) {
+		if (len != 4)
+			return true;
+		*(uint32_t *)p = ntohl(mnl_attr_get_u32(attr));
+	} else {
+		if (!get_number(attr, &v))
+			return true;
+		switch (fields[type].type) {
+		case F_U8:
+			*(uint8_t *)p = v;
+			break;
+		case F_U16:
+			*(uint16_t *)p = v;
+			break;
+		case F_U32:
+			*(uint32_t *)p = v;
+			break;
+		default:
+			*(uint64_t *)p = v;
+			break;
+		}
+	}
+	*have |= HAVE(type);
+	return true;
+}
+
+/* A nest of numbers indexed by attribute type: lifetimes, counters. */
+static void get_numbers(const struct nlattr *nest, uint64_t *vals,
+			unsigned int max, uint64_t *have)
+{
+	const struct nlattr *attr;
+
+	mnl_attr_for_each_nested(attr, nest) {
+		uint16_t type = mnl_attr_get_type(attr);
+
+		if (type && type <= max && get_number(attr, &vals[type]))
+			*have |= HAVE(type);
+	}
+}
+
+static void put_alg(struct nlmsghdr *nlh, uint16_t type,
+		    const struct nfsec_alg *alg)
+{
+	struct nlattr *nest;
+
+	if (!alg->set)
+		return;
+	nest = mnl_attr_nest_start(nlh, type);
+	mnl_attr_put_strz(nlh, NFSEC_ALG_A_NAME, alg->name);
+	if (alg->has_key)
+		mnl_attr_put(nlh, NFSEC_ALG_A_KEY, alg->key_len, alg->key);
+	if (alg->has_bits)
+		mnl_attr_put_u32(nlh, type == NFSEC_SA_A_AEAD ?
+				 NFSEC_ALG_A_ICV_BITS : NFSEC_ALG_A_TRUNC_BITS,
+				 alg->bits);
+	mnl_attr_nest_end(nlh, nest);
+}
+
+static void get_alg(const struct nlattr *nest, struct nfsec_alg *alg)
+{
+	const struct nlattr *attr;
+
+	alg->set = true;
+	mnl_attr_for_each_nested(attr, nest) {
+		size_t len = mnl_attr_get_payload_len(attr);
+
+		switch (mnl_attr_get_type(attr)) {
+		case NFSEC_ALG_A_NAME:
+			if (len > sizeof(alg->name))
+				len = sizeof(alg->name);
+			memcpy(alg->name, mnl_attr_get_payload(attr), len);
+			alg->name[sizeof(alg->name) - 1] = '\0';
+			break;
+		case NFSEC_ALG_A_KEY:
+			if (len > sizeof(alg->key))
+				break;
+			memcpy(alg->key, mnl_attr_get_payload(attr), len);
+			alg->key_len = len;
+			alg->has_key = true;
+			break;
+		case NFSEC_ALG_A_ICV_BITS:
+		case NFSEC_ALG_A_TRUNC_BITS:
+			if (len != 4)
+				break;
+			alg->bits = mnl_attr_get_u32(attr);
+			alg->has_bits = true;
+			break;
+		}
+	}
+}
+
+static void put_sa(struct nlmsghdr *nlh, const struct nfsec_sa *sa)
+{
+	struct nlattr *nest = mnl_attr_nest_start(nlh, NFSEC_A_SA);
+	unsigned int i;
+
+	put_fields(nlh, sa_fields, NFSEC_SA_A_MAX, sa, sa->have, sa->family);
+	put_alg(nlh, NFSEC_SA_A_AEAD, &sa->aead);
+	put_alg(nlh, NFSEC_SA_A_ENC, &sa->enc);
+	put_alg(nlh, NFSEC_SA_A_AUTH, &sa->auth);
+	if (sa->lt_have) {
+		struct nlattr *lt = mnl_attr_nest_start(nlh,
+							NFSEC_SA_A_LIFETIME);
+
+		for (i = 1; i <= NFSEC_LT_A_MAX; i++)
+			if (sa->lt_have & HAVE(i))
+				mnl_attr_put_u64(nlh, i, sa->lifetime[i]);
+		mnl_attr_nest_end(nlh, lt);
+	}
+	mnl_attr_nest_end(nlh, nest);
+}
+
+static void get_sa(const struct nlattr *nest, struct nfsec_sa *sa)
+{
+	const struct nlattr *attr;
+
+	memset(sa, 0, sizeof(*sa));
+	mnl_attr_for_each_nested(attr, nest) {
+		if (get_field(attr, sa_fields, NFSEC_SA_A_MAX, sa, &sa->have))
+			continue;
+		switch (mnl_attr_get_type(attr)) {
+		case NFSEC_SA_A_AEAD:
+			get_alg(attr, &sa->aead);
+			break;
+		case NFSEC_SA_A_ENC:
+			get_alg(attr, &sa->enc);
+			break;
+		case NFSEC_SA_A_AUTH:
+			get_alg(attr, &sa->auth);
+			break;
+		case NFSEC_SA_A_LIFETIME:
+			get_numbers(attr, sa->lifetime, NFSEC_LT_A_MAX,
+				    &sa->lt_have);
+			break;
+		case NFSEC_SA_A_STATS:
+			get_numbers(attr, sa->stats, NFSEC_SA_STATS_A_MAX,
+				    &sa->stats_have);
+			break;
+		}
+	}
+}
+
+static void put_policy(struct nlmsghdr *nlh, const struct nfsec_policy *pol)
+{
+	struct nlattr *nest = mnl_attr_nest_start(nlh, NFSEC_A_POLICY);
+
+	put_fields(nlh, pol_fields, NFSEC_POL_A_MAX, pol, pol->have,
+		   pol->family);
+	mnl_attr_nest_end(nlh, nest);
+}
+
+static void get_policy(const struct nlattr *nest, struct nfsec_policy *pol)
+{
+	const struct nlattr *attr;
+
+	memset(pol, 0, sizeof(*pol));
+	mnl_attr_for_each_nested(attr, nest)
+		get_field(attr, pol_fields, NFSEC_POL_A_MAX, pol, &pol->have);
+}
+
+/* Requests and their answers */
+
+struct exchange {
+	const char *context;	/* message prefix, or NULL */
+	int (*cb)(const struct nlmsghdr *nlh, void *data);
+	void *data;
+	int ret;		/* 0, or -1 once an error is reported */
+};
+
+static int report(struct exchange *ex, int err, const struct nlmsghdr *nlh,
+		  size_t tlv_offset)
+{
+	const char *msg = NULL;
+	const struct nlattr *attr;
+	char missing[64] = "";
+
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+		mnl_attr_for_each(attr, nlh, tlv_offset) {
+			switch (mnl_attr_get_type(attr)) {
+			case NLMSGERR_ATTR_MSG:
+				if (!mnl_attr_validate(attr, MNL_TYPE_NUL_STRING))
+					msg = mnl_attr_get_str(attr);
+				break;
+			case NLMSGERR_ATTR_MISS_TYPE:
+				if (!mnl_attr_validate(attr, MNL_TYPE_U32))
+					snprintf(missing, sizeof(missing),
+						 "missing attribute %u",
+						 mnl_attr_get_u32(attr));
+				break;
+			}
+		}
+	}
+	if (!msg && *missing)
+		msg = missing;
+	if (ex->context && msg)
+		error("%s: %s (%s)", ex->context, msg, strerror(err));
+	else if (ex->context)
+		error("%s: %s", ex->context, strerror(err));
+	else if (msg)
+		error("%s (%s)", msg, strerror(err));
+	else
+		error("%s", strerror(err));
+	ex->ret = -1;
+	return MNL_CB_STOP;
+}
+
+static int error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	size_t off = sizeof(*e);
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+		return report(data, EBADMSG, nlh, 0);
+	if (!e->error)
+		return MNL_CB_STOP;	/* the ack */
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	return report(data, -e->error, nlh, off);
+}
+
+static int done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	int err = 0;
+
+	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(err))
+		memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
+	if (err < 0)
+		return report(data, -err, nlh, sizeof(err));
+	return MNL_CB_STOP;
+}
+
+/* Replies: run the caller's callback, but read on to the end whatever. */
+static int data_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct exchange *ex = data;
+
+	if (ex->cb && !ex->ret && ex->cb(nlh, ex->data))
+		ex->ret = -1;
+	return MNL_CB_OK;
+}
+
+static const mnl_cb_t ctl_cbs[NLMSG_MIN_TYPE] = {
+	[NLMSG_ERROR] = error_cb,
+	[NLMSG_DONE] = done_cb,
+};
+
+/*
+ * Send a request and read until its ack (or, for a dump, NLMSG_DONE),
+ * handing every reply to ex->cb. The request is wiped once sent: it may
+ * carry keys, and so may the replies.
+ */
+static int exchange(struct nlmsghdr *nlh, struct exchange *ex)
+{
+	uint32_t portid;
+	ssize_t len;
+	int ret;
+
+	if (opts.dry_run) {
+		dryrun_print(nlh, nlh->nlmsg_len);
+		explicit_bzero(tx, nlh->nlmsg_len);
+		return 0;
+	}
+	ret = mnl_socket_sendto(sock, nlh, nlh->nlmsg_len);
+	explicit_bzero(tx, nlh->nlmsg_len);
+	if (ret < 0)
+		return error("netlink: %m");
+	portid = mnl_socket_get_portid(sock);
+	do {
+		len = mnl_socket_recvfrom(sock, rx, sizeof(rx));
+		if (len < 0) {
+			error("netlink: %m");
+			return -1;
+		}
+		ret = mnl_cb_run2(rx, len, seq, portid, data_cb, ex, ctl_cbs,
+				  ARRAY_SIZE(ctl_cbs));
+		explicit_bzero(rx, len);
+		if (ret < 0 && !ex->ret)
+			ex->ret = error("netlink: %m");
+	} while (ret > MNL_CB_STOP);
+	return ex->ret;
+}
+
+static struct nlmsghdr *request(uint16_t type, uint8_t cmd, uint16_t flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(tx);
+	struct genlmsghdr *genl;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = ++seq;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = cmd;
+	genl->version = type == GENL_ID_CTRL ? 1 : NFSEC_GENL_VERSION;
+	return nlh;
+}
+
+/* Family resolution */
+
+static int group_cb(const struct nlattr *grp)
+{
+	const struct nlattr *attr;
+	const char *name = NULL;
+	uint32_t id = 0;
+
+	mnl_attr_for_each_nested(attr, grp) {
+		switch (mnl_attr_get_type(attr)) {
+		case CTRL_ATTR_MCAST_GRP_NAME:
+			if (!mnl_attr_validate(attr, MNL_TYPE_NUL_STRING))
+				name = mnl_attr_get_str(attr);
+			break;
+		case CTRL_ATTR_MCAST_GRP_ID:
+			if (!mnl_attr_validate(attr, MNL_TYPE_U32))
+				id = mnl_attr_get_u32(attr);
+			break;
+		}
+	}
+	if (name && !strcmp(name, NFSEC_MCGRP_EVENTS))
+		events_group = id;
+	return 0;
+}
+
+static int family_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *attr, *grp;
+
+	(void)data;
+	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr)) {
+		switch (mnl_attr_get_type(attr)) {
+		case CTRL_ATTR_FAMILY_ID:
+			if (!mnl_attr_validate(attr, MNL_TYPE_U16))
+				family_id = mnl_attr_get_u16(attr);
+			break;
+		case CTRL_ATTR_MCAST_GROUPS:
+			mnl_attr_for_each_nested(grp, attr)
+				group_cb(grp);
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Asking for the family makes the kernel load the module (it carries
+ * MODULE_ALIAS_GENL_FAMILY) if it is not loaded yet.
+ */
+static int open_family(void)
+{
+	static const int one = 1;
+	struct exchange ex = {
+		.context = "cannot find the nfsec kernel module "
+			   "(generic netlink family \"" NFSEC_GENL_NAME "\")",
+		.cb = family_cb,
+	};
+	struct nlmsghdr *nlh;
+
+	if (sock || opts.dry_run)
+		return 0;
+	sock = mnl_socket_open(NETLINK_GENERIC);
+	if (!sock)
+		return error("netlink socket: %m");
+	/* Older kernels lack these; their errors are then just shorter. */
+	mnl_socket_setsockopt(sock, NETLINK_EXT_ACK, (void *)&one, sizeof(one));
+	mnl_socket_setsockopt(sock, NETLINK_CAP_ACK, (void *)&one, sizeof(one));
+	if (mnl_socket_bind(sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		error("netlink bind: %m");
+		goto fail;
+	}
+	nlh = request(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, NLM_F_ACK);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, NFSEC_GENL_NAME);
+	if (exchange(nlh, &ex))
+		goto fail;
+	if (!family_id) {
+		error("%s: no family id in the reply", ex.context);
+		goto fail;
+	}
+	return 0;
+fail:
+	nl_close();
+	return -1;
+}
+
+void nl_close(void)
+{
+	if (sock)
+		mnl_socket_close(sock);
+	sock = NULL;
+	family_id = 0;
+	events_group = 0;
+}
+
+static struct nlmsghdr *nfsec_request(uint8_t cmd, uint16_t flags)
+{
+	return request(family_id, cmd, flags);
+}
+
+static void put_flags(struct nlmsghdr *nlh, bool show_keys)
+{
+	if (show_keys)
+		mnl_attr_put_u32(nlh, NFSEC_A_FLAGS, NFSEC_FLAG_SHOW_KEYS);
+}
+
+/* Commands */
+
+int nl_sa_request(uint8_t cmd, const struct nfsec_sa *sa)
+{
+	struct exchange ex = { 0 };
+	struct nlmsghdr *nlh;
+
+	if (open_family())
+		return -1;
+	nlh = nfsec_request(cmd, NLM_F_ACK);
+	put_sa(nlh, sa);
+	return exchange(nlh, &ex);
+}
+
+struct sa_reply {
+	sa_cb cb;
+	void *data;
+};
+
+static int sa_reply_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct sa_reply *r = data;
+	const struct genlmsghdr *genl = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	struct nfsec_sa sa;
+	int ret = 0;
+
+	if (nlh->nlmsg_type != family_id)
+		return 0;
+	mnl_attr_for_each(attr, nlh, sizeof(*genl)) {
+		if (mnl_attr_get_type(attr) != NFSEC_A_SA)
+			continue;
+		get_sa(attr, &sa);
+		ret = r->cb(&sa, r->data);
+		explicit_bzero(&sa, sizeof(sa));
+		break;
+	}
+	return ret;
+}
+
+int nl_sa_get(const struct nfsec_sa *id, sa_cb cb, void *data)
+{
+	struct sa_reply r = { cb, data };
+	struct exchange ex = { .cb = sa_reply_cb, .data = &r };
+	struct nlmsghdr *nlh;
+
+	if (open_family())
+		return -1;
+	nlh = nfsec_request(NFSEC_CMD_SA_GET, NLM_F_ACK);
+	put_sa(nlh, id);
+	put_flags(nlh, opts.show_keys);
+	return exchange(nlh, &ex);
+}
+
+int nl_sa_dump(bool show_keys, sa_cb cb, void *data)
+{
+	struct sa_reply r = { cb, data };
+	struct exchange ex = { .cb = sa_reply_cb, .data = &r };
+	struct nlmsghdr *nlh;
+
+	if (open_family())
+		return -1;
+	nlh = nfsec_request(NFSEC_CMD_SA_GET, NLM_F_DUMP);
+	put_flags(nlh, show_keys);
+	return exchange(nlh, &ex);
+}
+
+int nl_policy_request(uint8_t cmd, const struct nfsec_policy *pol)
+{
+	struct exchange ex = { 0 };
+	struct nlmsghdr *nlh;
+
+	if (open_family())
+		return -1;
+	nlh = nfsec_request(cmd, NLM_F_ACK);
+	put_policy(nlh, pol);
+	return exchange(nlh, &ex);
+}
+
+struct policy_reply {
+	policy_cb cb;
+	void *data;
+};
+
+static int policy_reply_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct policy_reply *r = data;
+	const struct nlattr *attr;
+	struct nfsec_policy pol;
+
+	if (nlh->nlmsg_type != family_id)
+		return 0;
+	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(attr) != NFSEC_A_POLICY)
+			continue;
+		get_policy(attr, &pol);
+		return r->cb(&pol, r->data);
+	}
+	return 0;
+}
+
+int nl_policy_dump(policy_cb cb, void *data)
+{
+	struct policy_reply r = { cb, data };
+	struct exchange ex = { .cb = policy_reply_cb, .data = &r };
+	struct nlmsghdr *nlh;
+
+	if (open_family())
+		return -1;
+	nlh = nfsec_request(NFSEC_CMD_POLICY_GET, NLM_F_DUMP);
+	return exchange(nlh, &ex);
+}
+
+int nl_flush(uint8_t cmd)
+{
+	struct exchange ex = { 0 };
+
+	if (open_family())
+		return -1;
+	return exchange(nfsec_request(cmd, NLM_F_ACK), &ex);
+}
+
+static int stats_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nfsec_stats *st = data;
+	const struct nlattr *attr;
+
+	if (nlh->nlmsg_type != family_id)
+		return 0;
+	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr))
+		if (mnl_attr_get_type(attr) == NFSEC_A_STATS)
+			get_numbers(attr, st->val, NFSEC_STATS_A_MAX,
+				    &st->have);
+	return 0;
+}
+
+int nl_stats_get(struct nfsec_stats *st)
+{
+	struct exchange ex = { .cb = stats_cb, .data = st };
+
+	memset(st, 0, sizeof(*st));
+	if (open_family())
+		return -1;
+	return exchange(nfsec_request(NFSEC_CMD_STATS_GET, NLM_F_ACK), &ex);
+}
+
+/* Events */
+
+struct event_reply {
+	event_cb cb;
+	void *data;
+};
+
+static int event_data_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct event_reply *r = data;
+	const struct genlmsghdr *genl = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	struct nfsec_sa sa = { 0 };
+
+	if (nlh->nlmsg_type != family_id ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*genl))
+		return MNL_CB_OK;
+	mnl_attr_for_each(attr, nlh, sizeof(*genl))
+		if (mnl_attr_get_type(attr) == NFSEC_A_SA)
+			get_sa(attr, &sa);
+	return r->cb(genl->cmd, &sa, r->data) ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+/* Print events until the callback fails; a lost event gives cmd 0. */
+int nl_monitor(event_cb cb, void *data)
+{
+	struct event_reply r = { cb, data };
+	uint32_t group;
+	ssize_t len;
+	int ret;
+
+	if (open_family() || opts.dry_run)
+		return opts.dry_run ? 0 : -1;
+	if (!events_group)
+		return error("the nfsec module has no \"%s\" multicast group",
+			     NFSEC_MCGRP_EVENTS);
+	group = events_group;
+	if (mnl_socket_setsockopt(sock, NETLINK_ADD_MEMBERSHIP, &group,
+				  sizeof(group)) < 0)
+		return error("joining the events group: %m");
+	for (;;) {
+		len = mnl_socket_recvfrom(sock, rx, sizeof(rx));
+		if (len < 0 && errno == ENOBUFS) {
+			if (cb(0, NULL, data))
+				return -1;
+			continue;
+		}
+		if (len < 0)
+			return error("netlink: %m");
+		ret = mnl_cb_run2(rx, len, 0, 0, event_data_cb, &r, NULL, 0);
+		if (ret < 0)
+			return -1;
+	}
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nfsec(8): the command-line tool of the nfsec module. This hub header lists
+ * the API each file offers the others.
+ *
+ * An SA or a policy travels through the tool as one struct: the command line
+ * (or a batch line) is parsed into it, netlink.c turns it into attributes,
+ * replies are parsed back into it, and output.c prints it. The "have" masks
+ * say which fields are set, one bit per attribute number of the uapi header
+ * (HAVE(NFSEC_SA_A_SPI)), so only what the user gave is sent.
+ */
+#ifndef NFSEC_TOOL_H
+#define NFSEC_TOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "uapi/linux/nfsec.h"
+
+#define HAVE(attr)	(1ULL << (attr))
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+union nfsec_addr {
+	struct in_addr v4;
+	struct in6_addr v6;
+	uint8_t b[16];
+};
+
+struct nfsec_alias;
+
+struct nfsec_alg {
+	const struct nfsec_alias *alias;	/* parsing only: a friendly name */
+	bool set;
+	bool has_key;
+	bool has_bits;
+	char name[NFSEC_ALG_NAME_MAX];
+	uint8_t key[NFSEC_KEY_MAX];
+	size_t key_len;
+	uint32_t bits;		/* ICV_BITS (aead) or TRUNC_BITS (auth) */
+};
+
+struct nfsec_sa {
+	uint64_t have;		/* HAVE(NFSEC_SA_A_*) */
+	uint64_t lt_have;	/* HAVE(NFSEC_LT_A_*) */
+	uint64_t stats_have;	/* HAVE(NFSEC_SA_STATS_A_*) */
+	uint8_t dir, proto, mode, df, expire;
+	uint16_t family;
+	union nfsec_addr src, dst;
+	uint32_t spi;		/* host order */
+	struct nfsec_alg aead, enc, auth;
+	uint32_t replay_window, flags;
+	uint64_t seq, add_time;
+	uint64_t lifetime[NFSEC_LT_A_MAX + 1];
+	uint64_t stats[NFSEC_SA_STATS_A_MAX + 1];
+};
+
+struct nfsec_policy {
+	uint64_t have;		/* HAVE(NFSEC_POL_A_*) */
+	uint32_t index, priority, sa_spi;
+	uint16_t family, sport, dport;
+	uint8_t dir, src_plen, dst_plen, proto, action, sa_proto;
+	union nfsec_addr src, dst, sa_dst;
+	uint64_t matches;
+};
+
+struct nfsec_stats {
+	uint64_t have;		/* HAVE(NFSEC_STATS_A_*) */
+	uint64_t val[NFSEC_STATS_A_MAX + 1];
+};
+
+/* nfsec.c: global options, dispatch, errors */
+struct nfsec_opts {
+	bool json;
+	bool show_keys;
+	bool dry_run;		/* hidden: print requests instead of sending */
+	bool color;		/* stdout is a terminal */
+	const char *batch_file;	/* set while running a batch */
+	unsigned int batch_line;
+};
+extern struct nfsec_opts opts;
+int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int run_command(int argc, char **argv);
+
+/* sa.c */
+int sa_main(int argc, char **argv);
+
+/* policy.c */
+int policy_main(int argc, char **argv);
+
+/* show.c */
+int show_main(int argc, char **argv);
+int stats_main(int argc, char **argv);
+int showconf_main(int argc, char **argv);
+
+/* monitor.c */
+int monitor_main(int argc, char **argv);
+
+/* parse.c: tokens of the command line and of batch files */
+struct nfsec_alias {
+	const char *alias;
+	uint16_t kind;		/* NFSEC_SA_A_AEAD, _ENC or _AUTH */
+	const char *name;	/* crypto API name */
+	unsigned int key_len;	/* bytes, salt or nonce included */
+	uint32_t bits;		/* default ICV or truncation, 0 for none */
+};
+
+struct args {
+	int argc;
+	char **argv;
+	const char *cmd;	/* "sa add", for messages */
+};
+const char *args_next(struct args *a);
+const char *args_value(struct args *a, const char *keyword);
+int parse_once(uint64_t *seen, unsigned int bit, const struct args *a,
+	       const char *keyword);
+int parse_addr(const char *tok, union nfsec_addr *addr, uint16_t *family);
+int parse_prefix(const char *tok, union nfsec_addr *addr, uint8_t *plen,
+		 uint16_t *family);
+int merge_family(const struct args *a, uint16_t *family, uint16_t other);
+int parse_u64(const char *tok, const char *what, uint64_t max, uint64_t *val);
+int parse_u32(const char *tok, const char *what, uint32_t *val);
+int parse_u16(const char *tok, const char *what, uint16_t *val);
+int parse_spi(const char *tok, uint32_t *spi);
+int parse_key(const char *tok, struct nfsec_alg *alg);
+int parse_alg(const struct args *a, const char *tok, uint16_t kind,
+	      struct nfsec_alg *alg);
+int check_alg(const struct args *a, uint16_t kind, struct nfsec_alg *alg);
+int parse_word(const char *tok, const char *what, const char *const *words,
+	       unsigned int nwords, uint8_t *val);
+int parse_ipproto(const char *tok, uint8_t *proto);
+int parse_xfrm_proto(const char *tok, uint8_t *proto);
+int tokenize(char *line, char **argv, int max);
+int missing(const struct args *a, const char *keyword);
+
+/* Names of enum values, indexed by value; NULL where there is none. */
+extern const char *const dir_names[4];
+extern const char *const mode_names[3];
+extern const char *const df_names[3];
+extern const char *const action_names[4];
+extern const char *const expire_names[4];
+const char *xfrm_proto_name(uint8_t proto);	/* "esp", "ah" or NULL */
+const char *ipproto_name(uint8_t proto);	/* "tcp", ... or NULL */
+
+/* netlink.c: every netlink exchange with the module */
+typedef int (*sa_cb)(const struct nfsec_sa *sa, void *data);
+typedef int (*policy_cb)(const struct nfsec_policy *pol, void *data);
+typedef int (*event_cb)(uint8_t cmd, const struct nfsec_sa *sa, void *data);
+int nl_sa_request(uint8_t cmd, const struct nfsec_sa *sa);
+int nl_sa_get(const struct nfsec_sa *id, sa_cb cb, void *data);
+int nl_sa_dump(bool show_keys, sa_cb cb, void *data);
+int nl_policy_request(uint8_t cmd, const struct nfsec_policy *pol);
+int nl_policy_dump(policy_cb cb, void *data);
+int nl_flush(uint8_t cmd);
+int nl_stats_get(struct nfsec_stats *stats);
+int nl_monitor(event_cb cb, void *data);
+void nl_close(void);
+
+/* dryrun.c: what --dry-run prints instead of sending */
+void dryrun_print(const void *msg, size_t len);
+
+/* output.c: people, JSON and batch-file forms */
+void print_sa(const struct nfsec_sa *sa);		/* human or JSON */
+void print_sa_conf(const struct nfsec_sa *sa);		/* "sa add ..." */
+void print_sa_id(const struct nfsec_sa *sa);		/* one line */
+void print_policy(const struct nfsec_policy *pol);	/* human or JSON */
+void print_policy_conf(const struct nfsec_policy *pol);	/* "policy add" */
+void print_stats(const struct nfsec_stats *st);		/* human or JSON */
+void print_heading(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *addr_str(uint16_t family, const union nfsec_addr *addr);
+
+void json_begin(char bracket, const char *key);	/* '{' or '[' */
+void json_end(void);
+
+#endif /* NFSEC_TOOL_H */
