@@ -1,4 +1,6 @@
 #!/bin/bash
 set -e
-uname -r; pwd; id -u
-insmod /tmp/hello/hello.ko 2>/dev/null || insmod /tmp/hello/hello.ko
+insmod .vmtmp/hello.ko
+lsmod | grep hello
+rmmod hello
+modprobe esp4 && lsmod | grep esp4

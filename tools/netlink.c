@@ -5,6 +5,7 @@
  * ack message), dumps, events. SAs and policies cross this file as structs;
  * attributes do not leave it. One socket serves a whole batch.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -24,7 +25,7 @@ static struct mnl_socket *sock;
 static uint16_t family_id;
 static uint32_t events_group;
 static unsigned int seq;
-static uint8_t tx[MNL_SOCKET_BUFFER_SIZE] __attribute__((aligned(8)));
+static uint8_t tx[8192] __attribute__((aligned(8)));
 static uint8_t rx[32768] __attribute__((aligned(8)));
 
 /*
@@ -395,7 +396,7 @@ static int data_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static const mnl_cb_t ctl_cbs[NLMSG_MIN_TYPE] = {
+static mnl_cb_t ctl_cbs[NLMSG_MIN_TYPE] = {
 	[NLMSG_ERROR] = error_cb,
 	[NLMSG_DONE] = done_cb,
 };
@@ -412,7 +413,7 @@ static int exchange(struct nlmsghdr *nlh, struct exchange *ex)
 	int ret;
 
 	if (opts.dry_run) {
-		dryrun_print(nlh, nlh->nlmsg_len);
+		dryrun_print(nlh);
 		explicit_bzero(tx, nlh->nlmsg_len);
 		return 0;
 	}

@@ -104,6 +104,33 @@ int run_command(int argc, char **argv)
 	return error("unknown object \"%s\" (try nfsec help)", argv[0]);
 }
 
+int run_subcmd(const struct subcmd *cmds, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "list";
+	const struct subcmd *c;
+	char name[32];
+	struct args a;
+
+	for (c = cmds; c->name; c++) {
+		if (strcmp(sub, c->name))
+			continue;
+		snprintf(name, sizeof(name), "%s %s", argv[0], sub);
+		a.cmd = name;
+		a.argc = argc > 1 ? argc - 2 : 0;
+		a.argv = argv + 2;
+		return c->fn(&a);
+	}
+	return error("%s: unknown command \"%s\"", argv[0], sub);
+}
+
+/* For commands that take no arguments: argv holds what follows them. */
+int no_args(const char *cmd, int argc, char **argv)
+{
+	if (argc > 0)
+		return error("%s: unknown keyword \"%s\"", cmd, argv[0]);
+	return 0;
+}
+
 static int run_batch(const char *file)
 {
 	FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;

@@ -82,12 +82,23 @@ struct nfsec_opts {
 extern struct nfsec_opts opts;
 int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int run_command(int argc, char **argv);
+struct args;
+struct subcmd {
+	const char *name;
+	int (*fn)(struct args *a);
+};
+/* argv: OBJECT [COMMAND [ARGS]]; no COMMAND means "list". */
+int run_subcmd(const struct subcmd *cmds, int argc, char **argv);
+int no_args(const char *cmd, int argc, char **argv);
 
 /* sa.c */
+extern const char *const lifetime_names[NFSEC_LT_A_MAX + 1];
 int sa_main(int argc, char **argv);
+int sa_list_cb(const struct nfsec_sa *sa, void *data);	/* data: counter */
 
 /* policy.c */
 int policy_main(int argc, char **argv);
+int policy_list_cb(const struct nfsec_policy *pol, void *data);
 
 /* show.c */
 int show_main(int argc, char **argv);
@@ -158,7 +169,8 @@ int nl_monitor(event_cb cb, void *data);
 void nl_close(void);
 
 /* dryrun.c: what --dry-run prints instead of sending */
-void dryrun_print(const void *msg, size_t len);
+struct nlmsghdr;
+void dryrun_print(const struct nlmsghdr *nlh);
 
 /* output.c: people, JSON and batch-file forms */
 void print_sa(const struct nfsec_sa *sa);		/* human or JSON */
@@ -166,7 +178,7 @@ void print_sa_conf(const struct nfsec_sa *sa);		/* "sa add ..." */
 void print_sa_id(const struct nfsec_sa *sa);		/* one line */
 void print_policy(const struct nfsec_policy *pol);	/* human or JSON */
 void print_policy_conf(const struct nfsec_policy *pol);	/* "policy add" */
-void print_stats(const struct nfsec_stats *st);		/* human or JSON */
+void print_stats(const struct nfsec_stats *st, const char *json_key);
 void print_heading(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *addr_str(uint16_t family, const union nfsec_addr *addr);
 

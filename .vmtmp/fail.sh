@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "failing with 3"; exit 3

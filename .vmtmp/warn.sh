@@ -1,0 +1,2 @@
+#!/bin/sh
+insmod .vmtmp/warnmod.ko

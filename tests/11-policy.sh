@@ -1,0 +1,311 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# 11-policy.sh: the policy table (SPD) through the nfsec tool, no traffic.
+#
+# Covers policy add / list / del (by index and by selector) / flush; the
+# order of `policy list` (priority, then insertion, per direction); protect
+# naming an SA by spi with the SA's dst defaulting to a host selector's dst
+# and its proto to esp, bypass, discard; proto / sport / dport round trip;
+# dir in/out/fwd; IPv6 prefixes and `any`; stats policy_count; duplicates
+# refused with "policy already exists"; and fail closed: deleting or
+# flushing the SAs leaves the policies that name them in place.
+#
+# No topology: namespaces A and B hold state only, no links.
+
+. "${0%/*}/lib.sh"
+
+t_begin policy
+module_load
+ns_create A B
+
+nf() { n A "$NFSEC" "$@"; }		# nfsec in A
+nfb() { n B "$NFSEC" "$@"; }		# nfsec in B
+
+# jq_py EXPR: EXPR evaluated with d = the JSON document on stdin; strings
+# print bare, everything else as canonical JSON (sorted keys).
+jq_py() {
+	python3 -c '
+import json, sys
+text = sys.stdin.read()
+try:
+    d = json.loads(text)
+    r = eval(sys.argv[1])
+except Exception as e:
+    print("<%s failed: %s; input was %.300r>" % (sys.argv[1], e, text))
+    sys.exit(1)
+print(r if isinstance(r, str) else json.dumps(r, sort_keys=True))' "$1"
+}
+
+canon() {
+	python3 -c 'import json, sys; print(json.dumps(json.loads(sys.argv[1]), sort_keys=True))' "$1"
+}
+
+# pol_find DIR DST [NS-FN]: the one policy of DIR whose dst prefix is DST
+pol_find() {
+	${3:-nf} -j policy list |
+		jq_py "(lambda m: m[0] if len(m) == 1 else '<%d policies of dir $1 with dst $2>' % len(m))([p for p in d if p['dir'] == '$1' and p['dst'] == '$2'])"
+}
+
+# expect_pol DESC WANT DIR DST: that policy has WANT's fields ("<absent>"
+# asserts a field is absent).
+expect_pol() {
+	expect_eq "$1" "$(canon "$2")" "$(pol_find "$3" "$4" | python3 -c '
+import json, sys
+text = sys.stdin.read()
+try:
+    d = json.loads(text)
+    print(json.dumps({k: d.get(k, "<absent>") for k in json.loads(sys.argv[1])}, sort_keys=True))
+except Exception:
+    print(text.strip())' "$2")"
+}
+
+pol_count() { ${1:-nf} -j stats | jq_py 'd["policy_count"]'; }
+pol_len() { ${1:-nf} -j policy list | jq_py 'len(d)'; }
+# pol_order DIR [NS-FN]: "priority:dst" of DIR's policies, in list order
+pol_order() {
+	${2:-nf} -j policy list |
+		jq_py "' '.join('%d:%s' % (p['priority'], p['dst']) for p in d if p['dir'] == '$1')"
+}
+pol_index() { pol_find "$1" "$2" "${3:-nf}" | jq_py 'd["index"]'; }
+snapshot() { ${1:-nf} -j policy list | jq_py d; }
+
+K=$(printf '%040x' 1)			# 20 bytes, aes-gcm-128
+gcm() { echo aead aes-gcm-128 key "$K"; }
+
+log "the SAs the policies name"
+# shellcheck disable=SC2046 # gcm's words are meant to split
+{
+	check "SA out 10.0.0.2 esp 0x1000" nf sa add dir out src 10.0.0.1 \
+		dst 10.0.0.2 spi 0x1000 proto esp mode tunnel $(gcm)
+	check "SA out 10.0.0.2 ah 0x1001" nf sa add dir out src 10.0.0.1 \
+		dst 10.0.0.2 spi 0x1001 proto ah mode transport \
+		auth hmac-sha1-96 key "$(printf '%040x' 2)"
+	check "SA in 10.0.0.1 esp 0x2000" nf sa add dir in src 10.0.0.2 \
+		dst 10.0.0.1 spi 0x2000 proto esp mode tunnel $(gcm)
+	check "SA out 2001:db8::2 esp 0x3000" nf sa add dir out \
+		src 2001:db8::1 dst 2001:db8::2 spi 0x3000 proto esp mode tunnel $(gcm)
+	check "SA in 2001:db8::1 esp 0x4000" nf sa add dir in \
+		src 2001:db8::2 dst 2001:db8::1 spi 0x4000 proto esp mode tunnel $(gcm)
+}
+expect_eq "fresh namespace: policy list is []" "[]" "$(snapshot)"
+expect_eq "fresh namespace: policy_count 0" 0 "$(pol_count)"
+
+log "protect, bypass, discard; every field"
+check "out protect 192.168.1.0/24 > 192.168.2.0/24 spi 0x1000 dst 10.0.0.2" \
+	nf policy add dir out src 192.168.1.0/24 dst 192.168.2.0/24 \
+	protect spi 0x1000 dst 10.0.0.2
+expect_pol "out protect: every field, defaults as documented" '{
+	"dir": "out", "family": "inet", "src": "192.168.1.0/24",
+	"dst": "192.168.2.0/24", "proto": 0, "sport": 0, "dport": 0,
+	"priority": 1000, "action": "protect", "matches": 0,
+	"sa": {"spi": 4096, "dst": "10.0.0.2", "proto": "esp"}}' \
+	out 192.168.2.0/24
+expect_eq "index is a positive integer" True \
+	"$(pol_find out 192.168.2.0/24 | jq_py 'str(type(d["index"]) is int and d["index"] > 0)')"
+check "out protect host 10.0.0.1 > 10.0.0.2, SA dst left out" \
+	nf policy add dir out src 10.0.0.1 dst 10.0.0.2 protect spi 0x1000
+expect_pol "host selector: /32, SA dst defaults to the selector's dst" '{
+	"src": "10.0.0.1/32", "dst": "10.0.0.2/32", "action": "protect",
+	"sa": {"spi": 4096, "dst": "10.0.0.2", "proto": "esp"}}' out 10.0.0.2/32
+check "out protect tcp 10.0.0.1 > 10.0.0.2/31 ... protect spi 0x1001 dst 10.0.0.2 proto ah" \
+	nf policy add dir out src 10.0.0.1 dst 10.0.0.2/31 proto tcp \
+	protect spi 0x1001 dst 10.0.0.2 proto ah
+expect_eq "tcp selector naming the AH SA: proto 6, sa proto ah" \
+	'{"proto": 6, "sa": {"dst": "10.0.0.2", "proto": "ah", "spi": 4097}}' \
+	"$(pol_find out 10.0.0.2/31 | jq_py '{"proto": d["proto"], "sa": d["sa"]}')"
+check "in protect 192.168.2.0/24 > 192.168.1.0/24 spi 0x2000" \
+	nf policy add dir in src 192.168.2.0/24 dst 192.168.1.0/24 \
+	protect spi 0x2000 dst 10.0.0.1
+expect_pol "in protect" '{"dir": "in", "action": "protect",
+	"src": "192.168.2.0/24",
+	"sa": {"spi": 8192, "dst": "10.0.0.1", "proto": "esp"}}' in 192.168.1.0/24
+check "fwd protect 192.168.2.0/24 > 192.168.3.0/24 spi 0x2000 (an in SA)" \
+	nf policy add dir fwd src 192.168.2.0/24 dst 192.168.3.0/24 \
+	protect spi 0x2000 dst 10.0.0.1
+expect_pol "fwd protect" '{"dir": "fwd", "action": "protect",
+	"sa": {"spi": 8192, "dst": "10.0.0.1", "proto": "esp"}}' fwd 192.168.3.0/24
+check "out bypass" nf policy add dir out src 192.168.1.0/24 \
+	dst 192.168.9.0/24 bypass
+expect_pol "bypass: no sa" '{"action": "bypass", "sa": "<absent>",
+	"priority": 1000}' out 192.168.9.0/24
+check "in discard from any" nf policy add dir in src any dst 192.168.8.0/24 \
+	discard
+expect_pol "discard: no sa, any is 0.0.0.0/0" '{"action": "discard",
+	"sa": "<absent>", "src": "0.0.0.0/0", "family": "inet"}' in 192.168.8.0/24
+check "fwd bypass to any" nf policy add dir fwd src 172.16.0.0/12 dst any \
+	priority 3 bypass
+expect_pol "dst any is 0.0.0.0/0" '{"src": "172.16.0.0/12",
+	"priority": 3}' fwd 0.0.0.0/0
+
+log "proto, sport, dport"
+i=0
+for t in 'tcp 6 sport 1234 dport 80' 'udp 17 dport 53' 'sctp 132 sport 0x50' \
+	'udplite 136 sport 65535 dport 1' 'icmp 1' '47 47' 'tcp 6'; do
+	read -r pname pnum ports <<<"$t"
+	read -ra pargs <<<"$ports"
+	i=$((i + 1))
+	sport=0 dport=0
+	[[ $ports =~ sport\ ([0-9x]+) ]] && sport=$((BASH_REMATCH[1]))
+	[[ $ports =~ dport\ ([0-9x]+) ]] && dport=$((BASH_REMATCH[1]))
+	check "out bypass proto $pname $ports" nf policy add dir out \
+		src 10.2.0.0/16 dst "10.3.$i.0/24" proto "$pname" "${pargs[@]}" bypass
+	expect_pol "proto $pname $ports round trip" \
+		"{\"proto\": $pnum, \"sport\": $sport, \"dport\": $dport}" \
+		out "10.3.$i.0/24"
+done
+
+log "IPv6"
+check "out protect v6 /48 > /64" nf policy add dir out src 2001:db8:1::/48 \
+	dst 2001:db8:2::/64 protect spi 0x3000 dst 2001:db8::2
+expect_pol "v6 out protect" '{"family": "inet6", "src": "2001:db8:1::/48",
+	"dst": "2001:db8:2::/64", "action": "protect",
+	"sa": {"spi": 12288, "dst": "2001:db8::2", "proto": "esp"}}' \
+	out 2001:db8:2::/64
+check "in protect v6 any > /56 ipv6-icmp" nf policy add dir in src any \
+	dst 2001:db8:1:ff00::/56 proto ipv6-icmp protect spi 0x4000 dst 2001:db8::1
+expect_pol "v6 any is ::/0; ipv6-icmp is 58" '{"src": "::/0",
+	"proto": 58, "family": "inet6"}' in 2001:db8:1:ff00::/56
+check "out protect v6 host, SA dst left out" nf policy add dir out \
+	src 2001:db8::1 dst 2001:db8::2 proto udp dport 500 protect spi 0x3000
+expect_pol "v6 host: /128, SA dst defaults" '{"src": "2001:db8::1/128",
+	"dst": "2001:db8::2/128", "proto": 17, "dport": 500,
+	"sa": {"spi": 12288, "dst": "2001:db8::2", "proto": "esp"}}' \
+	out 2001:db8::2/128
+check "fwd discard v6 long form prefix" nf policy add dir fwd \
+	src 2001:0DB8:00AA:0000:0000:0000:0000:0000/64 dst ::/0 discard
+expect_pol "v6 prefix printed in RFC 5952 form" '{"src": "2001:db8:aa::/64"}' \
+	fwd ::/0
+
+log "count"
+n_pol=$(pol_len)
+expect_eq "policy_count = entries of policy list ($n_pol)" "$n_pol" "$(pol_count)"
+expect_eq "indexes are distinct" "$n_pol" \
+	"$(nf -j policy list | jq_py 'len({p["index"] for p in d})')"
+expect_eq "within each direction, priorities never decrease" True \
+	"$(nf -j policy list | jq_py '[(p["dir"], p["priority"]) for p in d]' | python3 -c '
+import json, sys
+l = json.load(sys.stdin)
+print(all(l[i][1] <= l[i + 1][1] for i in range(len(l) - 1) if l[i][0] == l[i + 1][0]))')"
+
+log "order: priority, then insertion, per direction (namespace B)"
+add_b() {	# add_b DIR DST [priority N]
+	check "B: $1 bypass to $2 ${*:3}" nfb policy add dir "$1" \
+		src 10.0.0.0/8 dst "$2" "${@:3}" bypass
+}
+add_b out 10.1.1.0/24 priority 500
+add_b out 10.1.2.0/24 priority 100
+add_b in 10.1.1.0/24 priority 100
+add_b out 10.1.3.0/24
+add_b out 10.1.4.0/24 priority 100
+add_b in 10.1.2.0/24 priority 5
+add_b out 10.1.5.0/24 priority 2000
+add_b out 10.1.6.0/24 priority 0
+add_b out 10.1.7.0/24 priority 4294967295
+add_b out 10.1.8.0/24 priority 100
+expect_eq "out order" "0:10.1.6.0/24 100:10.1.2.0/24 100:10.1.4.0/24 100:10.1.8.0/24 500:10.1.1.0/24 1000:10.1.3.0/24 2000:10.1.5.0/24 4294967295:10.1.7.0/24" \
+	"$(pol_order out nfb)"
+expect_eq "in order" "5:10.1.2.0/24 100:10.1.1.0/24" "$(pol_order in nfb)"
+check "B: del 10.1.2.0/24 by selector" nfb policy del dir out src 10.0.0.0/8 \
+	dst 10.1.2.0/24 priority 100
+add_b out 10.1.2.0/24 priority 100
+expect_eq "re-added policy goes after its equal-priority peers" \
+	"0:10.1.6.0/24 100:10.1.4.0/24 100:10.1.8.0/24 100:10.1.2.0/24 500:10.1.1.0/24 1000:10.1.3.0/24 2000:10.1.5.0/24 4294967295:10.1.7.0/24" \
+	"$(pol_order out nfb)"
+
+log "del by index"
+idx=$(pol_index out 10.1.5.0/24 nfb)
+before=$(pol_len nfb)
+check "B: del index $idx (10.1.5.0/24)" nfb policy del index "$idx"
+expect_eq "policy 10.1.5.0/24 gone, the others in order" \
+	"0:10.1.6.0/24 100:10.1.4.0/24 100:10.1.8.0/24 100:10.1.2.0/24 500:10.1.1.0/24 1000:10.1.3.0/24 4294967295:10.1.7.0/24" \
+	"$(pol_order out nfb)"
+expect_eq "policy_count $((before - 1))" "$((before - 1))" "$(pol_count nfb)"
+snap=$(snapshot nfb)
+expect_fail "del index $idx again: no such policy" "no such policy.*No such file" \
+	nfb policy del index "$idx"
+expect_fail "del index 0x7fffffff: no such policy" "no such policy" \
+	nfb policy del index 0x7fffffff
+expect_eq "failed dels change nothing" "$snap" "$(snapshot nfb)"
+expect_eq "A's policies untouched by B's" "$n_pol" "$(pol_count)"
+
+log "del by selector"
+expect_fail "selector without its priority 500 (means 1000): no such policy" \
+	"no such policy" nfb policy del dir out src 10.0.0.0/8 dst 10.1.1.0/24
+expect_fail "selector in the wrong direction: no such policy" \
+	"no such policy" nfb policy del dir fwd src 10.0.0.0/8 dst 10.1.1.0/24 \
+	priority 500
+expect_fail "selector with another src: no such policy" "no such policy" \
+	nfb policy del dir out src 10.0.0.0/9 dst 10.1.1.0/24 priority 500
+expect_eq "failed selector dels change nothing" "$snap" "$(snapshot nfb)"
+check "del dir out src 10.0.0.0/8 dst 10.1.1.0/24 priority 500" \
+	nfb policy del dir out src 10.0.0.0/8 dst 10.1.1.0/24 priority 500
+check "del of the default-priority one without priority" \
+	nfb policy del dir out src 10.0.0.0/8 dst 10.1.3.0/24
+expect_eq "both gone" \
+	"0:10.1.6.0/24 100:10.1.4.0/24 100:10.1.8.0/24 100:10.1.2.0/24 4294967295:10.1.7.0/24" \
+	"$(pol_order out nfb)"
+check "B: add tcp dport 443 priority 7" nfb policy add dir out src any \
+	dst 10.1.9.0/24 proto tcp dport 443 priority 7 bypass
+snap=$(snapshot nfb)
+expect_fail "selector without proto/port (means any): no such policy" \
+	"no such policy" nfb policy del dir out src any dst 10.1.9.0/24 priority 7
+expect_fail "selector with another dport: no such policy" "no such policy" \
+	nfb policy del dir out src any dst 10.1.9.0/24 proto tcp dport 444 \
+	priority 7
+expect_eq "nothing changed" "$snap" "$(snapshot nfb)"
+check "del with proto tcp dport 443 priority 7" nfb policy del dir out \
+	src any dst 10.1.9.0/24 proto tcp dport 443 priority 7
+expect_eq "10.1.9.0/24 gone" "" \
+	"$(nfb -j policy list | jq_py "' '.join(p['dst'] for p in d if p['dst'] == '10.1.9.0/24')")"
+
+log "duplicates"
+add_b out 10.1.10.0/24
+snap=$(snapshot nfb)
+expect_fail "same dir, selector and priority: policy already exists" \
+	"policy already exists.*File exists" \
+	nfb policy add dir out src 10.0.0.0/8 dst 10.1.4.0/24 priority 100 bypass
+expect_fail "same, with another action: policy already exists" \
+	"policy already exists" \
+	nfb policy add dir out src 10.0.0.0/8 dst 10.1.4.0/24 priority 100 discard
+expect_fail "default priority given explicitly (1000 = 1000)" \
+	"policy already exists" \
+	nfb policy add dir out src 10.0.0.0/8 dst 10.1.10.0/24 priority 1000 \
+	bypass
+expect_eq "refused duplicates change nothing" "$snap" "$(snapshot nfb)"
+n_b=$(pol_len nfb)
+check "same selector, other priority: accepted" nfb policy add dir out \
+	src 10.0.0.0/8 dst 10.1.4.0/24 priority 101 bypass
+check "same selector and priority, other dir: accepted" nfb policy add \
+	dir in src 10.0.0.0/8 dst 10.1.4.0/24 priority 100 bypass
+check "same selector and priority, other dport: accepted" nfb policy add \
+	dir out src 10.0.0.0/8 dst 10.1.4.0/24 proto tcp dport 1 priority 100 \
+	bypass
+expect_eq "three more policies" "$((n_b + 3))" "$(pol_count nfb)"
+
+log "fail closed: SA delete and flush leave the policies"
+snap=$(snapshot)
+check "sa del 10.0.0.2 esp 0x1000 (named by two policies)" nf sa del \
+	dst 10.0.0.2 spi 0x1000 proto esp
+expect_eq "policies unchanged after sa del" "$snap" "$(snapshot)"
+expect_eq "policy_count unchanged after sa del" "$n_pol" "$(pol_count)"
+check "sa flush" nf sa flush
+expect_eq "sa_count 0" 0 "$(nf -j stats | jq_py 'd["sa_count"]')"
+expect_eq "policies unchanged after sa flush" "$snap" "$(snapshot)"
+expect_eq "policy_count unchanged after sa flush" "$n_pol" "$(pol_count)"
+
+log "policy flush"
+check "B: an SA" nfb sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x1000 \
+	proto esp mode tunnel aead aes-gcm-128 key "$K"
+sas_b=$(nfb -j stats | jq_py 'd["sa_count"]')
+check "policy flush (B)" nfb policy flush
+expect_eq "B: policy list []" "[]" "$(snapshot nfb)"
+expect_eq "B: policy_count 0" 0 "$(pol_count nfb)"
+expect_eq "B: SAs untouched by policy flush" "$sas_b" \
+	"$(nfb -j stats | jq_py 'd["sa_count"]')"
+expect_eq "A untouched by B's flush" "$n_pol" "$(pol_count)"
+check "policy flush (A)" nf policy flush
+expect_eq "A: policy_count 0" 0 "$(pol_count)"
+check "policy flush of an empty table" nf policy flush
+
+t_end

@@ -1,0 +1,617 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Output: for people (aligned, units humanised, colour on a terminal), for
+ * machines (JSON, -j) and for nfsec itself (showconf's batch lines). Each
+ * object has one printer per form, here and nowhere else.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "nfsec.h"
+
+#define COLOR_BOLD	"\x1b[1m"
+#define COLOR_GREEN	"\x1b[1;32m"
+#define COLOR_YELLOW	"\x1b[1;33m"
+#define COLOR_RESET	"\x1b[0m"
+
+static const char *color(const char *code)
+{
+	return opts.color && !opts.json ? code : "";
+}
+
+/* Counters: their JSON names (people see '-' for '_') and meanings. */
+static const struct counter {
+	const char *name;
+	const char *desc;
+} sa_counters[NFSEC_SA_STATS_A_MAX + 1] = {
+	[NFSEC_SA_STATS_A_PACKETS] = { "packets", NULL },
+	[NFSEC_SA_STATS_A_BYTES] = { "bytes", NULL },
+	[NFSEC_SA_STATS_A_REPLAY] = { "replay", NULL },
+	[NFSEC_SA_STATS_A_REPLAY_OLD] = { "replay_old", NULL },
+	[NFSEC_SA_STATS_A_ICV_FAIL] = { "icv_fail", NULL },
+	[NFSEC_SA_STATS_A_BAD_TRAILER] = { "bad_trailer", NULL },
+	[NFSEC_SA_STATS_A_POLICY] = { "policy", NULL },
+	[NFSEC_SA_STATS_A_SEQ_EXHAUSTED] = { "seq_exhausted", NULL },
+	[NFSEC_SA_STATS_A_NO_BUFFER] = { "no_buffer", NULL },
+	[NFSEC_SA_STATS_A_CRYPTO_ERROR] = { "crypto_error", NULL },
+	[NFSEC_SA_STATS_A_DUMMY] = { "dummy", NULL },
+	[NFSEC_SA_STATS_A_EXPIRED] = { "expired", NULL },
+}, ns_counters[NFSEC_STATS_A_MAX + 1] = {
+	[NFSEC_STATS_A_SA_COUNT] = { "sa_count", "SAs" },
+	[NFSEC_STATS_A_POLICY_COUNT] = { "policy_count", "policies" },
+	[NFSEC_STATS_A_NO_SA] = { "no_sa", "inbound ESP/AH with no SA" },
+	[NFSEC_STATS_A_NO_SA_OUT] = { "no_sa_out",
+				      "protect policy without a usable SA" },
+	[NFSEC_STATS_A_MALFORMED] = { "malformed",
+				      "truncated or bad headers" },
+	[NFSEC_STATS_A_CLEARTEXT] = { "cleartext",
+				      "cleartext a policy wants protected" },
+	[NFSEC_STATS_A_DISCARD] = { "discard", "dropped by a discard policy" },
+};
+
+/* "replay_old" for JSON, "replay-old" for people and the command line */
+static const char *respell(const char *name, char from, char to)
+{
+	static char buf[32];
+	size_t i;
+
+	for (i = 0; name[i] && i < sizeof(buf) - 1; i++)
+		buf[i] = name[i] == from ? to : name[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+#define human_name(name)	respell(name, '_', '-')
+#define json_name(name)		respell(name, '-', '_')
+
+const char *addr_str(uint16_t family, const union nfsec_addr *addr)
+{
+	static char bufs[4][INET6_ADDRSTRLEN];
+	static unsigned int next;
+	char *buf = bufs[next++ % ARRAY_SIZE(bufs)];
+
+	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, buf,
+		       INET6_ADDRSTRLEN))
+		strcpy(buf, "?");
+	return buf;
+}
+
+static const char *prefix_str(uint16_t family, const union nfsec_addr *addr,
+			      uint8_t plen)
+{
+	static char bufs[2][INET6_ADDRSTRLEN + 4];
+	static unsigned int next;
+	char *buf = bufs[next++ % ARRAY_SIZE(bufs)];
+
+	snprintf(buf, sizeof(bufs[0]), "%s/%u", addr_str(family, addr), plen);
+	return buf;
+}
+
+static const char *name_of(const char *const *names, unsigned int n,
+			   unsigned int val)
+{
+	return val < n && names[val] ? names[val] : "?";
+}
+
+#define NAME(names, val)	name_of(names, ARRAY_SIZE(names), val)
+
+static const char *family_name(uint16_t family)
+{
+	return family == AF_INET6 ? "inet6" : "inet";
+}
+
+static const char *xfrm_proto(uint8_t proto)
+{
+	const char *name = xfrm_proto_name(proto);
+
+	return name ? name : "?";
+}
+
+/* JSON: a tiny streaming emitter */
+
+static struct {
+	unsigned int depth;
+	bool empty[16];
+	char close[16];
+} js;
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", stdout);
+		else if (c == '\t')
+			fputs("\\t", stdout);
+		else if (c < 0x20 || c == 0x7f)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+/* A comma and a new line before all but the first member, then the key. */
+static void json_member(const char *key)
+{
+	if (js.depth) {
+		if (!js.empty[js.depth])
+			putchar(',');
+		printf("\n%*s", 2 * js.depth, "");
+		js.empty[js.depth] = false;
+	}
+	if (key) {
+		json_string(key);
+		fputs(": ", stdout);
+	}
+}
+
+void json_begin(char bracket, const char *key)
+{
+	if (!opts.json || js.depth + 1 >= ARRAY_SIZE(js.empty))
+		return;
+	json_member(key);
+	putchar(bracket);
+	js.depth++;
+	js.empty[js.depth] = true;
+	js.close[js.depth] = bracket == '{' ? '}' : ']';
+}
+
+void json_end(void)
+{
+	if (!opts.json || !js.depth)
+		return;
+	if (!js.empty[js.depth])
+		printf("\n%*s", 2 * (js.depth - 1), "");
+	putchar(js.close[js.depth--]);
+	if (!js.depth)
+		putchar('\n');
+}
+
+static void json_str(const char *key, const char *val)
+{
+	json_member(key);
+	json_string(val);
+}
+
+static void json_u64(const char *key, uint64_t val)
+{
+	json_member(key);
+	printf("%llu", (unsigned long long)val);
+}
+
+static void json_bool(const char *key, bool val)
+{
+	json_member(key);
+	fputs(val ? "true" : "false", stdout);
+}
+
+static void json_key(const char *key, const struct nfsec_alg *alg)
+{
+	size_t i;
+
+	json_member(key);
+	printf("\"0x");
+	for (i = 0; i < alg->key_len; i++)
+		printf("%02x", alg->key[i]);
+	putchar('"');
+}
+
+/* Values that replies may leave to their defaults */
+
+static uint32_t replay_window(const struct nfsec_sa *sa)
+{
+	if (sa->have & HAVE(NFSEC_SA_A_REPLAY_WINDOW))
+		return sa->replay_window;
+	return sa->dir == NFSEC_DIR_IN ? NFSEC_REPLAY_WINDOW_DEFAULT : 0;
+}
+
+/* ICV or truncation bits; 0 when unknown. RFC 4868 for SHA-2. */
+static uint32_t alg_bits(uint16_t kind, const struct nfsec_alg *alg)
+{
+	static const struct {
+		const char *name;
+		uint32_t bits;
+	} trunc[] = {
+		{ "hmac(sha1)", 96 }, { "hmac(sha256)", 128 },
+		{ "hmac(sha384)", 192 }, { "hmac(sha512)", 256 },
+	};
+	unsigned int i;
+
+	if (alg->has_bits)
+		return alg->bits;
+	if (kind == NFSEC_SA_A_AEAD)
+		return 128;
+	for (i = 0; kind == NFSEC_SA_A_AUTH && i < ARRAY_SIZE(trunc); i++)
+		if (!strcmp(alg->name, trunc[i].name))
+			return trunc[i].bits;
+	return 0;
+}
+
+static const char *bits_keyword(uint16_t kind)
+{
+	return kind == NFSEC_SA_A_AEAD ? "icv" : "trunc";
+}
+
+/* SA */
+
+static const struct {
+	uint16_t kind;
+	const char *name;
+	size_t off;
+} sa_algs[] = {
+	{ NFSEC_SA_A_AEAD, "aead", offsetof(struct nfsec_sa, aead) },
+	{ NFSEC_SA_A_ENC, "enc", offsetof(struct nfsec_sa, enc) },
+	{ NFSEC_SA_A_AUTH, "auth", offsetof(struct nfsec_sa, auth) },
+};
+
+static const struct nfsec_alg *sa_alg(const struct nfsec_sa *sa,
+				      unsigned int i)
+{
+	return (const void *)((const uint8_t *)sa + sa_algs[i].off);
+}
+
+void print_sa_id(const struct nfsec_sa *sa)
+{
+	printf("%s %s spi 0x%08x (%u) %s -> %s", NAME(dir_names, sa->dir),
+	       xfrm_proto(sa->proto), sa->spi, sa->spi,
+	       addr_str(sa->family, &sa->src), addr_str(sa->family, &sa->dst));
+}
+
+static void json_sa(const struct nfsec_sa *sa)
+{
+	unsigned int i;
+
+	json_begin('{', NULL);
+	json_str("dir", NAME(dir_names, sa->dir));
+	json_str("family", family_name(sa->family));
+	json_str("src", addr_str(sa->family, &sa->src));
+	json_str("dst", addr_str(sa->family, &sa->dst));
+	json_u64("spi", sa->spi);
+	json_str("proto", xfrm_proto(sa->proto));
+	json_str("mode", NAME(mode_names, sa->mode));
+	for (i = 0; i < ARRAY_SIZE(sa_algs); i++) {
+		const struct nfsec_alg *alg = sa_alg(sa, i);
+		uint16_t kind = sa_algs[i].kind;
+
+		if (!alg->set)
+			continue;
+		json_begin('{', sa_algs[i].name);
+		json_str("name", alg->name);
+		if (kind != NFSEC_SA_A_ENC && alg_bits(kind, alg))
+			json_u64(kind == NFSEC_SA_A_AEAD ? "icv_bits" :
+				 "trunc_bits", alg_bits(kind, alg));
+		if (alg->has_key)
+			json_key("key", alg);
+		json_end();
+	}
+	json_u64("replay_window", replay_window(sa));
+	json_bool("esn", sa->flags & NFSEC_SA_F_ESN);
+	json_u64("seq", sa->seq);
+	json_str("df", NAME(df_names, sa->df));
+	json_begin('{', "lifetime");
+	for (i = 1; i <= NFSEC_LT_A_MAX; i++)
+		if (lifetime_names[i])
+			json_u64(json_name(lifetime_names[i]),
+				 sa->lifetime[i]);
+	json_end();
+	json_u64("add_time", sa->add_time);
+	json_begin('{', "stats");
+	for (i = 1; i <= NFSEC_SA_STATS_A_MAX; i++)
+		if (sa_counters[i].name)
+			json_u64(sa_counters[i].name, sa->stats[i]);
+	json_end();
+	json_end();
+}
+
+static void label(const char *name)
+{
+	printf("  %s%s:%s%*s", color(COLOR_BOLD), name, color(COLOR_RESET),
+	       (int)(9 - strlen(name)), "");
+}
+
+static const char *bytes_str(uint64_t b)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB",
+					     "PiB", "EiB" };
+	static char buf[32];
+	double v = b;
+	unsigned int i;
+
+	if (b < 1024) {
+		snprintf(buf, sizeof(buf), "%llu B", (unsigned long long)b);
+		return buf;
+	}
+	for (i = 0, v /= 1024; v >= 1024 && i < ARRAY_SIZE(units) - 1; i++)
+		v /= 1024;
+	snprintf(buf, sizeof(buf), "%.2f %s", v, units[i]);
+	return buf;
+}
+
+/* "2 hours, 5 seconds" */
+static void print_duration(uint64_t secs)
+{
+	static const struct {
+		const char *unit;
+		uint64_t secs;
+	} units[] = {
+		{ "day", 86400 }, { "hour", 3600 }, { "minute", 60 },
+		{ "second", 1 },
+	};
+	const char *sep = "";
+	unsigned int i;
+
+	if (!secs) {
+		fputs("0 seconds", stdout);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(units); i++) {
+		uint64_t n = secs / units[i].secs;
+
+		if (!n)
+			continue;
+		secs %= units[i].secs;
+		printf("%s%llu %s%s", sep, (unsigned long long)n,
+		       units[i].unit, n == 1 ? "" : "s");
+		sep = ", ";
+	}
+}
+
+static void human_alg(const struct nfsec_sa *sa, unsigned int i)
+{
+	const struct nfsec_alg *alg = sa_alg(sa, i);
+	uint16_t kind = sa_algs[i].kind;
+	size_t k;
+
+	if (!alg->set)
+		return;
+	label(sa_algs[i].name);
+	printf("%s", alg->name);
+	if (kind != NFSEC_SA_A_ENC && alg_bits(kind, alg))
+		printf(" %s %u", bits_keyword(kind), alg_bits(kind, alg));
+	if (alg->has_key) {
+		if (alg->key_len)
+			printf(" key 0x");
+		for (k = 0; k < alg->key_len; k++)
+			printf("%02x", alg->key[k]);
+	} else if (strcmp(alg->name, "ecb(cipher_null)")) {
+		printf(" key (hidden)");
+	}
+	putchar('\n');
+}
+
+static void human_sa(const struct nfsec_sa *sa)
+{
+	struct timespec now;
+	unsigned int i;
+	const char *sep = "";
+
+	printf("%ssa%s ", color(COLOR_GREEN), color(COLOR_RESET));
+	print_sa_id(sa);
+	printf(" mode %s\n", NAME(mode_names, sa->mode));
+	for (i = 0; i < ARRAY_SIZE(sa_algs); i++)
+		human_alg(sa, i);
+
+	label("options");
+	if (sa->dir == NFSEC_DIR_IN)
+		printf("replay-window %u, ", replay_window(sa));
+	printf("esn %s, seq %llu", sa->flags & NFSEC_SA_F_ESN ? "on" : "off",
+	       (unsigned long long)sa->seq);
+	if (sa->dir == NFSEC_DIR_OUT && sa->mode == NFSEC_MODE_TUNNEL)
+		printf(", df %s", NAME(df_names, sa->df));
+	putchar('\n');
+
+	label("lifetime");
+	for (i = 1; i <= NFSEC_LT_A_MAX; i++) {
+		if (!lifetime_names[i] || !sa->lifetime[i])
+			continue;
+		printf("%s%s %llu", sep, lifetime_names[i],
+		       (unsigned long long)sa->lifetime[i]);
+		sep = ", ";
+	}
+	printf("%s\n", *sep ? "" : "none");
+
+	label("traffic");
+	printf("%llu packets, %s\n",
+	       (unsigned long long)sa->stats[NFSEC_SA_STATS_A_PACKETS],
+	       bytes_str(sa->stats[NFSEC_SA_STATS_A_BYTES]));
+
+	label("drops");
+	for (sep = "", i = NFSEC_SA_STATS_A_REPLAY; i <= NFSEC_SA_STATS_A_MAX;
+	     i++) {
+		if (!sa_counters[i].name)
+			continue;
+		printf("%s%s %llu", sep, human_name(sa_counters[i].name),
+		       (unsigned long long)sa->stats[i]);
+		sep = ", ";
+	}
+	putchar('\n');
+
+	if ((sa->have & HAVE(NFSEC_SA_A_ADD_TIME)) &&
+	    !clock_gettime(CLOCK_BOOTTIME, &now) &&
+	    (uint64_t)now.tv_sec >= sa->add_time) {
+		label("added");
+		print_duration(now.tv_sec - sa->add_time);
+		printf(" ago\n");
+	}
+}
+
+void print_sa(const struct nfsec_sa *sa)
+{
+	if (opts.json)
+		json_sa(sa);
+	else
+		human_sa(sa);
+}
+
+/* Everything sa add needs to make this SA again, and no defaults. */
+void print_sa_conf(const struct nfsec_sa *sa)
+{
+	unsigned int i;
+	size_t k;
+
+	printf("sa add dir %s src %s dst %s spi 0x%08x proto %s mode %s",
+	       NAME(dir_names, sa->dir), addr_str(sa->family, &sa->src),
+	       addr_str(sa->family, &sa->dst), sa->spi, xfrm_proto(sa->proto),
+	       NAME(mode_names, sa->mode));
+	for (i = 0; i < ARRAY_SIZE(sa_algs); i++) {
+		const struct nfsec_alg *alg = sa_alg(sa, i);
+
+		if (!alg->set)
+			continue;
+		printf(" %s %s", sa_algs[i].name, alg->name);
+		if (alg->has_key && alg->key_len) {
+			printf(" key 0x");
+			for (k = 0; k < alg->key_len; k++)
+				printf("%02x", alg->key[k]);
+		}
+		if (alg->has_bits)
+			printf(" %s %u", bits_keyword(sa_algs[i].kind),
+			       alg->bits);
+	}
+	if (sa->dir == NFSEC_DIR_IN &&
+	    replay_window(sa) != NFSEC_REPLAY_WINDOW_DEFAULT)
+		printf(" replay-window %u", replay_window(sa));
+	if (sa->flags & NFSEC_SA_F_ESN)
+		printf(" esn");
+	/* Go on from the last sequence number sent: never reuse one. */
+	if (sa->dir == NFSEC_DIR_OUT && sa->seq)
+		printf(" seq %llu", (unsigned long long)sa->seq);
+	if (sa->df != NFSEC_DF_COPY)
+		printf(" df %s", NAME(df_names, sa->df));
+	for (i = 1; i <= NFSEC_LT_A_MAX; i++)
+		if (lifetime_names[i] && sa->lifetime[i])
+			printf(" %s %llu", lifetime_names[i],
+			       (unsigned long long)sa->lifetime[i]);
+	putchar('\n');
+}
+
+/* Policy */
+
+static void json_policy(const struct nfsec_policy *pol)
+{
+	json_begin('{', NULL);
+	json_u64("index", pol->index);
+	json_str("dir", NAME(dir_names, pol->dir));
+	json_str("family", family_name(pol->family));
+	json_str("src", prefix_str(pol->family, &pol->src, pol->src_plen));
+	json_str("dst", prefix_str(pol->family, &pol->dst, pol->dst_plen));
+	json_u64("proto", pol->proto);
+	json_u64("sport", pol->sport);
+	json_u64("dport", pol->dport);
+	json_u64("priority", pol->have & HAVE(NFSEC_POL_A_PRIORITY) ?
+		 pol->priority : NFSEC_POLICY_PRIORITY_DEFAULT);
+	json_str("action", NAME(action_names, pol->action));
+	if (pol->action == NFSEC_ACTION_PROTECT) {
+		json_begin('{', "sa");
+		json_u64("spi", pol->sa_spi);
+		if (pol->have & HAVE(NFSEC_POL_A_SA_DST))
+			json_str("dst", addr_str(pol->family, &pol->sa_dst));
+		json_str("proto", xfrm_proto(pol->have &
+					     HAVE(NFSEC_POL_A_SA_PROTO) ?
+					     pol->sa_proto : IPPROTO_ESP));
+		json_end();
+	}
+	json_u64("matches", pol->matches);
+	json_end();
+}
+
+/* The selector and action, as policy add takes them. */
+static void print_policy_args(const struct nfsec_policy *pol, bool conf)
+{
+	const char *proto = ipproto_name(pol->proto);
+
+	printf("dir %s src %s dst %s", NAME(dir_names, pol->dir),
+	       prefix_str(pol->family, &pol->src, pol->src_plen),
+	       prefix_str(pol->family, &pol->dst, pol->dst_plen));
+	if (proto)
+		printf(" proto %s", proto);
+	else if (pol->proto)
+		printf(" proto %u", pol->proto);
+	else if (!conf)
+		printf(" proto any");
+	if (pol->sport)
+		printf(" sport %u", pol->sport);
+	if (pol->dport)
+		printf(" dport %u", pol->dport);
+	if (!conf || pol->priority != NFSEC_POLICY_PRIORITY_DEFAULT)
+		printf(" priority %u", pol->priority);
+	printf(" %s", NAME(action_names, pol->action));
+	if (pol->action != NFSEC_ACTION_PROTECT)
+		return;
+	printf(" spi 0x%x", pol->sa_spi);
+	if (pol->have & HAVE(NFSEC_POL_A_SA_DST))
+		printf(" dst %s", addr_str(pol->family, &pol->sa_dst));
+	if (!conf || pol->sa_proto != IPPROTO_ESP)
+		printf(" proto %s", xfrm_proto(pol->sa_proto));
+}
+
+void print_policy(const struct nfsec_policy *pol)
+{
+	struct nfsec_policy p = *pol;
+
+	if (!(p.have & HAVE(NFSEC_POL_A_PRIORITY)))
+		p.priority = NFSEC_POLICY_PRIORITY_DEFAULT;
+	if (!(p.have & HAVE(NFSEC_POL_A_SA_PROTO)))
+		p.sa_proto = IPPROTO_ESP;
+	if (opts.json) {
+		json_policy(&p);
+		return;
+	}
+	printf("%sindex %u%s ", color(COLOR_YELLOW), p.index,
+	       color(COLOR_RESET));
+	print_policy_args(&p, false);
+	printf(" matches %llu\n", (unsigned long long)p.matches);
+}
+
+void print_policy_conf(const struct nfsec_policy *pol)
+{
+	struct nfsec_policy p = *pol;
+
+	if (!(p.have & HAVE(NFSEC_POL_A_PRIORITY)))
+		p.priority = NFSEC_POLICY_PRIORITY_DEFAULT;
+	if (!(p.have & HAVE(NFSEC_POL_A_SA_PROTO)))
+		p.sa_proto = IPPROTO_ESP;
+	printf("policy add ");
+	print_policy_args(&p, true);
+	putchar('\n');
+}
+
+/* Namespace counters */
+
+void print_stats(const struct nfsec_stats *st, const char *json_key)
+{
+	unsigned int i;
+
+	json_begin('{', json_key);
+	for (i = 1; i <= NFSEC_STATS_A_MAX; i++) {
+		if (!ns_counters[i].name)
+			continue;
+		if (opts.json)
+			json_u64(ns_counters[i].name, st->val[i]);
+		else
+			printf("  %-14s %12llu  %s\n",
+			       human_name(ns_counters[i].name),
+			       (unsigned long long)st->val[i],
+			       ns_counters[i].desc);
+	}
+	json_end();
+}
+
+void print_heading(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(color(COLOR_BOLD), stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("%s\n", color(COLOR_RESET));
+}

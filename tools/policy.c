@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nfsec policy add|del|list|flush
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "nfsec.h"
+
+struct families {
+	uint16_t src, dst, sa_dst;
+};
+
+/* spi, dst and proto after "protect": the SA the policy uses */
+static int parse_sa_kw(struct args *a, const char *kw,
+		       struct nfsec_policy *pol, struct families *fam)
+{
+	const char *val;
+
+	if (!strcmp(kw, "spi")) {
+		if (parse_once(&pol->have, NFSEC_POL_A_SA_SPI, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		return val ? parse_spi(val, &pol->sa_spi) : -1;
+	}
+	if (!strcmp(kw, "dst")) {
+		if (parse_once(&pol->have, NFSEC_POL_A_SA_DST, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		return val ? parse_addr(val, &pol->sa_dst, &fam->sa_dst) : -1;
+	}
+	if (parse_once(&pol->have, NFSEC_POL_A_SA_PROTO, a, kw))
+		return -1;
+	val = args_value(a, kw);
+	return val ? parse_xfrm_proto(val, &pol->sa_proto) : -1;
+}
+
+static int parse_action(struct args *a, const char *kw,
+			struct nfsec_policy *pol)
+{
+	if (pol->have & HAVE(NFSEC_POL_A_ACTION))
+		return error("%s: \"%s\" after \"%s\"", a->cmd, kw,
+			     action_names[pol->action]);
+	pol->have |= HAVE(NFSEC_POL_A_ACTION);
+	return parse_word(kw, "action", action_names,
+			  ARRAY_SIZE(action_names), &pol->action);
+}
+
+static int parse_selector_kw(struct args *a, const char *kw,
+			     struct nfsec_policy *pol, struct families *fam)
+{
+	const char *val;
+
+	if (!strcmp(kw, "src") || !strcmp(kw, "dst")) {
+		bool src = kw[0] == 's';
+
+		if (parse_once(&pol->have, src ? NFSEC_POL_A_SRC :
+			       NFSEC_POL_A_DST, a, kw))
+			return -1;
+		pol->have |= HAVE(src ? NFSEC_POL_A_SRC_PLEN :
+				  NFSEC_POL_A_DST_PLEN);
+		val = args_value(a, kw);
+		if (!val)
+			return -1;
+		return src ? parse_prefix(val, &pol->src, &pol->src_plen,
+					  &fam->src)
+			   : parse_prefix(val, &pol->dst, &pol->dst_plen,
+					  &fam->dst);
+	}
+	if (!strcmp(kw, "dir")) {
+		if (parse_once(&pol->have, NFSEC_POL_A_DIR, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		return val ? parse_word(val, kw, dir_names,
+					ARRAY_SIZE(dir_names), &pol->dir) : -1;
+	}
+	if (!strcmp(kw, "proto")) {
+		if (parse_once(&pol->have, NFSEC_POL_A_PROTO, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		return val ? parse_ipproto(val, &pol->proto) : -1;
+	}
+	/* Ports without a protocol that has them: the kernel refuses. */
+	if (!strcmp(kw, "sport") || !strcmp(kw, "dport")) {
+		bool sport = kw[0] == 's';
+
+		if (parse_once(&pol->have, sport ? NFSEC_POL_A_SPORT :
+			       NFSEC_POL_A_DPORT, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		if (!val)
+			return -1;
+		return parse_u16(val, kw, sport ? &pol->sport : &pol->dport);
+	}
+	if (!strcmp(kw, "priority")) {
+		if (parse_once(&pol->have, NFSEC_POL_A_PRIORITY, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		return val ? parse_u32(val, kw, &pol->priority) : -1;
+	}
+	return error("%s: unknown keyword \"%s\"", a->cmd, kw);
+}
+
+static int check_policy(struct args *a, struct nfsec_policy *pol,
+			struct families *fam)
+{
+	static const struct {
+		unsigned int attr;
+		const char *kw;
+	} required[] = {
+		{ NFSEC_POL_A_DIR, "dir" },
+		{ NFSEC_POL_A_SRC, "src" },
+		{ NFSEC_POL_A_DST, "dst" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(required); i++)
+		if (!(pol->have & HAVE(required[i].attr)))
+			return missing(a, required[i].kw);
+	if (merge_family(a, &pol->family, fam->src) ||
+	    merge_family(a, &pol->family, fam->dst) ||
+	    merge_family(a, &pol->family, fam->sa_dst))
+		return -1;
+	if (!pol->family)
+		return error("%s: no address tells the family: write "
+			     "0.0.0.0/0 or ::/0 rather than \"any\"", a->cmd);
+	pol->have |= HAVE(NFSEC_POL_A_FAMILY);
+	return 0;
+}
+
+static int policy_add(struct args *a)
+{
+	struct nfsec_policy pol = { 0 };
+	struct families fam = { 0 };
+	const char *kw;
+
+	while ((kw = args_next(a))) {
+		int ret;
+
+		if (pol.action == NFSEC_ACTION_PROTECT &&
+		    (!strcmp(kw, "spi") || !strcmp(kw, "dst") ||
+		     !strcmp(kw, "proto")))
+			ret = parse_sa_kw(a, kw, &pol, &fam);
+		else if (!strcmp(kw, "protect") || !strcmp(kw, "bypass") ||
+			 !strcmp(kw, "discard"))
+			ret = parse_action(a, kw, &pol);
+		else
+			ret = parse_selector_kw(a, kw, &pol, &fam);
+		if (ret)
+			return -1;
+	}
+	if (!(pol.have & HAVE(NFSEC_POL_A_ACTION)))
+		return error("%s: missing \"protect\", \"bypass\" or "
+			     "\"discard\"", a->cmd);
+	if (pol.action == NFSEC_ACTION_PROTECT &&
+	    !(pol.have & HAVE(NFSEC_POL_A_SA_SPI)))
+		return missing(a, "spi");
+	if (check_policy(a, &pol, &fam))
+		return -1;
+	return nl_policy_request(NFSEC_CMD_POLICY_ADD, &pol);
+}
+
+static int policy_del(struct args *a)
+{
+	struct nfsec_policy pol = { 0 };
+	struct families fam = { 0 };
+	const char *kw;
+
+	if (a->argc && !strcmp(a->argv[0], "index")) {
+		kw = args_next(a);
+		kw = args_value(a, kw);
+		if (!kw || parse_u32(kw, "index", &pol.index))
+			return -1;
+		if (a->argc)
+			return error("%s: \"index\" takes no other keyword, "
+				     "not \"%s\"", a->cmd, a->argv[0]);
+		pol.have = HAVE(NFSEC_POL_A_INDEX);
+		return nl_policy_request(NFSEC_CMD_POLICY_DEL, &pol);
+	}
+	while ((kw = args_next(a)))
+		if (parse_selector_kw(a, kw, &pol, &fam))
+			return -1;
+	if (check_policy(a, &pol, &fam))
+		return -1;
+	return nl_policy_request(NFSEC_CMD_POLICY_DEL, &pol);
+}
+
+/* Print policies as a list: one line each, or a JSON array. */
+int policy_list_cb(const struct nfsec_policy *pol, void *data)
+{
+	(void)data;
+	print_policy(pol);
+	return 0;
+}
+
+static int policy_list(struct args *a)
+{
+	int ret;
+
+	if (no_args(a->cmd, a->argc, a->argv))
+		return -1;
+	json_begin('[', NULL);
+	ret = nl_policy_dump(policy_list_cb, NULL);
+	json_end();
+	return ret;
+}
+
+static int policy_flush(struct args *a)
+{
+	if (no_args(a->cmd, a->argc, a->argv))
+		return -1;
+	return nl_flush(NFSEC_CMD_POLICY_FLUSH);
+}
+
+static const struct subcmd policy_cmds[] = {
+	{ "add", policy_add },
+	{ "del", policy_del },
+	{ "list", policy_list },
+	{ "flush", policy_flush },
+	{ NULL, NULL }
+};
+
+int policy_main(int argc, char **argv)
+{
+	return run_subcmd(policy_cmds, argc, argv);
+}

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nfsec sa add|update|del|get|list|flush
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "nfsec.h"
+
+const char *const lifetime_names[NFSEC_LT_A_MAX + 1] = {
+	[NFSEC_LT_A_SOFT_BYTES] = "soft-bytes",
+	[NFSEC_LT_A_HARD_BYTES] = "hard-bytes",
+	[NFSEC_LT_A_SOFT_PACKETS] = "soft-packets",
+	[NFSEC_LT_A_HARD_PACKETS] = "hard-packets",
+	[NFSEC_LT_A_SOFT_SECONDS] = "soft-seconds",
+	[NFSEC_LT_A_HARD_SECONDS] = "hard-seconds",
+};
+
+static int parse_lifetime(struct args *a, const char *kw, struct nfsec_sa *sa,
+			  bool *matched)
+{
+	const char *val;
+	unsigned int i;
+
+	for (i = 1; i <= NFSEC_LT_A_MAX; i++) {
+		if (!lifetime_names[i] || strcmp(kw, lifetime_names[i]))
+			continue;
+		*matched = true;
+		if (parse_once(&sa->lt_have, i, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		return val ? parse_u64(val, kw, UINT64_MAX, &sa->lifetime[i])
+			   : -1;
+	}
+	*matched = false;
+	return 0;
+}
+
+static int parse_alg_kw(struct args *a, const char *kw, uint16_t kind,
+			struct nfsec_alg *alg, struct nfsec_alg **last)
+{
+	const char *val;
+
+	if (alg->set)
+		return error("%s: \"%s\" given twice", a->cmd, kw);
+	val = args_value(a, kw);
+	if (!val || parse_alg(a, val, kind, alg))
+		return -1;
+	*last = alg;
+	return 0;
+}
+
+/* The keywords every SA command takes: the SA's identity. */
+static int parse_id_kw(struct args *a, const char *kw, struct nfsec_sa *sa,
+		       uint16_t *dst_family, bool *matched)
+{
+	const char *val;
+
+	*matched = true;
+	if (!strcmp(kw, "dst")) {
+		if (parse_once(&sa->have, NFSEC_SA_A_DST, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		return val ? parse_addr(val, &sa->dst, dst_family) : -1;
+	}
+	if (!strcmp(kw, "spi")) {
+		if (parse_once(&sa->have, NFSEC_SA_A_SPI, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		return val ? parse_spi(val, &sa->spi) : -1;
+	}
+	if (!strcmp(kw, "proto")) {
+		if (parse_once(&sa->have, NFSEC_SA_A_PROTO, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		return val ? parse_xfrm_proto(val, &sa->proto) : -1;
+	}
+	*matched = false;
+	return 0;
+}
+
+/* One keyword of sa add/update beyond the identity. */
+static int parse_sa_kw(struct args *a, const char *kw, struct nfsec_sa *sa,
+		       uint16_t *src_family, struct nfsec_alg **last)
+{
+	const char *val;
+	bool matched;
+
+	if (parse_lifetime(a, kw, sa, &matched))
+		return -1;
+	if (matched)
+		return 0;
+	if (!strcmp(kw, "aead"))
+		return parse_alg_kw(a, kw, NFSEC_SA_A_AEAD, &sa->aead, last);
+	if (!strcmp(kw, "enc"))
+		return parse_alg_kw(a, kw, NFSEC_SA_A_ENC, &sa->enc, last);
+	if (!strcmp(kw, "auth"))
+		return parse_alg_kw(a, kw, NFSEC_SA_A_AUTH, &sa->auth, last);
+	if (!strcmp(kw, "key")) {
+		if (!*last)
+			return error("%s: \"key\" must follow aead, enc or auth",
+				     a->cmd);
+		if ((*last)->has_key)
+			return error("%s: \"key\" given twice", a->cmd);
+		val = args_value(a, kw);
+		return val ? parse_key(val, *last) : -1;
+	}
+	if (!strcmp(kw, "icv") || !strcmp(kw, "trunc")) {
+		struct nfsec_alg *alg = kw[0] == 'i' ? &sa->aead : &sa->auth;
+
+		if (alg->has_bits)
+			return error("%s: \"%s\" given twice", a->cmd, kw);
+		val = args_value(a, kw);
+		if (!val || parse_u32(val, kw, &alg->bits))
+			return -1;
+		alg->has_bits = true;
+		return 0;
+	}
+	if (!strcmp(kw, "esn")) {
+		if (parse_once(&sa->have, NFSEC_SA_A_FLAGS, a, kw))
+			return -1;
+		sa->flags |= NFSEC_SA_F_ESN;
+		return 0;
+	}
+	if (!strcmp(kw, "src")) {
+		if (parse_once(&sa->have, NFSEC_SA_A_SRC, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		return val ? parse_addr(val, &sa->src, src_family) : -1;
+	}
+	if (!strcmp(kw, "dir")) {
+		if (parse_once(&sa->have, NFSEC_SA_A_DIR, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		/* Policies only have fwd. */
+		return val ? parse_word(val, kw, dir_names, NFSEC_DIR_OUT + 1,
+					&sa->dir) : -1;
+	}
+	if (!strcmp(kw, "mode")) {
+		if (parse_once(&sa->have, NFSEC_SA_A_MODE, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		return val ? parse_word(val, kw, mode_names,
+					ARRAY_SIZE(mode_names), &sa->mode) : -1;
+	}
+	if (!strcmp(kw, "df")) {
+		if (parse_once(&sa->have, NFSEC_SA_A_DF, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		return val ? parse_word(val, kw, df_names, ARRAY_SIZE(df_names),
+					&sa->df) : -1;
+	}
+	if (!strcmp(kw, "replay-window")) {
+		if (parse_once(&sa->have, NFSEC_SA_A_REPLAY_WINDOW, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		return val ? parse_u32(val, kw, &sa->replay_window) : -1;
+	}
+	if (!strcmp(kw, "seq")) {
+		if (parse_once(&sa->have, NFSEC_SA_A_SEQ, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		return val ? parse_u64(val, kw, UINT64_MAX, &sa->seq) : -1;
+	}
+	return error("%s: unknown keyword \"%s\"", a->cmd, kw);
+}
+
+/*
+ * Read an SA from the words of a command. With full, everything sa add
+ * takes; without, the identity (dst, spi, proto) alone.
+ */
+static int parse_sa(struct args *a, struct nfsec_sa *sa, bool full)
+{
+	static const struct {
+		unsigned int attr;
+		const char *kw;
+	} required[] = {
+		{ NFSEC_SA_A_DIR, "dir" },
+		{ NFSEC_SA_A_SRC, "src" },
+		{ NFSEC_SA_A_DST, "dst" },
+		{ NFSEC_SA_A_SPI, "spi" },
+		{ NFSEC_SA_A_PROTO, "proto" },
+		{ NFSEC_SA_A_MODE, "mode" },
+	};
+	uint16_t src_family = 0, dst_family = 0;
+	struct nfsec_alg *last = NULL;
+	const char *kw;
+	unsigned int i;
+	bool matched;
+
+	memset(sa, 0, sizeof(*sa));
+	while ((kw = args_next(a))) {
+		if (parse_id_kw(a, kw, sa, &dst_family, &matched))
+			return -1;
+		if (matched)
+			continue;
+		if (!full)
+			return error("%s: unknown keyword \"%s\"", a->cmd, kw);
+		if (parse_sa_kw(a, kw, sa, &src_family, &last))
+			return -1;
+	}
+	for (i = 0; i < ARRAY_SIZE(required); i++) {
+		if (!full && required[i].attr != NFSEC_SA_A_DST &&
+		    required[i].attr != NFSEC_SA_A_SPI &&
+		    required[i].attr != NFSEC_SA_A_PROTO)
+			continue;
+		if (!(sa->have & HAVE(required[i].attr)))
+			return missing(a, required[i].kw);
+	}
+	if (merge_family(a, &sa->family, src_family) ||
+	    merge_family(a, &sa->family, dst_family))
+		return -1;
+	sa->have |= HAVE(NFSEC_SA_A_FAMILY);
+	if (!full)
+		return 0;
+	if (check_alg(a, NFSEC_SA_A_AEAD, &sa->aead) ||
+	    check_alg(a, NFSEC_SA_A_ENC, &sa->enc) ||
+	    check_alg(a, NFSEC_SA_A_AUTH, &sa->auth))
+		return -1;
+	return 0;
+}
+
+static int sa_set(struct args *a, uint8_t cmd)
+{
+	struct nfsec_sa sa;
+	int ret;
+
+	ret = parse_sa(a, &sa, true);
+	if (!ret)
+		ret = nl_sa_request(cmd, &sa);
+	explicit_bzero(&sa, sizeof(sa));
+	return ret;
+}
+
+static int sa_add(struct args *a)
+{
+	return sa_set(a, NFSEC_CMD_SA_ADD);
+}
+
+static int sa_update(struct args *a)
+{
+	return sa_set(a, NFSEC_CMD_SA_UPDATE);
+}
+
+static int sa_del(struct args *a)
+{
+	struct nfsec_sa sa;
+
+	if (parse_sa(a, &sa, false))
+		return -1;
+	return nl_sa_request(NFSEC_CMD_SA_DEL, &sa);
+}
+
+static int print_one(const struct nfsec_sa *sa, void *data)
+{
+	(void)data;
+	print_sa(sa);
+	return 0;
+}
+
+static int sa_get(struct args *a)
+{
+	struct nfsec_sa sa;
+
+	if (parse_sa(a, &sa, false))
+		return -1;
+	return nl_sa_get(&sa, print_one, NULL);
+}
+
+/* Print SAs as a list: blank lines between them, or a JSON array. */
+int sa_list_cb(const struct nfsec_sa *sa, void *data)
+{
+	unsigned int *count = data;
+
+	if ((*count)++ && !opts.json)
+		putchar('\n');
+	print_sa(sa);
+	return 0;
+}
+
+static int sa_list(struct args *a)
+{
+	unsigned int count = 0;
+	int ret;
+
+	if (no_args(a->cmd, a->argc, a->argv))
+		return -1;
+	json_begin('[', NULL);
+	ret = nl_sa_dump(opts.show_keys, sa_list_cb, &count);
+	json_end();
+	return ret;
+}
+
+static int sa_flush(struct args *a)
+{
+	if (no_args(a->cmd, a->argc, a->argv))
+		return -1;
+	return nl_flush(NFSEC_CMD_SA_FLUSH);
+}
+
+static const struct subcmd sa_cmds[] = {
+	{ "add", sa_add },
+	{ "update", sa_update },
+	{ "del", sa_del },
+	{ "get", sa_get },
+	{ "list", sa_list },
+	{ "flush", sa_flush },
+	{ NULL, NULL }
+};
+
+int sa_main(int argc, char **argv)
+{
+	return run_subcmd(sa_cmds, argc, argv);
+}
