@@ -11,6 +11,12 @@
  *
  * The packet path takes no mutex: it reads the SAD and SPD under RCU and
  * holds an SA across asynchronous crypto with a reference (nfsec_sa_get).
+ *
+ * Leaf locks, which take nothing inside them:
+ *
+ *   nfsec_replay.lock (spinlock, _bh; one per inbound SA's replay window:
+ *     nfsec_replay_commit only; process or softirq context, never with
+ *     hard interrupts off)
  */
 #ifndef _NFSEC_H
 #define _NFSEC_H
@@ -255,5 +261,52 @@ int nfsec_netlink_init(void);
 void nfsec_netlink_uninit(void);
 void nfsec_netlink_notify_sa(struct nfsec_net *nn, const struct nfsec_sa *sa,
 			     u8 cmd, u8 expire, gfp_t gfp);
+
+/*
+ * replay.c APIs: the inbound anti-replay window (RFC 4303 3.4.3, RFC 6479)
+ * and ESN inference (RFC 4303 A2.2). The packet path infers and checks
+ * before decryption and commits after the ICV verified. Each verdict but
+ * OK is a drop with its own reason, for its own counter.
+ */
+struct nfsec_replay;
+
+enum nfsec_replay_verdict {
+	NFSEC_REPLAY_OK,
+	NFSEC_REPLAY_DUP,	/* inside the window, already accepted */
+	NFSEC_REPLAY_OLD,	/* left of the window (or no ESN epoch fits) */
+	NFSEC_REPLAY_ZERO,	/* sequence number 0, never sent (RFC 4303 3.3.3) */
+};
+
+/*
+ * @window in packets, 0 (anti-replay off: only the top is tracked) to
+ * NFSEC_REPLAY_WINDOW_MAX. Returns ERR_PTR(-EINVAL) or ERR_PTR(-ENOMEM).
+ */
+struct nfsec_replay *nfsec_replay_alloc(u32 window, gfp_t gfp);
+void nfsec_replay_free(struct nfsec_replay *r);
+/*
+ * Before decryption, lockless and without side effects: the full sequence
+ * number in *@seq (@esn: inferred from the low half @seq_lo on the wire;
+ * otherwise @seq_lo) and its verdict. *@seq, the number to authenticate
+ * and then commit, is meaningful only when the verdict is OK.
+ */
+enum nfsec_replay_verdict nfsec_replay_check(struct nfsec_replay *r,
+					     u32 seq_lo, bool esn, u64 *seq);
+/*
+ * After the ICV verified @seq: checks it again (another CPU may have
+ * accepted it since) and, when OK, marks it seen and advances the window.
+ */
+enum nfsec_replay_verdict nfsec_replay_commit(struct nfsec_replay *r, u64 seq);
+/* The highest sequence number accepted so far, 0 if none; lockless. */
+u64 nfsec_replay_top(const struct nfsec_replay *r);
+
+/* selftest.c APIs: built with NFSEC_DEBUG=1, run at module init. */
+#ifdef DEBUG
+bool nfsec_selftest(void);
+#else
+static inline bool nfsec_selftest(void)
+{
+	return true;
+}
+#endif
 
 #endif /* _NFSEC_H */

@@ -149,9 +149,8 @@ enum nfsec_replay_verdict nfsec_replay_check(struct nfsec_replay *r,
 {
 	u64 top = atomic64_read(&r->top);
 
-	if (!esn)
-		*seq = seq_lo;
-	else if (!infer(top, r->window, seq_lo, seq))
+	*seq = seq_lo;
+	if (esn && !infer(top, r->window, seq_lo, seq))
 		return NFSEC_REPLAY_OLD;
 	return judge(r, top, *seq);
 }

@@ -131,7 +131,7 @@ static void print_attr(const struct nlattr *attr, const struct desc *descs,
 		putchar('\n');
 		return;
 	}
-	printf("%s ", d->name);
+	printf("%s%s", d->name, d->type == D_NEST ? "" : " ");
 	switch (d->type) {
 	case D_NUM:
 		if (len == 1)

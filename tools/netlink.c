@@ -322,6 +322,7 @@ struct exchange {
 	int (*cb)(const struct nlmsghdr *nlh, void *data);
 	void *data;
 	int ret;		/* 0, or -1 once an error is reported */
+	bool interrupted;	/* a dump saw the tables change */
 };
 
 static int report(struct exchange *ex, int err, const struct nlmsghdr *nlh,
@@ -391,6 +392,8 @@ static int data_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct exchange *ex = data;
 
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		ex->interrupted = true;
 	if (ex->cb && !ex->ret && ex->cb(nlh, ex->data))
 		ex->ret = -1;
 	return MNL_CB_OK;
@@ -434,6 +437,9 @@ static int exchange(struct nlmsghdr *nlh, struct exchange *ex)
 		if (ret < 0 && !ex->ret)
 			ex->ret = error("netlink: %m");
 	} while (ret > MNL_CB_STOP);
+	if (ex->interrupted && !ex->ret)
+		ex->ret = error("the SAs or policies changed during the dump; "
+				"run it again");
 	return ex->ret;
 }
 

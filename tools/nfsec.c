@@ -131,20 +131,64 @@ int no_args(const char *cmd, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Read one command of a batch file into *buf: a line, and the lines after
+ * it while one ends in a backslash. Returns its length, or -1 at the end.
+ */
+static ssize_t read_command(FILE *f, char **buf, size_t *cap)
+{
+	size_t len = 0, more_cap = 0;
+	char *more = NULL;
+	ssize_t n;
+
+	n = getline(buf, cap, f);
+	if (n < 0)
+		return -1;
+	opts.batch_line++;
+	len = n;
+	while (len && (*buf)[len - 1] == '\n')
+		(*buf)[--len] = '\0';
+	while (len && (*buf)[len - 1] == '\\') {
+		(*buf)[len - 1] = ' ';
+		n = getline(&more, &more_cap, f);
+		if (n < 0)
+			break;
+		opts.batch_line++;
+		if (len + n + 1 > *cap) {
+			char *p = malloc(len + n + 1);
+
+			if (!p)
+				break;
+			memcpy(p, *buf, len);
+			explicit_bzero(*buf, *cap);
+			free(*buf);
+			*buf = p;
+			*cap = len + n + 1;
+		}
+		memcpy(*buf + len, more, n + 1);
+		len += n;
+		while (len && (*buf)[len - 1] == '\n')
+			(*buf)[--len] = '\0';
+	}
+	if (more) {
+		explicit_bzero(more, more_cap);
+		free(more);
+	}
+	return len;
+}
+
 static int run_batch(const char *file)
 {
 	FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
 	size_t cap = 0;
 	char *line = NULL;
 	char *argv[256];
-	ssize_t len;
 	int argc, ret = 0;
 
 	if (!f)
 		return error("%s: %m", file);
 	opts.batch_file = file;
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		opts.batch_line++;
+	while (read_command(f, &line, &cap) >= 0) {
 		argc = tokenize(line, argv, ARRAY_SIZE(argv));
 		if (argc > 0)
 			ret = run_command(argc, argv);

@@ -419,8 +419,9 @@ static void human_sa(const struct nfsec_sa *sa)
 	printf("%s\n", *sep ? "" : "none");
 
 	label("traffic");
-	printf("%llu packets, %s\n",
+	printf("%llu packet%s, %s\n",
 	       (unsigned long long)sa->stats[NFSEC_SA_STATS_A_PACKETS],
+	       sa->stats[NFSEC_SA_STATS_A_PACKETS] == 1 ? "" : "s",
 	       bytes_str(sa->stats[NFSEC_SA_STATS_A_BYTES]));
 
 	label("drops");
@@ -523,37 +524,23 @@ static void json_policy(const struct nfsec_policy *pol)
 	json_end();
 }
 
-/* The selector and action, as policy add takes them. */
-static void print_policy_args(const struct nfsec_policy *pol, bool conf)
+/* " proto tcp dport 22": a protocol other than any, and its ports */
+static void print_ports(const struct nfsec_policy *pol)
 {
 	const char *proto = ipproto_name(pol->proto);
 
-	printf("dir %s src %s dst %s", NAME(dir_names, pol->dir),
-	       prefix_str(pol->family, &pol->src, pol->src_plen),
-	       prefix_str(pol->family, &pol->dst, pol->dst_plen));
 	if (proto)
 		printf(" proto %s", proto);
-	else if (pol->proto)
+	else
 		printf(" proto %u", pol->proto);
-	else if (!conf)
-		printf(" proto any");
 	if (pol->sport)
 		printf(" sport %u", pol->sport);
 	if (pol->dport)
 		printf(" dport %u", pol->dport);
-	if (!conf || pol->priority != NFSEC_POLICY_PRIORITY_DEFAULT)
-		printf(" priority %u", pol->priority);
-	printf(" %s", NAME(action_names, pol->action));
-	if (pol->action != NFSEC_ACTION_PROTECT)
-		return;
-	printf(" spi 0x%x", pol->sa_spi);
-	if (pol->have & HAVE(NFSEC_POL_A_SA_DST))
-		printf(" dst %s", addr_str(pol->family, &pol->sa_dst));
-	if (!conf || pol->sa_proto != IPPROTO_ESP)
-		printf(" proto %s", xfrm_proto(pol->sa_proto));
 }
 
-void print_policy(const struct nfsec_policy *pol)
+/* Replies may leave these to their defaults. */
+static struct nfsec_policy policy_defaults(const struct nfsec_policy *pol)
 {
 	struct nfsec_policy p = *pol;
 
@@ -561,26 +548,53 @@ void print_policy(const struct nfsec_policy *pol)
 		p.priority = NFSEC_POLICY_PRIORITY_DEFAULT;
 	if (!(p.have & HAVE(NFSEC_POL_A_SA_PROTO)))
 		p.sa_proto = IPPROTO_ESP;
+	return p;
+}
+
+void print_policy(const struct nfsec_policy *pol)
+{
+	struct nfsec_policy p = policy_defaults(pol);
+
 	if (opts.json) {
 		json_policy(&p);
 		return;
 	}
-	printf("%sindex %u%s ", color(COLOR_YELLOW), p.index,
-	       color(COLOR_RESET));
-	print_policy_args(&p, false);
+	printf("%sindex %u%s %s %s -> %s", color(COLOR_YELLOW), p.index,
+	       color(COLOR_RESET), NAME(dir_names, p.dir),
+	       prefix_str(p.family, &p.src, p.src_plen),
+	       prefix_str(p.family, &p.dst, p.dst_plen));
+	if (p.proto)
+		print_ports(&p);
+	else
+		printf(" proto any");
+	printf(" priority %u %s", p.priority, NAME(action_names, p.action));
+	if (p.action == NFSEC_ACTION_PROTECT) {
+		printf(" %s spi 0x%x", xfrm_proto(p.sa_proto), p.sa_spi);
+		if (p.have & HAVE(NFSEC_POL_A_SA_DST))
+			printf(" dst %s", addr_str(p.family, &p.sa_dst));
+	}
 	printf(" matches %llu\n", (unsigned long long)p.matches);
 }
 
 void print_policy_conf(const struct nfsec_policy *pol)
 {
-	struct nfsec_policy p = *pol;
+	struct nfsec_policy p = policy_defaults(pol);
 
-	if (!(p.have & HAVE(NFSEC_POL_A_PRIORITY)))
-		p.priority = NFSEC_POLICY_PRIORITY_DEFAULT;
-	if (!(p.have & HAVE(NFSEC_POL_A_SA_PROTO)))
-		p.sa_proto = IPPROTO_ESP;
-	printf("policy add ");
-	print_policy_args(&p, true);
+	printf("policy add dir %s src %s dst %s", NAME(dir_names, p.dir),
+	       prefix_str(p.family, &p.src, p.src_plen),
+	       prefix_str(p.family, &p.dst, p.dst_plen));
+	if (p.proto)
+		print_ports(&p);
+	if (p.priority != NFSEC_POLICY_PRIORITY_DEFAULT)
+		printf(" priority %u", p.priority);
+	printf(" %s", NAME(action_names, p.action));
+	if (p.action == NFSEC_ACTION_PROTECT) {
+		printf(" spi 0x%08x", p.sa_spi);
+		if (p.have & HAVE(NFSEC_POL_A_SA_DST))
+			printf(" dst %s", addr_str(p.family, &p.sa_dst));
+		if (p.sa_proto != IPPROTO_ESP)
+			printf(" proto %s", xfrm_proto(p.sa_proto));
+	}
 	putchar('\n');
 }
 

@@ -11,6 +11,7 @@ int show_main(int argc, char **argv)
 {
 	struct nfsec_stats st;
 	unsigned int count = 0;
+	int ret;
 
 	if (no_args(argv[0], argc - 1, argv + 1) || nl_stats_get(&st))
 		return -1;
@@ -19,22 +20,22 @@ int show_main(int argc, char **argv)
 	if (!opts.json)
 		print_heading("SAs: %llu", (unsigned long long)
 			      st.val[NFSEC_STATS_A_SA_COUNT]);
-	if (nl_sa_dump(opts.show_keys, sa_list_cb, &count))
-		return -1;
+	ret = nl_sa_dump(opts.show_keys, sa_list_cb, &count);
 	json_end();
 	json_begin('[', "policies");
-	if (!opts.json)
+	if (!opts.json && !ret)
 		print_heading("%spolicies: %llu", count ? "\n" : "",
 			      (unsigned long long)
 			      st.val[NFSEC_STATS_A_POLICY_COUNT]);
-	if (nl_policy_dump(policy_list_cb, NULL))
-		return -1;
+	if (!ret)
+		ret = nl_policy_dump(policy_list_cb, NULL);
 	json_end();
-	if (!opts.json)
+	if (!opts.json && !ret)
 		print_heading("\ncounters:");
-	print_stats(&st, "stats");
+	if (!ret)
+		print_stats(&st, "stats");
 	json_end();
-	return 0;
+	return ret;
 }
 
 int stats_main(int argc, char **argv)

@@ -1,0 +1,393 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# 12-errors.sh: every bad input is refused with its message, and nothing
+# changes.
+#
+# For each case the SA table (keys included), the policy table and the
+# stats counts are compared before and after, and the output must match
+# "nfsec: ..." with the documented message: the kernel's extack text and
+# errno name, or the tool's "invalid WHAT: "TOKEN"" / key length message.
+# Covers: duplicate SA, unknown algorithms, wrong key lengths (kernel names:
+# kernel message; aliases: tool message), ICV and truncation lengths not
+# allowed, replay window above 4096, ESN on AH, ESN without a window,
+# reserved SPIs, bad prefixes (too long: tool; host bits: kernel), policies
+# naming a missing or unfit SA, bad tokens, missing keywords, ESP enc
+# without auth, aead with enc/auth, AH with a cipher; missing SAs and
+# policies for del/get/update; and a batch file that stops at its first
+# bad line, naming FILE:LINE, having applied the lines before it.
+#
+# No topology: namespace A holds state only.
+
+. "${0%/*}/lib.sh"
+
+t_begin errors
+module_load
+ns_create A
+
+nf() { n A "$NFSEC" "$@"; }		# nfsec in A
+
+# jq_py EXPR: EXPR evaluated with d = the JSON document on stdin; strings
+# print bare, everything else as canonical JSON (sorted keys).
+jq_py() {
+	python3 -c '
+import json, sys
+text = sys.stdin.read()
+try:
+    d = json.loads(text)
+    r = eval(sys.argv[1])
+except Exception as e:
+    print("<%s failed: %s; input was %.300r>" % (sys.argv[1], e, text))
+    sys.exit(1)
+print(r if isinstance(r, str) else json.dumps(r, sort_keys=True))' "$1"
+}
+
+# state: the SAs (with keys, in identity order), the policies and the
+# counts, one canonical JSON line each.
+state() {
+	{
+		nf -j --show-keys sa list
+		nf -j policy list
+		nf -j stats
+	} 2>&1 | python3 -c '
+import json, sys
+text, docs, dec, i = sys.stdin.read(), [], json.JSONDecoder(), 0
+try:
+    while True:
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if i == len(text):
+            break
+        doc, i = dec.raw_decode(text, i)
+        docs.append(doc)
+    sas, pols, st = docs
+    print(json.dumps(sorted(sas, key=lambda s: (s["dst"], s["spi"], s["proto"])), sort_keys=True))
+    print(json.dumps(pols, sort_keys=True))
+    print(st["sa_count"], st["policy_count"])
+except Exception as e:
+    print("<state: %s; output was %.300r>" % (e, text))'
+}
+
+# bad DESC PATTERN NFSEC-ARGS...: nfsec refuses with "nfsec: ...PATTERN..."
+# and the state is the same after as before.
+bad() {
+	local desc=$1 pat=$2 before
+	shift 2
+	before=$(state)
+	expect_fail "$desc" "nfsec: .*($pat)" nf "$@"
+	expect_eq "$desc: nothing changed" "$before" "$(state)"
+}
+
+hexkey() { printf '%0*x\n' $(($1 * 2)) "${2:-1}"; }	# BYTES [VALUE]
+K20=$(hexkey 20) K16=$(hexkey 16) K32=$(hexkey 32)
+OUT=(dir out src 10.0.0.1 dst 10.0.0.2 proto esp mode tunnel)
+IN=(dir in src 10.0.0.2 dst 10.0.0.1 proto esp mode tunnel)
+AH=(dir out src 10.0.0.1 dst 10.0.0.2 proto ah mode transport)
+
+log "the state every case must leave alone"
+check "SA out 0x1000" nf sa add "${OUT[@]}" spi 0x1000 aead aes-gcm-128 key "$K20"
+check "SA in 0x2000" nf sa add "${IN[@]}" spi 0x2000 \
+	enc aes-cbc-128 key "$K16" auth hmac-sha256-128 key "$K32"
+check "SA out AH 0x3000" nf sa add "${AH[@]}" spi 0x3000 \
+	auth hmac-sha1-96 key "$K20"
+check "policy out protect" nf policy add dir out src 192.168.1.0/24 \
+	dst 192.168.2.0/24 protect spi 0x1000 dst 10.0.0.2
+check "policy in protect" nf policy add dir in src 192.168.2.0/24 \
+	dst 192.168.1.0/24 protect spi 0x2000 dst 10.0.0.1
+log "state: $(state | tail -1) (SAs, policies)"
+
+log "exit status and format"
+out=$(nf sa add "${OUT[@]}" spi 0x1000 aead aes-gcm-128 key "$K20" 2>&1)
+expect_eq "kernel refusal: exit status 1" 1 "$?"
+expect_eq "kernel refusal: one line 'nfsec: MSG (strerror)'" \
+	"nfsec: SA already exists (File exists)" "$out"
+out=$(nf sa add "${OUT[@]}" spi 0xzz aead aes-gcm-128 key "$K20" 2>&1)
+expect_eq "bad token: exit status 1" 1 "$?"
+expect_eq "bad token: 'nfsec: invalid SPI: \"0xzz\"'" 'nfsec: invalid SPI: "0xzz"' "$out"
+expect_eq "a refusal prints nothing on stdout" "" \
+	"$(nf sa add "${OUT[@]}" spi 0x1000 aead aes-gcm-128 key "$K20" 2>/dev/null)"
+
+log "SA: duplicates"
+bad "duplicate SA" "SA already exists \(File exists\)" \
+	sa add "${OUT[@]}" spi 0x1000 aead aes-gcm-128 key "$K20"
+bad "same dst/spi/proto, other dir, algorithm and key" "SA already exists" \
+	sa add dir in src 10.9.9.9 dst 10.0.0.2 spi 0x1000 proto esp \
+	mode transport aead aes-gcm-256 key "$(hexkey 36 5)"
+bad "duplicate AH SA" "SA already exists" \
+	sa add "${AH[@]}" spi 0x3000 auth hmac-sha1-96 key "$K20"
+
+log "SA: algorithms and keys"
+bad "unknown cipher cbc(nosuchcipher)" \
+	"unknown algorithm.*\(No such file or directory\)" \
+	sa add "${OUT[@]}" spi 0x1100 enc 'cbc(nosuchcipher)' key "$K16" \
+	auth hmac-sha256-128 key "$K32"
+bad "unknown aead rfc4106(gcm(nosuchcipher))" "unknown algorithm" \
+	sa add "${OUT[@]}" spi 0x1101 aead 'rfc4106(gcm(nosuchcipher))' key "$K20"
+bad "unknown hash hmac(nosuchhash)" "unknown algorithm" \
+	sa add "${OUT[@]}" spi 0x1102 enc aes-cbc-128 key "$K16" \
+	auth 'hmac(nosuchhash)' key "$K32"
+bad "unknown hash on AH" "unknown algorithm" \
+	sa add "${AH[@]}" spi 0x1103 auth 'nosuchmac' key "$K32"
+bad "a cipher given as aead (cbc(aes))" "unknown algorithm|aead|algorithm" \
+	sa add "${OUT[@]}" spi 0x1104 aead 'cbc(aes)' key "$K16"
+bad "rfc4106(gcm(aes)) with a 17-byte key" "key length.*\(Invalid argument\)" \
+	sa add "${OUT[@]}" spi 0x1110 aead 'rfc4106(gcm(aes))' key "$(hexkey 17)"
+bad "cbc(aes) with a 15-byte key" "key length" \
+	sa add "${OUT[@]}" spi 0x1111 enc 'cbc(aes)' key "$(hexkey 15)" \
+	auth hmac-sha256-128 key "$K32"
+bad "rfc3686(ctr(aes)) with a 16-byte key (nonce missing)" "key length" \
+	sa add "${OUT[@]}" spi 0x1112 enc 'rfc3686(ctr(aes))' key "$K16" \
+	auth hmac-sha256-128 key "$K32"
+bad "aes-gcm-128 with 16 bytes: the tool's message" \
+	"invalid key length for aes-gcm-128: 16 bytes, expected 20" \
+	sa add "${OUT[@]}" spi 0x1113 aead aes-gcm-128 key "$K16"
+bad "aes-gcm-256 with 32 bytes" \
+	"invalid key length for aes-gcm-256: 32 bytes, expected 36" \
+	sa add "${OUT[@]}" spi 0x1114 aead aes-gcm-256 key "$K32"
+bad "aes-ctr-128 with 16 bytes" \
+	"invalid key length for aes-ctr-128: 16 bytes, expected 20" \
+	sa add "${OUT[@]}" spi 0x1115 enc aes-ctr-128 key "$K16" \
+	auth hmac-sha256-128 key "$K32"
+bad "hmac-sha256-128 with 20 bytes" \
+	"invalid key length for hmac-sha256-128: 20 bytes, expected 32" \
+	sa add "${OUT[@]}" spi 0x1116 enc aes-cbc-128 key "$K16" \
+	auth hmac-sha256-128 key "$K20"
+bad "hmac-sha1-96 on AH with 32 bytes" \
+	"invalid key length for hmac-sha1-96: 32 bytes, expected 20" \
+	sa add "${AH[@]}" spi 0x1117 auth hmac-sha1-96 key "$K32"
+bad "aes-gcm-128 without a key" "key" \
+	sa add "${OUT[@]}" spi 0x1118 aead aes-gcm-128
+bad "key of odd length" 'invalid key: "abc"' \
+	sa add "${OUT[@]}" spi 0x1119 aead aes-gcm-128 key abc
+bad "key with a non-hex digit" 'invalid key: "' \
+	sa add "${OUT[@]}" spi 0x111a aead aes-gcm-128 key "${K20:0:38}zz"
+bad "key of 129 bytes" 'invalid key|key length' \
+	sa add "${OUT[@]}" spi 0x111b enc 'cbc(aes)' key "$(hexkey 129)" \
+	auth hmac-sha256-128 key "$K32"
+bad "an enc alias in the aead slot" "enc algorithm|aes-cbc-128" \
+	sa add "${OUT[@]}" spi 0x111c aead aes-cbc-128 key "$K16"
+bad "an auth alias in the enc slot" "auth algorithm|hmac-sha1-96" \
+	sa add "${OUT[@]}" spi 0x111d enc hmac-sha1-96 key "$K20"
+
+log "SA: ICV and truncation lengths"
+bad "icv 100 (kernel name)" "ICV length.*\(Invalid argument\)" \
+	sa add "${OUT[@]}" spi 0x1200 aead 'rfc4106(gcm(aes))' key "$K20" icv 100
+bad "icv 100 (alias)" "ICV length" \
+	sa add "${OUT[@]}" spi 0x1201 aead aes-gcm-128 key "$K20" icv 100
+bad "icv 32" "ICV length" \
+	sa add "${OUT[@]}" spi 0x1202 aead aes-gcm-128 key "$K20" icv 32
+bad "icv 256" "ICV length" \
+	sa add "${OUT[@]}" spi 0x1203 aead aes-gcm-128 key "$K20" icv 256
+bad "hmac(sha256) trunc 64" "truncation length.*\(Invalid argument\)" \
+	sa add "${OUT[@]}" spi 0x1210 enc aes-cbc-128 key "$K16" \
+	auth 'hmac(sha256)' key "$K32" trunc 64
+bad "hmac(sha256) trunc 300 (above the digest)" "truncation length" \
+	sa add "${OUT[@]}" spi 0x1211 enc aes-cbc-128 key "$K16" \
+	auth 'hmac(sha256)' key "$K32" trunc 300
+bad "hmac(sha1) trunc 192 (above the digest) on AH" "truncation length" \
+	sa add "${AH[@]}" spi 0x1212 auth 'hmac(sha1)' key "$K20" trunc 192
+bad "hmac(sha256) trunc 0" "truncation length" \
+	sa add "${OUT[@]}" spi 0x1213 enc aes-cbc-128 key "$K16" \
+	auth 'hmac(sha256)' key "$K32" trunc 0
+
+log "SA: replay window, ESN, SPI"
+bad "replay-window 5000" "replay window.*\(Invalid argument\)" \
+	sa add "${IN[@]}" spi 0x1300 aead aes-gcm-128 key "$K20" replay-window 5000
+bad "replay-window 4097" "replay window" \
+	sa add "${IN[@]}" spi 0x1301 aead aes-gcm-128 key "$K20" replay-window 4097
+bad "ESN on AH" "ESN is not supported with AH" \
+	sa add "${AH[@]}" spi 0x1302 auth hmac-sha1-96 key "$K20" esn
+bad "ESN with replay-window 0 inbound" "ESN" \
+	sa add "${IN[@]}" spi 0x1303 aead aes-gcm-128 key "$K20" esn replay-window 0
+for spi in 100 0 255 0xff; do
+	bad "SPI $spi (reserved)" "SPI 0-255 is reserved|invalid SPI: \"$spi\"" \
+		sa add "${OUT[@]}" spi "$spi" aead aes-gcm-128 key "$K20"
+done
+bad "SPI 0x100000000 (33 bits)" 'invalid SPI: "0x100000000"' \
+	sa add "${OUT[@]}" spi 0x100000000 aead aes-gcm-128 key "$K20"
+bad "SPI -1" 'invalid SPI: "-1"' \
+	sa add "${OUT[@]}" spi -1 aead aes-gcm-128 key "$K20"
+
+log "SA: combinations"
+bad "ESP enc without auth" "auth" \
+	sa add "${OUT[@]}" spi 0x1400 enc aes-cbc-128 key "$K16"
+bad "ESP enc null without auth" "auth" \
+	sa add "${OUT[@]}" spi 0x1401 enc null
+bad "aead together with enc" "aead|enc" \
+	sa add "${OUT[@]}" spi 0x1402 aead aes-gcm-128 key "$K20" \
+	enc aes-cbc-128 key "$K16"
+bad "aead together with auth" "aead|auth" \
+	sa add "${OUT[@]}" spi 0x1403 aead aes-gcm-128 key "$K20" \
+	auth hmac-sha256-128 key "$K32"
+bad "ESP with no algorithm" "aead|enc|auth|algorithm" \
+	sa add "${OUT[@]}" spi 0x1404
+bad "AH with enc" "AH|enc|auth" \
+	sa add "${AH[@]}" spi 0x1405 enc aes-cbc-128 key "$K16" \
+	auth hmac-sha256-128 key "$K32"
+bad "AH with aead" "AH|aead" \
+	sa add "${AH[@]}" spi 0x1406 aead aes-gcm-128 key "$K20"
+bad "AH without auth" "auth|AH" \
+	sa add "${AH[@]}" spi 0x1407
+
+log "SA: bad tokens and missing keywords"
+bad "spi 0xzz" 'invalid SPI: "0xzz"' \
+	sa add "${OUT[@]}" spi 0xzz aead aes-gcm-128 key "$K20"
+bad "address 10.0.0.300" 'invalid address: "10\.0\.0\.300"' \
+	sa add dir out src 10.0.0.1 dst 10.0.0.300 spi 0x1500 proto esp \
+	mode tunnel aead aes-gcm-128 key "$K20"
+bad "address 2001:db8:::1" 'invalid address: "2001:db8:::1"' \
+	sa add dir out src 2001:db8::1 dst 2001:db8:::1 spi 0x1501 proto esp \
+	mode tunnel aead aes-gcm-128 key "$K20"
+bad "src v4, dst v6" "famil" \
+	sa add dir out src 10.0.0.1 dst 2001:db8::2 spi 0x1502 proto esp \
+	mode tunnel aead aes-gcm-128 key "$K20"
+bad "dir sideways" '"sideways"' \
+	sa add dir sideways src 10.0.0.1 dst 10.0.0.2 spi 0x1503 proto esp \
+	mode tunnel aead aes-gcm-128 key "$K20"
+bad "dir fwd on an SA (policies only; tool or kernel may refuse)" '.' \
+	sa add dir fwd src 10.0.0.1 dst 10.0.0.2 spi 0x1504 proto esp \
+	mode tunnel aead aes-gcm-128 key "$K20"
+bad "proto udp on an SA" '"udp"' \
+	sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x1505 proto udp \
+	mode tunnel aead aes-gcm-128 key "$K20"
+bad "mode tunel (typo)" '"tunel"' \
+	sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x1506 proto esp \
+	mode tunel aead aes-gcm-128 key "$K20"
+bad "df maybe" '"maybe"' \
+	sa add "${OUT[@]}" spi 0x1507 aead aes-gcm-128 key "$K20" df maybe
+bad "unknown keyword frobnicate" 'frobnicate' \
+	sa add "${OUT[@]}" spi 0x1508 aead aes-gcm-128 key "$K20" frobnicate
+bad "replay-window abc" 'invalid .*"abc"' \
+	sa add "${IN[@]}" spi 0x1509 aead aes-gcm-128 key "$K20" replay-window abc
+bad "soft-bytes 1e6" 'invalid .*"1e6"' \
+	sa add "${OUT[@]}" spi 0x150a aead aes-gcm-128 key "$K20" soft-bytes 1e6
+bad "missing mode" 'missing.*mode|mode' \
+	sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x150b proto esp \
+	aead aes-gcm-128 key "$K20"
+bad "missing dst" 'missing.*dst|dst' \
+	sa add dir out src 10.0.0.1 spi 0x150c proto esp mode tunnel \
+	aead aes-gcm-128 key "$K20"
+bad "missing spi" 'missing.*spi|spi' \
+	sa add "${OUT[@]}" aead aes-gcm-128 key "$K20"
+bad "spi without its value (last word)" 'spi' \
+	sa add "${OUT[@]}" aead aes-gcm-128 key "$K20" spi
+bad "spi given twice" 'twice|spi' \
+	sa add "${OUT[@]}" spi 0x150d spi 0x150e aead aes-gcm-128 key "$K20"
+bad "sa get without proto" 'missing.*proto|proto' \
+	sa get dst 10.0.0.2 spi 0x1000
+bad "unknown sa command" '"frob"|frob' sa frob
+bad "unknown object" '"frob"|frob' frob list
+
+log "SA: missing SAs"
+bad "sa del of a missing SA" "no such SA.*\(No such file or directory\)" \
+	sa del dst 10.0.0.2 spi 0x9999 proto esp
+bad "sa del with the wrong proto" "no such SA" \
+	sa del dst 10.0.0.2 spi 0x1000 proto ah
+bad "sa get of a missing SA" "no such SA" \
+	sa get dst 10.0.0.9 spi 0x1000 proto esp
+bad "sa update of a missing SA" "no such SA" \
+	sa update "${OUT[@]}" spi 0x9999 aead aes-gcm-128 key "$K20"
+bad "sa update with a bad key length" "key length" \
+	sa update "${OUT[@]}" spi 0x1000 aead 'rfc4106(gcm(aes))' key "$K16"
+bad "sa update to replay-window 5000" "replay window" \
+	sa update "${IN[@]}" spi 0x2000 enc aes-cbc-128 key "$K16" \
+	auth hmac-sha256-128 key "$K32" replay-window 5000
+
+log "policy"
+bad "prefix 10.0.0.0/33 (tool)" 'invalid prefix: "10\.0\.0\.0/33"' \
+	policy add dir out src 10.0.0.0/33 dst 10.1.0.0/16 bypass
+bad "prefix 2001:db8::/129 (tool)" 'invalid prefix: "2001:db8::/129"' \
+	policy add dir out src 2001:db8::/129 dst any bypass
+bad "prefix 10.0.0.1/24: host bits (kernel)" "host bits.*\(Invalid argument\)" \
+	policy add dir out src 10.0.0.1/24 dst 10.1.0.0/16 bypass
+bad "prefix 2001:db8::1/64: host bits" "host bits" \
+	policy add dir out src 2001:db8::1/64 dst any bypass
+bad "dst 10.1.0.0/0: host bits" "host bits" \
+	policy add dir out src any dst 10.1.0.0/0 bypass
+bad "prefix 10.0.0.0/x" 'invalid prefix: "10\.0\.0\.0/x"' \
+	policy add dir out src 10.0.0.0/x dst any bypass
+bad "prefixes of two families" "famil" \
+	policy add dir out src 10.0.0.0/8 dst 2001:db8::/32 bypass
+bad "protect naming a missing SA" "does not exist.*\(No such file or directory\)" \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 \
+	protect spi 0x9999 dst 10.0.0.2
+bad "protect naming the SA with the wrong proto" "does not exist" \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 \
+	protect spi 0x1000 dst 10.0.0.2 proto ah
+bad "protect naming the SA with the wrong dst" "does not exist" \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 \
+	protect spi 0x1000 dst 10.0.0.3
+bad "out policy naming an in SA" "No such file or directory" \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 \
+	protect spi 0x2000 dst 10.0.0.1
+bad "in policy naming an out SA" "No such file or directory" \
+	policy add dir in src 192.168.3.0/24 dst 192.168.1.0/24 \
+	protect spi 0x1000 dst 10.0.0.2
+bad "v6 policy naming a v4 SA" "No such file or directory|famil" \
+	policy add dir out src 2001:db8:1::/48 dst 2001:db8:2::/48 \
+	protect spi 0x1000 dst 10.0.0.2
+bad "protect without spi" "spi" \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 protect \
+	dst 10.0.0.2
+bad "protect, subnet selector, no SA dst" "dst|SA" \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 protect spi 0x1000
+bad "no action" "protect|bypass|discard|action|missing" \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24
+bad "two actions" "twice|action|bypass|discard" \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 bypass discard
+bad "dport without proto" "port" \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 dport 80 bypass
+bad "dport with icmp" "port" \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 proto icmp \
+	dport 80 bypass
+bad "dport 65536" 'invalid .*"65536"' \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 proto tcp \
+	dport 65536 bypass
+bad "proto 256" 'invalid proto: "256"' \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 proto 256 bypass
+bad "priority 0x100000000" 'invalid .*"0x100000000"' \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 \
+	priority 0x100000000 bypass
+bad "dir sideways" '"sideways"' \
+	policy add dir sideways src 192.168.1.0/24 dst 192.168.3.0/24 bypass
+bad "duplicate policy" "policy already exists.*\(File exists\)" \
+	policy add dir out src 192.168.1.0/24 dst 192.168.2.0/24 \
+	protect spi 0x1000 dst 10.0.0.2
+bad "duplicate selector with another action" "policy already exists" \
+	policy add dir out src 192.168.1.0/24 dst 192.168.2.0/24 discard
+bad "policy del of a missing index" "no such policy.*\(No such file or directory\)" \
+	policy del index 0xfffffff0
+bad "policy del of a missing selector" "no such policy" \
+	policy del dir out src 192.168.1.0/24 dst 192.168.9.0/24
+bad "policy del index abc" 'invalid .*"abc"' policy del index abc
+
+log "batch: stops at the first bad line, FILE:LINE, lines before applied"
+batch=$(mktemp /tmp/nfsec-batch.XXXXXX)
+cat >"$batch" <<EOF
+# three SAs, the third a duplicate of the first
+sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x9001 proto esp mode tunnel aead aes-gcm-128 key $K20
+
+sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x9002 proto esp mode tunnel aead aes-gcm-128 key $K20
+sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x9001 proto esp mode tunnel aead aes-gcm-128 key $K20
+sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x9003 proto esp mode tunnel aead aes-gcm-128 key $K20
+EOF
+expect_fail "batch: kernel refusal on line 5" \
+	"nfsec: $batch:5: SA already exists" nf -b "$batch"
+expect_eq "batch: lines 2 and 4 applied, line 6 not" "[36865, 36866]" \
+	"$(nf -j sa list | jq_py 'sorted(s["spi"] for s in d if s["spi"] > 0x9000)')"
+cat >"$batch" <<EOF
+sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x9004 proto esp mode tunnel aead aes-gcm-128 key $K20
+sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0xzz proto esp mode tunnel aead aes-gcm-128 key $K20
+sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x9005 proto esp mode tunnel aead aes-gcm-128 key $K20
+EOF
+expect_fail "batch: bad token on line 2" \
+	"nfsec: $batch:2: invalid SPI: \"0xzz\"" nf -b "$batch"
+expect_eq "batch: line 1 applied, line 3 not" "[36865, 36866, 36868]" \
+	"$(nf -j sa list | jq_py 'sorted(s["spi"] for s in d if s["spi"] > 0x9000)')"
+before=$(state)
+expect_fail "batch: missing file" "nfsec: .*(/nonexistent|No such file)" \
+	nf -b /nonexistent/batch
+expect_eq "batch: missing file changes nothing" "$before" "$(state)"
+rm -f "$batch"
+
+t_end

@@ -1,0 +1,122 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# 13-netlink.sh: malformed generic netlink requests, sent raw by
+# tests/nl_raw.py (python3 stdlib only), past the nfsec tool's own checks.
+#
+# First the base messages nl_raw.py mutates are shown to be right: its valid
+# SA_ADD and POLICY_ADD are accepted and read back through the tool field
+# by field. Then every case of `nl_raw.py list` (wrong attribute lengths
+# and types, values out of range, unknown attributes at every level, a
+# non-nest where a nest belongs, algorithm names without NUL or too long,
+# an over-long key, each required attribute missing, commands with no
+# top-level nest at all, bad policies) must be refused with an errno AND
+# a non-empty extack message. Afterwards the SA and policy tables are
+# exactly as before, and the module still works: the tool adds, gets and
+# deletes an SA.
+#
+# No topology: namespace A holds state only.
+
+. "${0%/*}/lib.sh"
+
+t_begin netlink
+module_load
+ns_create A
+
+nf() { n A "$NFSEC" "$@"; }				# nfsec in A
+raw() { n A python3 "$TESTS_DIR/nl_raw.py" "$@"; }	# nl_raw.py in A
+
+# jq_py EXPR: EXPR evaluated with d = the JSON document on stdin; strings
+# print bare, everything else as canonical JSON (sorted keys).
+jq_py() {
+	python3 -c '
+import json, sys
+text = sys.stdin.read()
+try:
+    d = json.loads(text)
+    r = eval(sys.argv[1])
+except Exception as e:
+    print("<%s failed: %s; input was %.300r>" % (sys.argv[1], e, text))
+    sys.exit(1)
+print(r if isinstance(r, str) else json.dumps(r, sort_keys=True))' "$1"
+}
+
+canon() {
+	python3 -c 'import json, sys; print(json.dumps(json.loads(sys.argv[1]), sort_keys=True))' "$1"
+}
+
+# state: SAs with keys (identity order), policies, counts
+state() {
+	nf -j --show-keys sa list |
+		jq_py 'sorted(d, key=lambda s: (s["dst"], s["spi"], s["proto"]))'
+	nf -j policy list | jq_py d
+	nf -j stats | jq_py '[d["sa_count"], d["policy_count"]]'
+}
+
+log "nl_raw.py itself"
+check "nl_raw.py selftest (offline encoder and ack parser)" \
+	python3 "$TESTS_DIR/nl_raw.py" selftest
+fid=$(raw family)
+expect_eq "family nfsec resolves to a dynamic id (>= 0x10)" True \
+	"$(python3 -c "import sys; print(sys.argv[1].isdigit() and int(sys.argv[1]) >= 16)" "$fid")"
+
+log "the base messages are valid"
+check "raw SA_ADD (base message), spi 0x6000" raw valid sa 0x6000
+expect_eq "raw SA read back through the tool" "$(canon '{
+	"dir": "out", "family": "inet", "src": "10.0.0.1", "dst": "10.0.0.2",
+	"spi": 24576, "proto": "esp", "mode": "tunnel",
+	"aead": {"name": "rfc4106(gcm(aes))", "icv_bits": 128,
+		 "key": "0x0102030405060708090a0b0c0d0e0f1011121314"}}')" \
+	"$(nf -j --show-keys sa get dst 10.0.0.2 spi 0x6000 proto esp |
+		jq_py '{k: d.get(k) for k in ("dir", "family", "src", "dst", "spi", "proto", "mode", "aead")}')"
+check "raw POLICY_ADD (base message)" raw valid policy
+expect_eq "raw policy read back through the tool" "$(canon '{
+	"dir": "out", "family": "inet", "src": "192.168.1.0/24",
+	"dst": "192.168.2.0/24", "proto": 0, "sport": 0, "dport": 0,
+	"priority": 4242, "action": "bypass"}')" \
+	"$(nf -j policy list | jq_py '[{k: p.get(k) for k in ("dir", "family", "src", "dst", "proto", "sport", "dport", "priority", "action")} for p in d if p["priority"] == 4242][0]')"
+check "an SA added by the tool, to be left alone too" nf sa add dir in \
+	src 10.0.0.2 dst 10.0.0.1 spi 0x6001 proto esp mode transport \
+	enc aes-cbc-128 key "$(printf '%032x' 7)" \
+	auth hmac-sha256-128 key "$(printf '%064x' 8)"
+before=$(state)
+log "state before the malformed requests: $(tail -1 <<<"$before") (SAs, policies)"
+
+log "malformed requests"
+mapfile -t cases < <(python3 "$TESTS_DIR/nl_raw.py" list | awk '{print $1}')
+expect_eq "nl_raw.py has its cases" True "$([ "${#cases[@]}" -ge 40 ] && echo True || echo False)"
+for c in "${cases[@]}"; do
+	out=$(raw case "$c" 2>&1)
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		ok "$out"
+	else
+		not_ok "$c: refused with errno and extack message" "exit $rc: $out"
+	fi
+done
+
+log "afterwards"
+after=$(state)
+expect_eq "SA and policy tables exactly as before" "$before" "$after"
+if [ "$before" != "$after" ]; then
+	diff <(echo "$before") <(echo "$after") | head -20
+fi
+expect_eq "no SA with a case's SPI (0x7000..0x70ff)" "[]" \
+	"$(nf -j sa list | jq_py '[s["spi"] for s in d if 0x7000 <= s["spi"] < 0x7100]')"
+
+log "the module still works"
+check "tool: sa add" nf sa add dir out src 10.0.0.1 dst 10.0.0.3 \
+	spi 0x6002 proto esp mode tunnel aead aes-gcm-128 key "$(printf '%040x' 9)"
+expect_eq "tool: sa get" 24578 \
+	"$(nf -j sa get dst 10.0.0.3 spi 0x6002 proto esp | jq_py 'd["spi"]')"
+check "raw: SA_ADD spi 0x6003" raw valid sa 0x6003
+expect_fail "raw: the same SA_ADD again: SA already exists" "SA already exists" \
+	raw valid sa 0x6003
+check "tool: sa del" nf sa del dst 10.0.0.3 spi 0x6002 proto esp
+check "tool: sa del (raw one)" nf sa del dst 10.0.0.2 spi 0x6003 proto esp
+expect_eq "back to the state before" "$before" "$(state)"
+check "tool: sa flush" nf sa flush
+check "tool: policy flush" nf policy flush
+expect_eq "empty" '[0, 0]' "$(nf -j stats | jq_py '[d["sa_count"], d["policy_count"]]')"
+
+t_end

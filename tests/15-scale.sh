@@ -1,0 +1,138 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# 15-scale.sh: tables of thousands of SAs, through batch files and dumps.
+#
+# - A batch file of 10,000 `sa add` lines (enc null + hmac-sha256-128, the
+#   cheapest algorithms, distinct SPIs and destinations, in and out) and 100
+#   protect policies loads with one `nfsec -b`; stats says 10000 / 100 and
+#   the dump returns them all.
+# - rmmod with those present succeeds (the harness fails the run on any
+#   kernel warning, such as a kmem_cache destroyed with objects left), and
+#   the reloaded module starts empty.
+# - 50,000 SAs: `nfsec -j sa list` (a dump over many netlink messages)
+#   returns exactly the 50,000 SPIs added, each once; `sa flush` empties the
+#   table.
+# Timings go to the log (they are figures, not limits).
+#
+# No topology: namespace A holds state only.
+
+. "${0%/*}/lib.sh"
+
+t_begin scale
+module_load
+ns_create A
+
+nf() { n A "$NFSEC" "$@"; }		# nfsec in A
+
+# jq_py EXPR: EXPR evaluated with d = the JSON document on stdin; strings
+# print bare, everything else as canonical JSON (sorted keys).
+jq_py() {
+	python3 -c '
+import json, sys
+text = sys.stdin.read()
+try:
+    d = json.loads(text)
+    r = eval(sys.argv[1])
+except Exception as e:
+    print("<%s failed: %s; input was %.300r>" % (sys.argv[1], e, text))
+    sys.exit(1)
+print(r if isinstance(r, str) else json.dumps(r, sort_keys=True))' "$1"
+}
+
+dump_to() { nf -j sa list >"$1"; }	# dump_to FILE: sa list -j into FILE
+counts() { nf -j stats | jq_py '[d["sa_count"], d["policy_count"]]'; }
+
+# timed DESC CMD...: check CMD, logging how long it took
+timed() {
+	local t0=$EPOCHREALTIME desc=$1 rc
+	shift
+	check "$desc" "$@"
+	rc=$?
+	log "$desc: $(python3 -c "print('%.2f s' % ($EPOCHREALTIME - $t0))")"
+	return $rc
+}
+
+KEY=$(printf '%064x' 0x5eed)	# 32 bytes, hmac-sha256-128
+FIRST=4096			# the SPI of SA 0
+
+# gen_sas N: N `sa add` lines; SA i has SPI FIRST+i, dst 10.a.b.c from i,
+# dir out for even i and in for odd i
+gen_sas() {
+	awk -v n="$1" -v first="$FIRST" -v key="$KEY" 'BEGIN {
+		for (i = 0; i < n; i++)
+			printf "sa add dir %s src 172.16.0.1 dst 10.%d.%d.%d spi %d proto esp mode transport enc null auth hmac-sha256-128 key %s\n",
+				i % 2 ? "in" : "out", int(i / 65536) % 256,
+				int(i / 256) % 256, i % 256, first + i, key
+	}'
+}
+
+# gen_policies N: N out protect policies, host selectors naming SA 2j
+gen_policies() {
+	awk -v n="$1" -v first="$FIRST" 'BEGIN {
+		for (j = 0; j < n; j++) {
+			i = 2 * j
+			printf "policy add dir out src 172.16.0.1 dst 10.%d.%d.%d proto udp dport %d protect spi %d\n",
+				int(i / 65536) % 256, int(i / 256) % 256, i % 256,
+				1000 + j, first + i
+		}
+	}'
+}
+
+batch=$(mktemp /tmp/nfsec-scale.XXXXXX)
+dump=$(mktemp /tmp/nfsec-scale-dump.XXXXXX)
+
+log "10,000 SAs and 100 policies"
+{
+	echo "# 15-scale.sh: 10000 SAs, 100 policies"
+	gen_sas 10000
+	gen_policies 100
+} >"$batch"
+expect_eq "batch file lines" 10101 "$(wc -l <"$batch")"
+timed "nfsec -b: 10000 SAs + 100 policies" nf -b "$batch"
+expect_eq "[sa_count, policy_count]" "[10000, 100]" "$(counts)"
+timed "sa list -j of 10000" dump_to "$dump"
+expect_eq "dump: 10000 SAs, 10000 distinct SPIs, the ones added" \
+	"10000 10000 True" \
+	"$(jq_py '"%d %d %s" % (len(d), len({s["spi"] for s in d}), {s["spi"] for s in d} == set(range('"$FIRST"', '"$FIRST"' + 10000)))' <"$dump")"
+expect_eq "dump: 5000 in, 5000 out" '{"in": 5000, "out": 5000}' \
+	"$(jq_py '{k: sum(s["dir"] == k for s in d) for k in ("in", "out")}' <"$dump")"
+expect_eq "SA 9999 as generated" \
+	'["in", "10.0.39.15", 14095, "ecb(cipher_null)", "hmac(sha256)", 128]' \
+	"$(nf -j sa get dst 10.0.39.15 spi 14095 proto esp |
+		jq_py '[d["dir"], d["dst"], d["spi"], d["enc"]["name"], d["auth"]["name"], d["auth"]["trunc_bits"]]')"
+expect_eq "policy list: 100, ports 1000..1099 in order" "100 True" \
+	"$(nf -j policy list | jq_py '"%d %s" % (len(d), [p["dport"] for p in d] == list(range(1000, 1100)))')"
+
+log "rmmod with 10,000 SAs present"
+t0=$EPOCHREALTIME
+if module_unload; then
+	ok "rmmod nfsec with 10000 SAs and 100 policies"
+else
+	not_ok "rmmod nfsec with 10000 SAs and 100 policies"
+fi
+log "rmmod: $(python3 -c "print('%.2f s' % ($EPOCHREALTIME - $t0))")"
+expect_eq "module gone" no "$([ -d /sys/module/nfsec ] && echo yes || echo no)"
+module_load
+expect_eq "reloaded: [0, 0]" "[0, 0]" "$(counts)"
+
+log "50,000 SAs"
+gen_sas 50000 >"$batch"
+timed "nfsec -b: 50000 SAs" nf -b "$batch"
+expect_eq "sa_count 50000" "[50000, 0]" "$(counts)"
+timed "sa list -j of 50000" dump_to "$dump"
+log "dump: $(wc -c <"$dump") bytes of JSON"
+expect_eq "dump: 50000 SAs, 50000 distinct SPIs, exactly the ones added" \
+	"50000 50000 True" \
+	"$(jq_py '"%d %d %s" % (len(d), len({s["spi"] for s in d}), {s["spi"] for s in d} == set(range('"$FIRST"', '"$FIRST"' + 50000)))' <"$dump")"
+expect_eq "dump: each (dst, spi) as generated" True \
+	"$(jq_py 'str(all(s["dst"] == "10.%d.%d.%d" % ((s["spi"] - '"$FIRST"') >> 16 & 255, (s["spi"] - '"$FIRST"') >> 8 & 255, (s["spi"] - '"$FIRST"') & 255) for s in d))' <"$dump")"
+t0=$EPOCHREALTIME
+check "sa get of the last SA" nf sa get dst 10.0.195.79 spi $((FIRST + 49999)) proto esp
+log "sa get in a table of 50000: $(python3 -c "print('%.3f s' % ($EPOCHREALTIME - $t0))")"
+timed "sa flush of 50000" nf sa flush
+expect_eq "sa_count 0 after flush" "[0, 0]" "$(counts)"
+expect_eq "sa list after flush" "[]" "$(nf -j sa list | jq_py d)"
+rm -f "$batch" "$dump"
+
+t_end

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host-only check of what the tool does with replies: build the attributes
+ * a kernel reply would carry (with nla_put_u64_64bit's PAD attributes),
+ * parse them with netlink.c's own code and print them in one form.
+ *
+ *   fake-reply sa|policy|stats human|json|conf [show-keys]
+ */
+#include "../netlink.c"
+
+#include <stdlib.h>
+
+static void put_padded_u64(struct nlmsghdr *nlh, uint16_t type, uint64_t v,
+			   uint16_t pad)
+{
+	/* Like the kernel: a PAD attribute when the u64 would be misaligned. */
+	if (!((uintptr_t)mnl_nlmsg_get_payload_tail(nlh) & 7))
+		mnl_attr_put(nlh, pad, 0, NULL);
+	mnl_attr_put_u64(nlh, type, v);
+}
+
+static void reply_sa(struct nlmsghdr *nlh, bool keys)
+{
+	struct nfsec_sa sa = { 0 };
+	struct nlattr *nest, *st;
+	unsigned int i;
+
+	sa.have = HAVE(NFSEC_SA_A_DIR) | HAVE(NFSEC_SA_A_FAMILY) |
+		  HAVE(NFSEC_SA_A_SRC) | HAVE(NFSEC_SA_A_DST) |
+		  HAVE(NFSEC_SA_A_SPI) | HAVE(NFSEC_SA_A_PROTO) |
+		  HAVE(NFSEC_SA_A_MODE) | HAVE(NFSEC_SA_A_FLAGS) |
+		  HAVE(NFSEC_SA_A_SEQ) | HAVE(NFSEC_SA_A_DF);
+	sa.dir = NFSEC_DIR_OUT;
+	sa.family = AF_INET;
+	inet_pton(AF_INET, "10.0.0.1", &sa.src);
+	inet_pton(AF_INET, "10.0.0.2", &sa.dst);
+	sa.spi = 0x1000;
+	sa.proto = IPPROTO_ESP;
+	sa.mode = NFSEC_MODE_TUNNEL;
+	sa.flags = NFSEC_SA_F_ESN;
+	sa.seq = 41;
+	sa.df = NFSEC_DF_SET;
+	sa.enc.set = sa.auth.set = true;
+	strcpy(sa.enc.name, "cbc(aes)");
+	strcpy(sa.auth.name, "hmac(sha256)");
+	sa.auth.has_bits = true;
+	sa.auth.bits = 128;
+	if (keys) {
+		sa.enc.has_key = sa.auth.has_key = true;
+		sa.enc.key_len = 16;
+		sa.auth.key_len = 32;
+		for (i = 0; i < 32; i++)
+			sa.enc.key[i % 16] = sa.auth.key[i] = i;
+	}
+	sa.lt_have = HAVE(NFSEC_LT_A_SOFT_BYTES) |
+		     HAVE(NFSEC_LT_A_HARD_SECONDS);
+	sa.lifetime[NFSEC_LT_A_SOFT_BYTES] = 1000000;
+	sa.lifetime[NFSEC_LT_A_HARD_SECONDS] = 3600;
+	put_sa(nlh, &sa);
+
+	/* What only replies carry, appended to the nest put_sa closed. */
+	nest = (struct nlattr *)((uint8_t *)nlh + sizeof(*nlh) +
+				 sizeof(struct genlmsghdr));
+	put_padded_u64(nlh, NFSEC_SA_A_ADD_TIME, 0, NFSEC_SA_A_PAD);
+	st = mnl_attr_nest_start(nlh, NFSEC_SA_A_STATS);
+	for (i = 1; i < NFSEC_SA_STATS_A_PAD; i++)
+		put_padded_u64(nlh, i, i == NFSEC_SA_STATS_A_BYTES ?
+			       1234567 : i, NFSEC_SA_STATS_A_PAD);
+	mnl_attr_nest_end(nlh, st);
+	nest->nla_len = (uint8_t *)mnl_nlmsg_get_payload_tail(nlh) -
+			(uint8_t *)nest;
+}
+
+static void reply_policy(struct nlmsghdr *nlh, int which)
+{
+	struct nfsec_policy pol = { 0 };
+
+	pol.have = HAVE(NFSEC_POL_A_INDEX) | HAVE(NFSEC_POL_A_DIR) |
+		   HAVE(NFSEC_POL_A_FAMILY) | HAVE(NFSEC_POL_A_SRC) |
+		   HAVE(NFSEC_POL_A_SRC_PLEN) | HAVE(NFSEC_POL_A_DST) |
+		   HAVE(NFSEC_POL_A_DST_PLEN) | HAVE(NFSEC_POL_A_PROTO) |
+		   HAVE(NFSEC_POL_A_SPORT) | HAVE(NFSEC_POL_A_DPORT) |
+		   HAVE(NFSEC_POL_A_PRIORITY) | HAVE(NFSEC_POL_A_ACTION) |
+		   HAVE(NFSEC_POL_A_MATCHES);
+	pol.index = which + 1;
+	pol.matches = 7;
+	pol.priority = NFSEC_POLICY_PRIORITY_DEFAULT;
+	if (which == 0) {
+		pol.dir = NFSEC_DIR_OUT;
+		pol.family = AF_INET;
+		inet_pton(AF_INET, "192.168.1.0", &pol.src);
+		inet_pton(AF_INET, "192.168.2.0", &pol.dst);
+		pol.src_plen = pol.dst_plen = 24;
+		pol.action = NFSEC_ACTION_PROTECT;
+		pol.have |= HAVE(NFSEC_POL_A_SA_SPI) |
+			    HAVE(NFSEC_POL_A_SA_DST) |
+			    HAVE(NFSEC_POL_A_SA_PROTO);
+		pol.sa_spi = 0x1000;
+		inet_pton(AF_INET, "10.0.0.2", &pol.sa_dst);
+		pol.sa_proto = IPPROTO_ESP;
+	} else {
+		pol.dir = NFSEC_DIR_IN;
+		pol.family = AF_INET6;
+		inet_pton(AF_INET6, "2001:db8::", &pol.dst);
+		pol.dst_plen = 32;
+		pol.proto = IPPROTO_TCP;
+		pol.dport = 22;
+		pol.priority = 10;
+		pol.action = NFSEC_ACTION_BYPASS;
+	}
+	put_policy(nlh, &pol);
+}
+
+static struct nlmsghdr *reply(uint8_t cmd)
+{
+	struct nlmsghdr *nlh = request(family_id, cmd, 0);
+
+	nlh->nlmsg_flags = 0;
+	return nlh;
+}
+
+static int sa_out(const struct nfsec_sa *sa, void *data)
+{
+	if (data)
+		print_sa_conf(sa);
+	else
+		print_sa(sa);
+	return 0;
+}
+
+static int policy_out(const struct nfsec_policy *pol, void *data)
+{
+	if (data)
+		print_policy_conf(pol);
+	else
+		print_policy(pol);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct nfsec_stats st = { 0 };
+	struct nlmsghdr *nlh;
+	bool conf;
+	int i;
+
+	if (argc < 3)
+		return 2;
+	opts.json = !strcmp(argv[2], "json");
+	conf = !strcmp(argv[2], "conf");
+	family_id = GENL_ID_CTRL + 1;
+	if (!strcmp(argv[1], "sa")) {
+		struct sa_reply r = { sa_out, conf ? &r : NULL };
+
+		nlh = reply(NFSEC_CMD_SA_GET);
+		reply_sa(nlh, argc > 3);
+		sa_reply_cb(nlh, &r);
+	} else if (!strcmp(argv[1], "policy")) {
+		struct policy_reply r = { policy_out, conf ? &r : NULL };
+
+		json_begin('[', NULL);
+		for (i = 0; i < 2; i++) {
+			nlh = reply(NFSEC_CMD_POLICY_GET);
+			reply_policy(nlh, i);
+			policy_reply_cb(nlh, &r);
+		}
+		json_end();
+	} else {
+		struct nlattr *nest;
+
+		nlh = reply(NFSEC_CMD_STATS_GET);
+		nest = mnl_attr_nest_start(nlh, NFSEC_A_STATS);
+		mnl_attr_put_u32(nlh, NFSEC_STATS_A_SA_COUNT, 2);
+		mnl_attr_put_u32(nlh, NFSEC_STATS_A_POLICY_COUNT, 4);
+		for (i = NFSEC_STATS_A_NO_SA; i < NFSEC_STATS_A_PAD; i++)
+			put_padded_u64(nlh, i, 100 + i, NFSEC_STATS_A_PAD);
+		mnl_attr_nest_end(nlh, nest);
+		stats_cb(nlh, &st);
+		print_stats(&st, NULL);
+	}
+	return 0;
+}
