@@ -30,14 +30,19 @@ install: all
 	depmod -a $(notdir $(patsubst %/build,%,$(KDIR))) || true
 	$(MAKE) -C tools install PREFIX=$(PREFIX)
 
-check: all
+deps:
+	tools/deps
+
+check: deps
+	$(MAKE) all
 	tools/vm/run tests/run_all
 
-demo: all
+demo: deps
+	$(MAKE) all
 	tools/vm/run tests/demo.sh
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
 	$(MAKE) -C tools clean
 
-.PHONY: all module sparse tools install check demo clean
+.PHONY: all module sparse tools install deps check demo clean

@@ -54,6 +54,8 @@ static int __init nfsec_init(void)
 {
 	int err;
 
+	if (!nfsec_selftest())
+		return -ENOTRECOVERABLE;
 	nfsec_wq = alloc_workqueue("nfsec", WQ_UNBOUND, 0);
 	if (!nfsec_wq)
 		return -ENOMEM;

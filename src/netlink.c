@@ -325,7 +325,7 @@ static int parse_sa(struct genl_info *info, struct nfsec_sa_params *p)
 	    p->replay_window > NFSEC_REPLAY_WINDOW_MAX) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[NFSEC_SA_A_REPLAY_WINDOW],
 				    "replay window out of range (0-4096)");
-		return -ERANGE;
+		return -EINVAL;
 	}
 	return 0;
 }

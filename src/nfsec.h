@@ -274,7 +274,7 @@ enum nfsec_replay_verdict {
 	NFSEC_REPLAY_OK,
 	NFSEC_REPLAY_DUP,	/* inside the window, already accepted */
 	NFSEC_REPLAY_OLD,	/* left of the window (or no ESN epoch fits) */
-	NFSEC_REPLAY_ZERO,	/* sequence number 0, never sent (RFC 4303 3.3.3) */
+	NFSEC_REPLAY_ZERO,	/* 0, never sent (RFC 4303 3.3.3) */
 };
 
 /*

@@ -179,7 +179,9 @@ static int esp_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 	} else {
 		if (snprintf(name, sizeof(name), "%s(%s,%s)",
 			     sa->flags & NFSEC_SA_F_ESN ? "authencesn" : "authenc",
-			     sa->auth.name, sa->enc.name) >= sizeof(name))
+			     sa->auth.name,
+			     sa->enc.name[0] ? sa->enc.name : "ecb(cipher_null)") >=
+		    sizeof(name))
 			return -ENAMETOOLONG;
 		icv_bits = sa->auth.bits;
 	}
@@ -236,7 +238,7 @@ static int params_check(struct nfsec_sa_params *p,
 	}
 	if (p->replay_window > NFSEC_REPLAY_WINDOW_MAX) {
 		NL_SET_ERR_MSG(extack, "replay window out of range (0-4096)");
-		return -ERANGE;
+		return -EINVAL;
 	}
 	if (p->dir == NFSEC_DIR_IN && p->seq) {
 		NL_SET_ERR_MSG(extack, "SEQ applies to outbound SAs only");
@@ -278,13 +280,8 @@ static int params_check(struct nfsec_sa_params *p,
 			       "ESP needs an aead or an auth algorithm (no confidentiality-only SAs)");
 		return -EINVAL;
 	}
-	if (!p->has_enc) {
-		/* integrity only: RFC 2410 NULL encryption */
-		strscpy(p->enc.name, "ecb(cipher_null)", sizeof(p->enc.name));
-		p->enc.key_len = 0;
-		p->has_enc = true;
-	}
-	err = alg_check(&p->enc, ALG_ENC, extack);
+	/* without enc, integrity only: RFC 2410 NULL encryption */
+	err = p->has_enc ? alg_check(&p->enc, ALG_ENC, extack) : 0;
 	return err ?: alg_check(&p->auth, ALG_AUTH, extack);
 }
 

@@ -15,6 +15,7 @@
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <linux/printk.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 
 enum op {
@@ -100,6 +101,9 @@ static const struct step steps[] __initconst = {
 	RX(1000, OK),
 	TOP(1000),
 	CM(0, ZERO),
+	CM(0xfffffff0, OK),	/* ESN without a window infers as for W = 1 */
+	RXE(5, 0x100000005, OK),
+	TOP(0x100000005),
 
 	/*
 	 * ESN, RFC 4303 A2.2, W = 64; Bl = Tl - W + 1 (mod 2^32).
@@ -147,7 +151,7 @@ static const struct step steps[] __initconst = {
 	TOP(0x200000005),
 };
 
-static const char * const verdicts[] = {
+static const char * const verdicts[] __initconst = {
 	[NFSEC_REPLAY_OK] = "OK",
 	[NFSEC_REPLAY_DUP] = "DUP",
 	[NFSEC_REPLAY_OLD] = "OLD",
@@ -248,10 +252,12 @@ static bool __init rx(struct ctx *c, struct nfsec_replay *r, u32 w, u64 seq,
 	enum nfsec_replay_verdict v;
 	u64 got;
 
+	cond_resched();
 	if (seq <= U32_MAX) {
 		v = nfsec_replay_check(r, seq, false, &got);
-		if (!expect(c, v == want, "W %u: seq 0x%llx (top 0x%llx): %s, want %s",
-			    w, seq, nfsec_replay_top(r), vname(v), vname(want)))
+		if (!expect(c, v == want,
+			    "W %u: seq 0x%llx (top 0x%llx): %s, want %s", w,
+			    seq, nfsec_replay_top(r), vname(v), vname(want)))
 			return false;
 	}
 	if (want != NFSEC_REPLAY_OLD) {
@@ -263,8 +269,9 @@ static bool __init rx(struct ctx *c, struct nfsec_replay *r, u32 w, u64 seq,
 			return false;
 	}
 	v = nfsec_replay_commit(r, seq);
-	return expect(c, v == want, "W %u: commit 0x%llx (top 0x%llx): %s, want %s",
-		      w, seq, nfsec_replay_top(r), vname(v), vname(want));
+	return expect(c, v == want,
+		      "W %u: commit 0x%llx (top 0x%llx): %s, want %s", w, seq,
+		      nfsec_replay_top(r), vname(v), vname(want));
 }
 
 static u32 __init xorshift(u32 *state)
@@ -285,7 +292,9 @@ static u32 __init xorshift(u32 *state)
  */
 static void __init sweep(struct ctx *c, u32 w, u32 *perm)
 {
-	u64 ring = (u64)roundup_pow_of_two(BITS_TO_LONGS(w) + 1) * BITS_PER_LONG;
+	/* the ring's size in bits, as replay.c sizes it */
+	u64 ring = BITS_PER_LONG *
+		   (u64)roundup_pow_of_two(BITS_TO_LONGS(w) + 1);
 	const u64 jumps[] = { 1, 2, w / 2 + 1, w - 1, w, w + 1, ring - w,
 			      ring - 1, ring, ring + 1, 2 * ring + 3,
 			      1ULL << 32, 1ULL << 40 };
@@ -342,8 +351,9 @@ static void __init sweep(struct ctx *c, u32 w, u32 *perm)
 			goto out;
 	top = base + w;
 	if (!rx(c, r, w, base, NFSEC_REPLAY_OLD) ||
-	    !expect(c, nfsec_replay_top(r) == top, "W %u: top 0x%llx, want 0x%llx",
-		    w, nfsec_replay_top(r), top))
+	    !expect(c, nfsec_replay_top(r) == top,
+		    "W %u: top 0x%llx, want 0x%llx", w, nfsec_replay_top(r),
+		    top))
 		goto out;
 
 	/*

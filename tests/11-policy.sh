@@ -183,10 +183,7 @@ expect_eq "policy_count = entries of policy list ($n_pol)" "$n_pol" "$(pol_count
 expect_eq "indexes are distinct" "$n_pol" \
 	"$(nf -j policy list | jq_py 'len({p["index"] for p in d})')"
 expect_eq "within each direction, priorities never decrease" True \
-	"$(nf -j policy list | jq_py '[(p["dir"], p["priority"]) for p in d]' | python3 -c '
-import json, sys
-l = json.load(sys.stdin)
-print(all(l[i][1] <= l[i + 1][1] for i in range(len(l) - 1) if l[i][0] == l[i + 1][0]))')"
+	"$(nf -j policy list | jq_py 'str(all(d[i]["priority"] <= d[i + 1]["priority"] for i in range(len(d) - 1) if d[i]["dir"] == d[i + 1]["dir"]))')"
 
 log "order: priority, then insertion, per direction (namespace B)"
 add_b() {	# add_b DIR DST [priority N]

@@ -147,7 +147,7 @@ expect_eq "B's SA survives A's flush" "[0, 1] [1, 1]" "$(counts nf) $(counts nfb
 log "deleting a namespace with 1000 SAs and 100 policies frees them"
 pre=$(slab_active)
 log "nfsec_sa active objects before: $pre"
-C="nfsec14-$$-gone"
+C="gone-${NFSEC_NS_SUFFIX:-nfst$$}"	# run_all removes it if we die
 batch=$(mktemp /tmp/nfsec-netns.XXXXXX)
 dirs=(out in)
 for ((i = 0; i < 1000; i++)); do
@@ -174,8 +174,8 @@ if ip netns add "$C"; then
 		"$([ "$mid" -ge $((pre + 1000)) ] && echo True || echo "False ($pre -> $mid)")"
 	check "ip netns del C" ip netns del "$C"
 	t0=$EPOCHREALTIME
-	wait_for "nfsec_sa active objects back to $pre after ip netns del" 60 \
-		slab_at_most "$pre"
+	check "nfsec_sa active objects back to $pre after ip netns del" \
+		wait_for "nfsec_sa objects back to $pre" 60 slab_at_most "$pre"
 	log "nfsec_sa active objects $(slab_active) after $(python3 -c "print('%.2f s' % ($EPOCHREALTIME - $t0))")"
 else
 	not_ok "ip netns add $C"

@@ -12,3 +12,4 @@ UBSAN
 KASAN
 general protection fault
 Call Trace
+Kernel panic
