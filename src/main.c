@@ -6,6 +6,7 @@
 #include "nfsec.h"
 
 #include <linux/module.h>
+#include <linux/rtnetlink.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 
@@ -15,19 +16,44 @@ struct workqueue_struct *nfsec_wq;
 static int __net_init nfsec_net_init(struct net *net)
 {
 	struct nfsec_net *nn = nfsec_pernet(net);
+	LIST_HEAD(kill);
 	int d, err;
 
 	nn->net = net;
 	mutex_init(&nn->lock);
 	for (d = 0; d < NFSEC_DIRS; d++)
 		INIT_LIST_HEAD(&nn->spd[d]);
+	nn->sa_gen = 1;
+	nn->policy_gen = 1;
 	nn->counters = alloc_percpu_gfp(struct nfsec_pcpu_counters,
 					GFP_KERNEL_ACCOUNT);
 	if (!nn->counters)
 		return -ENOMEM;
 	err = nfsec_sad_init(nn);
 	if (err)
-		free_percpu(nn->counters);
+		goto err_counters;
+	err = nfsec_device_init(nn);
+	if (err)
+		goto err_sad;
+	err = nfsec_input_init(net);
+	if (err)
+		goto err_device;
+	err = nfsec_output_init(net);
+	if (err)
+		goto err_input;
+	return 0;
+
+err_input:
+	nfsec_input_uninit(net);
+err_device:
+	rtnl_lock();
+	nfsec_device_uninit(nn, &kill);
+	unregister_netdevice_many(&kill);
+	rtnl_unlock();
+err_sad:
+	nfsec_sad_uninit(nn);
+err_counters:
+	free_percpu(nn->counters);
 	return err;
 }
 
@@ -35,17 +61,34 @@ static void __net_exit nfsec_net_exit(struct net *net)
 {
 	struct nfsec_net *nn = nfsec_pernet(net);
 
-	/* Policies first: they point at SAs. */
+	/* No new packets, then no policies (they point at SAs), then SAs. */
+	nfsec_output_uninit(net);
+	nfsec_input_uninit(net);
 	mutex_lock(&nn->lock);
 	nfsec_spd_flush(nn);
 	mutex_unlock(&nn->lock);
 	nfsec_sad_uninit(nn);
-	free_percpu(nn->counters);
+}
+
+static void __net_exit nfsec_net_exit_batch(struct list_head *net_list)
+{
+	struct net *net;
+	LIST_HEAD(kill);
+
+	rtnl_lock();
+	list_for_each_entry(net, net_list, exit_list)
+		nfsec_device_uninit(nfsec_pernet(net), &kill);
+	unregister_netdevice_many(&kill);
+	rtnl_unlock();
+	/* Counters last: packets in flight on nfsec0 may still count. */
+	list_for_each_entry(net, net_list, exit_list)
+		free_percpu(nfsec_pernet(net)->counters);
 }
 
 static struct pernet_operations nfsec_net_ops = {
 	.init = nfsec_net_init,
 	.exit = nfsec_net_exit,
+	.exit_batch = nfsec_net_exit_batch,
 	.id = &nfsec_net_id,
 	.size = sizeof(struct nfsec_net),
 };
@@ -62,7 +105,7 @@ static int __init nfsec_init(void)
 	err = nfsec_sa_module_init();
 	if (err)
 		goto err_wq;
-	err = register_pernet_subsys(&nfsec_net_ops);
+	err = register_pernet_device(&nfsec_net_ops);
 	if (err)
 		goto err_sa;
 	/* Last: userspace must never see a half-made module. */
@@ -73,7 +116,7 @@ static int __init nfsec_init(void)
 	return 0;
 
 err_pernet:
-	unregister_pernet_subsys(&nfsec_net_ops);
+	unregister_pernet_device(&nfsec_net_ops);
 err_sa:
 	nfsec_sa_module_uninit();
 err_wq:
@@ -84,7 +127,7 @@ err_wq:
 static void __exit nfsec_exit(void)
 {
 	nfsec_netlink_uninit();
-	unregister_pernet_subsys(&nfsec_net_ops);
+	unregister_pernet_device(&nfsec_net_ops);
 	/* SA frees wait a grace period, then run on nfsec_wq: drain both. */
 	rcu_barrier();
 	destroy_workqueue(nfsec_wq);

@@ -380,7 +380,7 @@ static int put_sa(struct sk_buff *skb, const struct nfsec_sa *sa, bool keys,
 	u64 stats[NFSEC_SA_COUNTERS];
 	struct nlattr *nest;
 
-	BUILD_BUG_ON(NFSEC_SA_STATS_A_EXPIRED - NFSEC_SA_STATS_A_PACKETS + 1 !=
+	BUILD_BUG_ON(NFSEC_SA_STATS_A_TOO_BIG - NFSEC_SA_STATS_A_PACKETS + 1 !=
 		     NFSEC_SA_COUNTERS);
 	nfsec_counters_read(sa->counters, stats, NFSEC_SA_COUNTERS);
 	nest = nla_nest_start(skb, NFSEC_A_SA);

@@ -81,6 +81,7 @@ enum nfsec_sa_counter {
 	NFSEC_SA_CRYPTO_ERROR,
 	NFSEC_SA_DUMMY,
 	NFSEC_SA_EXPIRED,
+	NFSEC_SA_TOO_BIG,
 	NFSEC_SA_COUNTERS
 };
 
@@ -118,6 +119,24 @@ struct nfsec_sa {
 	bool dead;			/* unhashed; under nfsec_net.lock */
 	struct kref ref;
 	struct rcu_work free_work;
+
+	/* packet path */
+	struct nfsec_net *nn;
+	atomic64_t oseq;		/* outbound: last sequence number used */
+	struct nfsec_replay *replay;	/* inbound */
+	u64 iv_salt;			/* counter-mode IVs: seq ^ salt */
+	u8 ivlen;			/* bytes of IV on the wire */
+	u8 blksize;			/* ESP padding boundary, at least 4 */
+	u8 icvlen;			/* bytes of ICV */
+	bool iv_random;			/* CBC: a fresh random IV per packet */
+	unsigned long events;		/* enum nfsec_sa_event bits sent */
+	atomic64_t lt_packets, lt_bytes;	/* only with such limits */
+};
+
+enum nfsec_sa_event {
+	NFSEC_EV_SOFT,
+	NFSEC_EV_HARD,
+	NFSEC_EV_SEQ,
 };
 
 struct nfsec_selector {
@@ -156,6 +175,15 @@ struct nfsec_net {
 	u32 policy_count;
 	u32 policy_gen;			/* bumped on every SPD change */
 	struct nfsec_pcpu_counters __percpu *counters;
+	struct net_device *dev;		/* nfsec0: decapsulated packets */
+};
+
+/* A packet's selector fields, RFC 4301 4.4.1.1. */
+struct nfsec_flow {
+	union nfsec_addr src, dst;
+	u8 family;
+	u8 proto;
+	u16 sport, dport;		/* host order; 0 when not known */
 };
 
 /* main.c APIs */
@@ -253,6 +281,46 @@ void nfsec_spd_flush(struct nfsec_net *nn);
 void nfsec_spd_bind(struct nfsec_net *nn, const struct nfsec_sa_id *id,
 		    struct nfsec_sa *sa);
 u64 nfsec_policy_matches(const struct nfsec_policy *pol);
+struct nfsec_policy *nfsec_spd_lookup(struct nfsec_net *nn, u8 dir,
+				      const struct nfsec_flow *flow);
+bool nfsec_flow_from_skb(struct sk_buff *skb, u8 family,
+			 struct nfsec_flow *flow);
+
+/* device.c APIs */
+int nfsec_device_init(struct nfsec_net *nn);
+void nfsec_device_uninit(struct nfsec_net *nn, struct list_head *kill);
+void nfsec_device_receive(struct nfsec_net *nn, struct sk_buff *skb);
+
+/* output.c APIs */
+int nfsec_output_init(struct net *net);
+void nfsec_output_uninit(struct net *net);
+
+/* input.c APIs */
+int nfsec_input_init(struct net *net);
+void nfsec_input_uninit(struct net *net);
+
+/* esp.c APIs: one packet's crypto request and what it needs after */
+struct nfsec_crypt {
+	struct sk_buff *skb;
+	struct nfsec_sa *sa;		/* holds a reference */
+	struct aead_request *req;
+	u8 *iv;
+	struct scatterlist *sg;
+	u64 seq;
+	__be32 aad[3];
+	u16 esp_off;			/* offset of the ESP header in skb */
+	u16 clen;			/* input: ciphertext length */
+};
+
+struct aead_request *nfsec_esp_req_alloc(struct nfsec_sa *sa,
+					 struct nfsec_crypt **cp, int nfrags);
+int nfsec_esp_req_map(struct nfsec_crypt *c, struct sk_buff *skb,
+		      __be32 spi, u64 seq, bool esn, int offset, int len);
+void nfsec_esp_req_free(struct nfsec_crypt *c);
+
+/* sa.c APIs for the packet path */
+void nfsec_sa_event(struct nfsec_sa *sa, enum nfsec_sa_event ev);
+bool __must_check nfsec_sa_account(struct nfsec_sa *sa, unsigned int bytes);
 bool nfsec_selector_valid(const struct nfsec_selector *sel,
 			  struct netlink_ext_ack *extack);
 

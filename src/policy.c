@@ -12,6 +12,7 @@
 #include <linux/in.h>
 #include <linux/rculist.h>
 #include <linux/slab.h>
+#include <net/ip.h>
 #include <net/ipv6.h>
 #include <net/netlink.h>
 
@@ -225,4 +226,73 @@ void nfsec_spd_bind(struct nfsec_net *nn, const struct nfsec_sa_id *id,
 			rcu_assign_pointer(pol->sa, sa);
 		}
 	}
+}
+
+static bool prefix_match(const union nfsec_addr *addr,
+			 const union nfsec_addr *prefix, u8 plen, u8 family)
+{
+	if (family == AF_INET)
+		return !((addr->ip ^ prefix->ip) &
+			 htonl(plen ? ~0U << (32 - plen) : 0));
+	return ipv6_prefix_equal(&addr->ip6, &prefix->ip6, plen);
+}
+
+static bool selector_match(const struct nfsec_selector *sel,
+			   const struct nfsec_flow *flow)
+{
+	return sel->family == flow->family &&
+	       (!sel->proto || sel->proto == flow->proto) &&
+	       (!sel->sport || sel->sport == flow->sport) &&
+	       (!sel->dport || sel->dport == flow->dport) &&
+	       prefix_match(&flow->src, &sel->src, sel->src_plen,
+			    sel->family) &&
+	       prefix_match(&flow->dst, &sel->dst, sel->dst_plen,
+			    sel->family);
+}
+
+/* The first policy of @dir that matches @flow, under rcu_read_lock(). */
+struct nfsec_policy *nfsec_spd_lookup(struct nfsec_net *nn, u8 dir,
+				      const struct nfsec_flow *flow)
+{
+	struct nfsec_policy *pol;
+
+	list_for_each_entry_rcu(pol, spd_list(nn, dir), node) {
+		if (selector_match(&pol->sel, flow)) {
+			this_cpu_inc(*pol->matches);
+			return pol;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Reads the selector fields of an IPv4 packet whose network header is at
+ * skb->data. Ports are 0 for fragments after the first and for protocols
+ * without ports (RFC 4301 4.4.1.1 OPAQUE). Returns false for a header too
+ * short to read.
+ */
+bool nfsec_flow_from_skb(struct sk_buff *skb, u8 family,
+			 struct nfsec_flow *flow)
+{
+	const struct iphdr *iph;
+	__be16 _ports[2];
+	const __be16 *ports;
+
+	memset(flow, 0, sizeof(*flow));
+	flow->family = family;
+	if (!pskb_network_may_pull(skb, sizeof(*iph)))
+		return false;
+	iph = ip_hdr(skb);
+	flow->src.ip = iph->saddr;
+	flow->dst.ip = iph->daddr;
+	flow->proto = iph->protocol;
+	if (!ports_allowed(iph->protocol) || iph->frag_off & htons(IP_OFFSET))
+		return true;
+	ports = skb_header_pointer(skb, skb_network_offset(skb) +
+				   iph->ihl * 4, sizeof(_ports), _ports);
+	if (ports) {
+		flow->sport = ntohs(ports[0]);
+		flow->dport = ntohs(ports[1]);
+	}
+	return true;
 }

@@ -12,6 +12,7 @@
 #include <crypto/authenc.h>
 #include <crypto/hash.h>
 #include <linux/in.h>
+#include <linux/random.h>
 #include <linux/rhashtable.h>
 #include <linux/rtnetlink.h>
 #include <linux/slab.h>
@@ -203,9 +204,18 @@ static int esp_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 		return err;
 	}
 	err = crypto_aead_setauthsize(tfm, icv_bits / 8);
-	if (err)
+	if (err) {
 		NL_SET_ERR_MSG(extack, "the crypto API refused the ICV length");
-	return err;
+		return err;
+	}
+	/* RFC 4303 2.4: pad to the cipher's block, and to 4 bytes at least */
+	sa->ivlen = crypto_aead_ivsize(tfm);
+	sa->blksize = ALIGN(crypto_aead_blocksize(tfm), 4);
+	sa->icvlen = icv_bits / 8;
+	/* CBC wants unpredictable IVs (RFC 3602 2.3), counter modes unique */
+	sa->iv_random = !strcmp(sa->enc.name, "cbc(aes)");
+	get_random_bytes(&sa->iv_salt, sizeof(sa->iv_salt));
+	return 0;
 }
 
 static int ah_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
@@ -294,6 +304,7 @@ void nfsec_sa_destroy(struct nfsec_sa *sa)
 	alg_wipe(&sa->aead);
 	alg_wipe(&sa->enc);
 	alg_wipe(&sa->auth);
+	nfsec_replay_free(sa->replay);
 	free_percpu(sa->counters);
 	kmem_cache_free(sa_cache, sa);
 }
@@ -368,6 +379,16 @@ struct nfsec_sa *nfsec_sa_create(const struct nfsec_sa_params *params,
 		err = ah_init_tfm(sa, extack);
 	if (err)
 		goto err_free;
+	if (sa->dir == NFSEC_DIR_IN) {
+		sa->replay = nfsec_replay_alloc(sa->replay_window,
+						GFP_KERNEL_ACCOUNT);
+		if (IS_ERR(sa->replay)) {
+			err = PTR_ERR(sa->replay);
+			sa->replay = NULL;
+			goto err_free;
+		}
+	}
+	atomic64_set(&sa->oseq, sa->seq);
 	return sa;
 
 err_free:
@@ -400,6 +421,7 @@ int nfsec_sa_insert(struct nfsec_net *nn, struct nfsec_sa *sa,
 	if (err < 0)
 		return err;
 	sa->index = index;
+	sa->nn = nn;
 
 	err = rhashtable_lookup_insert_fast(&nn->sad, &sa->node, sad_params);
 	if (err) {
@@ -441,6 +463,7 @@ int nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
 		return err;
 	old->dead = true;
 	sa->index = old->index;
+	sa->nn = nn;
 	xa_store(&nn->sa_index, sa->index, sa, GFP_KERNEL);
 	nn->sa_gen++;
 	nfsec_spd_bind(nn, &sa->id, sa);
@@ -477,6 +500,60 @@ void nfsec_sa_flush(struct nfsec_net *nn)
 		nfsec_sa_put(sa);
 		cond_resched();
 	}
+}
+
+/* Tells userspace, once per SA and kind, that a limit was reached. */
+void nfsec_sa_event(struct nfsec_sa *sa, enum nfsec_sa_event ev)
+{
+	static const u8 reason[] = {
+		[NFSEC_EV_SOFT] = NFSEC_EXPIRE_SOFT,
+		[NFSEC_EV_HARD] = NFSEC_EXPIRE_HARD,
+		[NFSEC_EV_SEQ] = NFSEC_EXPIRE_SEQ,
+	};
+
+	if (test_and_set_bit(ev, &sa->events))
+		return;
+	nfsec_netlink_notify_sa(sa->nn, sa, NFSEC_CMD_SA_EXPIRE, reason[ev],
+				GFP_ATOMIC);
+}
+
+static bool over(u64 limit, u64 value)
+{
+	return limit && value >= limit;
+}
+
+/*
+ * Counts one packet of @bytes against the SA's lifetime limits (RFC 4301
+ * 4.4.2.1). Returns false when a hard limit is reached: the packet is to be
+ * dropped, and so is every later one.
+ */
+bool nfsec_sa_account(struct nfsec_sa *sa, unsigned int bytes)
+{
+	const struct nfsec_lifetime *lt = &sa->lifetime;
+	u64 packets = 0, total = 0, age = 0;
+
+	if (test_bit(NFSEC_EV_HARD, &sa->events))
+		goto hard;
+	if (lt->soft_packets || lt->hard_packets)
+		packets = atomic64_inc_return(&sa->lt_packets);
+	if (lt->soft_bytes || lt->hard_bytes)
+		total = atomic64_add_return(bytes, &sa->lt_bytes);
+	if (lt->soft_seconds || lt->hard_seconds)
+		age = ktime_get_boottime_seconds() - sa->add_time;
+	/* the packet that reaches a hard limit is the last one allowed */
+	if (over(lt->hard_packets, packets - 1) ||
+	    over(lt->hard_bytes, total - bytes) ||
+	    over(lt->hard_seconds, age)) {
+		nfsec_sa_event(sa, NFSEC_EV_HARD);
+		goto hard;
+	}
+	if (over(lt->soft_packets, packets) || over(lt->soft_bytes, total) ||
+	    over(lt->soft_seconds, age))
+		nfsec_sa_event(sa, NFSEC_EV_SOFT);
+	return true;
+hard:
+	nfsec_counter_inc(sa->counters, NFSEC_SA_EXPIRED);
+	return false;
 }
 
 int nfsec_sad_init(struct nfsec_net *nn)

@@ -80,7 +80,7 @@ sa_count() { nf -j stats | jq_py 'd["sa_count"]'; }
 list_len() { nf -j sa list | jq_py 'len(d)'; }
 
 LT0='{"soft_bytes": 0, "hard_bytes": 0, "soft_packets": 0, "hard_packets": 0, "soft_seconds": 0, "hard_seconds": 0}'
-STATS_KEYS='["bad_trailer", "bytes", "crypto_error", "dummy", "expired", "icv_fail", "no_buffer", "packets", "policy", "replay", "replay_old", "seq_exhausted"]'
+STATS_KEYS='["bad_trailer", "bytes", "crypto_error", "dummy", "expired", "icv_fail", "no_buffer", "packets", "policy", "replay", "replay_old", "seq_exhausted", "too_big"]'
 A256=$(hexkey 32 9)		# the hmac-sha256-128 key where auth is not tested
 
 log "empty namespace"

@@ -267,6 +267,8 @@ enum nfsec_sa_stats_attr {
 	NFSEC_SA_STATS_A_CRYPTO_ERROR,	/* the crypto API refused */
 	NFSEC_SA_STATS_A_DUMMY,		/* next header 59, dropped */
 	NFSEC_SA_STATS_A_EXPIRED,	/* past a hard lifetime */
+	NFSEC_SA_STATS_A_TOO_BIG,	/* DF set, too big once protected:
+					 * ICMP fragmentation needed sent */
 	NFSEC_SA_STATS_A_PAD,
 	__NFSEC_SA_STATS_A_MAX
 };

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ESP (RFC 4303) pieces shared by both directions: the per-packet crypto
+ * request, and its associated data.
+ *
+ * Every ESP algorithm nfsec speaks is an AEAD transform of the crypto API
+ * (the RFC 4106, 4543 and 7634 modes directly, encryption plus HMAC through
+ * authenc or authencesn). The request's scatterlist is
+ *
+ *   sg[0]      SPI | [seq high, ESN only] | seq low      (our buffer)
+ *   sg[1..]    IV | payload | padding | pad length | next header | ICV
+ *              (the packet, in place)
+ *
+ * with assoclen = AAD + IV: the counter modes take the IV as the tail of the
+ * associated data and leave it out of the authentication; authenc
+ * authenticates it, as RFC 4303 2.3 wants for CBC and CTR with HMAC. With
+ * ESN the 12-byte AAD is the layout both rfc4106-style transforms and
+ * authencesn expect (RFC 4303 2.2.1, RFC 4106 5).
+ */
+
+#include "nfsec.h"
+
+#include <crypto/aead.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+
+struct aead_request *nfsec_esp_req_alloc(struct nfsec_sa *sa,
+					 struct nfsec_crypt **cp, int nfrags)
+{
+	struct crypto_aead *tfm = sa->aead_tfm;
+	unsigned int reqoff, ivoff, sgoff, len;
+	struct nfsec_crypt *c;
+
+	reqoff = ALIGN(sizeof(*c), crypto_tfm_ctx_alignment());
+	ivoff = ALIGN(reqoff + sizeof(struct aead_request) +
+		      crypto_aead_reqsize(tfm), __alignof__(u64));
+	sgoff = ALIGN(ivoff + max_t(unsigned int, crypto_aead_ivsize(tfm), 8),
+		      __alignof__(struct scatterlist));
+	len = sgoff + (nfrags + 1) * sizeof(struct scatterlist);
+
+	c = kmalloc(len, GFP_ATOMIC);
+	if (!c)
+		return NULL;
+	c->req = (void *)c + reqoff;
+	c->iv = (void *)c + ivoff;
+	c->sg = (void *)c + sgoff;
+	aead_request_set_tfm(c->req, tfm);
+	sg_init_table(c->sg, nfrags + 1);
+	*cp = c;
+	return c->req;
+}
+
+/*
+ * Fills the AAD and maps the packet from @offset (the IV) for @len bytes
+ * into the request. Returns the number of packet scatterlist entries or an
+ * error.
+ */
+int nfsec_esp_req_map(struct nfsec_crypt *c, struct sk_buff *skb,
+		      __be32 spi, u64 seq, bool esn, int offset, int len)
+{
+	unsigned int aadlen = esn ? 12 : 8;
+	__be32 *aad = c->aad;
+	int n;
+
+	aad[0] = spi;
+	if (esn) {
+		aad[1] = htonl(upper_32_bits(seq));
+		aad[2] = htonl(lower_32_bits(seq));
+	} else {
+		aad[1] = htonl(lower_32_bits(seq));
+	}
+	sg_set_buf(c->sg, aad, aadlen);
+	n = skb_to_sgvec(skb, c->sg + 1, offset, len);
+	if (n < 0)
+		return n;
+	sg_mark_end(c->sg + n);
+	return n;
+}
+
+void nfsec_esp_req_free(struct nfsec_crypt *c)
+{
+	kfree(c);
+}

@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The inbound path. A LOCAL_IN hook (after reassembly and after the filter
+ * table, so INPUT rules see the ESP packet) takes ESP addressed to this host
+ * for SPIs nfsec owns: replay pre-check, decrypt and verify, replay commit,
+ * trailer check, decapsulation, the inbound policy check, and the packet
+ * enters the stack again on nfsec0. ESP for other SPIs is left to the rest of
+ * the stack (XFRM may run beside nfsec).
+ *
+ * The same hook, and one at FORWARD, drop cleartext that an IN or FWD
+ * protect policy says must have arrived protected (RFC 4301 5.2).
+ */
+
+#include "nfsec.h"
+
+#include <crypto/aead.h>
+#include <linux/ip.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <net/esp.h>
+#include <net/inet_ecn.h>
+#include <net/ip.h>
+#include <net/route.h>
+
+static void input_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why)
+{
+	nfsec_counter_inc(sa->counters, why);
+	kfree_skb(skb);
+}
+
+/* RFC 6040 4.2: the inner ECN field after decapsulation, false to drop. */
+static bool ecn_decap(struct iphdr *outer, struct sk_buff *skb)
+{
+	struct iphdr *inner = ip_hdr(skb);
+
+	if (!INET_ECN_is_ce(outer->tos))
+		return true;
+	if (INET_ECN_is_not_ect(inner->tos))
+		return false;
+	IP_ECN_set_ce(inner);
+	return true;
+}
+
+/*
+ * The decapsulated packet must match the selector of an inbound policy
+ * (IN when it is for this host, FWD when it will be forwarded) that names
+ * the SA it came through (RFC 4301 5.2 step 4).
+ */
+static bool policy_ok(struct nfsec_sa *sa, struct sk_buff *skb)
+{
+	struct nfsec_net *nn = sa->nn;
+	struct nfsec_policy *pol;
+	struct nfsec_flow flow;
+	u8 dir;
+
+	if (!nfsec_flow_from_skb(skb, AF_INET, &flow))
+		return false;
+	dir = inet_addr_type(nn->net, flow.dst.ip) == RTN_UNICAST ?
+	      NFSEC_DIR_FWD : NFSEC_DIR_IN;
+	pol = nfsec_spd_lookup(nn, dir, &flow);
+	return pol && pol->action == NFSEC_ACTION_PROTECT &&
+	       rcu_access_pointer(pol->sa) == sa;
+}
+
+/* After the ICV verified: commit, check the trailer, strip, re-inject. */
+static void input_finish(struct nfsec_crypt *c, int err)
+{
+	struct sk_buff *skb = c->skb;
+	struct nfsec_sa *sa = c->sa;
+	unsigned int ihl = c->esp_off, hlen, len;
+	struct iphdr outer, *iph;
+	u8 trailer[2], padlen, proto, pad[255];
+	int i;
+
+	nfsec_esp_req_free(c);
+	if (err == -EBADMSG) {
+		input_drop(sa, skb, NFSEC_SA_ICV_FAIL);
+		goto out;
+	}
+	if (err) {
+		input_drop(sa, skb, NFSEC_SA_CRYPTO_ERROR);
+		goto out;
+	}
+	switch (nfsec_replay_commit(sa->replay, c->seq)) {
+	case NFSEC_REPLAY_OK:
+		break;
+	case NFSEC_REPLAY_OLD:
+		input_drop(sa, skb, NFSEC_SA_REPLAY_OLD);
+		goto out;
+	default:
+		input_drop(sa, skb, NFSEC_SA_REPLAY);
+		goto out;
+	}
+
+	/* RFC 4303 2.4-2.6: pad length, next header, pad bytes 1, 2, 3... */
+	len = skb->len - sa->icvlen;
+	hlen = ihl + sizeof(struct ip_esp_hdr) + sa->ivlen;
+	if (skb_copy_bits(skb, len - 2, trailer, 2))
+		goto bad_trailer;
+	padlen = trailer[0];
+	proto = trailer[1];
+	if (padlen + 2 > c->clen ||
+	    skb_copy_bits(skb, len - 2 - padlen, pad, padlen))
+		goto bad_trailer;
+	for (i = 0; i < padlen; i++)
+		if (pad[i] != i + 1)
+			goto bad_trailer;
+	if (proto == IPPROTO_NONE) {	/* RFC 4303 2.6: dummy packet */
+		input_drop(sa, skb, NFSEC_SA_DUMMY);
+		goto out;
+	}
+	if (pskb_trim(skb, len - 2 - padlen))
+		goto nobuf;
+
+	memcpy(&outer, ip_hdr(skb), sizeof(outer));
+	if (sa->mode == NFSEC_MODE_TUNNEL) {
+		if (proto != IPPROTO_IPIP)
+			goto bad_trailer;
+		skb_pull(skb, hlen);
+		skb_reset_network_header(skb);
+		if (!pskb_may_pull(skb, sizeof(*iph)))
+			goto malformed;
+		iph = ip_hdr(skb);
+		if (iph->version != 4 || iph->ihl < 5 ||
+		    ntohs(iph->tot_len) > skb->len ||
+		    ntohs(iph->tot_len) < iph->ihl * 4 ||
+		    !pskb_may_pull(skb, iph->ihl * 4))
+			goto malformed;
+		if (pskb_trim(skb, ntohs(ip_hdr(skb)->tot_len)))
+			goto nobuf;
+		if (!ecn_decap(&outer, skb))
+			goto malformed;
+	} else {
+		/* Transport: the IP header moves up over ESP header and IV. */
+		memmove(skb->data + hlen - ihl, skb->data, ihl);
+		skb_pull(skb, hlen - ihl);
+		skb_reset_network_header(skb);
+		iph = ip_hdr(skb);
+		iph->protocol = proto;
+		iph->tot_len = htons(skb->len);
+		ip_send_check(iph);
+	}
+
+	if (!policy_ok(sa, skb)) {
+		input_drop(sa, skb, NFSEC_SA_POLICY);
+		goto out;
+	}
+	if (!nfsec_sa_account(sa, skb->len)) {
+		kfree_skb(skb);
+		goto out;
+	}
+	nfsec_counter_inc(sa->counters, NFSEC_SA_PACKETS);
+	nfsec_counter_add(sa->counters, NFSEC_SA_BYTES, skb->len);
+
+	skb->protocol = htons(ETH_P_IP);
+	skb_scrub_packet(skb, false);
+	skb->ip_summed = CHECKSUM_NONE;
+	nfsec_device_receive(sa->nn, skb);
+	goto out;
+
+malformed:
+	nfsec_counter_inc(sa->nn->counters, NFSEC_NET_MALFORMED);
+	kfree_skb(skb);
+	goto out;
+bad_trailer:
+	input_drop(sa, skb, NFSEC_SA_BAD_TRAILER);
+	goto out;
+nobuf:
+	input_drop(sa, skb, NFSEC_SA_NO_BUFFER);
+out:
+	nfsec_sa_put(sa);
+}
+
+static void input_done(struct crypto_async_request *base, int err)
+{
+	struct nfsec_crypt *c = base->data;
+
+	if (err == -EINPROGRESS)
+		return;
+	local_bh_disable();
+	input_finish(c, err);
+	local_bh_enable();
+}
+
+/* Decrypts one ESP packet of @sa; consumes the packet and the reference. */
+static void esp_input(struct nfsec_sa *sa, struct sk_buff *skb, u64 seq)
+{
+	bool esn = sa->flags & NFSEC_SA_F_ESN;
+	unsigned int ihl = ip_hdrlen(skb);
+	struct ip_esp_hdr *esph;
+	struct sk_buff *trailer;
+	struct aead_request *req;
+	struct nfsec_crypt *c;
+	int nfrags, err, clen;
+
+	clen = skb->len - ihl - sizeof(*esph) - sa->ivlen - sa->icvlen;
+	nfrags = skb_cow_data(skb, 0, &trailer);
+	if (nfrags < 0)
+		goto nobuf;
+	req = nfsec_esp_req_alloc(sa, &c, nfrags);
+	if (!req)
+		goto nobuf;
+	esph = (struct ip_esp_hdr *)(skb->data + ihl);
+	c->skb = skb;
+	c->sa = sa;
+	c->seq = seq;
+	c->esp_off = ihl;
+	c->clen = clen;
+	memcpy(c->iv, esph->enc_data, sa->ivlen);
+	err = nfsec_esp_req_map(c, skb, esph->spi, seq, esn,
+				ihl + sizeof(*esph),
+				sa->ivlen + clen + sa->icvlen);
+	if (err < 0) {
+		nfsec_esp_req_free(c);
+		goto nobuf;
+	}
+	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG, input_done,
+				  c);
+	aead_request_set_ad(req, (esn ? 12 : 8) + sa->ivlen);
+	aead_request_set_crypt(req, c->sg, c->sg, clen + sa->icvlen, c->iv);
+	err = crypto_aead_decrypt(req);
+	if (err == -EINPROGRESS || err == -EBUSY)
+		return;
+	input_finish(c, err);
+	return;
+
+nobuf:
+	input_drop(sa, skb, NFSEC_SA_NO_BUFFER);
+	nfsec_sa_put(sa);
+}
+
+/*
+ * An ESP packet for this host. Returns NF_STOLEN when nfsec took it,
+ * NF_ACCEPT when it is not for one of our SAs, NF_DROP when malformed.
+ */
+static unsigned int esp_rcv(struct nfsec_net *nn, struct sk_buff *skb)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	unsigned int ihl = iph->ihl * 4;
+	struct nfsec_sa_id id = {};
+	struct ip_esp_hdr *esph;
+	struct nfsec_sa *sa;
+	int payload;
+	u64 seq;
+
+	if (!pskb_may_pull(skb, ihl + sizeof(*esph))) {
+		nfsec_counter_inc(nn->counters, NFSEC_NET_MALFORMED);
+		return NF_DROP;
+	}
+	iph = ip_hdr(skb);
+	esph = (struct ip_esp_hdr *)(skb->data + ihl);
+	id.daddr.ip = iph->daddr;
+	id.spi = esph->spi;
+	id.proto = IPPROTO_ESP;
+	id.family = AF_INET;
+	sa = nfsec_sa_lookup(nn, &id);
+	if (!sa || sa->dir != NFSEC_DIR_IN) {
+		nfsec_counter_inc(nn->counters, NFSEC_NET_NO_SA);
+		return NF_ACCEPT;
+	}
+
+	/* RFC 4303 2.4: the ciphertext is a whole number of blocks */
+	payload = skb->len - ihl - sizeof(*esph) - sa->ivlen - sa->icvlen;
+	if (payload < 2 || payload % sa->blksize ||
+	    !pskb_may_pull(skb, ihl + sizeof(*esph) + sa->ivlen)) {
+		nfsec_counter_inc(nn->counters, NFSEC_NET_MALFORMED);
+		return NF_DROP;
+	}
+	switch (nfsec_replay_check(sa->replay, ntohl(esph->seq_no),
+				   sa->flags & NFSEC_SA_F_ESN, &seq)) {
+	case NFSEC_REPLAY_OK:
+		break;
+	case NFSEC_REPLAY_OLD:
+		nfsec_counter_inc(sa->counters, NFSEC_SA_REPLAY_OLD);
+		return NF_DROP;
+	default:
+		nfsec_counter_inc(sa->counters, NFSEC_SA_REPLAY);
+		return NF_DROP;
+	}
+	if (!nfsec_sa_get(sa))
+		return NF_DROP;
+	/* The ESP packet ends here; its conntrack entry is not confirmed. */
+	nf_reset_ct(skb);
+	esp_input(sa, skb, seq);
+	return NF_STOLEN;
+}
+
+/* Cleartext on its way in or through: does a protect policy forbid it? */
+static unsigned int cleartext_check(struct nfsec_net *nn, struct sk_buff *skb,
+				    u8 dir)
+{
+	struct nfsec_policy *pol;
+	struct nfsec_flow flow;
+
+	if (list_empty(&nn->spd[dir - 1]))
+		return NF_ACCEPT;
+	if (!nfsec_flow_from_skb(skb, AF_INET, &flow)) {
+		nfsec_counter_inc(nn->counters, NFSEC_NET_MALFORMED);
+		return NF_DROP;
+	}
+	pol = nfsec_spd_lookup(nn, dir, &flow);
+	if (!pol || pol->action == NFSEC_ACTION_BYPASS)
+		return NF_ACCEPT;
+	nfsec_counter_inc(nn->counters, pol->action == NFSEC_ACTION_DISCARD ?
+			  NFSEC_NET_DISCARD : NFSEC_NET_CLEARTEXT);
+	return NF_DROP;
+}
+
+static unsigned int local_in_hook(void *priv, struct sk_buff *skb,
+				  const struct nf_hook_state *state)
+{
+	struct nfsec_net *nn = nfsec_pernet(state->net);
+	unsigned int verdict;
+
+	if (state->in == nn->dev)
+		return NF_ACCEPT;	/* decapsulated and checked already */
+	if (ip_hdr(skb)->protocol == IPPROTO_ESP) {
+		verdict = esp_rcv(nn, skb);
+		if (verdict != NF_ACCEPT)
+			return verdict;
+	}
+	return cleartext_check(nn, skb, NFSEC_DIR_IN);
+}
+
+static unsigned int forward_hook(void *priv, struct sk_buff *skb,
+				 const struct nf_hook_state *state)
+{
+	struct nfsec_net *nn = nfsec_pernet(state->net);
+
+	if (state->in == nn->dev)
+		return NF_ACCEPT;
+	return cleartext_check(nn, skb, NFSEC_DIR_FWD);
+}
+
+static const struct nf_hook_ops input_ops[] = {
+	{
+		.hook = local_in_hook,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_LOCAL_IN,
+		.priority = NF_IP_PRI_FILTER + 1,
+	},
+	{
+		.hook = forward_hook,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_FORWARD,
+		.priority = NF_IP_PRI_FILTER + 1,
+	},
+};
+
+int nfsec_input_init(struct net *net)
+{
+	return nf_register_net_hooks(net, input_ops, ARRAY_SIZE(input_ops));
+}
+
+void nfsec_input_uninit(struct net *net)
+{
+	nf_unregister_net_hooks(net, input_ops, ARRAY_SIZE(input_ops));
+}

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The outbound path: a POST_ROUTING hook sees every packet that leaves the
+ * host, locally generated or forwarded, looks it up in the SPD, and for a
+ * protect policy applies ESP (RFC 4303) with the policy's SA and sends the
+ * result itself.
+ *
+ * The hook runs before source NAT (NF_IP_PRI_NAT_SRC - 1): protected traffic
+ * leaves with the addresses its policy names, never rewritten by a
+ * masquerade rule meant for the internet. The ESP packet it makes goes
+ * through LOCAL_OUT and POST_ROUTING again as a packet of this host.
+ */
+
+#include "nfsec.h"
+
+#include <crypto/aead.h>
+#include <linux/icmp.h>
+#include <linux/ip.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/random.h>
+#include <net/dsfield.h>
+#include <net/esp.h>
+#include <net/icmp.h>
+#include <net/ip.h>
+#include <net/route.h>
+#include <asm/unaligned.h>
+
+/*
+ * An ESP or AH packet that one of our outbound SAs made: it leaves as it
+ * is. Checked by SPI rather than by a mark, so nothing on the packet can be
+ * forged to skip the SPD.
+ */
+static bool is_ours(struct nfsec_net *nn, struct sk_buff *skb)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	struct nfsec_sa_id id = {};
+	struct nfsec_sa *sa;
+	__be32 _spi;
+	const __be32 *spi;
+
+	if (iph->protocol != IPPROTO_ESP && iph->protocol != IPPROTO_AH)
+		return false;
+	/* ESP: the SPI comes first; AH: after next header, length, reserved */
+	spi = skb_header_pointer(skb, iph->ihl * 4 +
+				 (iph->protocol == IPPROTO_AH ? 4 : 0),
+				 sizeof(_spi), &_spi);
+	if (!spi)
+		return false;
+	id.daddr.ip = iph->daddr;
+	id.spi = *spi;
+	id.proto = iph->protocol;
+	id.family = AF_INET;
+	sa = nfsec_sa_lookup(nn, &id);
+	return sa && sa->dir == NFSEC_DIR_OUT;
+}
+
+/* Confirms the packet's conntrack entry before we take the packet away. */
+static int ct_confirm(struct sk_buff *skb)
+{
+	const struct nf_ct_hook *hook;
+	int ret = NF_ACCEPT;
+
+	if (!skb_nfct(skb))
+		return NF_ACCEPT;
+	rcu_read_lock();
+	hook = rcu_dereference(nf_ct_hook);
+	if (hook && hook->confirm)
+		ret = hook->confirm(skb);
+	rcu_read_unlock();
+	return ret;
+}
+
+/* The next sequence number, or false when they are spent (RFC 4303 3.3.3). */
+static bool seq_next(struct nfsec_sa *sa, u64 *seq)
+{
+	u64 limit = sa->flags & NFSEC_SA_F_ESN ? U64_MAX : U32_MAX;
+	s64 old = atomic64_read(&sa->oseq);
+
+	do {
+		if ((u64)old >= limit)
+			return false;
+	} while (!atomic64_try_cmpxchg(&sa->oseq, &old, old + 1));
+	*seq = old + 1;
+	return true;
+}
+
+/* Bytes ESP adds in front of the payload and the most it adds behind. */
+static unsigned int esp_head(const struct nfsec_sa *sa)
+{
+	return sizeof(struct ip_esp_hdr) + sa->ivlen +
+	       (sa->mode == NFSEC_MODE_TUNNEL ? sizeof(struct iphdr) : 0);
+}
+
+/*
+ * The largest packet (inner packet in tunnel mode, whole packet in
+ * transport mode) whose ESP form fits @mtu.
+ */
+static unsigned int inner_mtu(const struct nfsec_sa *sa, unsigned int mtu,
+			      unsigned int ihl)
+{
+	unsigned int fixed = esp_head(sa) + sa->icvlen +
+			     (sa->mode == NFSEC_MODE_TRANSPORT ? ihl : 0);
+	unsigned int room;
+
+	if (mtu < fixed + sa->blksize + 68)
+		return 68;
+	room = rounddown(mtu - fixed, sa->blksize) - 2;
+	return room + (sa->mode == NFSEC_MODE_TRANSPORT ? ihl : 0);
+}
+
+static void output_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why)
+{
+	nfsec_counter_inc(sa->counters, why);
+	kfree_skb(skb);
+}
+
+static void output_finish(struct nfsec_crypt *c, int err)
+{
+	struct sk_buff *skb = c->skb;
+	struct nfsec_sa *sa = c->sa;
+	struct net *net = sa->nn->net;
+
+	nfsec_esp_req_free(c);
+	if (err) {
+		output_drop(sa, skb, NFSEC_SA_CRYPTO_ERROR);
+		goto out;
+	}
+	/* The ESP packet is a new packet of this host: track it afresh. */
+	nf_reset_ct(skb);
+	ip_local_out(net, skb->sk, skb);
+out:
+	nfsec_sa_put(sa);
+}
+
+static void output_done(struct crypto_async_request *base, int err)
+{
+	struct nfsec_crypt *c = base->data;
+
+	if (err == -EINPROGRESS)
+		return;
+	local_bh_disable();
+	output_finish(c, err);
+	local_bh_enable();
+}
+
+/* The tunnel's outer route, to the SA's peer from the SA's source. */
+static struct rtable *outer_route(struct net *net, struct nfsec_sa *sa,
+				  struct sk_buff *skb)
+{
+	struct flowi4 fl4 = {
+		.daddr = sa->id.daddr.ip,
+		.saddr = sa->saddr.ip,
+		.flowi4_proto = IPPROTO_ESP,
+		.flowi4_mark = skb->mark,
+	};
+
+	return ip_route_output_key(net, &fl4);
+}
+
+/* Outer IPv4 DF bit, RFC 4301 8.1. */
+static bool outer_df(const struct nfsec_sa *sa, const struct iphdr *inner)
+{
+	switch (sa->df) {
+	case NFSEC_DF_SET:
+		return true;
+	case NFSEC_DF_CLEAR:
+		return false;
+	default:
+		return inner->frag_off & htons(IP_DF);
+	}
+}
+
+/*
+ * Too big for the path once ESP is added, and not allowed to fragment:
+ * tell the sender the MTU that fits (RFC 4301 8.2), and drop.
+ */
+static bool too_big(struct nfsec_sa *sa, struct sk_buff *skb,
+		    unsigned int mtu, bool df)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	unsigned int fit = inner_mtu(sa, mtu, iph->ihl * 4);
+
+	if (skb->len <= fit || !df || skb->ignore_df)
+		return false;
+	icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(fit));
+	return true;
+}
+
+/* Builds ESP around one packet (not GSO) and encrypts it. Consumes both. */
+static void esp_output(struct net *net, struct nfsec_sa *sa,
+		       struct sk_buff *skb)
+{
+	bool tunnel = sa->mode == NFSEC_MODE_TUNNEL;
+	bool esn = sa->flags & NFSEC_SA_F_ESN;
+	struct iphdr *iph = ip_hdr(skb);
+	unsigned int ihl = iph->ihl * 4, plen, clen, padlen, hlen, i;
+	struct ip_esp_hdr *esph;
+	struct sk_buff *trailer;
+	struct nfsec_crypt *c;
+	struct aead_request *req;
+	struct rtable *rt = NULL;
+	u8 proto, *tail;
+	int nfrags, err;
+	u64 seq;
+
+	if (!seq_next(sa, &seq)) {
+		nfsec_sa_event(sa, NFSEC_EV_SEQ);
+		output_drop(sa, skb, NFSEC_SA_SEQ_EXHAUSTED);
+		goto out;
+	}
+	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
+		goto nobuf;
+
+	if (tunnel) {
+		rt = outer_route(net, sa, skb);
+		if (IS_ERR(rt)) {
+			rt = NULL;
+			output_drop(sa, skb, NFSEC_SA_NO_BUFFER);
+			goto out;
+		}
+		if (too_big(sa, skb, dst_mtu(&rt->dst),
+			    outer_df(sa, iph))) {
+			output_drop(sa, skb, NFSEC_SA_TOO_BIG);
+			goto out;
+		}
+		plen = skb->len;
+		proto = IPPROTO_IPIP;
+	} else {
+		if (too_big(sa, skb, skb_dst(skb)->dev->mtu,
+			    iph->frag_off & htons(IP_DF))) {
+			output_drop(sa, skb, NFSEC_SA_TOO_BIG);
+			goto out;
+		}
+		plen = skb->len - ihl;
+		proto = iph->protocol;
+	}
+	clen = ALIGN(plen + 2, sa->blksize);
+	padlen = clen - plen - 2;
+	hlen = esp_head(sa);
+
+	nfrags = skb_cow_data(skb, padlen + 2 + sa->icvlen, &trailer);
+	if (nfrags < 0 || skb_cow_head(skb, hlen + LL_MAX_HEADER))
+		goto nobuf;
+	tail = pskb_put(skb, trailer, padlen + 2 + sa->icvlen);
+	for (i = 0; i < padlen; i++)
+		tail[i] = i + 1;		/* RFC 4303 2.4: 1, 2, 3, ... */
+	tail[padlen] = padlen;
+	tail[padlen + 1] = proto;
+
+	if (tunnel) {
+		const struct iphdr *inner = ip_hdr(skb);
+		u8 tos = inner->tos;	/* DSCP and ECN copied, RFC 6040 */
+		bool df = outer_df(sa, inner);
+
+		skb_push(skb, hlen);
+		skb_reset_network_header(skb);
+		iph = ip_hdr(skb);
+		iph->version = 4;
+		iph->ihl = 5;
+		iph->tos = tos;
+		iph->frag_off = df ? htons(IP_DF) : 0;
+		iph->ttl = ip4_dst_hoplimit(&rt->dst);
+		iph->saddr = sa->saddr.ip;
+		iph->daddr = sa->id.daddr.ip;
+		iph->tot_len = htons(skb->len);
+		skb_dst_drop(skb);
+		skb_dst_set(skb, &rt->dst);
+		rt = NULL;
+		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+		ip_select_ident(net, skb, NULL);
+		ihl = sizeof(*iph);
+	} else {
+		skb_push(skb, hlen);
+		memmove(skb->data, skb->data + hlen, ihl);
+		skb_reset_network_header(skb);
+		iph = ip_hdr(skb);
+	}
+	iph->protocol = IPPROTO_ESP;
+	skb_set_transport_header(skb, ihl);
+	esph = ip_esp_hdr(skb);
+	esph->spi = sa->id.spi;
+	esph->seq_no = htonl(lower_32_bits(seq));
+
+	req = nfsec_esp_req_alloc(sa, &c, nfrags);
+	if (!req)
+		goto nobuf;
+	c->skb = skb;
+	c->sa = sa;
+	c->seq = seq;
+	if (sa->iv_random)
+		get_random_bytes(c->iv, sa->ivlen);
+	else if (sa->ivlen == 8)
+		put_unaligned_be64(seq ^ sa->iv_salt, c->iv);
+	memcpy(esph->enc_data, c->iv, sa->ivlen);
+
+	err = nfsec_esp_req_map(c, skb, esph->spi, seq, esn,
+				ihl + sizeof(*esph),
+				sa->ivlen + clen + sa->icvlen);
+	if (err < 0) {
+		nfsec_esp_req_free(c);
+		goto nobuf;
+	}
+	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG, output_done,
+				  c);
+	aead_request_set_ad(req, (esn ? 12 : 8) + sa->ivlen);
+	aead_request_set_crypt(req, c->sg, c->sg, clen, c->iv);
+	err = crypto_aead_encrypt(req);
+	if (err == -EINPROGRESS || err == -EBUSY)
+		return;		/* output_done() finishes, reference and all */
+	output_finish(c, err);
+	return;
+
+nobuf:
+	output_drop(sa, skb, NFSEC_SA_NO_BUFFER);
+out:
+	if (rt)
+		ip_rt_put(rt);
+	nfsec_sa_put(sa);
+}
+
+/* Segments a GSO packet and protects each segment. Consumes both. */
+static void protect(struct net *net, struct nfsec_sa *sa, struct sk_buff *skb)
+{
+	struct sk_buff *segs, *next;
+
+	if (!skb_is_gso(skb)) {
+		if (nfsec_sa_account(sa, skb->len)) {
+			nfsec_counter_inc(sa->counters, NFSEC_SA_PACKETS);
+			nfsec_counter_add(sa->counters, NFSEC_SA_BYTES, skb->len);
+			esp_output(net, sa, skb);
+		} else {
+			kfree_skb(skb);
+			nfsec_sa_put(sa);
+		}
+		return;
+	}
+	segs = skb_gso_segment(skb, 0);
+	if (IS_ERR_OR_NULL(segs)) {
+		output_drop(sa, skb, NFSEC_SA_NO_BUFFER);
+		nfsec_sa_put(sa);
+		return;
+	}
+	consume_skb(skb);
+	skb_list_walk_safe(segs, skb, next) {
+		skb_mark_not_on_list(skb);
+		if (nfsec_sa_get(sa))
+			protect(net, sa, skb);
+		else
+			kfree_skb(skb);
+	}
+	nfsec_sa_put(sa);
+}
+
+static unsigned int output_hook(void *priv, struct sk_buff *skb,
+				const struct nf_hook_state *state)
+{
+	struct nfsec_net *nn = nfsec_pernet(state->net);
+	struct nfsec_policy *pol;
+	struct nfsec_flow flow;
+	struct nfsec_sa *sa;
+
+	if (list_empty(&nn->spd[NFSEC_DIR_OUT - 1]) || is_ours(nn, skb))
+		return NF_ACCEPT;
+	if (!nfsec_flow_from_skb(skb, AF_INET, &flow))
+		return NF_ACCEPT;
+	pol = nfsec_spd_lookup(nn, NFSEC_DIR_OUT, &flow);
+	if (!pol || pol->action == NFSEC_ACTION_BYPASS)
+		return NF_ACCEPT;
+	if (pol->action == NFSEC_ACTION_DISCARD) {
+		nfsec_counter_inc(nn->counters, NFSEC_NET_DISCARD);
+		return NF_DROP;
+	}
+	/* Fail closed, RFC 4301 5.1: no usable SA, nothing leaves. */
+	sa = rcu_dereference(pol->sa);
+	if (!sa || sa->id.proto != IPPROTO_ESP || !nfsec_sa_get(sa)) {
+		nfsec_counter_inc(nn->counters, NFSEC_NET_NO_SA_OUT);
+		return NF_DROP;
+	}
+	if (ct_confirm(skb) != NF_ACCEPT) {
+		nfsec_sa_put(sa);
+		return NF_DROP;
+	}
+	protect(state->net, sa, skb);
+	return NF_STOLEN;
+}
+
+static const struct nf_hook_ops output_ops[] = {
+	{
+		.hook = output_hook,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_POST_ROUTING,
+		.priority = NF_IP_PRI_NAT_SRC - 1,
+	},
+};
+
+int nfsec_output_init(struct net *net)
+{
+	return nf_register_net_hooks(net, output_ops, ARRAY_SIZE(output_ops));
+}
+
+void nfsec_output_uninit(struct net *net)
+{
+	nf_unregister_net_hooks(net, output_ops, ARRAY_SIZE(output_ops));
+}
