@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash disable=SC2034 # variables are for the tests
 #
 # Helpers sourced by every test script (tests/NN-name.sh). Tests run as root
 # from the project root, normally inside the VM (tools/vm/run tests/run_all),
@@ -145,12 +146,13 @@ n() {
 }
 
 # Kill what still runs in a namespace, then delete it.
+# shellcheck disable=SC2086 # $pids is a list
 _ns_delete() {
-	local real=$1 pids i
+	local real=$1 pids _
 	pids=$(ip netns pids "$real" 2>/dev/null) || true
 	if [ -n "$pids" ]; then
 		kill $pids 2>/dev/null || true
-		for i in 1 2 3 4 5 6 7 8 9 10; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
 			pids=$(ip netns pids "$real" 2>/dev/null) || true
 			[ -n "$pids" ] || break
 			sleep 0.1

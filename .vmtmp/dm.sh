@@ -1,2 +1,0 @@
-#!/bin/sh
-dmesg | awk '{print}' > /work/main/.vmtmp/dmesg.txt

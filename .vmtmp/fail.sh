@@ -1,2 +1,0 @@
-#!/bin/sh
-echo "failing with 3"; exit 3

@@ -1,2 +1,0 @@
-#!/bin/sh
-insmod .vmtmp/warnmod.ko
