@@ -3,6 +3,7 @@
 # make            build src/nfsec.ko and tools/nfsec
 # make check      run the test suite in a QEMU VM (installs what it needs)
 # make demo       the site-to-site demo in the VM
+# make check-debug  the suite on a KASAN/lockdep/kmemleak kernel
 # make sparse     build the module with sparse (C=2)
 # make install    install the module and the tool on this host
 
@@ -37,6 +38,11 @@ check: deps
 	$(MAKE) all
 	tools/vm/run tests/run_all
 
+# The suite on a KASAN + lockdep + kmemleak kernel (built once, ~33 min).
+check-debug: deps
+	$(MAKE) tools
+	tools/check-debug
+
 demo: deps
 	$(MAKE) all
 	tools/vm/run tests/demo.sh
@@ -45,4 +51,4 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
 	$(MAKE) -C tools clean
 
-.PHONY: all module sparse tools install deps check demo clean
+.PHONY: all module sparse tools install deps check check-debug demo clean
