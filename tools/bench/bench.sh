@@ -1,0 +1,130 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the VM (tools/bench/run). Two namespaces joined by veth; the
+# measured traffic goes between inner addresses, through a tunnel:
+#
+#   +----------------------+   veth (10.0.0.0/24)   +----------------------+
+#   | ns c  172.16.0.1 (lo)|------------------------| ns s  172.16.0.2 (lo)|
+#   |       iperf3 client  |   ESP tunnel / wg0     |       iperf3 server  |
+#   +----------------------+                        +----------------------+
+set -eu
+cd "$(dirname "$0")/../.."
+NFSEC=$PWD/tools/nfsec
+rounds=${BENCH_ROUNDS:-3}
+secs=${BENCH_SECONDS:-5}
+c=bench-c-$$ s=bench-s-$$
+C() { ip netns exec "$c" "$@"; }
+S() { ip netns exec "$s" "$@"; }
+cleanup() { ip netns del "$c" 2>/dev/null || true; ip netns del "$s" 2>/dev/null || true; }
+trap cleanup EXIT
+
+[ -d /sys/module/nfsec ] || insmod src/nfsec.ko
+# Without udev nothing loads the accelerated crypto drivers: load the best.
+for m in aesni_intel ghash-clmulni-intel chacha20-x86_64 poly1305-x86_64 \
+	 sha256-ssse3 sha512-ssse3 esp4 esp4_offload wireguard; do
+	modprobe -q "$m" 2>/dev/null || true
+done
+gcm=$(awk '/^name/ {n=$3} /^driver/ {d=$3} /^priority/ && n=="gcm(aes)" {print d" ("$3")"}' /proc/crypto | sort -u | head -3 | tr '\n' ' ')
+echo "# kernel $(uname -r), $(nproc) vCPUs; gcm(aes) drivers: $gcm"
+echo "# the crypto API's default choice (highest priority) is used by nfsec and XFRM alike"
+
+ip netns add "$c"; ip netns add "$s"
+C ip link set lo up; S ip link set lo up
+ip link add veth0 netns "$c" type veth peer name veth1 netns "$s"
+C ip addr add 10.0.0.1/24 dev veth0; S ip addr add 10.0.0.2/24 dev veth1
+C ip link set veth0 up; S ip link set veth1 up
+C ip addr add 172.16.0.1/32 dev lo; S ip addr add 172.16.0.2/32 dev lo
+C ip route add 172.16.0.2/32 via 10.0.0.2 src 172.16.0.1
+S ip route add 172.16.0.1/32 via 10.0.0.1 src 172.16.0.2
+S iperf3 -s -D -1 >/dev/null 2>&1 || true
+
+key=0x0102030405060708090a0b0c0d0e0f10111213141516171819202122232425262728292a2b2c
+k20=${key:0:42} k36=${key:0:74}
+
+setup_nfsec() {	# ALIAS KEY
+	C "$NFSEC" -b - <<-EOF
+	sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x1001 proto esp mode tunnel aead $1 key $2
+	sa add dir in src 10.0.0.2 dst 10.0.0.1 spi 0x1002 proto esp mode tunnel aead $1 key $2
+	policy add dir out src 172.16.0.1/32 dst 172.16.0.2/32 protect spi 0x1001 dst 10.0.0.2
+	policy add dir in src 172.16.0.2/32 dst 172.16.0.1/32 protect spi 0x1002 dst 10.0.0.1
+	EOF
+	S "$NFSEC" -b - <<-EOF
+	sa add dir in src 10.0.0.1 dst 10.0.0.2 spi 0x1001 proto esp mode tunnel aead $1 key $2
+	sa add dir out src 10.0.0.2 dst 10.0.0.1 spi 0x1002 proto esp mode tunnel aead $1 key $2
+	policy add dir out src 172.16.0.2/32 dst 172.16.0.1/32 protect spi 0x1002 dst 10.0.0.1
+	policy add dir in src 172.16.0.1/32 dst 172.16.0.2/32 protect spi 0x1001 dst 10.0.0.2
+	EOF
+}
+xfrm_side() {	# NS SRC DST INNER_SRC INNER_DST OUTSPI INSPI ALG KEY
+	local ns=$1
+	ip netns exec "$ns" ip xfrm state add src "$2" dst "$3" proto esp spi "$6" mode tunnel aead "$8" "$9" 128
+	ip netns exec "$ns" ip xfrm state add src "$3" dst "$2" proto esp spi "$7" mode tunnel aead "$8" "$9" 128
+	ip netns exec "$ns" ip xfrm policy add src "$4" dst "$5" dir out tmpl src "$2" dst "$3" proto esp mode tunnel
+	ip netns exec "$ns" ip xfrm policy add src "$5" dst "$4" dir in tmpl src "$3" dst "$2" proto esp mode tunnel
+}
+setup_xfrm() {	# KERNEL-ALG KEY
+	xfrm_side "$c" 10.0.0.1 10.0.0.2 172.16.0.1/32 172.16.0.2/32 0x2001 0x2002 "$1" "$2"
+	xfrm_side "$s" 10.0.0.2 10.0.0.1 172.16.0.2/32 172.16.0.1/32 0x2002 0x2001 "$1" "$2"
+}
+setup_wg() {
+	local kc=/tmp/bench-$$-c.key ks=/tmp/bench-$$-s.key
+	wg genkey >"$kc"; wg genkey >"$ks"
+	C ip link add wg0 type wireguard; S ip link add wg0 type wireguard
+	C wg set wg0 private-key "$kc" listen-port 51820 peer "$(wg pubkey <"$ks")" \
+		endpoint 10.0.0.2:51820 allowed-ips 172.16.1.2/32
+	S wg set wg0 private-key "$ks" listen-port 51820 peer "$(wg pubkey <"$kc")" \
+		endpoint 10.0.0.1:51820 allowed-ips 172.16.1.1/32
+	rm -f "$kc" "$ks"
+	C ip addr add 172.16.1.1/32 peer 172.16.1.2/32 dev wg0; S ip addr add 172.16.1.2/32 peer 172.16.1.1/32 dev wg0
+	C ip link set wg0 up; S ip link set wg0 up
+}
+teardown() {
+	C "$NFSEC" policy flush; C "$NFSEC" sa flush
+	S "$NFSEC" policy flush; S "$NFSEC" sa flush
+	C ip xfrm policy flush; C ip xfrm state flush
+	S ip xfrm policy flush; S ip xfrm state flush
+	C ip link del wg0 2>/dev/null || true; S ip link del wg0 2>/dev/null || true
+}
+measure() {	# DEST: prints Mbit/s of one single-stream TCP run
+	S iperf3 -s -D -1 >/dev/null 2>&1
+	sleep 0.3
+	C iperf3 -c "$1" -t "$secs" -J 2>/dev/null |
+		python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.1f" % (d["end"]["sum_received"]["bits_per_second"]/1e6))' ||
+		echo 0
+}
+
+configs="veth nfsec-gcm xfrm-gcm nfsec-chacha xfrm-chacha wireguard"
+declare -A results
+for r in $(seq "$rounds"); do
+	for cfg in $configs; do
+		dest=172.16.0.2
+		case $cfg in
+		veth) dest=10.0.0.2 ;;
+		nfsec-gcm) setup_nfsec aes-gcm-128 "$k20" ;;
+		xfrm-gcm) setup_xfrm 'rfc4106(gcm(aes))' "$k20" ;;
+		nfsec-chacha) setup_nfsec chacha20-poly1305 "$k36" ;;
+		xfrm-chacha) setup_xfrm 'rfc7539esp(chacha20,poly1305)' "$k36" ;;
+		wireguard) setup_wg; dest=172.16.1.2 ;;
+		esac
+		C ping -c 1 -W 2 "$dest" >/dev/null || echo "# $cfg: ping failed"
+		v=$(measure "$dest")
+		teardown
+		results[$cfg]="${results[$cfg]:-} $v"
+		echo "# round $r $cfg $v Mbit/s"
+	done
+done
+
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+echo
+printf '%-14s %10s   %s\n' config "median" "runs (Mbit/s, single TCP stream)"
+for cfg in $configs; do
+	m=$(echo "${results[$cfg]}" | median)
+	declare "med_${cfg//-/_}=$m"
+	printf '%-14s %10s   %s\n' "$cfg" "$m" "${results[$cfg]}"
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+echo
+echo "nfsec/XFRM AES-GCM-128:        $(ratio "$med_nfsec_gcm" "$med_xfrm_gcm")"
+echo "nfsec/XFRM ChaCha20-Poly1305:  $(ratio "$med_nfsec_chacha" "$med_xfrm_chacha")"
+echo "nfsec AES-GCM-128/WireGuard:   $(ratio "$med_nfsec_gcm" "$med_wireguard")"
