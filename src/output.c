@@ -209,6 +209,12 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 		output_drop(sa, skb, NFSEC_SA_SEQ_EXHAUSTED);
 		goto out;
 	}
+	if (!nfsec_sa_account(sa, skb->len)) {
+		kfree_skb(skb);
+		goto out;
+	}
+	nfsec_counter_inc(sa->counters, NFSEC_SA_PACKETS);
+	nfsec_counter_add(sa->counters, NFSEC_SA_BYTES, skb->len);
 	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
 		goto nobuf;
 
@@ -325,14 +331,7 @@ static void protect(struct net *net, struct nfsec_sa *sa, struct sk_buff *skb)
 	struct sk_buff *segs, *next;
 
 	if (!skb_is_gso(skb)) {
-		if (nfsec_sa_account(sa, skb->len)) {
-			nfsec_counter_inc(sa->counters, NFSEC_SA_PACKETS);
-			nfsec_counter_add(sa->counters, NFSEC_SA_BYTES, skb->len);
-			esp_output(net, sa, skb);
-		} else {
-			kfree_skb(skb);
-			nfsec_sa_put(sa);
-		}
+		esp_output(net, sa, skb);
 		return;
 	}
 	segs = skb_gso_segment(skb, 0);

@@ -106,7 +106,11 @@ How to read it:
   stream); "sa in" the ones it decrypted and let through.
 - "drops" says why any packet was refused: a replayed or too old sequence
   number, a failed integrity check, bad padding, an inner packet that its
-  policy does not allow, and so on. All zero here.
+  policy does not allow, and so on. "too-big" is the one you may see here:
+  the first full-size TCP segments (1500 bytes, DF set) no longer fit the
+  path once ESP is added, so gwA answered each with ICMP "fragmentation
+  needed" and the smaller MTU, and hostA's TCP sent smaller segments from
+  then on (path MTU discovery; no MTU black hole).
 - The policies: "out" protects site A -> site B with SPI 0x1001; "fwd"
   requires that site B -> site A traffic forwarded by gwA arrived through
   SPI 0x2001. "matches" counts the packets each policy decided.
