@@ -14,60 +14,41 @@
 # No topology: namespaces A and B hold state only, no links.
 
 . "${0%/*}/lib.sh"
+. "${0%/*}/lib_ctl.sh"
 
-t_begin policy
-module_load
-ns_create A B
+ctl_enter policy A B			# the rest runs in namespace A
 
-nf() { n A "$NFSEC" "$@"; }		# nfsec in A
-nfb() { n B "$NFSEC" "$@"; }		# nfsec in B
+nf() { "$NFSEC" "$@"; }					# nfsec in A
+ns_shell B
+nfb() { on B "$NFSEC" "$@"; }				# nfsec in B
 
-# jq_py EXPR: EXPR evaluated with d = the JSON document on stdin; strings
-# print bare, everything else as canonical JSON (sorted keys).
-jq_py() {
-	python3 -c '
-import json, sys
-text = sys.stdin.read()
-try:
-    d = json.loads(text)
-    r = eval(sys.argv[1])
-except Exception as e:
-    print("<%s failed: %s; input was %.300r>" % (sys.argv[1], e, text))
-    sys.exit(1)
-print(r if isinstance(r, str) else json.dumps(r, sort_keys=True))' "$1"
-}
-
-canon() {
-	python3 -c 'import json, sys; print(json.dumps(json.loads(sys.argv[1]), sort_keys=True))' "$1"
-}
-
-# pol_find DIR DST [NS-FN]: the one policy of DIR whose dst prefix is DST
+# pol_find DIR DST [NS-FN [EXPR [WANT]]]: the one policy of DIR whose dst
+# prefix is DST, or EXPR of it (python: p = the policy, w = the JSON WANT).
+# One jq_py: jq_py must not run twice in one pipeline.
 pol_find() {
-	${3:-nf} -j policy list |
-		jq_py "(lambda m: m[0] if len(m) == 1 else '<%d policies of dir $1 with dst $2>' % len(m))([p for p in d if p['dir'] == '$1' and p['dst'] == '$2'])"
+	${3:-nf} -j policy list | jq_py '(lambda A: (lambda m:
+		eval(A[2], {"p": m[0], "w": json.loads(A[3]), "json": json})
+		if len(m) == 1
+		else "<%d policies of dir %s with dst %s>" % (len(m), A[0], A[1]))(
+		[p for p in d if p["dir"] == A[0] and p["dst"] == A[1]]))(a.split("\x1f"))' \
+		"$1"$'\x1f'"$2"$'\x1f'"${4:-p}"$'\x1f'"${5:-null}"
 }
 
 # expect_pol DESC WANT DIR DST: that policy has WANT's fields ("<absent>"
 # asserts a field is absent).
 expect_pol() {
-	expect_eq "$1" "$(canon "$2")" "$(pol_find "$3" "$4" | python3 -c '
-import json, sys
-text = sys.stdin.read()
-try:
-    d = json.loads(text)
-    print(json.dumps({k: d.get(k, "<absent>") for k in json.loads(sys.argv[1])}, sort_keys=True))
-except Exception:
-    print(text.strip())' "$2")"
+	expect_eq "$1" "$(canon "$2")" "$(pol_find "$3" "$4" nf \
+		'{k: p.get(k, "<absent>") for k in w}' "$2")"
 }
 
-pol_count() { ${1:-nf} -j stats | jq_py 'd["policy_count"]'; }
+pol_count() { json_int policy_count "$(${1:-nf} -j stats)"; }
 pol_len() { ${1:-nf} -j policy list | jq_py 'len(d)'; }
 # pol_order DIR [NS-FN]: "priority:dst" of DIR's policies, in list order
 pol_order() {
 	${2:-nf} -j policy list |
 		jq_py "' '.join('%d:%s' % (p['priority'], p['dst']) for p in d if p['dir'] == '$1')"
 }
-pol_index() { pol_find "$1" "$2" "${3:-nf}" | jq_py 'd["index"]'; }
+pol_index() { pol_find "$1" "$2" "${3:-nf}" 'p["index"]'; }
 snapshot() { ${1:-nf} -j policy list | jq_py d; }
 
 K=$(printf '%040x' 1)			# 20 bytes, aes-gcm-128
@@ -102,7 +83,7 @@ expect_pol "out protect: every field, defaults as documented" '{
 	"sa": {"spi": 4096, "dst": "10.0.0.2", "proto": "esp"}}' \
 	out 192.168.2.0/24
 expect_eq "index is a positive integer" True \
-	"$(pol_find out 192.168.2.0/24 | jq_py 'str(type(d["index"]) is int and d["index"] > 0)')"
+	"$(pol_find out 192.168.2.0/24 nf 'str(type(p["index"]) is int and p["index"] > 0)')"
 check "out protect host 10.0.0.1 > 10.0.0.2, SA dst left out" \
 	nf policy add dir out src 10.0.0.1 dst 10.0.0.2 protect spi 0x1000
 expect_pol "host selector: /32, SA dst defaults to the selector's dst" '{
@@ -113,7 +94,7 @@ check "out protect tcp 10.0.0.1 > 10.0.0.2/31 ... protect spi 0x1001 dst 10.0.0.
 	protect spi 0x1001 dst 10.0.0.2 proto ah
 expect_eq "tcp selector naming the AH SA: proto 6, sa proto ah" \
 	'{"proto": 6, "sa": {"dst": "10.0.0.2", "proto": "ah", "spi": 4097}}' \
-	"$(pol_find out 10.0.0.2/31 | jq_py '{"proto": d["proto"], "sa": d["sa"]}')"
+	"$(pol_find out 10.0.0.2/31 nf '{"proto": p["proto"], "sa": p["sa"]}')"
 check "in protect 192.168.2.0/24 > 192.168.1.0/24 spi 0x2000" \
 	nf policy add dir in src 192.168.2.0/24 dst 192.168.1.0/24 \
 	protect spi 0x2000 dst 10.0.0.1
@@ -219,20 +200,20 @@ expect_eq "policy 10.1.5.0/24 gone, the others in order" \
 	"$(pol_order out nfb)"
 expect_eq "policy_count $((before - 1))" "$((before - 1))" "$(pol_count nfb)"
 snap=$(snapshot nfb)
-expect_fail "del index $idx again: no such policy" "no such policy.*No such file" \
+refuse "del index $idx again: no such policy" "no such policy.*No such file" \
 	nfb policy del index "$idx"
-expect_fail "del index 0x7fffffff: no such policy" "no such policy" \
+refuse "del index 0x7fffffff: no such policy" "no such policy" \
 	nfb policy del index 0x7fffffff
 expect_eq "failed dels change nothing" "$snap" "$(snapshot nfb)"
 expect_eq "A's policies untouched by B's" "$n_pol" "$(pol_count)"
 
 log "del by selector"
-expect_fail "selector without its priority 500 (means 1000): no such policy" \
+refuse "selector without its priority 500 (means 1000): no such policy" \
 	"no such policy" nfb policy del dir out src 10.0.0.0/8 dst 10.1.1.0/24
-expect_fail "selector in the wrong direction: no such policy" \
+refuse "selector in the wrong direction: no such policy" \
 	"no such policy" nfb policy del dir fwd src 10.0.0.0/8 dst 10.1.1.0/24 \
 	priority 500
-expect_fail "selector with another src: no such policy" "no such policy" \
+refuse "selector with another src: no such policy" "no such policy" \
 	nfb policy del dir out src 10.0.0.0/9 dst 10.1.1.0/24 priority 500
 expect_eq "failed selector dels change nothing" "$snap" "$(snapshot nfb)"
 check "del dir out src 10.0.0.0/8 dst 10.1.1.0/24 priority 500" \
@@ -245,9 +226,9 @@ expect_eq "both gone" \
 check "B: add tcp dport 443 priority 7" nfb policy add dir out src any \
 	dst 10.1.9.0/24 proto tcp dport 443 priority 7 bypass
 snap=$(snapshot nfb)
-expect_fail "selector without proto/port (means any): no such policy" \
+refuse "selector without proto/port (means any): no such policy" \
 	"no such policy" nfb policy del dir out src any dst 10.1.9.0/24 priority 7
-expect_fail "selector with another dport: no such policy" "no such policy" \
+refuse "selector with another dport: no such policy" "no such policy" \
 	nfb policy del dir out src any dst 10.1.9.0/24 proto tcp dport 444 \
 	priority 7
 expect_eq "nothing changed" "$snap" "$(snapshot nfb)"
@@ -259,13 +240,13 @@ expect_eq "10.1.9.0/24 gone" "" \
 log "duplicates"
 add_b out 10.1.10.0/24
 snap=$(snapshot nfb)
-expect_fail "same dir, selector and priority: policy already exists" \
+refuse "same dir, selector and priority: policy already exists" \
 	"policy already exists.*File exists" \
 	nfb policy add dir out src 10.0.0.0/8 dst 10.1.4.0/24 priority 100 bypass
-expect_fail "same, with another action: policy already exists" \
+refuse "same, with another action: policy already exists" \
 	"policy already exists" \
 	nfb policy add dir out src 10.0.0.0/8 dst 10.1.4.0/24 priority 100 discard
-expect_fail "default priority given explicitly (1000 = 1000)" \
+refuse "default priority given explicitly (1000 = 1000)" \
 	"policy already exists" \
 	nfb policy add dir out src 10.0.0.0/8 dst 10.1.10.0/24 priority 1000 \
 	bypass
@@ -287,19 +268,19 @@ check "sa del 10.0.0.2 esp 0x1000 (named by two policies)" nf sa del \
 expect_eq "policies unchanged after sa del" "$snap" "$(snapshot)"
 expect_eq "policy_count unchanged after sa del" "$n_pol" "$(pol_count)"
 check "sa flush" nf sa flush
-expect_eq "sa_count 0" 0 "$(nf -j stats | jq_py 'd["sa_count"]')"
+expect_eq "sa_count 0" 0 "$(json_int sa_count "$(nf -j stats)")"
 expect_eq "policies unchanged after sa flush" "$snap" "$(snapshot)"
 expect_eq "policy_count unchanged after sa flush" "$n_pol" "$(pol_count)"
 
 log "policy flush"
 check "B: an SA" nfb sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x1000 \
 	proto esp mode tunnel aead aes-gcm-128 key "$K"
-sas_b=$(nfb -j stats | jq_py 'd["sa_count"]')
+sas_b=$(json_int sa_count "$(nfb -j stats)")
 check "policy flush (B)" nfb policy flush
 expect_eq "B: policy list []" "[]" "$(snapshot nfb)"
 expect_eq "B: policy_count 0" 0 "$(pol_count nfb)"
 expect_eq "B: SAs untouched by policy flush" "$sas_b" \
-	"$(nfb -j stats | jq_py 'd["sa_count"]')"
+	"$(json_int sa_count "$(nfb -j stats)")"
 expect_eq "A untouched by B's flush" "$n_pol" "$(pol_count)"
 check "policy flush (A)" nf policy flush
 expect_eq "A: policy_count 0" 0 "$(pol_count)"

@@ -20,49 +20,32 @@
 # No topology: namespace A holds state only.
 
 . "${0%/*}/lib.sh"
+. "${0%/*}/lib_ctl.sh"
 
-t_begin errors
-module_load
-ns_create A
+ctl_enter errors A			# the rest runs in namespace A
 
-nf() { n A "$NFSEC" "$@"; }		# nfsec in A
-
-# jq_py EXPR: EXPR evaluated with d = the JSON document on stdin; strings
-# print bare, everything else as canonical JSON (sorted keys).
-jq_py() {
-	python3 -c '
-import json, sys
-text = sys.stdin.read()
-try:
-    d = json.loads(text)
-    r = eval(sys.argv[1])
-except Exception as e:
-    print("<%s failed: %s; input was %.300r>" % (sys.argv[1], e, text))
-    sys.exit(1)
-print(r if isinstance(r, str) else json.dumps(r, sort_keys=True))' "$1"
-}
+nf() { "$NFSEC" "$@"; }
 
 # state: the SAs with keys, the policies and the stats, as the tool prints
-# them (no python here: this runs twice per case). Without traffic and
-# without changes, the dumps come out byte for byte the same.
+# them, in one batch. Without traffic and without changes, the dumps come
+# out byte for byte the same.
 state() {
-	nf -j --show-keys sa list 2>&1
-	nf -j policy list 2>&1
-	nf -j stats 2>&1
+	"$NFSEC" -j --show-keys -b - <<<$'sa list\npolicy list\nstats' 2>&1
 }
 
 # bad DESC PATTERN NFSEC-ARGS...: nfsec refuses with "nfsec: ...PATTERN..."
 # and the state is the same after as before (else the diff is shown).
+# "Before" is $STATE: the state after the previous case.
 bad() {
-	local desc=$1 pat=$2 before after
+	local desc=$1 pat=$2 after
 	shift 2
-	before=$(state)
-	expect_fail "$desc" "nfsec: .*($pat)" nf "$@"
+	refuse "$desc" "nfsec: .*($pat)" nf "$@"
 	after=$(state)
-	if [ "$before" == "$after" ]; then
+	if [ "$STATE" == "$after" ]; then
 		ok "$desc: nothing changed"
 	else
-		not_ok "$desc: nothing changed" "$(diff <(echo "$before") <(echo "$after"))"
+		not_ok "$desc: nothing changed" "$(diff <(echo "$STATE") <(echo "$after"))"
+		STATE=$after
 	fi
 }
 
@@ -82,7 +65,8 @@ check "policy out protect" nf policy add dir out src 192.168.1.0/24 \
 	dst 192.168.2.0/24 protect spi 0x1000 dst 10.0.0.2
 check "policy in protect" nf policy add dir in src 192.168.2.0/24 \
 	dst 192.168.1.0/24 protect spi 0x2000 dst 10.0.0.1
-log "state: $(nf -j stats | jq_py '"%d SAs, %d policies" % (d["sa_count"], d["policy_count"])')"
+STATE=$(state)
+log "state: $(json_int sa_count "$STATE") SAs, $(json_int policy_count "$STATE") policies"
 
 log "exit status and format"
 out=$(nf sa add "${OUT[@]}" spi 0x1000 aead aes-gcm-128 key "$K20" 2>&1)
@@ -362,7 +346,7 @@ sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x9002 proto esp mode tunnel aead a
 sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x9001 proto esp mode tunnel aead aes-gcm-128 key $K20
 sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x9003 proto esp mode tunnel aead aes-gcm-128 key $K20
 EOF
-expect_fail "batch: kernel refusal on line 5" \
+refuse "batch: kernel refusal on line 5" \
 	"nfsec: $batch:5: SA already exists" nf -b "$batch"
 expect_eq "batch: lines 2 and 4 applied, line 6 not" "[36865, 36866]" \
 	"$(nf -j sa list | jq_py 'sorted(s["spi"] for s in d if s["spi"] > 0x9000)')"
@@ -371,12 +355,12 @@ sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x9004 proto esp mode tunnel aead a
 sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0xzz proto esp mode tunnel aead aes-gcm-128 key $K20
 sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x9005 proto esp mode tunnel aead aes-gcm-128 key $K20
 EOF
-expect_fail "batch: bad token on line 2" \
+refuse "batch: bad token on line 2" \
 	"nfsec: $batch:2: invalid SPI: \"0xzz\"" nf -b "$batch"
 expect_eq "batch: line 1 applied, line 3 not" "[36865, 36866, 36868]" \
 	"$(nf -j sa list | jq_py 'sorted(s["spi"] for s in d if s["spi"] > 0x9000)')"
 before=$(state)
-expect_fail "batch: missing file" "nfsec: .*(/nonexistent|No such file)" \
+refuse "batch: missing file" "nfsec: .*(/nonexistent|No such file)" \
 	nf -b /nonexistent/batch
 expect_eq "batch: missing file changes nothing" "$before" "$(state)"
 rm -f "$batch"

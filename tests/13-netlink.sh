@@ -18,47 +18,40 @@
 # No topology: namespace A holds state only.
 
 . "${0%/*}/lib.sh"
+. "${0%/*}/lib_ctl.sh"
 
-t_begin netlink
-module_load
-ns_create A
+ctl_enter netlink A			# the rest runs in namespace A
 
-nf() { n A "$NFSEC" "$@"; }				# nfsec in A
-raw() { n A python3 "$TESTS_DIR/nl_raw.py" "$@"; }	# nl_raw.py in A
+nf() { "$NFSEC" "$@"; }
 
-# jq_py EXPR: EXPR evaluated with d = the JSON document on stdin; strings
-# print bare, everything else as canonical JSON (sorted keys).
-jq_py() {
-	python3 -c '
-import json, sys
-text = sys.stdin.read()
-try:
-    d = json.loads(text)
-    r = eval(sys.argv[1])
-except Exception as e:
-    print("<%s failed: %s; input was %.300r>" % (sys.argv[1], e, text))
-    sys.exit(1)
-print(r if isinstance(r, str) else json.dumps(r, sort_keys=True))' "$1"
+# raw ARGS...: `nl_raw.py ARGS...`, served by one `nl_raw.py serve` (in A,
+# like this shell) for the whole script: its output, and its exit status.
+ctl_coproc RAW python3 "$TESTS_DIR/nl_raw.py" serve
+raw() {
+	local out= rc=
+	printf '%s\0' "$@" >&"$RAW_TO"
+	printf '\0' >&"$RAW_TO"
+	IFS= read -r -d '' -u "$RAW_FROM" out
+	IFS= read -r -d '' -u "$RAW_FROM" rc
+	printf '%s' "$out"
+	return "${rc:-2}"
 }
 
-canon() {
-	python3 -c 'import json, sys; print(json.dumps(json.loads(sys.argv[1]), sort_keys=True))' "$1"
-}
-
-# state: SAs with keys (identity order), policies, counts
+# state: SAs with keys (identity order), policies, counts; one batch of
+# reads, one jq_py
 state() {
-	nf -j --show-keys sa list |
-		jq_py 'sorted(d, key=lambda s: (s["dst"], s["spi"], s["proto"]))'
-	nf -j policy list | jq_py d
-	nf -j stats | jq_py '[d["sa_count"], d["policy_count"]]'
+	"$NFSEC" -j --show-keys -b - <<<$'sa list\npolicy list\nstats' 2>&1 |
+		jq_py '"\n".join([
+			json.dumps(sorted(docs[0], key=lambda s: (s["dst"], s["spi"], s["proto"])), sort_keys=True),
+			json.dumps(docs[1], sort_keys=True),
+			json.dumps([docs[2]["sa_count"], docs[2]["policy_count"]])])'
 }
 
 log "nl_raw.py itself"
-check "nl_raw.py selftest (offline encoder and ack parser)" \
-	python3 "$TESTS_DIR/nl_raw.py" selftest
+check "nl_raw.py selftest (offline encoder and ack parser)" raw selftest
 fid=$(raw family)
 expect_eq "family nfsec resolves to a dynamic id (>= 0x10)" True \
-	"$(python3 -c "import sys; print(sys.argv[1].isdigit() and int(sys.argv[1]) >= 16)" "$fid")"
+	"$([[ $fid =~ ^[0-9]+$ ]] && ((fid >= 16)) && echo True || echo "False ($fid)")"
 
 log "the base messages are valid"
 check "raw SA_ADD (base message), spi 0x6000" raw valid sa 0x6000
@@ -80,24 +73,31 @@ check "an SA added by the tool, to be left alone too" nf sa add dir in \
 	enc aes-cbc-128 key "$(printf '%032x' 7)" \
 	auth hmac-sha256-128 key "$(printf '%064x' 8)"
 before=$(state)
-log "state before the malformed requests: $(tail -1 <<<"$before") (SAs, policies)"
+log "state before the malformed requests: ${before##*$'\n'} (SAs, policies)"
 
 log "malformed requests"
-mapfile -t cases < <(python3 "$TESTS_DIR/nl_raw.py" list | awk '{print $1}')
+cases=()
+while read -r c _; do
+	cases+=("$c")
+done <<<"$(raw list)"
 expect_eq "nl_raw.py has its cases" True "$([ "${#cases[@]}" -ge 40 ] && echo True || echo False)"
-# one python for all cases; one line each: "NAME: errno=.. msg=.. VERDICT"
+# one request for all cases; one line each: "NAME: errno=.. msg=.. VERDICT"
 out=$(raw case "${cases[@]}" 2>&1)
 rc=$?
 log "nl_raw.py case (${#cases[@]} cases): exit $rc"
+declare -A line=()
+while IFS= read -r l; do
+	[[ $l =~ ^([a-z0-9_]+):\  ]] && line[${BASH_REMATCH[1]}]=$l
+done <<<"$out"
 [ "$rc" -ne 2 ] || not_ok "nl_raw.py reaches the nfsec family" "$out"
 [ "$rc" -eq 2 ] || for c in "${cases[@]}"; do
-	line=$(grep -m1 "^$c: " <<<"$out")
-	if [[ $line == *": refused [sent: "* ]]; then
-		ok "$line"
+	l=${line[$c]:-}
+	if [[ $l == *": refused [sent: "* ]]; then
+		ok "$l"
 	else
 		not_ok "$c: refused with an errno and an extack message" \
-			"${line:-no answer for $c; nl_raw.py said:}" \
-			"$([ -n "$line" ] || echo "$out")"
+			"${l:-no answer for $c; nl_raw.py said:}" \
+			"$([ -n "$l" ] || echo "$out")"
 	fi
 done
 
@@ -116,13 +116,14 @@ check "tool: sa add" nf sa add dir out src 10.0.0.1 dst 10.0.0.3 \
 expect_eq "tool: sa get" 24578 \
 	"$(nf -j sa get dst 10.0.0.3 spi 0x6002 proto esp | jq_py 'd["spi"]')"
 check "raw: SA_ADD spi 0x6003" raw valid sa 0x6003
-expect_fail "raw: the same SA_ADD again: SA already exists" "SA already exists" \
+refuse "raw: the same SA_ADD again: SA already exists" "SA already exists" \
 	raw valid sa 0x6003
 check "tool: sa del" nf sa del dst 10.0.0.3 spi 0x6002 proto esp
 check "tool: sa del (raw one)" nf sa del dst 10.0.0.2 spi 0x6003 proto esp
 expect_eq "back to the state before" "$before" "$(state)"
 check "tool: sa flush" nf sa flush
 check "tool: policy flush" nf policy flush
-expect_eq "empty" '[0, 0]' "$(nf -j stats | jq_py '[d["sa_count"], d["policy_count"]]')"
+st=$(nf -j stats)
+expect_eq "empty" '0 0' "$(json_int sa_count "$st") $(json_int policy_count "$st")"
 
 t_end

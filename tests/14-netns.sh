@@ -22,30 +22,20 @@
 #   A, B: state only, no links.   C: created and deleted here.
 
 . "${0%/*}/lib.sh"
+. "${0%/*}/lib_ctl.sh"
 
-t_begin netns
-module_load
-ns_create A B
+ctl_enter netns A B			# the rest runs in namespace A
 
-nf() { n A "$NFSEC" "$@"; }		# nfsec in A
-nfb() { n B "$NFSEC" "$@"; }		# nfsec in B
+nf() { "$NFSEC" "$@"; }					# nfsec in A
+ns_shell B
+nfb() { on B "$NFSEC" "$@"; }				# nfsec in B
 
-# jq_py EXPR: EXPR evaluated with d = the JSON document on stdin; strings
-# print bare, everything else as canonical JSON (sorted keys).
-jq_py() {
-	python3 -c '
-import json, sys
-text = sys.stdin.read()
-try:
-    d = json.loads(text)
-    r = eval(sys.argv[1])
-except Exception as e:
-    print("<%s failed: %s; input was %.300r>" % (sys.argv[1], e, text))
-    sys.exit(1)
-print(r if isinstance(r, str) else json.dumps(r, sort_keys=True))' "$1"
+# counts [NS-FN]: "[sa_count, policy_count]"
+counts() {
+	local st
+	st=$("${1:-nf}" -j stats)
+	echo "[$(json_int sa_count "$st"), $(json_int policy_count "$st")]"
 }
-
-counts() { "${1:-nf}" -j stats | jq_py '[d["sa_count"], d["policy_count"]]'; }
 
 # slab_active: active objects of kmem_cache nfsec_sa, 0 when there is none.
 # SLUB counts objects freed into per-CPU slabs as active until the cache is
@@ -54,8 +44,24 @@ slab_active() {
 	if [ -w /sys/kernel/slab/nfsec_sa/shrink ]; then
 		echo 1 >/sys/kernel/slab/nfsec_sa/shrink 2>/dev/null
 	fi
-	awk '$1 == "nfsec_sa" { print $2; found = 1 } END { if (!found) print 0 }' \
-		/proc/slabinfo
+	local name active _
+	while read -r name active _; do
+		if [ "$name" = nfsec_sa ]; then
+			echo "$active"
+			return
+		fi
+	done </proc/slabinfo
+	echo 0
+}
+slab_exists() {
+	local name _
+	while read -r name _; do
+		if [ "$name" = nfsec_sa ]; then
+			echo yes
+			return
+		fi
+	done </proc/slabinfo
+	echo no
 }
 slab_at_most() { [ "$(slab_active)" -le "$1" ]; }
 
@@ -72,39 +78,39 @@ before=$(nf -j --show-keys sa list; nf -j policy list)
 tool=$(mktemp /tmp/nfsec-tool.XXXXXX)
 cp "$NFSEC" "$tool" && chmod 755 "$tool"
 nobody() {
-	n A setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 		"$tool" "$@"
 }
 expect_eq "setpriv runs as uid 65534 without capabilities" "65534 0000000000000000" \
-	"$(n A setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	"$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 		sh -c 'echo "$(id -u) $(awk "/^CapEff/ {print \$2}" /proc/self/status)"')"
-expect_fail "nobody: sa add" "Operation not permitted" \
+refuse "nobody: sa add" "Operation not permitted" \
 	nobody sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x1001 proto esp \
 	mode tunnel "${GCM[@]}"
-expect_fail "nobody: sa list" "Operation not permitted" nobody sa list
-expect_fail "nobody: sa get" "Operation not permitted" \
+refuse "nobody: sa list" "Operation not permitted" nobody sa list
+refuse "nobody: sa get" "Operation not permitted" \
 	nobody sa get dst 10.0.0.2 spi 0x1000 proto esp
-expect_fail "nobody: sa del" "Operation not permitted" \
+refuse "nobody: sa del" "Operation not permitted" \
 	nobody sa del dst 10.0.0.2 spi 0x1000 proto esp
-expect_fail "nobody: sa flush" "Operation not permitted" nobody sa flush
-expect_fail "nobody: policy add" "Operation not permitted" \
-	nobody policy add dir out src any dst any bypass
-expect_fail "nobody: policy list" "Operation not permitted" nobody policy list
-expect_fail "nobody: policy flush" "Operation not permitted" nobody policy flush
-expect_fail "nobody: stats" "Operation not permitted" nobody stats
+refuse "nobody: sa flush" "Operation not permitted" nobody sa flush
+refuse "nobody: policy add" "Operation not permitted" \
+	nobody policy add dir out src 0.0.0.0/0 dst any bypass
+refuse "nobody: policy list" "Operation not permitted" nobody policy list
+refuse "nobody: policy flush" "Operation not permitted" nobody policy flush
+refuse "nobody: stats" "Operation not permitted" nobody stats
 expect_eq "nothing changed for nobody" "$before" \
 	"$(nf -j --show-keys sa list; nf -j policy list)"
 
 log "user namespaces: CAP_NET_ADMIN over the netns' owner"
-if n A unshare --user --map-root-user true 2>/dev/null; then
-	expect_fail "root of a new userns, in A (owned by the initial userns)" \
+if unshare --user --map-root-user true 2>/dev/null; then
+	refuse "root of a new userns, in A (owned by the initial userns)" \
 		"Operation not permitted" \
-		n A unshare --user --map-root-user "$tool" sa list
-	expect_fail "... sa add there" "Operation not permitted" \
-		n A unshare --user --map-root-user "$tool" sa add dir out \
+		unshare --user --map-root-user "$tool" sa list
+	refuse "... sa add there" "Operation not permitted" \
+		unshare --user --map-root-user "$tool" sa add dir out \
 		src 10.0.0.1 dst 10.0.0.2 spi 0x1002 proto esp mode tunnel "${GCM[@]}"
 	expect_eq "root of a new userns, in its own new netns: add + count" "1" \
-		"$(n A unshare --user --map-root-user --net sh -c '
+		"$(unshare --user --map-root-user --net sh -c '
 			"$0" sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x1003 \
 				proto esp mode tunnel aead aes-gcm-128 key "$1" &&
 			"$0" -j stats' "$tool" "$K" | jq_py 'd["sa_count"]')"
@@ -118,7 +124,7 @@ rm -f "$tool"
 log "isolation between A and B"
 expect_eq "B: empty while A has an SA and a policy" "[0, 0] [] []" \
 	"$(counts nfb) $(nfb -j sa list | jq_py d) $(nfb -j policy list | jq_py d)"
-expect_fail "B: A's SA is not there" "no such SA" \
+refuse "B: A's SA is not there" "no such SA" \
 	nfb sa get dst 10.0.0.2 spi 0x1000 proto esp
 K2=$(printf '%040x' 2)
 check "B: the same dst/spi/proto, another key" nfb sa add dir out \
@@ -165,9 +171,9 @@ done >>"$batch"
 if ip netns add "$C"; then
 	t0=$EPOCHREALTIME
 	check "C: batch of 1000 SAs + 100 policies" ip netns exec "$C" "$NFSEC" -b "$batch"
-	log "C: batch took $(python3 -c "print('%.2f s' % ($EPOCHREALTIME - $t0))")"
-	expect_eq "C: [sa_count, policy_count]" "[1000, 100]" \
-		"$(ip netns exec "$C" "$NFSEC" -j stats | jq_py '[d["sa_count"], d["policy_count"]]')"
+	log "C: batch took $(elapsed "$t0")"
+	nfc() { ip netns exec "$C" "$NFSEC" "$@"; }
+	expect_eq "C: [sa_count, policy_count]" "[1000, 100]" "$(counts nfc)"
 	mid=$(slab_active)
 	log "nfsec_sa active objects with C: $mid"
 	expect_eq "C's SAs are nfsec_sa objects (at least 1000 more than before)" True \
@@ -176,7 +182,7 @@ if ip netns add "$C"; then
 	t0=$EPOCHREALTIME
 	check "nfsec_sa active objects back to $pre after ip netns del" \
 		wait_for "nfsec_sa objects back to $pre" 60 slab_at_most "$pre"
-	log "nfsec_sa active objects $(slab_active) after $(python3 -c "print('%.2f s' % ($EPOCHREALTIME - $t0))")"
+	log "nfsec_sa active objects $(slab_active) after $(elapsed "$t0")"
 else
 	not_ok "ip netns add $C"
 fi
@@ -193,8 +199,7 @@ else
 	not_ok "rmmod nfsec with state in two namespaces"
 fi
 expect_eq "module gone" no "$([ -d /sys/module/nfsec ] && echo yes || echo no)"
-expect_eq "kmem_cache nfsec_sa destroyed (no leaked SA keeps it)" 0 \
-	"$(grep -c '^nfsec_sa ' /proc/slabinfo)"
+expect_eq "kmem_cache nfsec_sa destroyed (no leaked SA keeps it)" no "$(slab_exists)"
 module_load
 expect_eq "reloaded module: A starts empty" "[0, 0]" "$(counts nf)"
 expect_eq "reloaded module: B starts empty" "[0, 0]" "$(counts nfb)"

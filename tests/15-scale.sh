@@ -18,30 +18,18 @@
 # No topology: namespace A holds state only.
 
 . "${0%/*}/lib.sh"
+. "${0%/*}/lib_ctl.sh"
 
-t_begin scale
-module_load
-ns_create A
+ctl_enter scale A			# the rest runs in namespace A
 
-nf() { n A "$NFSEC" "$@"; }		# nfsec in A
-
-# jq_py EXPR: EXPR evaluated with d = the JSON document on stdin; strings
-# print bare, everything else as canonical JSON (sorted keys).
-jq_py() {
-	python3 -c '
-import json, sys
-text = sys.stdin.read()
-try:
-    d = json.loads(text)
-    r = eval(sys.argv[1])
-except Exception as e:
-    print("<%s failed: %s; input was %.300r>" % (sys.argv[1], e, text))
-    sys.exit(1)
-print(r if isinstance(r, str) else json.dumps(r, sort_keys=True))' "$1"
-}
+nf() { "$NFSEC" "$@"; }
 
 dump_to() { nf -j sa list >"$1"; }	# dump_to FILE: sa list -j into FILE
-counts() { nf -j stats | jq_py '[d["sa_count"], d["policy_count"]]'; }
+counts() {	# "[sa_count, policy_count]"
+	local st
+	st=$(nf -j stats)
+	echo "[$(json_int sa_count "$st"), $(json_int policy_count "$st")]"
+}
 
 # timed DESC CMD...: check CMD, logging how long it took
 timed() {
@@ -49,7 +37,7 @@ timed() {
 	shift
 	check "$desc" "$@"
 	rc=$?
-	log "$desc: $(python3 -c "print('%.2f s' % ($EPOCHREALTIME - $t0))")"
+	log "$desc: $(elapsed "$t0")"
 	return $rc
 }
 
@@ -79,8 +67,8 @@ gen_policies() {
 	}'
 }
 
-batch=$(mktemp /tmp/nfsec-scale.XXXXXX)
-dump=$(mktemp /tmp/nfsec-scale-dump.XXXXXX)
+batch=/tmp/nfsec-scale.$$
+dump=/tmp/nfsec-scale-dump.$$
 
 log "10,000 SAs and 100 policies"
 {
@@ -111,7 +99,7 @@ if module_unload; then
 else
 	not_ok "rmmod nfsec with 10000 SAs and 100 policies"
 fi
-log "rmmod: $(python3 -c "print('%.2f s' % ($EPOCHREALTIME - $t0))")"
+log "rmmod: $(elapsed "$t0")"
 expect_eq "module gone" no "$([ -d /sys/module/nfsec ] && echo yes || echo no)"
 module_load
 expect_eq "reloaded: [0, 0]" "[0, 0]" "$(counts)"
@@ -129,7 +117,7 @@ expect_eq "dump: each (dst, spi) as generated" True \
 	"$(jq_py 'str(all(s["dst"] == "10.%d.%d.%d" % ((s["spi"] - '"$FIRST"') >> 16 & 255, (s["spi"] - '"$FIRST"') >> 8 & 255, (s["spi"] - '"$FIRST"') & 255) for s in d))' <"$dump")"
 t0=$EPOCHREALTIME
 check "sa get of the last SA" nf sa get dst 10.0.195.79 spi $((FIRST + 49999)) proto esp
-log "sa get in a table of 50000: $(python3 -c "print('%.3f s' % ($EPOCHREALTIME - $t0))")"
+log "sa get in a table of 50000: $(elapsed "$t0")"
 timed "sa flush of 50000" nf sa flush
 expect_eq "sa_count 0 after flush" "[0, 0]" "$(counts)"
 expect_eq "sa list after flush" "[]" "$(nf -j sa list | jq_py d)"

@@ -26,13 +26,21 @@ Usage (cwd anywhere):
     nl_raw.py valid policy         send the base POLICY_ADD (a bypass policy)
     nl_raw.py family               print the family id
     nl_raw.py selftest             offline checks of the encoder and parser
+    nl_raw.py serve                run the commands above from stdin, so
+                                   that a test starts python only once:
+                                   each request is its arguments, each
+                                   ended by a NUL, then one more NUL; each
+                                   answer is the command's output, a NUL,
+                                   its exit status in decimal, a NUL
 
 Exit status: 0 as above, 1 when a case was accepted or refused without a
 message, 2 when the family cannot be resolved ("family nfsec not found") or
 the socket fails, 3 on a usage error.
 """
 
+import contextlib
 import errno
+import io
 import os
 import re
 import socket
@@ -674,6 +682,40 @@ def cmd_selftest():
     return 1 if fails else 0
 
 
+def cmd_serve():
+    buf = b''
+    args = []
+    while True:
+        chunk = os.read(0, 1 << 16)
+        if not chunk:
+            return 0
+        buf += chunk
+        while b'\0' in buf:
+            field, buf = buf.split(b'\0', 1)
+            if field:
+                args.append(field.decode())
+                continue
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                try:
+                    status = main(args)
+                except SystemExit as e:
+                    if isinstance(e.code, str):
+                        print(e.code)
+                        status = 1
+                    else:
+                        status = e.code or 0
+                except socket.timeout:
+                    print('nl_raw.py: no answer from the kernel within 10 s')
+                    status = 2
+                except Exception as e:  # report, keep serving
+                    print('nl_raw.py: %r' % e)
+                    status = 2
+            answer = out.getvalue().replace('\0', '') + '\0%d\0' % status
+            os.write(1, answer.encode())
+            args = []
+
+
 def main(argv):
     if not argv:
         print(__doc__.strip())
@@ -691,6 +733,8 @@ def main(argv):
         return cmd_family()
     if cmd == 'selftest':
         return cmd_selftest()
+    if cmd == 'serve' and not args:
+        return cmd_serve()
     print('nl_raw.py: unknown command %r (see nl_raw.py without arguments)'
           % cmd)
     return 3

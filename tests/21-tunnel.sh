@@ -1,0 +1,149 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# 21-tunnel.sh: ESP tunnel mode, aes-gcm-128: site to site between two
+# nfsec gateways, host to gateway, and an nfsec gateway against an XFRM one.
+#
+#   ha 192.168.1.10                                          hb 192.168.2.10
+#    | eth0                                                      eth0 |
+#    | lan0 192.168.1.1                          192.168.2.1 lan0 |
+#   ga  wan0 10.0.1.1 --- 10.0.1.254  inet  10.0.2.254 --- 10.0.2.1 wan0  gb
+#                                     10.0.3.254
+#                                         |
+#                                 rh 10.0.3.10 eth0
+#
+#   inet routes 10.0.1-3.0/24 only: it has no route to 192.168.0.0/16, so
+#   anything that crosses between the sites crossed inside ESP. Captured
+#   on all of inet's links (-i any).
+#   ga <-> gb: 192.168.1.0/24 <-> 192.168.2.0/24, SPI 0x2001 (ga->gb) and
+#              0x2002 (gb->ga)
+#   rh <-> gb: 10.0.3.10 <-> 192.168.2.0/24, SPI 0x3001 (rh->gb) and
+#              0x3002 (gb->rh); rh is its own tunnel end
+#   then gb runs XFRM (ip xfrm) instead, SPI 0x4001/0x4002 with ga
+#
+# Covers: ping with exact per-SA counts on both gateways (bytes are inner
+# packet lengths); TCP 1 MiB with md5; the capture shows no 192.168 address
+# and nothing but ESP; host to gateway ping with exact counts; nfsec against
+# XFRM: ping and TCP both ways.
+set -e
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_dp.sh"
+t_begin tunnel
+
+TMP=$(mktemp -d)
+module_load
+ns_create ha ga inet gb hb rh
+link ha eth0 192.168.1.10/24 ga lan0 192.168.1.1/24
+link ga wan0 10.0.1.1/24 inet wan1 10.0.1.254/24
+link gb wan0 10.0.2.1/24 inet wan2 10.0.2.254/24
+link rh eth0 10.0.3.10/24 inet wan3 10.0.3.254/24
+link gb lan0 192.168.2.1/24 hb eth0 192.168.2.10/24
+echo "route add default via 192.168.1.1" | ipb ha
+echo "route add default via 192.168.2.1" | ipb hb
+echo "route add default via 10.0.1.254" | ipb ga
+echo "route add default via 10.0.2.254" | ipb gb
+echo "route add default via 10.0.3.254" | ipb rh
+for g in ga inet gb; do
+	n $g sysctl -qw net.ipv4.ip_forward=1
+done
+
+check "ga: tunnel SAs and policies to gb" nf ga -b - <<EOF
+sa add dir out src 10.0.1.1 dst 10.0.2.1 spi 0x2001 proto esp mode tunnel aead aes-gcm-128 key $KEY1
+sa add dir in src 10.0.2.1 dst 10.0.1.1 spi 0x2002 proto esp mode tunnel aead aes-gcm-128 key $KEY2
+policy add dir out src 192.168.1.0/24 dst 192.168.2.0/24 protect spi 0x2001 dst 10.0.2.1
+policy add dir fwd src 192.168.2.0/24 dst 192.168.1.0/24 protect spi 0x2002 dst 10.0.1.1
+EOF
+check "gb: tunnel SAs and policies to ga and rh" nf gb -b - <<EOF
+sa add dir in src 10.0.1.1 dst 10.0.2.1 spi 0x2001 proto esp mode tunnel aead aes-gcm-128 key $KEY1
+sa add dir out src 10.0.2.1 dst 10.0.1.1 spi 0x2002 proto esp mode tunnel aead aes-gcm-128 key $KEY2
+policy add dir out src 192.168.2.0/24 dst 192.168.1.0/24 protect spi 0x2002 dst 10.0.1.1
+policy add dir fwd src 192.168.1.0/24 dst 192.168.2.0/24 protect spi 0x2001 dst 10.0.2.1
+sa add dir in src 10.0.3.10 dst 10.0.2.1 spi 0x3001 proto esp mode tunnel aead aes-gcm-128 key $KEY3
+sa add dir out src 10.0.2.1 dst 10.0.3.10 spi 0x3002 proto esp mode tunnel aead aes-gcm-128 key $KEY4
+policy add dir out src 192.168.2.0/24 dst 10.0.3.10 protect spi 0x3002 dst 10.0.3.10
+policy add dir fwd src 10.0.3.10 dst 192.168.2.0/24 protect spi 0x3001 dst 10.0.2.1
+EOF
+check "rh: tunnel SAs and policies to gb" nf rh -b - <<EOF
+sa add dir out src 10.0.3.10 dst 10.0.2.1 spi 0x3001 proto esp mode tunnel aead aes-gcm-128 key $KEY3
+sa add dir in src 10.0.2.1 dst 10.0.3.10 spi 0x3002 proto esp mode tunnel aead aes-gcm-128 key $KEY4
+policy add dir out src 10.0.3.10 dst 192.168.2.0/24 protect spi 0x3001 dst 10.0.2.1
+policy add dir in src 192.168.2.0/24 dst 10.0.3.10 protect spi 0x3002 dst 10.0.3.10
+EOF
+
+expect_fail "inet has no route to 192.168.2.10" "unreachable" \
+	ip -n "$(ns_name inet)" route get 192.168.2.10
+
+cap_start inet any "$TMP/inet.pcap"
+
+log "site to site: ping -c 5, 84-byte inner packets"
+check "ping ha -> hb, 5 of 5" n ha ping -c 5 -i 0.2 -W 2 192.168.2.10
+expect_eq "ga: out SA 0x2001 sent 5 packets, 420 bytes" "bytes=420 packets=5" "$(sa_stats ga 0x2001)" || true
+expect_eq "gb: in SA 0x2001 accepted 5 packets, 420 bytes" "bytes=420 packets=5" "$(sa_stats gb 0x2001)" || true
+expect_eq "gb: out SA 0x2002 sent 5 packets, 420 bytes" "bytes=420 packets=5" "$(sa_stats gb 0x2002)" || true
+expect_eq "ga: in SA 0x2002 accepted 5 packets, 420 bytes" "bytes=420 packets=5" "$(sa_stats ga 0x2002)" || true
+
+log "site to site: 1 MiB over TCP"
+head -c 1048576 /dev/urandom >"$TMP/blob"
+tcp_md5 "TCP ha -> hb: 1 MiB arrives intact (md5)" ha hb 192.168.2.10 5001 "$TMP/blob" || true
+aout=$(sa_stats ga 0x2001) bin=$(sa_stats gb 0x2001)
+expect_eq "gb's in SA 0x2001 accepted what ga's out SA protected" "$(traffic "$aout")" "$bin" || true
+expect_eq "ga's in SA 0x2002 accepted what gb's out SA protected" \
+	"$(traffic "$(sa_stats gb 0x2002)")" "$(sa_stats ga 0x2002)" || true
+
+log "host to gateway: rh -> hb behind gb, ping -c 3"
+check "ping rh -> hb, 3 of 3" n rh ping -c 3 -i 0.2 -W 2 192.168.2.10
+expect_eq "rh: out SA 0x3001 sent 3 packets, 252 bytes" "bytes=252 packets=3" "$(sa_stats rh 0x3001)" || true
+expect_eq "gb: in SA 0x3001 accepted 3 packets, 252 bytes" "bytes=252 packets=3" "$(sa_stats gb 0x3001)" || true
+expect_eq "gb: out SA 0x3002 sent 3 packets, 252 bytes" "bytes=252 packets=3" "$(sa_stats gb 0x3002)" || true
+expect_eq "rh: in SA 0x3002 accepted 3 packets, 252 bytes" "bytes=252 packets=3" "$(sa_stats rh 0x3002)" || true
+for g in ga gb rh; do
+	expect_eq "$g: no namespace drops" "" "$(ns_stats $g)" || true
+done
+cap_stop "$TMP/inet.pcap"
+
+log "inet saw ESP only"
+cap_show "$TMP/inet.pcap" "" 4
+expect_eq "capture: no packet with a 192.168.0.0/16 address" 0 \
+	"$(cap_count "$TMP/inet.pcap" 'net 192.168.0.0/16')" || true
+expect_eq "capture: no IPv4 packet but ESP" 0 \
+	"$(cap_count "$TMP/inet.pcap" 'ip and not ip proto 50')" || true
+cnt=$(cap_count "$TMP/inet.pcap" 'ip proto 50 and host 10.0.3.10')
+expect_eq "capture: rh's 6 ESP packets, each seen on two of inet's links" 12 "$cnt" || true
+cnt=$(cap_count "$TMP/inet.pcap" 'ip proto 50 and src 10.0.1.1 and dst 10.0.2.1')
+[[ $aout =~ packets=([0-9]+) ]] && want=$((BASH_REMATCH[1] * 2)) || want=x
+expect_eq "capture: ga -> gb ESP packets, twice what SA 0x2001 counted" "$want" "$cnt" || true
+
+log "nfsec gateway ga against an XFRM gateway gb"
+check "gb: nfsec SAs and policies flushed" nf gb -b - <<EOF
+policy flush
+sa flush
+EOF
+check "ga: SAs 0x4001/0x4002 replace 0x2001/0x2002" nf ga -b - <<EOF
+policy flush
+sa flush
+sa add dir out src 10.0.1.1 dst 10.0.2.1 spi 0x4001 proto esp mode tunnel aead aes-gcm-128 key $KEY3
+sa add dir in src 10.0.2.1 dst 10.0.1.1 spi 0x4002 proto esp mode tunnel aead aes-gcm-128 key $KEY4
+policy add dir out src 192.168.1.0/24 dst 192.168.2.0/24 protect spi 0x4001 dst 10.0.2.1
+policy add dir fwd src 192.168.2.0/24 dst 192.168.1.0/24 protect spi 0x4002 dst 10.0.1.1
+EOF
+check "gb: XFRM states and policies" ipb gb <<EOF
+xfrm state add src 10.0.1.1 dst 10.0.2.1 proto esp spi 0x4001 mode tunnel aead rfc4106(gcm(aes)) $KEY3 128
+xfrm state add src 10.0.2.1 dst 10.0.1.1 proto esp spi 0x4002 mode tunnel aead rfc4106(gcm(aes)) $KEY4 128
+xfrm policy add src 192.168.2.0/24 dst 192.168.1.0/24 dir out tmpl src 10.0.2.1 dst 10.0.1.1 proto esp mode tunnel
+xfrm policy add src 192.168.1.0/24 dst 192.168.2.0/24 dir fwd tmpl src 10.0.1.1 dst 10.0.2.1 proto esp mode tunnel
+EOF
+check "ping ha -> hb via nfsec and XFRM, 5 of 5" n ha ping -c 5 -i 0.2 -W 2 192.168.2.10
+check "ping hb -> ha via XFRM and nfsec, 5 of 5" n hb ping -c 5 -i 0.2 -W 2 192.168.1.10
+expect_eq "ga: out SA 0x4001 sent 10 packets, 840 bytes" "bytes=840 packets=10" "$(sa_stats ga 0x4001)" || true
+expect_eq "ga: in SA 0x4002 accepted 10 packets, 840 bytes" "bytes=840 packets=10" "$(sa_stats ga 0x4002)" || true
+tcp_md5 "TCP ha -> hb via nfsec -> XFRM: 1 MiB intact (md5)" ha hb 192.168.2.10 5002 "$TMP/blob" || true
+tcp_md5 "TCP hb -> ha via XFRM -> nfsec: 1 MiB intact (md5)" hb ha 192.168.1.10 5003 "$TMP/blob" || true
+s=$(sa_stats ga 0x4002)
+[[ $s =~ ^bytes=([0-9]+)\ packets=[0-9]+$ ]] && ((BASH_REMATCH[1] > 1048576)) &&
+	ok "ga: in SA 0x4002 accepted more than 1 MiB from XFRM, no drop counter" ||
+	not_ok "ga: in SA 0x4002 accepted more than 1 MiB from XFRM, no drop counter" "$s"
+expect_eq "ga: no namespace drops" "" "$(ns_stats ga)" || true
+ip -n "$(ns_name gb)" -s xfrm state | sed -n '/spi\|lifetime current/,+1s/^/# gb xfrm: /p' || true
+
+rm -rf "$TMP"
+t_end

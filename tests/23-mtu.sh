@@ -1,0 +1,171 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# 23-mtu.sh: ESP overhead against a 1400-byte link, tunnel and transport,
+# aes-gcm-128: no black hole for DF packets, fragments for the others.
+#
+#   +---------------+        +----------------+  MTU 1400  +----------------+
+#   | ns h1         |        | ns g1          |============| ns g2          |
+#   | eth0          |--------| lan0  wan0     |            | wan0           |
+#   | 192.168.1.10  |        | 192.168.1.1    |            | 10.0.0.2       |
+#   +---------------+        |       10.0.0.1 |            | lo 192.168.2.1 |
+#                            +----------------+            +----------------+
+#   tunnel:    192.168.1.0/24 <-> 192.168.2.0/24 between g1 and g2, SPI
+#              0x6001 (g1->g2) and 0x6002; h1's packets are forwarded by g1
+#   transport: g1 <-> g2 (10.0.0.1 <-> 10.0.0.2), SPI 0x5001 and 0x5002
+#   captured on g2's wan0
+#
+# The largest packet that fits once protected (src/output.c inner_mtu()):
+# ESP header 8, IV 8, ICV 16, the payload plus 2 trailer bytes padded to 4,
+# and the outer IPv4 header (20) in tunnel mode or the packet's own header
+# in transport mode; against the outer route's MTU (tunnel) or the egress
+# device's MTU (transport). For 1400: 1346 (tunnel), 1366 (transport).
+#
+# Covers: a DF ping of exactly that size passes; one byte more gets an ICMP
+# frag-needed carrying that MTU (ping prints it), counted too_big, and the
+# sender's next try fails locally with the learnt MTU (no black hole); a
+# DF-clear 3000-byte ping is answered, its ESP travels in fragments (none
+# above 1400 on the link), reassembled before decryption; exact per-SA
+# counters.
+set -e
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_dp.sh"
+t_begin mtu
+
+LINK_MTU=1400
+
+# inner_mtu tunnel|transport MTU: what src/output.c inner_mtu() gives for
+# aes-gcm-128 and a 20-byte IPv4 header.
+inner_mtu() {
+	local esp=8 iv=8 icv=16 blk=4 ihl=20 outer=0 fixed room
+	[ "$1" = tunnel ] && outer=20
+	fixed=$((esp + iv + outer + icv + ($1 == "transport" ? ihl : 0)))
+	room=$((($2 - fixed) / blk * blk - 2))
+	echo $((room + ($1 == "transport" ? ihl : 0)))
+}
+MTU_TUN=$(inner_mtu tunnel $LINK_MTU)
+MTU_TRA=$(inner_mtu transport $LINK_MTU)
+log "expected MTUs: tunnel $MTU_TUN, transport $MTU_TRA"
+
+TMP=$(mktemp -d)
+module_load
+ns_create h1 g1 g2
+link h1 eth0 192.168.1.10/24 g1 lan0 192.168.1.1/24
+link g1 wan0 10.0.0.1/24 g2 wan0 10.0.0.2/24 $LINK_MTU
+echo "route add default via 192.168.1.1" | ipb h1
+echo "route add 192.168.2.0/24 via 10.0.0.2" | ipb g1
+ipb g2 <<EOF
+addr add 192.168.2.1/32 dev lo
+route add 192.168.1.0/24 via 10.0.0.1
+EOF
+n g1 sysctl -qw net.ipv4.ip_forward=1
+
+check "g1: tunnel SAs 0x6001/0x6002 and policies" nf g1 -b - <<EOF
+sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x6001 proto esp mode tunnel aead aes-gcm-128 key $KEY1
+sa add dir in src 10.0.0.2 dst 10.0.0.1 spi 0x6002 proto esp mode tunnel aead aes-gcm-128 key $KEY2
+policy add dir out src 192.168.1.0/24 dst 192.168.2.0/24 protect spi 0x6001 dst 10.0.0.2
+policy add dir fwd src 192.168.2.0/24 dst 192.168.1.0/24 protect spi 0x6002 dst 10.0.0.1
+EOF
+check "g2: tunnel SAs 0x6001/0x6002 and policies" nf g2 -b - <<EOF
+sa add dir in src 10.0.0.1 dst 10.0.0.2 spi 0x6001 proto esp mode tunnel aead aes-gcm-128 key $KEY1
+sa add dir out src 10.0.0.2 dst 10.0.0.1 spi 0x6002 proto esp mode tunnel aead aes-gcm-128 key $KEY2
+policy add dir out src 192.168.2.0/24 dst 192.168.1.0/24 protect spi 0x6002 dst 10.0.0.1
+policy add dir in src 192.168.1.0/24 dst 192.168.2.0/24 protect spi 0x6001 dst 10.0.0.2
+EOF
+
+log "tunnel: h1 -> 192.168.2.1 through g1"
+cap_start g2 wan0 "$TMP/tun.pcap"
+s=$((MTU_TUN - 28))
+check "tunnel: DF ping of $MTU_TUN bytes (-s $s) passes" \
+	n h1 ping -M do -c 1 -W 2 -s $s 192.168.2.1
+expect_fail "tunnel: DF ping of $((MTU_TUN + 1)) bytes: frag needed, mtu $MTU_TUN" \
+	"(mtu = |mtu=)$MTU_TUN\b" n h1 ping -M do -c 1 -W 2 -s $((s + 1)) 192.168.2.1
+expect_eq "g1: out SA 0x6001: 1 sent, too_big 1" "bytes=$MTU_TUN packets=1 too_big=1" \
+	"$(sa_stats g1 0x6001)" || true
+expect_fail "tunnel: h1 learnt the MTU: the next try fails locally" \
+	"message too long, mtu=$MTU_TUN\b" n h1 ping -M do -c 1 -W 2 -s $((s + 1)) 192.168.2.1
+expect_eq "g1: too_big still 1" "bytes=$MTU_TUN packets=1 too_big=1" "$(sa_stats g1 0x6001)" || true
+check "tunnel: with the MTU learnt, a DF ping of $MTU_TUN bytes still passes" \
+	n h1 ping -M do -c 1 -W 2 -s $s 192.168.2.1 || true
+check "tunnel: 3028-byte ping with DF clear is answered" \
+	n h1 ping -M dont -c 1 -W 5 -s 3000 192.168.2.1
+cap_stop "$TMP/tun.pcap"
+# h1 sends the 3028 bytes as 1500 + 1500 + 68 (its link's MTU); g1 tunnels
+# each fragment; g2 answers with one 3028-byte packet.
+expect_eq "g1: out SA 0x6001: 2 fitting + 3 fragments of h1 (3068 bytes)" \
+	"bytes=$((2 * MTU_TUN + 3068)) packets=5 too_big=1" "$(sa_stats g1 0x6001)" || true
+expect_eq "g2: in SA 0x6001: the same, decrypted" \
+	"bytes=$((2 * MTU_TUN + 3068)) packets=5" "$(sa_stats g2 0x6001)" || true
+expect_eq "g2: out SA 0x6002: 3 replies" "bytes=$((2 * MTU_TUN + 3028)) packets=3" \
+	"$(sa_stats g2 0x6002)" || true
+expect_eq "g1: in SA 0x6002: 3 replies, reassembled then decrypted" \
+	"bytes=$((2 * MTU_TUN + 3028)) packets=3" "$(sa_stats g1 0x6002)" || true
+cap_show "$TMP/tun.pcap" "" 12
+expect_eq "capture: 4 tunnel ESP packets of exactly 1400 bytes" 4 \
+	"$(cap_count "$TMP/tun.pcap" 'ip proto 50 and ip[2:2] = 1400')" || true
+expect_eq "capture: no IPv4 packet above 1400 bytes" 0 \
+	"$(cap_count "$TMP/tun.pcap" 'ip and ip[2:2] > 1400')" || true
+f1=$(cap_count "$TMP/tun.pcap" 'ip proto 50 and src 10.0.0.1 and ip[6:2] & 0x3fff != 0')
+f2=$(cap_count "$TMP/tun.pcap" 'ip proto 50 and src 10.0.0.2 and ip[6:2] & 0x3fff != 0')
+log "ESP fragments: g1 -> g2 $f1, g2 -> g1 $f2"
+((f1 >= 4 && f2 >= 3)) && ok "capture: ESP fragments both ways" ||
+	not_ok "capture: ESP fragments both ways" "g1 -> g2 $f1 (want >= 4), g2 -> g1 $f2 (want >= 3)"
+expect_eq "capture: no cleartext" 0 "$(cap_count "$TMP/tun.pcap" 'ip and not ip proto 50')" || true
+
+log "transport: g1 <-> g2"
+check "g1: transport SAs 0x5001/0x5002 and policies" nf g1 -b - <<EOF
+policy flush
+sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x5001 proto esp mode transport aead aes-gcm-128 key $KEY3
+sa add dir in src 10.0.0.2 dst 10.0.0.1 spi 0x5002 proto esp mode transport aead aes-gcm-128 key $KEY4
+policy add dir out src 10.0.0.1 dst 10.0.0.2 protect spi 0x5001
+policy add dir in src 10.0.0.2 dst 10.0.0.1 protect spi 0x5002
+EOF
+check "g2: transport SAs 0x5001/0x5002 and policies" nf g2 -b - <<EOF
+policy flush
+sa add dir in src 10.0.0.1 dst 10.0.0.2 spi 0x5001 proto esp mode transport aead aes-gcm-128 key $KEY3
+sa add dir out src 10.0.0.2 dst 10.0.0.1 spi 0x5002 proto esp mode transport aead aes-gcm-128 key $KEY4
+policy add dir out src 10.0.0.2 dst 10.0.0.1 protect spi 0x5002
+policy add dir in src 10.0.0.1 dst 10.0.0.2 protect spi 0x5001
+EOF
+cap_start g2 wan0 "$TMP/tra.pcap"
+s=$((MTU_TRA - 28))
+check "transport: DF ping of $MTU_TRA bytes (-s $s) passes" \
+	n g1 ping -M do -c 1 -W 2 -s $s 10.0.0.2
+expect_fail "transport: DF ping of $((MTU_TRA + 1)) bytes: frag needed, mtu $MTU_TRA" \
+	"(mtu = |mtu=)$MTU_TRA\b" n g1 ping -M do -c 1 -W 2 -s $((s + 1)) 10.0.0.2
+expect_eq "g1: out SA 0x5001: 1 sent, too_big 1" "bytes=$MTU_TRA packets=1 too_big=1" \
+	"$(sa_stats g1 0x5001)" || true
+expect_fail "transport: g1 learnt the MTU: the next try fails locally" \
+	"message too long, mtu=$MTU_TRA\b" n g1 ping -M do -c 1 -W 2 -s $((s + 1)) 10.0.0.2
+expect_eq "g1: too_big still 1" "bytes=$MTU_TRA packets=1 too_big=1" "$(sa_stats g1 0x5001)" || true
+# The frag-needed lowered g1's route to 10.0.0.2 to $MTU_TRA; the ESP
+# packet of a $MTU_TRA-byte packet is $LINK_MTU bytes and must still leave.
+check "transport: with the MTU learnt, a DF ping of $MTU_TRA bytes still passes" \
+	n g1 ping -M do -c 1 -W 2 -s $s 10.0.0.2 || true
+check "transport: 3028-byte ping with DF clear is answered" \
+	n g1 ping -M dont -c 1 -W 5 -s 3000 10.0.0.2
+cap_stop "$TMP/tra.pcap"
+expect_eq "g1: out SA 0x5001: 2 fitting + one 3028-byte packet" \
+	"bytes=$((2 * MTU_TRA + 3028)) packets=3 too_big=1" "$(sa_stats g1 0x5001)" || true
+expect_eq "g2: in SA 0x5001: the same (3028 reassembled, then decrypted)" \
+	"bytes=$((2 * MTU_TRA + 3028)) packets=3" "$(sa_stats g2 0x5001)" || true
+expect_eq "g2: out SA 0x5002: 3 replies" "bytes=$((2 * MTU_TRA + 3028)) packets=3" \
+	"$(sa_stats g2 0x5002)" || true
+cap_show "$TMP/tra.pcap" "" 12
+expect_eq "capture: 4 transport ESP packets of exactly 1400 bytes" 4 \
+	"$(cap_count "$TMP/tra.pcap" 'ip proto 50 and ip[2:2] = 1400')" || true
+expect_eq "capture: no IPv4 packet above 1400 bytes" 0 \
+	"$(cap_count "$TMP/tra.pcap" 'ip and ip[2:2] > 1400')" || true
+f1=$(cap_count "$TMP/tra.pcap" 'ip proto 50 and src 10.0.0.1 and ip[6:2] & 0x3fff != 0')
+f2=$(cap_count "$TMP/tra.pcap" 'ip proto 50 and src 10.0.0.2 and ip[6:2] & 0x3fff != 0')
+log "ESP fragments: g1 -> g2 $f1, g2 -> g1 $f2"
+((f1 >= 3 && f2 >= 3)) && ok "capture: ESP fragments both ways" ||
+	not_ok "capture: ESP fragments both ways" "g1 -> g2 $f1 (want >= 3), g2 -> g1 $f2 (want >= 3)"
+expect_eq "capture: no cleartext between g1 and g2" 0 \
+	"$(cap_count "$TMP/tra.pcap" 'ip and host 10.0.0.1 and host 10.0.0.2 and not ip proto 50')" || true
+for g in g1 g2; do
+	expect_eq "$g: no namespace drops" "" "$(ns_stats $g)" || true
+done
+
+rm -rf "$TMP"
+t_end

@@ -1,0 +1,366 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# 30-interop.sh: nfsec against Linux XFRM, every algorithm, both modes, both
+# directions. nfsec runs in namespace A, `ip xfrm` in namespace B: each ESP
+# packet is built by one implementation and opened by the other.
+#
+#   +----------------------+             +----------------------+
+#   | ns a (nfsec)         |             | ns b (XFRM)          |
+#   | veth0 10.0.0.1/24    |-------------| veth1 10.0.0.2/24    |
+#   | lo    172.16.1.1/32  |             | lo    172.16.2.1/32  |
+#   +----------------------+             +----------------------+
+#
+# Transport mode protects 10.0.0.1 <-> 10.0.0.2. Tunnel mode carries
+# 172.16.1.1 <-> 172.16.2.1 inside 10.0.0.1 <-> 10.0.0.2 (host-to-host
+# tunnel with inner addresses that differ from the outer ones).
+#
+# Each case: fresh SPIs, both sides flushed and configured in one batch
+# each (`nfsec -b -`, `ip -batch -`), then
+#   A->B: ping -c 2 from A; exact packet counters on both nfsec SAs (2) and
+#         both XFRM states (2), no drop counter anywhere;
+#   B->A: ping -c 2 from B; the counters become 4.
+# Some cases also move 200 KB over TCP each way (md5 compared) and check
+# that what one side sent the other side received (nfsec out == XFRM in,
+# XFRM out == nfsec in). A matrix "# algorithm mode dir result" ends it.
+#
+# ESN: aes-gcm-128 and aes-cbc-128+hmac-sha256-128 with ESN from seq 0, and
+# aes-gcm-128 with nfsec's outbound SA starting at 2^33 - 2 so that its
+# packets cross from high half 1 to 2 (XFRM starts its window at seq-hi 1).
+
+. "$(dirname "$0")/lib.sh"
+t_begin interop
+T_START=$SECONDS
+
+module_load || { not_ok "module loads"; t_end; }
+log "nfsec parallel=$(cat /sys/module/nfsec/parameters/parallel 2>/dev/null)"
+ns_create a b
+NA=$(ns_name a)
+NB=$(ns_name b)
+ip link add veth0 netns "$NA" type veth peer name veth1 netns "$NB"
+ip -n "$NA" -b - <<EOF
+addr add 10.0.0.1/24 dev veth0
+addr add 172.16.1.1/32 dev lo
+link set veth0 up
+route add 172.16.2.1/32 via 10.0.0.2 src 172.16.1.1
+EOF
+ip -n "$NB" -b - <<EOF
+addr add 10.0.0.2/24 dev veth1
+addr add 172.16.2.1/32 dev lo
+link set veth1 up
+route add 172.16.1.1/32 via 10.0.0.1 src 172.16.2.1
+EOF
+check "cleartext ping a -> b before any SA" n a ping -c 1 -W 5 10.0.0.2 || true
+
+# Key material: the first LEN bytes of one pool per direction.
+POOL_AB=f765743d93f449b0e73dca4973c8b290912b674d71940c7dc352a5d9889f9d60c10658fe8a66217fa65df52b01959c8cd624501dcdd4ffff839cfea1cafd80418e9c6be2a553d5bceaf0d5e711e084fb0a151c9dc974d5c4a982c8c88f86ff31fa361386dce67bfe31891c68f69a866fe60567f2166ad5acad0ece34f2770f5d
+POOL_BA=1ae147325e2a29b47fb67771217bd697982e703180617a0939d2d00099bd8daeb6e164e5b5768475071d20ab0c113914b5d6cf2b20c7b0b3d86d70c34c2215d15aa9cb4c39de4fae4b83a71fdc8dd61ad99f2721c46ca207a63d5ebdeb77a1a084f11b24bb7573be6038a6f630d33450fff3da6540929bd908ae2e2f6faff128
+
+# key POOL OFFSET LEN: 0x-hex of LEN bytes from byte OFFSET of POOL.
+key() {
+	echo "0x${1:$(($2 * 2)):$(($3 * 2))}"
+}
+
+# alg_spec CASE: sets NF_AB NF_BA (nfsec words) and XF_AB XF_BA (ip xfrm
+# words) for the A->B and B->A SAs, and ESN=1 when CASE asks for it.
+# CASE: ENC[/icvN][+AUTH][+esn|+esnhi]
+alg_spec() {
+	local c=$1 enc auth icv=128 kname klen aname alen trunc d pool
+	ESN=0
+	case $c in
+	*+esnhi) ESN=2; c=${c%+esnhi} ;;
+	*+esn) ESN=1; c=${c%+esn} ;;
+	esac
+	enc=${c%%+*}
+	auth=
+	[ "$enc" = "$c" ] || auth=${c#*+}
+	case $enc in
+	*/icv*) icv=${enc#*/icv}; enc=${enc%/icv*} ;;
+	esac
+	case $enc in
+	aes-gcm-128) kname='rfc4106(gcm(aes))' klen=20 ;;
+	aes-gcm-256) kname='rfc4106(gcm(aes))' klen=36 ;;
+	chacha20-poly1305) kname='rfc7539esp(chacha20,poly1305)' klen=36 ;;
+	aes-gmac-128) kname='rfc4543(gcm(aes))' klen=20 ;;
+	aes-gmac-256) kname='rfc4543(gcm(aes))' klen=36 ;;
+	aes-cbc-128) kname='cbc(aes)' klen=16 ;;
+	aes-cbc-256) kname='cbc(aes)' klen=32 ;;
+	aes-ctr-128) kname='rfc3686(ctr(aes))' klen=20 ;;
+	aes-ctr-256) kname='rfc3686(ctr(aes))' klen=36 ;;
+	null) kname='ecb(cipher_null)' klen=0 ;;
+	*) echo "alg_spec: unknown $enc" >&2; return 1 ;;
+	esac
+	case $auth in
+	'') ;;
+	hmac-sha1-96) aname='hmac(sha1)' alen=20 trunc=96 ;;
+	hmac-sha256-128) aname='hmac(sha256)' alen=32 trunc=128 ;;
+	hmac-sha384-192) aname='hmac(sha384)' alen=48 trunc=192 ;;
+	hmac-sha512-256) aname='hmac(sha512)' alen=64 trunc=256 ;;
+	*) echo "alg_spec: unknown $auth" >&2; return 1 ;;
+	esac
+	for d in AB BA; do
+		pool=POOL_$d
+		pool=${!pool}
+		local nf xf k
+		k=$(key "$pool" 0 "$klen")
+		if [ -z "$auth" ]; then
+			nf="aead $enc key $k"
+			[ "$icv" = 128 ] || nf+=" icv $icv"
+			xf="aead '$kname' $k $icv"
+		else
+			if [ "$enc" = null ]; then
+				nf="enc null"
+				xf="enc '$kname' \"\""
+			else
+				nf="enc $enc key $k"
+				xf="enc '$kname' $k"
+			fi
+			k=$(key "$pool" 64 "$alen")
+			nf+=" auth $auth key $k"
+			xf+=" auth-trunc '$aname' $k $trunc"
+		fi
+		if [ "$ESN" != 0 ]; then
+			nf+=" esn"
+			xf+=" flag esn replay-window 128"
+		else
+			xf+=" replay-window 32"
+		fi
+		printf -v "NF_$d" '%s' "$nf"
+		printf -v "XF_$d" '%s' "$xf"
+	done
+}
+
+# Counters of the SAs SPI_AB and SPI_BA (decimal), "PACKETS/DROPS" each:
+#   nf_counters: nfsec's SAs in A (DROPS: the sum of every drop counter but
+#                too_big, which is PMTU discovery at work; ":TOO_BIG" follows
+#                when it is not 0)
+#   xf_counters: XFRM's states in B (DROPS: replay + failed of "stats:")
+nf_counters() {
+	n a "$NFSEC" -j sa list | jq -r --argjson a "$1" --argjson b "$2" '
+		map({key: (.spi | tostring), value: .stats}) | from_entries as $s |
+		[$a, $b] | map(tostring | $s[.] // {} |
+		"\(.packets)/\(to_entries | map(select(.key != "packets" and
+		.key != "bytes" and .key != "too_big") | .value) | add)" +
+		(if (.too_big // 0) > 0 then ":\(.too_big)" else "" end)) | join(" ")'
+}
+xf_counters() {
+	ip -n "$NB" -s xfrm state | awk -v a="$1" -v b="$2" '
+		/proto esp spi / { spi = $0; sub(/.*spi 0x[0-9a-f]+\(/, "", spi); sub(/\).*/, "", spi) }
+		/\(bytes\), .*\(packets\)/ && !/limit/ { pk = $2; sub(/\(packets\)/, "", pk) }
+		/replay-window [0-9]+ replay [0-9]+ failed [0-9]+/ { v[spi] = pk "/" ($4 + $6) }
+		END { print (a in v ? v[a] : "none") " " (b in v ? v[b] : "none") }'
+}
+
+# What to show when a case fails.
+diag() {
+	echo "--- nfsec show (a)"
+	n a "$NFSEC" show 2>&1 | grep -vE '^\s*(added|lifetime):'
+	echo "--- ip -s xfrm state (b)"
+	ip -n "$NB" -s xfrm state 2>&1 | grep -vE 'lifetime config|limit:|expire (add|use)|add 20'
+	echo "--- /proc/net/xfrm_stat (b), non-zero"
+	n b awk '$2 != 0' /proc/net/xfrm_stat
+}
+
+declare -a MATRIX=()
+result() {	# result ALG MODE DIR ok|FAIL
+	MATRIX+=("$1 $2 $3 $4")
+}
+
+SPI=0x1000
+
+# run_case CASE MODE [tcp]
+run_case() {
+	local c=$1 mode=$2 tcp=${3:-} sab sba ia ib out rc exp got ok_ab=1
+	local nfseq= xfin_extra= t0=$SECONDS
+	alg_spec "$c" || { not_ok "$c $mode: case spec"; return; }
+	SPI=$((SPI + 2))
+	sab=$(printf '0x%x' "$SPI")
+	sba=$(printf '0x%x' $((SPI + 1)))
+	dab=$((SPI)) dba=$((SPI + 1))
+	if [ "$mode" = tunnel ]; then
+		ia=172.16.1.1 ib=172.16.2.1
+	else
+		ia=10.0.0.1 ib=10.0.0.2
+	fi
+	# ESN across a 2^32 boundary: nfsec sends 0x1ffffffff, 0x200000000, ...
+	if [ "$ESN" = 2 ]; then
+		nfseq=" seq 0x1fffffffe"
+		xfin_extra=" replay-seq-hi 0x1 replay-seq 0xfffffff0"
+	fi
+
+	out=$(n a "$NFSEC" -b - 2>&1 <<EOF
+sa flush
+policy flush
+sa add dir out src 10.0.0.1 dst 10.0.0.2 spi $sab proto esp mode $mode $NF_AB$nfseq
+sa add dir in src 10.0.0.2 dst 10.0.0.1 spi $sba proto esp mode $mode $NF_BA
+policy add dir out src $ia dst $ib protect spi $sab dst 10.0.0.2
+policy add dir in src $ib dst $ia protect spi $sba dst 10.0.0.1
+EOF
+	) || { not_ok "$c $mode: nfsec config" "$out"; result "$c" "$mode" both FAIL; return; }
+	out=$(ip -n "$NB" -b - 2>&1 <<EOF
+xfrm state flush
+xfrm policy flush
+xfrm state add src 10.0.0.1 dst 10.0.0.2 proto esp spi $sab mode $mode $XF_AB$xfin_extra
+xfrm state add src 10.0.0.2 dst 10.0.0.1 proto esp spi $sba mode $mode $XF_BA
+xfrm policy add src $ib dst $ia dir out tmpl src 10.0.0.2 dst 10.0.0.1 proto esp mode $mode
+xfrm policy add src $ia dst $ib dir in tmpl src 10.0.0.1 dst 10.0.0.2 proto esp mode $mode
+EOF
+	) || { not_ok "$c $mode: ip xfrm config" "$out"; result "$c" "$mode" both FAIL; return; }
+
+	# A -> B
+	rc=0
+	out=$(n a ping -c 2 -i 0.2 -W 2 -q "$ib" 2>&1) || rc=$?
+	exp="nfsec 2/0 2/0 xfrm 2/0 2/0"
+	got="nfsec $(nf_counters $dab $dba) xfrm $(xf_counters $dab $dba)"
+	if [ "$rc" = 0 ] && [ "$got" = "$exp" ]; then
+		ok "$c $mode A->B (ping from nfsec side, counters 2)"
+		result "$c" "$mode" "A->B" ok
+	else
+		ok_ab=0
+		not_ok "$c $mode A->B (ping from nfsec side, counters 2)" \
+			"ping exit $rc: $(echo "$out" | tail -n 2)" \
+			"SAs $sab (A->B) $sba (B->A), PACKETS/DROPS" \
+			"expected: $exp" "actual:   $got" "$(diag)"
+		result "$c" "$mode" "A->B" FAIL
+	fi
+
+	# B -> A
+	rc=0
+	out=$(n b ping -c 2 -i 0.2 -W 2 -q "$ia" 2>&1) || rc=$?
+	exp="nfsec 4/0 4/0 xfrm 4/0 4/0"
+	got="nfsec $(nf_counters $dab $dba) xfrm $(xf_counters $dab $dba)"
+	if [ "$rc" = 0 ] && [ "$got" = "$exp" ]; then
+		ok "$c $mode B->A (ping from XFRM side, counters 4)"
+		result "$c" "$mode" "B->A" ok
+	elif [ "$ok_ab" = 0 ] && [ "$rc" != 0 ]; then
+		not_ok "$c $mode B->A (ping from XFRM side, counters 4)" \
+			"ping exit $rc: $(echo "$out" | tail -n 2)" \
+			"SAs $sab (A->B) $sba (B->A), PACKETS/DROPS" \
+			"expected: $exp" "actual:   $got"
+		result "$c" "$mode" "B->A" FAIL
+	else
+		not_ok "$c $mode B->A (ping from XFRM side, counters 4)" \
+			"ping exit $rc: $(echo "$out" | tail -n 2)" \
+			"SAs $sab (A->B) $sba (B->A), PACKETS/DROPS" \
+			"expected: $exp" "actual:   $got" "$(diag)"
+		result "$c" "$mode" "B->A" FAIL
+	fi
+
+	if [ "$ESN" = 2 ]; then
+		# nfsec sent 0x1ffffffff, 0x200000000 (requests), then
+		# 0x200000001, 0x200000002 (replies); XFRM's window is at
+		# seq-hi 2 now.
+		got=$(n a "$NFSEC" -j sa get dst 10.0.0.2 spi "$sab" proto esp | jq .seq)
+		expect_eq "$c $mode: nfsec outbound seq crossed 2^32 (0x200000002)" \
+			$((0x200000002)) "$got" || true
+		got=$(ip -n "$NB" xfrm state get src 10.0.0.1 dst 10.0.0.2 proto esp spi "$sab" 2>&1)
+		if printf '%s\n' "$got" | grep -qE 'seq-hi 0x2, seq 0x2\b'; then
+			ok "$c $mode: XFRM accepted seq-hi 2 (window at 0x2_00000002)"
+		else
+			not_ok "$c $mode: XFRM accepted seq-hi 2 (window at 0x2_00000002)" "$got"
+		fi
+	fi
+
+	[ -n "$tcp" ] && tcp_case "$c" "$mode" "$ia" "$ib" "$dab" "$dba"
+	log "$c $mode: $((SECONDS - t0)) s"
+}
+
+BLOB_DIR=$(mktemp -d)
+head -c 204800 /dev/urandom >"$BLOB_DIR/blob"
+BLOB_MD5=$(md5sum <"$BLOB_DIR/blob" | cut -d' ' -f1)
+
+# tcp_one FROM TO TO_ADDR: 200 KB from FROM to TO over TCP port 5001.
+tcp_one() {
+	local from=$1 to=$2 addr=$3 rc=0 out md5
+	rm -f "$BLOB_DIR/recv"
+	n "$to" timeout 25 nc -l 5001 >"$BLOB_DIR/recv" 2>/dev/null &
+	local lpid=$!
+	out=$(n "$from" bash -c '
+		for i in $(seq 30); do
+			timeout 20 nc -N -w 5 "$1" 5001 <"$2" && exit 0
+			sleep 0.1
+		done
+		exit 1' - "$addr" "$BLOB_DIR/blob" 2>&1) || rc=$?
+	wait "$lpid" || true
+	md5=$(md5sum <"$BLOB_DIR/recv" | cut -d' ' -f1)
+	if [ "$rc" = 0 ] && [ "$md5" = "$BLOB_MD5" ]; then
+		return 0
+	fi
+	echo "sender exit $rc: $out"
+	echo "received $(stat -c %s "$BLOB_DIR/recv") bytes, md5 $md5 (sent $BLOB_MD5)"
+	return 1
+}
+
+# tcp_case CASE MODE IA IB SPI_AB SPI_BA
+tcp_case() {
+	local c=$1 mode=$2 ia=$3 ib=$4 sab=$5 sba=$6 out nf xf
+	local t0=$SECONDS
+	if out=$(tcp_one a b "$ib" 2>&1); then
+		ok "$c $mode TCP 200 KB A->B, md5 equal"
+		result "$c" "$mode" "tcp-A->B" ok
+	else
+		not_ok "$c $mode TCP 200 KB A->B, md5 equal" "$out" "$(diag)"
+		result "$c" "$mode" "tcp-A->B" FAIL
+	fi
+	if out=$(tcp_one b a "$ia" 2>&1); then
+		ok "$c $mode TCP 200 KB B->A, md5 equal"
+		result "$c" "$mode" "tcp-B->A" ok
+	else
+		not_ok "$c $mode TCP 200 KB B->A, md5 equal" "$out" "$(diag)"
+		result "$c" "$mode" "tcp-B->A" FAIL
+	fi
+	# Every ESP packet one side sent, the other opened: nfsec's count less
+	# what it dropped as too big (PMTU discovery) is XFRM's, and no other
+	# drops.
+	nf=$(nf_counters "$sab" "$sba")
+	xf=$(xf_counters "$sab" "$sba")
+	local re='^([0-9]+)/0(:([0-9]+))? ([0-9]+)/0$' want=
+	if [[ $nf =~ $re ]]; then
+		want="$((BASH_REMATCH[1] - ${BASH_REMATCH[3]:-0}))/0 ${BASH_REMATCH[4]}/0"
+	fi
+	if [ -n "$want" ] && [ "$xf" = "$want" ]; then
+		ok "$c $mode TCP: every ESP packet sent arrived, no drops (nfsec $nf, xfrm $xf)"
+	else
+		not_ok "$c $mode TCP: every ESP packet sent arrived, no drops" \
+			"PACKETS/DROPS[:TOO_BIG] of A->B, B->A" \
+			"nfsec: $nf" "xfrm:  $xf" "$(diag)"
+	fi
+	log "$c $mode TCP took $((SECONDS - t0)) s"
+}
+
+CASES=(
+	aes-gcm-128/icv64 aes-gcm-128/icv96 aes-gcm-128
+	aes-gcm-256/icv64 aes-gcm-256/icv96 aes-gcm-256
+	chacha20-poly1305
+	aes-gmac-128 aes-gmac-256
+	aes-cbc-128+hmac-sha1-96 aes-cbc-128+hmac-sha256-128
+	aes-cbc-128+hmac-sha384-192 aes-cbc-128+hmac-sha512-256
+	aes-cbc-256+hmac-sha1-96 aes-cbc-256+hmac-sha256-128
+	aes-cbc-256+hmac-sha384-192 aes-cbc-256+hmac-sha512-256
+	aes-ctr-128+hmac-sha1-96 aes-ctr-128+hmac-sha256-128
+	aes-ctr-128+hmac-sha384-192 aes-ctr-128+hmac-sha512-256
+	aes-ctr-256+hmac-sha256-128
+	null+hmac-sha256-128
+	aes-gcm-128+esn aes-cbc-128+hmac-sha256-128+esn
+	aes-gcm-128+esnhi
+)
+TCP_CASES=" aes-gcm-128 chacha20-poly1305 aes-cbc-256+hmac-sha256-128 "
+
+for mode in transport tunnel; do
+	log "=== $mode mode"
+	t0=$SECONDS
+	for c in "${CASES[@]}"; do
+		tcp=
+		[[ $TCP_CASES == *" $c "* ]] && tcp=tcp
+		run_case "$c" "$mode" $tcp
+	done
+	log "$mode mode took $((SECONDS - t0)) s"
+done
+
+log "matrix: algorithm mode dir result"
+for m in "${MATRIX[@]}"; do
+	log "$m"
+done
+log "30-interop took $((SECONDS - T_START)) s"
+rm -rf "$BLOB_DIR"
+t_end

@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""
+esp_tool.py IFACE PCAP CMD...: re-send captured ESP frames, as they are or
+altered, on IFACE (an AF_PACKET socket of the namespace it runs in).
+
+PCAP is a libpcap file of Ethernet frames (tcpdump -w); its IPv4 ESP frames
+are numbered from 0 in capture order. Commands, run in order, one output
+line each:
+
+  seqs                  the ESP sequence numbers of the frames, in order
+  send:I[,J...]         send frames I, J, ... unchanged
+  flip:I:OFF            frame I with bit 0 of ESP byte OFF inverted (OFF
+                        counts from the SPI; 16 is the first ciphertext
+                        byte with an 8-byte IV)
+  spi:I:SPI             frame I with its SPI replaced
+  trunc:I:LEN           frame I cut to LEN bytes of ESP (IP total length
+                        and checksum fixed)
+  sleep:S               wait S seconds
+
+No scapy: the frames are bytes, which keeps the start-up (TCG) short and
+the packets exactly what the capture held.
+"""
+
+import socket
+import struct
+import sys
+import time
+
+
+def read_pcap(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = data[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        end = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        end = ">"
+    else:
+        raise SystemExit("%s: not a pcap file" % path)
+    linktype = struct.unpack(end + "I", data[20:24])[0]
+    if linktype != 1:
+        raise SystemExit("%s: link type %d, not Ethernet" % (path, linktype))
+    frames, off = [], 24
+    while off + 16 <= len(data):
+        incl = struct.unpack(end + "I", data[off + 8:off + 12])[0]
+        frames.append(data[off + 16:off + 16 + incl])
+        off += 16 + incl
+    return frames
+
+
+def esp_frames(frames):
+    out = []
+    for f in frames:
+        if len(f) < 34 or f[12:14] != b"\x08\x00" or f[14 + 9] != 50:
+            continue
+        out.append(bytearray(f))
+    return out
+
+
+def ihl(frame):
+    return (frame[14] & 0x0F) * 4
+
+
+def ip_checksum(frame):
+    h = ihl(frame)
+    frame[24:26] = b"\0\0"
+    s = sum(struct.unpack("!%dH" % (h // 2), bytes(frame[14:14 + h])))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    frame[24:26] = struct.pack("!H", ~s & 0xFFFF)
+
+
+def main():
+    if len(sys.argv) < 4:
+        raise SystemExit(__doc__)
+    iface, pcap, cmds = sys.argv[1], sys.argv[2], sys.argv[3:]
+    frames = esp_frames(read_pcap(pcap))
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    sock.bind((iface, 0))
+
+    def frame(i):
+        return bytearray(frames[int(i)])
+
+    for cmd in cmds:
+        op, *args = cmd.split(":")
+        if op == "seqs":
+            print(" ".join(str(struct.unpack("!I", f[14 + ihl(f) + 4:
+                                                     14 + ihl(f) + 8])[0])
+                           for f in frames))
+        elif op == "send":
+            idx = args[0].split(",")
+            for i in idx:
+                sock.send(frame(i))
+            print("sent %d" % len(idx))
+        elif op == "flip":
+            f = frame(args[0])
+            f[14 + ihl(f) + int(args[1])] ^= 1
+            sock.send(f)
+            print("sent 1 with a bit flipped")
+        elif op == "spi":
+            f = frame(args[0])
+            o = 14 + ihl(f)
+            f[o:o + 4] = struct.pack("!I", int(args[1], 0))
+            sock.send(f)
+            print("sent 1 with SPI %s" % args[1])
+        elif op == "trunc":
+            f = frame(args[0])
+            h = ihl(f)
+            f = f[:14 + h + int(args[1])]
+            f[16:18] = struct.pack("!H", h + int(args[1]))
+            ip_checksum(f)
+            sock.send(f)
+            print("sent 1 of %d bytes of ESP" % int(args[1]))
+        elif op == "sleep":
+            time.sleep(float(args[0]))
+            print("slept")
+        else:
+            raise SystemExit("unknown command %r" % cmd)
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

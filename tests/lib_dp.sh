@@ -1,0 +1,161 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for the data-path tests (20-23), sourced after lib.sh.
+#
+# Under TCG every program start is dear (`ip netns exec` about 0.6 s), so:
+# links and addresses go through one `ip -n NS -b -` per namespace, SAs and
+# policies through one `nfsec -b -` per namespace, and counters are read
+# with one `nfsec -j` and one jq per assertion.
+#
+#   link a veth0 10.0.0.1/24 b veth1 10.0.0.2/24 [MTU]
+#   nf a -b - <<EOF ... EOF            # nfsec in namespace a
+#   expect_eq "a: SA 0x1001" "bytes=420 packets=5" "$(sa_stats a 0x1001)"
+#   expect_eq "b: counters" "cleartext=3" "$(ns_stats b)"
+#   cap_start b veth1 "$TMP/x.pcap"; ...; cap_stop "$TMP/x.pcap"
+#   expect_eq "no cleartext" 0 "$(cap_count "$TMP/x.pcap" 'ip and not esp')"
+
+# aes-gcm-128 keys: 16 bytes of key and 4 of salt, one per direction.
+KEY1=0x0102030405060708090a0b0c0d0e0f1011121314
+KEY2=0x2122232425262728292a2b2c2d2e2f3031323334
+KEY3=0x4142434445464748494a4b4c4d4e4f5051525354
+KEY4=0x6162636465666768696a6b6c6d6e6f7071727374
+
+# nf NS ARGS...: the nfsec tool in namespace NS.
+nf() {
+	local ns=$1
+	shift
+	n "$ns" "$NFSEC" "$@"
+}
+
+# link NS1 IF1 ADDR1 NS2 IF2 ADDR2 [MTU]: a veth pair between two
+# namespaces, addressed and up (MTU on both ends when given).
+link() {
+	local mtu=${7:+mtu $7}
+	ip link add "$2" netns "$(ns_name "$1")" $mtu type veth \
+		peer name "$5" netns "$(ns_name "$4")" $mtu || return 1
+	ip -n "$(ns_name "$1")" -b - <<-EOF || return 1
+		addr add $3 dev $2
+		link set $2 up
+	EOF
+	ip -n "$(ns_name "$4")" -b - <<-EOF
+		addr add $6 dev $5
+		link set $5 up
+	EOF
+}
+
+# ipb NS: `ip -b -` in namespace NS (commands on stdin).
+ipb() {
+	ip -n "$(ns_name "$1")" -b -
+}
+
+# --- counters ---------------------------------------------------------------
+
+# The non-zero counters of an object as "name=value ..." sorted by name,
+# "" when all are zero: a whole set of counters in one exact assertion.
+_NONZERO='to_entries | map(select(.value != 0)) | sort_by(.key) |
+	map("\(.key)=\(.value)") | join(" ")'
+
+# sa_stats NS SPI: the non-zero counters of the SA with SPI in namespace NS
+# ("<no SA SPI>" if there is none).
+sa_stats() {
+	nf "$1" -j sa list | jq -r --argjson spi "$(($2))" "
+		map(select(.spi == \$spi)) |
+		if length == 0 then \"<no SA $2>\" else .[0].stats | $_NONZERO end"
+}
+
+# sa_field NS SPI JQ-PATH: one field of the SA, e.g. sa_field a 0x1001 .seq
+sa_field() {
+	nf "$1" -j sa list | jq -r --argjson spi "$(($2))" \
+		"map(select(.spi == \$spi)) | if length == 0 then \"<no SA $2>\" else .[0]$3 end"
+}
+
+# ns_stats NS: the namespace's non-zero drop counters (no SA/policy counts).
+ns_stats() {
+	nf "$1" -j stats | jq -r "del(.sa_count, .policy_count) | $_NONZERO"
+}
+
+# traffic "bytes=B packets=P ...": just "bytes=B packets=P" (what one side
+# protected and the other accepted; drop counters are each side's own).
+traffic() {
+	local b p
+	read -r b p _ <<<"$1"
+	echo "$b $p"
+}
+
+# stat_is NS SPI WANT: true when sa_stats is WANT (for wait_for).
+stat_is() {
+	[ "$(sa_stats "$1" "$2")" == "$3" ]
+}
+
+# --- captures ---------------------------------------------------------------
+
+declare -A CAP_PID=()
+
+# cap_start NS IFACE FILE [FILTER...]: tcpdump writing FILE (packet by
+# packet), back once it listens.
+cap_start() {
+	local ns=$1 dev=$2 file=$3
+	shift 3
+	# Not through n (a function): $! must be tcpdump itself to stop it.
+	ip netns exec "$(ns_name "$ns")" tcpdump -ni "$dev" -U -B 8192 \
+		-w "$file" "$@" 2>"$file.log" &
+	CAP_PID[$file]=$!
+	wait_for "tcpdump on $dev" 15 file_has "$file.log" "listening on"
+}
+
+# cap_stop FILE: stop that capture (tcpdump flushes on SIGTERM).
+cap_stop() {
+	local pid=${CAP_PID[$1]}
+
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	unset "CAP_PID[$1]"
+	return 0
+}
+
+# cap_count FILE FILTER: the packets of FILE that match FILTER.
+cap_count() {
+	local lines
+	mapfile -t lines < <(tcpdump -nr "$1" "$2" 2>/dev/null)
+	echo "${#lines[@]}"
+}
+
+# cap_show FILE [FILTER]: the first packets of FILE, as "# " lines.
+cap_show() {
+	tcpdump -nr "$1" ${2:+"$2"} 2>/dev/null | head -n "${3:-10}" | sed 's/^/# /'
+}
+
+# file_has FILE TEXT: FILE contains TEXT (bash only, no grep).
+file_has() {
+	local s
+	[ -r "$1" ] || return 1
+	s=$(<"$1")
+	[[ $s == *"$2"* ]]
+}
+
+# --- traffic ----------------------------------------------------------------
+
+# tcp_md5 DESC SRC_NS DST_NS DST_ADDR PORT FILE: send FILE from SRC_NS to
+# DST_ADDR:PORT in DST_NS over TCP and assert the received bytes' md5.
+# Either end gives up after 20 s without progress (socat -T).
+tcp_md5() {
+	local desc=$1 src=$2 dst=$3 addr=$4 port=$5 file=$6 pid rc=0
+	local recv=$file.recv
+
+	rm -f "$recv"
+	ip netns exec "$(ns_name "$dst")" socat -T 20 -u \
+		"TCP-LISTEN:$port,reuseaddr" "OPEN:$recv,creat,trunc" 2>"$recv.log" &
+	pid=$!
+	# socat retries the connection until the listener is up.
+	if ! n "$src" socat -T 20 -u "OPEN:$file" \
+		"TCP:$addr:$port,retry=100,interval=0.1" 2>"$file.log"; then
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		not_ok "$desc" "sender failed after $(stat -c %s "$recv" 2>&1) bytes" \
+			"$(cat "$file.log" "$recv.log")"
+		return 1
+	fi
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ] || log "receiver exit status $rc: $(cat "$recv.log")"
+	expect_eq "$desc" "$(md5sum <"$file")" "$(md5sum <"$recv" 2>&1)"
+}
