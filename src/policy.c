@@ -145,8 +145,8 @@ int nfsec_policy_insert(struct nfsec_net *nn, struct nfsec_policy *pol,
 		}
 		if (!sa_fits(pol, sa)) {
 			NL_SET_ERR_MSG(extack,
-				       "policy and SA disagree on direction or family");
-			return -EINVAL;
+				       "policy names an SA of the other direction or family");
+			return -ENOENT;
 		}
 	}
 

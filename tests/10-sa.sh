@@ -75,7 +75,7 @@ expect_sa "out SA: fields as given, defaults as documented" "{
 	\"enc\": \"<absent>\", \"auth\": \"<absent>\", \"lifetime\": $LT0}" \
 	10.0.0.2 0x1000
 get=$(nf -j sa get dst 10.0.0.2 spi 4096 proto esp)
-expect_eq "out SA: stats has the 12 documented counters" \
+expect_eq "out SA: stats has the 13 documented counters" \
 	"$(canon "$STATS_KEYS")" "$(jq_py 'sorted(d["stats"])' <<<"$get")"
 expect_eq "out SA: every counter 0" 0 "$(jq_py 'sum(d["stats"].values())' <<<"$get")"
 read -r up1 _ </proc/uptime

@@ -28,7 +28,7 @@ nf() { "$NFSEC" "$@"; }
 # like this shell) for the whole script: its output, and its exit status.
 ctl_coproc RAW python3 "$TESTS_DIR/nl_raw.py" serve
 raw() {
-	local out= rc=
+	local out='' rc=''
 	printf '%s\0' "$@" >&"$RAW_TO"
 	printf '\0' >&"$RAW_TO"
 	IFS= read -r -d '' -u "$RAW_FROM" out

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # Helpers for the control-plane tests (10-15), sourced after lib.sh.
 #
@@ -83,7 +84,7 @@ ns_shell() {
 # on NAME CMD...: run CMD (a program) in namespace NAME through its
 # ns_shell: CMD's stdout, stderr and exit status. Not re-entrant.
 on() {
-	local to=SH_${1}_TO from=SH_${1}_FROM out= err= rc=
+	local to=SH_${1}_TO from=SH_${1}_FROM out='' err='' rc=''
 	shift
 	printf '%s\0' "$@" >&"${!to}"
 	printf '\0' >&"${!to}"

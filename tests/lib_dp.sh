@@ -114,10 +114,13 @@ cap_stop() {
 }
 
 # cap_count FILE FILTER: the packets of FILE that match FILTER.
+# (No process substitution: the VM has no /dev/fd.)
 cap_count() {
-	local lines
-	mapfile -t lines < <(tcpdump -nr "$1" "$2" 2>/dev/null)
-	echo "${#lines[@]}"
+	local out nl
+	out=$(tcpdump -nr "$1" "$2" 2>/dev/null) || { echo "<tcpdump -r failed>"; return; }
+	[ -n "$out" ] || { echo 0; return; }
+	nl=${out//[!$'\n']/}
+	echo $((${#nl} + 1))
 }
 
 # cap_show FILE [FILTER]: the first packets of FILE, as "# " lines.
