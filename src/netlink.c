@@ -399,7 +399,9 @@ static int put_sa(struct sk_buff *skb, const struct nfsec_sa *sa, bool keys,
 		    keys) ||
 	    nla_put_u32(skb, NFSEC_SA_A_REPLAY_WINDOW, sa->replay_window) ||
 	    nla_put_u32(skb, NFSEC_SA_A_FLAGS, sa->flags) ||
-	    nla_put_u64_64bit(skb, NFSEC_SA_A_SEQ, sa->seq, NFSEC_SA_A_PAD) ||
+	    nla_put_u64_64bit(skb, NFSEC_SA_A_SEQ, sa->dir == NFSEC_DIR_OUT ?
+			      (u64)atomic64_read(&sa->oseq) :
+			      nfsec_replay_top(sa->replay), NFSEC_SA_A_PAD) ||
 	    put_u64s(skb, NFSEC_SA_A_LIFETIME, lifetime, ARRAY_SIZE(lifetime),
 		     NFSEC_LT_A_SOFT_BYTES, NFSEC_LT_A_PAD) ||
 	    nla_put_u8(skb, NFSEC_SA_A_DF, sa->df) ||

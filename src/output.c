@@ -128,6 +128,8 @@ static void output_finish(struct nfsec_crypt *c, int err)
 	}
 	/* The ESP packet is a new packet of this host: track it afresh. */
 	nf_reset_ct(skb);
+	/* Sized to path_mtu(): ip_output must measure it the same way. */
+	IPCB(skb)->flags |= IPSKB_FORWARDED;
 	ip_local_out(net, skb->sk, skb);
 out:
 	nfsec_sa_put(sa);
@@ -172,6 +174,19 @@ static bool outer_df(const struct nfsec_sa *sa, const struct iphdr *inner)
 }
 
 /*
+ * The MTU an ESP packet is held to: the route's or the device's, not a path
+ * MTU learnt for the destination. In transport mode (and tunnel mode between
+ * two hosts) the route to the peer is also the inner packets' route, and
+ * the path MTU it learns from our own "fragmentation needed" is the inner
+ * MTU; holding the ESP packet to it would shrink the MTU without end.
+ * output_finish() marks the packet so that ip_output agrees.
+ */
+static unsigned int path_mtu(const struct dst_entry *dst)
+{
+	return ip_dst_mtu_maybe_forward(dst, true);
+}
+
+/*
  * Too big for the path once ESP is added, and not allowed to fragment:
  * tell the sender the MTU that fits (RFC 4301 8.2), and drop.
  */
@@ -204,6 +219,29 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 	int nfrags, err;
 	u64 seq;
 
+
+	if (tunnel) {
+		rt = outer_route(net, sa, skb);
+		if (IS_ERR(rt)) {
+			rt = NULL;
+			output_drop(sa, skb, NFSEC_SA_NO_BUFFER);
+			goto out;
+		}
+		if (too_big(sa, skb, path_mtu(&rt->dst), outer_df(sa, iph))) {
+			output_drop(sa, skb, NFSEC_SA_TOO_BIG);
+			goto out;
+		}
+		plen = skb->len;
+		proto = IPPROTO_IPIP;
+	} else {
+		if (too_big(sa, skb, path_mtu(skb_dst(skb)),
+			    iph->frag_off & htons(IP_DF))) {
+			output_drop(sa, skb, NFSEC_SA_TOO_BIG);
+			goto out;
+		}
+		plen = skb->len - ihl;
+		proto = iph->protocol;
+	}
 	if (!seq_next(sa, &seq)) {
 		nfsec_sa_event(sa, NFSEC_EV_SEQ);
 		output_drop(sa, skb, NFSEC_SA_SEQ_EXHAUSTED);
@@ -218,29 +256,6 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
 		goto nobuf;
 
-	if (tunnel) {
-		rt = outer_route(net, sa, skb);
-		if (IS_ERR(rt)) {
-			rt = NULL;
-			output_drop(sa, skb, NFSEC_SA_NO_BUFFER);
-			goto out;
-		}
-		if (too_big(sa, skb, dst_mtu(&rt->dst),
-			    outer_df(sa, iph))) {
-			output_drop(sa, skb, NFSEC_SA_TOO_BIG);
-			goto out;
-		}
-		plen = skb->len;
-		proto = IPPROTO_IPIP;
-	} else {
-		if (too_big(sa, skb, skb_dst(skb)->dev->mtu,
-			    iph->frag_off & htons(IP_DF))) {
-			output_drop(sa, skb, NFSEC_SA_TOO_BIG);
-			goto out;
-		}
-		plen = skb->len - ihl;
-		proto = iph->protocol;
-	}
 	clen = ALIGN(plen + 2, sa->blksize);
 	padlen = clen - plen - 2;
 	hlen = esp_head(sa);

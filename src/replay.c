@@ -108,9 +108,11 @@ static bool infer(u64 top, u32 window, u32 lo, u64 *seq)
 				return false;
 			th++;
 		}
-	} else if (lo >= bl) {
-		if (!th)
-			return false;
+	} else if (lo >= bl && th) {
+		/* Case B: behind, in the previous epoch. In epoch 0 there is
+		 * none, so such a number can only be ahead of the top: a
+		 * sender that starts near 2^32 (RFC 4303 A2.2 assumes one).
+		 */
 		th--;
 	}
 	*seq = (u64)th << 32 | lo;

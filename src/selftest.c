@@ -112,7 +112,7 @@ static const struct step steps[] __initconst = {
 	 */
 	NEW(64),
 	RXE(0, 0, ZERO),		  /* B, Seql < Bl: Th = 0: seq 0 */
-	CKE(0xfffffff0, 0, OLD),	  /* B, Seql >= Bl: no epoch -1 */
+	CKE(0xfffffff0, 0xfffffff0, OK), /* B in epoch 0: ahead */
 	RXE(0x7fffffff, 0x7fffffff, OK),  /* B, Seql < Bl: Th */
 	RXE(0xfffffffd, 0xfffffffd, OK),  /* A, Seql >= Bl: Th (2^32 - 3) */
 	RXE(5, 0x100000005, OK),	  /* A, Seql < Bl: Th + 1 (2^32 + 5) */

@@ -70,8 +70,8 @@ expect_eq "a's in SA 0x1002 accepted what b's out SA protected" "$(traffic "$bou
 [[ $bin =~ ^bytes=([0-9]+)\ packets=([0-9]+)$ ]] && ((BASH_REMATCH[1] > 1048576)) &&
 	ok "a -> b: b accepted more than 1 MiB, no drop counter" ||
 	not_ok "a -> b: b accepted more than 1 MiB, no drop counter" "$bin"
-[[ $bout =~ ^bytes=[0-9]+\ packets=([0-9]+)$ ]] && esp_b=${BASH_REMATCH[1]} || esp_b=x
-[[ $aout =~ ^bytes=[0-9]+\ packets=([0-9]+)$ ]] && esp_a=${BASH_REMATCH[1]} || esp_a=x
+[[ $bout =~ packets=([0-9]+) ]] && esp_b=${BASH_REMATCH[1]} || esp_b=x
+[[ $aout =~ packets=([0-9]+) ]] && esp_a=${BASH_REMATCH[1]} || esp_a=x
 
 log "the link carried ESP only"
 cap_show "$TMP/link.pcap" "" 4

@@ -101,7 +101,7 @@ expect_fail() {
 	fi
 	# bash's own ERE, case-insensitive: no grep to start (slow in the VM)
 	local restore
-	restore=$(shopt -p nocasematch)
+	restore=$(shopt -p nocasematch) || true
 	shopt -s nocasematch
 	if ! [[ $out =~ $pattern ]]; then
 		$restore
