@@ -103,10 +103,18 @@ cap_start() {
 	wait_for "tcpdump on $dev" 15 file_has "$file.log" "listening on"
 }
 
-# cap_stop FILE: stop that capture (tcpdump flushes on SIGTERM).
+# cap_stop FILE: stop that capture. tcpdump drops what it has not read
+# from its ring when it is told to stop, so first wait until the file has
+# stopped growing (-U writes each packet as it is read).
 cap_stop() {
-	local pid=${CAP_PID[$1]}
+	local pid=${CAP_PID[$1]} size=-1 now i
 
+	for ((i = 0; i < 30; i++)); do
+		now=$(stat -c %s "$1" 2>/dev/null || echo 0)
+		[ "$now" = "$size" ] && break
+		size=$now
+		sleep 0.3
+	done
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	unset "CAP_PID[$1]"
