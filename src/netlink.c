@@ -310,7 +310,7 @@ static int parse_sa(struct genl_info *info, struct nfsec_sa_params *p)
 	p->dir = nla_get_u8(tb[NFSEC_SA_A_DIR]);
 	p->mode = nla_get_u8(tb[NFSEC_SA_A_MODE]);
 	p->replay_window = get_u32(tb[NFSEC_SA_A_REPLAY_WINDOW],
-					       NFSEC_REPLAY_WINDOW_DEFAULT);
+				   NFSEC_REPLAY_WINDOW_DEFAULT);
 	p->flags = get_u32(tb[NFSEC_SA_A_FLAGS], 0);
 	p->seq = tb[NFSEC_SA_A_SEQ] ? nla_get_u64(tb[NFSEC_SA_A_SEQ]) : 0;
 	if (tb[NFSEC_SA_A_DF]) {
@@ -732,8 +732,7 @@ static int policy_add(struct sk_buff *skb, struct genl_info *info)
 			return err;
 		sa_id.family = sel.family;
 		sa_id.spi = nla_get_be32(tb[NFSEC_POL_A_SA_SPI]);
-		sa_id.proto = get_u8(tb[NFSEC_POL_A_SA_PROTO],
-						 IPPROTO_ESP);
+		sa_id.proto = get_u8(tb[NFSEC_POL_A_SA_PROTO], IPPROTO_ESP);
 		if (tb[NFSEC_POL_A_SA_DST]) {
 			err = parse_addr(tb[NFSEC_POL_A_SA_DST], sel.family,
 					 &sa_id.daddr, extack);
@@ -754,7 +753,7 @@ static int policy_add(struct sk_buff *skb, struct genl_info *info)
 
 	pol = nfsec_policy_create(nla_get_u8(tb[NFSEC_POL_A_DIR]), action,
 				  get_u32(tb[NFSEC_POL_A_PRIORITY],
-						      NFSEC_POLICY_PRIORITY_DEFAULT),
+					  NFSEC_POLICY_PRIORITY_DEFAULT),
 				  &sel, &sa_id, extack);
 	if (IS_ERR(pol))
 		return PTR_ERR(pol);
@@ -793,7 +792,7 @@ static int policy_del(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&nn->lock);
 	err = nfsec_policy_remove(nn, index, dir, &sel,
 				  get_u32(tb[NFSEC_POL_A_PRIORITY],
-						      NFSEC_POLICY_PRIORITY_DEFAULT));
+					  NFSEC_POLICY_PRIORITY_DEFAULT));
 	mutex_unlock(&nn->lock);
 	if (err)
 		NL_SET_ERR_MSG(info->extack, "no such policy");

@@ -219,7 +219,6 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 	int nfrags, err;
 	u64 seq;
 
-
 	if (tunnel) {
 		rt = outer_route(net, sa, skb);
 		if (IS_ERR(rt)) {

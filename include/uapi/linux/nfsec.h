@@ -153,6 +153,7 @@ enum nfsec_cmd {
 	NFSEC_CMD_STATS_GET,
 	__NFSEC_CMD_MAX
 };
+
 #define NFSEC_CMD_MAX (__NFSEC_CMD_MAX - 1)
 
 enum nfsec_attr {
@@ -163,6 +164,7 @@ enum nfsec_attr {
 	NFSEC_A_FLAGS,		/* u32, enum nfsec_request_flags */
 	__NFSEC_A_MAX
 };
+
 #define NFSEC_A_MAX (__NFSEC_A_MAX - 1)
 
 enum nfsec_request_flags {
@@ -196,6 +198,7 @@ enum nfsec_df {
 enum nfsec_sa_flags {
 	NFSEC_SA_F_ESN	= 1U << 0,	/* 64-bit sequence numbers, RFC 4303 A */
 };
+
 #define NFSEC_SA_F_ALL	(NFSEC_SA_F_ESN)
 
 enum nfsec_sa_attr {
@@ -221,6 +224,7 @@ enum nfsec_sa_attr {
 	NFSEC_SA_A_PAD,
 	__NFSEC_SA_A_MAX
 };
+
 #define NFSEC_SA_A_MAX (__NFSEC_SA_A_MAX - 1)
 
 enum nfsec_alg_attr {
@@ -231,6 +235,7 @@ enum nfsec_alg_attr {
 	NFSEC_ALG_A_TRUNC_BITS,		/* u32, AUTH only */
 	__NFSEC_ALG_A_MAX
 };
+
 #define NFSEC_ALG_A_MAX (__NFSEC_ALG_A_MAX - 1)
 
 enum nfsec_lifetime_attr {
@@ -244,6 +249,7 @@ enum nfsec_lifetime_attr {
 	NFSEC_LT_A_PAD,
 	__NFSEC_LT_A_MAX
 };
+
 #define NFSEC_LT_A_MAX (__NFSEC_LT_A_MAX - 1)
 
 enum nfsec_expire {
@@ -267,11 +273,11 @@ enum nfsec_sa_stats_attr {
 	NFSEC_SA_STATS_A_CRYPTO_ERROR,	/* the crypto API refused */
 	NFSEC_SA_STATS_A_DUMMY,		/* next header 59, dropped */
 	NFSEC_SA_STATS_A_EXPIRED,	/* past a hard lifetime */
-	NFSEC_SA_STATS_A_TOO_BIG,	/* DF set, too big once protected:
-					 * ICMP fragmentation needed sent */
+	NFSEC_SA_STATS_A_TOO_BIG,	/* DF and too big once protected */
 	NFSEC_SA_STATS_A_PAD,
 	__NFSEC_SA_STATS_A_MAX
 };
+
 #define NFSEC_SA_STATS_A_MAX (__NFSEC_SA_STATS_A_MAX - 1)
 
 /* Per-namespace counters, all u64 but the two counts. */
@@ -287,6 +293,7 @@ enum nfsec_stats_attr {
 	NFSEC_STATS_A_PAD,
 	__NFSEC_STATS_A_MAX
 };
+
 #define NFSEC_STATS_A_MAX (__NFSEC_STATS_A_MAX - 1)
 
 enum nfsec_policy_attr {
@@ -310,6 +317,7 @@ enum nfsec_policy_attr {
 	NFSEC_POL_A_PAD,
 	__NFSEC_POL_A_MAX
 };
+
 #define NFSEC_POL_A_MAX (__NFSEC_POL_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_NFSEC_H */
