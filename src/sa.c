@@ -12,7 +12,6 @@
 #include <crypto/authenc.h>
 #include <crypto/hash.h>
 #include <linux/in.h>
-#include <linux/module.h>
 #include <linux/random.h>
 #include <linux/rhashtable.h>
 #include <linux/rtnetlink.h>
@@ -51,30 +50,6 @@ static const struct alg_desc algs[] = {
 };
 
 static struct kmem_cache *sa_cache;
-
-/*
- * With more than one CPU, wrap each SA's transform in pcrypt: the crypto of
- * one flow runs on every CPU and padata puts the packets back in order.
- * Read when an SA is made.
- */
-static bool parallel;
-module_param(parallel, bool, 0644);
-MODULE_PARM_DESC(parallel,
-		 "spread each SA's crypto over all CPUs with pcrypt (default off)");
-
-static struct crypto_aead *aead_alloc(const char *name)
-{
-	char pname[CRYPTO_MAX_ALG_NAME];
-	struct crypto_aead *tfm;
-
-	if (READ_ONCE(parallel) && num_online_cpus() > 1 &&
-	    snprintf(pname, sizeof(pname), "pcrypt(%s)", name) < sizeof(pname)) {
-		tfm = crypto_alloc_aead(pname, 0, 0);
-		if (!IS_ERR(tfm))
-			return tfm;
-	}
-	return crypto_alloc_aead(name, 0, 0);
-}
 
 static const struct rhashtable_params sad_params = {
 	.key_len = sizeof(struct nfsec_sa_id),
@@ -212,7 +187,7 @@ static int esp_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 		icv_bits = sa->auth.bits;
 	}
 
-	tfm = aead_alloc(name);
+	tfm = crypto_alloc_aead(name, 0, 0);
 	if (IS_ERR(tfm)) {
 		NL_SET_ERR_MSG(extack,
 			       "the kernel's crypto API lacks the algorithm");

@@ -94,17 +94,14 @@ measure() {	# DEST: prints Mbit/s of one single-stream TCP run
 		echo 0
 }
 
-configs="veth nfsec-gcm nfsec-gcm-par xfrm-gcm nfsec-chacha xfrm-chacha wireguard"
+configs="veth nfsec-gcm xfrm-gcm nfsec-chacha xfrm-chacha wireguard"
 declare -A results
 for r in $(seq "$rounds"); do
 	for cfg in $configs; do
 		dest=172.16.0.2
 		case $cfg in
 		veth) dest=10.0.0.2 ;;
-		nfsec-gcm) echo 0 >/sys/module/nfsec/parameters/parallel
-			setup_nfsec aes-gcm-128 "$k20" ;;
-		nfsec-gcm-par) echo 1 >/sys/module/nfsec/parameters/parallel
-			setup_nfsec aes-gcm-128 "$k20" ;;
+		nfsec-gcm) setup_nfsec aes-gcm-128 "$k20" ;;
 		xfrm-gcm) setup_xfrm 'rfc4106(gcm(aes))' "$k20" ;;
 		nfsec-chacha) setup_nfsec chacha20-poly1305 "$k36" ;;
 		xfrm-chacha) setup_xfrm 'rfc7539esp(chacha20,poly1305)' "$k36" ;;
