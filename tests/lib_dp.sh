@@ -97,7 +97,7 @@ cap_start() {
 	local ns=$1 dev=$2 file=$3
 	shift 3
 	# Not through n (a function): $! must be tcpdump itself to stop it.
-	ip netns exec "$(ns_name "$ns")" tcpdump -ni "$dev" -U -B 8192 \
+	ip netns exec "$(ns_name "$ns")" tcpdump -ni "$dev" -U -B 8192 --immediate-mode \
 		-w "$file" "$@" 2>"$file.log" &
 	CAP_PID[$file]=$!
 	wait_for "tcpdump on $dev" 15 file_has "$file.log" "listening on"
@@ -107,11 +107,16 @@ cap_start() {
 # from its ring when it is told to stop, so first wait until the file has
 # stopped growing (-U writes each packet as it is read).
 cap_stop() {
-	local pid=${CAP_PID[$1]} size=-1 now i
+	local pid=${CAP_PID[$1]} size=-1 now i same=0
 
-	for ((i = 0; i < 30; i++)); do
+	# the same size three times in a row (the VM may stall tcpdump a while)
+	for ((i = 0; i < 40 && same < 3; i++)); do
 		now=$(stat -c %s "$1" 2>/dev/null || echo 0)
-		[ "$now" = "$size" ] && break
+		if [ "$now" = "$size" ]; then
+			same=$((same + 1))
+		else
+			same=0
+		fi
 		size=$now
 		sleep 0.3
 	done
