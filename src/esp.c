@@ -81,3 +81,22 @@ void nfsec_esp_req_free(struct nfsec_crypt *c)
 {
 	kfree(c);
 }
+
+/* Crypto completion for either direction: c->finish does the rest. */
+void nfsec_esp_done(struct crypto_async_request *base, int err)
+{
+	struct nfsec_crypt *c = base->data;
+
+	if (err == -EINPROGRESS)
+		return;		/* left the backlog; the result comes later */
+	local_bh_disable();
+	c->finish(c, err);
+	local_bh_enable();
+}
+
+/* Drops a packet of @sa, counted under @why. */
+void nfsec_sa_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why)
+{
+	nfsec_counter_inc(sa->counters, why);
+	kfree_skb(skb);
+}

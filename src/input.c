@@ -22,12 +22,6 @@
 #include <net/ip.h>
 #include <net/route.h>
 
-static void input_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why)
-{
-	nfsec_counter_inc(sa->counters, why);
-	kfree_skb(skb);
-}
-
 /* RFC 6040 4.2: the inner ECN field after decapsulation, false to drop. */
 static bool ecn_decap(struct iphdr *outer, struct sk_buff *skb)
 {
@@ -74,21 +68,21 @@ static void input_finish(struct nfsec_crypt *c, int err)
 
 	nfsec_esp_req_free(c);
 	if (err == -EBADMSG) {
-		input_drop(sa, skb, NFSEC_SA_ICV_FAIL);
+		nfsec_sa_drop(sa, skb, NFSEC_SA_ICV_FAIL);
 		goto out;
 	}
 	if (err) {
-		input_drop(sa, skb, NFSEC_SA_CRYPTO_ERROR);
+		nfsec_sa_drop(sa, skb, NFSEC_SA_CRYPTO_ERROR);
 		goto out;
 	}
 	switch (nfsec_replay_commit(sa->replay, c->seq)) {
 	case NFSEC_REPLAY_OK:
 		break;
 	case NFSEC_REPLAY_OLD:
-		input_drop(sa, skb, NFSEC_SA_REPLAY_OLD);
+		nfsec_sa_drop(sa, skb, NFSEC_SA_REPLAY_OLD);
 		goto out;
 	default:
-		input_drop(sa, skb, NFSEC_SA_REPLAY);
+		nfsec_sa_drop(sa, skb, NFSEC_SA_REPLAY);
 		goto out;
 	}
 
@@ -106,7 +100,7 @@ static void input_finish(struct nfsec_crypt *c, int err)
 		if (pad[i] != i + 1)
 			goto bad_trailer;
 	if (proto == IPPROTO_NONE) {	/* RFC 4303 2.6: dummy packet */
-		input_drop(sa, skb, NFSEC_SA_DUMMY);
+		nfsec_sa_drop(sa, skb, NFSEC_SA_DUMMY);
 		goto out;
 	}
 	if (pskb_trim(skb, len - 2 - padlen))
@@ -142,7 +136,7 @@ static void input_finish(struct nfsec_crypt *c, int err)
 	}
 
 	if (!policy_ok(sa, skb)) {
-		input_drop(sa, skb, NFSEC_SA_POLICY);
+		nfsec_sa_drop(sa, skb, NFSEC_SA_POLICY);
 		goto out;
 	}
 	if (!nfsec_sa_account(sa, skb->len)) {
@@ -168,23 +162,12 @@ malformed:
 	kfree_skb(skb);
 	goto out;
 bad_trailer:
-	input_drop(sa, skb, NFSEC_SA_BAD_TRAILER);
+	nfsec_sa_drop(sa, skb, NFSEC_SA_BAD_TRAILER);
 	goto out;
 nobuf:
-	input_drop(sa, skb, NFSEC_SA_NO_BUFFER);
+	nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
 out:
 	nfsec_sa_put(sa);
-}
-
-static void input_done(struct crypto_async_request *base, int err)
-{
-	struct nfsec_crypt *c = base->data;
-
-	if (err == -EINPROGRESS)
-		return;
-	local_bh_disable();
-	input_finish(c, err);
-	local_bh_enable();
 }
 
 /* Decrypts one ESP packet of @sa; consumes the packet and the reference. */
@@ -206,6 +189,7 @@ static void esp_input(struct nfsec_sa *sa, struct sk_buff *skb, u64 seq)
 	if (!req)
 		goto nobuf;
 	esph = (struct ip_esp_hdr *)(skb->data + ihl);
+	c->finish = input_finish;
 	c->skb = skb;
 	c->sa = sa;
 	c->seq = seq;
@@ -219,8 +203,8 @@ static void esp_input(struct nfsec_sa *sa, struct sk_buff *skb, u64 seq)
 		nfsec_esp_req_free(c);
 		goto nobuf;
 	}
-	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG, input_done,
-				  c);
+	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
+				  nfsec_esp_done, c);
 	aead_request_set_ad(req, (esn ? 12 : 8) + sa->ivlen);
 	aead_request_set_crypt(req, c->sg, c->sg, clen + sa->icvlen, c->iv);
 	err = crypto_aead_decrypt(req);
@@ -230,7 +214,7 @@ static void esp_input(struct nfsec_sa *sa, struct sk_buff *skb, u64 seq)
 	return;
 
 nobuf:
-	input_drop(sa, skb, NFSEC_SA_NO_BUFFER);
+	nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
 	nfsec_sa_put(sa);
 }
 

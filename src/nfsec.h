@@ -36,6 +36,7 @@
 
 struct crypto_aead;
 struct crypto_ahash;
+struct crypto_async_request;
 struct genl_info;
 struct netlink_ext_ack;
 struct nlattr;
@@ -301,6 +302,7 @@ void nfsec_input_uninit(struct net *net);
 
 /* esp.c APIs: one packet's crypto request and what it needs after */
 struct nfsec_crypt {
+	void (*finish)(struct nfsec_crypt *c, int err);	/* consumes c */
 	struct sk_buff *skb;
 	struct nfsec_sa *sa;		/* holds a reference */
 	struct aead_request *req;
@@ -317,6 +319,8 @@ struct aead_request *nfsec_esp_req_alloc(struct nfsec_sa *sa,
 int nfsec_esp_req_map(struct nfsec_crypt *c, struct sk_buff *skb,
 		      __be32 spi, u64 seq, bool esn, int offset, int len);
 void nfsec_esp_req_free(struct nfsec_crypt *c);
+void nfsec_esp_done(struct crypto_async_request *base, int err);
+void nfsec_sa_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why);
 
 /* sa.c APIs for the packet path */
 void nfsec_sa_event(struct nfsec_sa *sa, enum nfsec_sa_event ev);

@@ -109,12 +109,6 @@ static unsigned int inner_mtu(const struct nfsec_sa *sa, unsigned int mtu,
 	return room + (sa->mode == NFSEC_MODE_TRANSPORT ? ihl : 0);
 }
 
-static void output_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why)
-{
-	nfsec_counter_inc(sa->counters, why);
-	kfree_skb(skb);
-}
-
 static void output_finish(struct nfsec_crypt *c, int err)
 {
 	struct sk_buff *skb = c->skb;
@@ -123,7 +117,7 @@ static void output_finish(struct nfsec_crypt *c, int err)
 
 	nfsec_esp_req_free(c);
 	if (err) {
-		output_drop(sa, skb, NFSEC_SA_CRYPTO_ERROR);
+		nfsec_sa_drop(sa, skb, NFSEC_SA_CRYPTO_ERROR);
 		goto out;
 	}
 	/* The ESP packet is a new packet of this host: track it afresh. */
@@ -133,17 +127,6 @@ static void output_finish(struct nfsec_crypt *c, int err)
 	ip_local_out(net, skb->sk, skb);
 out:
 	nfsec_sa_put(sa);
-}
-
-static void output_done(struct crypto_async_request *base, int err)
-{
-	struct nfsec_crypt *c = base->data;
-
-	if (err == -EINPROGRESS)
-		return;
-	local_bh_disable();
-	output_finish(c, err);
-	local_bh_enable();
 }
 
 /* The tunnel's outer route, to the SA's peer from the SA's source. */
@@ -223,11 +206,11 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 		rt = outer_route(net, sa, skb);
 		if (IS_ERR(rt)) {
 			rt = NULL;
-			output_drop(sa, skb, NFSEC_SA_NO_BUFFER);
+			nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
 			goto out;
 		}
 		if (too_big(sa, skb, path_mtu(&rt->dst), outer_df(sa, iph))) {
-			output_drop(sa, skb, NFSEC_SA_TOO_BIG);
+			nfsec_sa_drop(sa, skb, NFSEC_SA_TOO_BIG);
 			goto out;
 		}
 		plen = skb->len;
@@ -235,7 +218,7 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 	} else {
 		if (too_big(sa, skb, path_mtu(skb_dst(skb)),
 			    iph->frag_off & htons(IP_DF))) {
-			output_drop(sa, skb, NFSEC_SA_TOO_BIG);
+			nfsec_sa_drop(sa, skb, NFSEC_SA_TOO_BIG);
 			goto out;
 		}
 		plen = skb->len - ihl;
@@ -243,7 +226,7 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 	}
 	if (!seq_next(sa, &seq)) {
 		nfsec_sa_event(sa, NFSEC_EV_SEQ);
-		output_drop(sa, skb, NFSEC_SA_SEQ_EXHAUSTED);
+		nfsec_sa_drop(sa, skb, NFSEC_SA_SEQ_EXHAUSTED);
 		goto out;
 	}
 	if (!nfsec_sa_account(sa, skb->len)) {
@@ -305,6 +288,7 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 	req = nfsec_esp_req_alloc(sa, &c, nfrags);
 	if (!req)
 		goto nobuf;
+	c->finish = output_finish;
 	c->skb = skb;
 	c->sa = sa;
 	c->seq = seq;
@@ -321,18 +305,18 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 		nfsec_esp_req_free(c);
 		goto nobuf;
 	}
-	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG, output_done,
-				  c);
+	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
+				  nfsec_esp_done, c);
 	aead_request_set_ad(req, (esn ? 12 : 8) + sa->ivlen);
 	aead_request_set_crypt(req, c->sg, c->sg, clen, c->iv);
 	err = crypto_aead_encrypt(req);
 	if (err == -EINPROGRESS || err == -EBUSY)
-		return;		/* output_done() finishes, reference and all */
+		return;	/* nfsec_esp_done() finishes, reference and all */
 	output_finish(c, err);
 	return;
 
 nobuf:
-	output_drop(sa, skb, NFSEC_SA_NO_BUFFER);
+	nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
 out:
 	if (rt)
 		ip_rt_put(rt);
@@ -350,7 +334,7 @@ static void protect(struct net *net, struct nfsec_sa *sa, struct sk_buff *skb)
 	}
 	segs = skb_gso_segment(skb, 0);
 	if (IS_ERR_OR_NULL(segs)) {
-		output_drop(sa, skb, NFSEC_SA_NO_BUFFER);
+		nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
 		nfsec_sa_put(sa);
 		return;
 	}
