@@ -77,10 +77,10 @@ log "the link carried ESP only"
 cap_show "$TMP/link.pcap" "" 4
 expect_eq "capture: no non-ESP IPv4 packet between a and b" 0 \
 	"$(cap_count "$TMP/link.pcap" 'ip and host 10.0.0.1 and host 10.0.0.2 and not ip proto 50')" || true
-expect_eq "capture: the ESP packets a sent, as many as SA 0x1001 counted" "$esp_a" \
-	"$(cap_count "$TMP/link.pcap" 'ip proto 50 and src 10.0.0.1 and dst 10.0.0.2 and ip[20:4] = 0x1001')" || true
-expect_eq "capture: the ESP packets b sent, as many as SA 0x1002 counted" "$esp_b" \
-	"$(cap_count "$TMP/link.pcap" 'ip proto 50 and src 10.0.0.2 and dst 10.0.0.1 and ip[20:4] = 0x1002')" || true
+cap_expect "capture: the ESP packets a sent, as many as SA 0x1001 counted" \
+	"$TMP/link.pcap" "$esp_a" "$(cap_count "$TMP/link.pcap" 'ip proto 50 and src 10.0.0.1 and dst 10.0.0.2 and ip[20:4] = 0x1001')" || true
+cap_expect "capture: the ESP packets b sent, as many as SA 0x1002 counted" \
+	"$TMP/link.pcap" "$esp_b" "$(cap_count "$TMP/link.pcap" 'ip proto 50 and src 10.0.0.2 and dst 10.0.0.1 and ip[20:4] = 0x1002')" || true
 
 log "cleartext toward b: a bypasses its own protect policy for ICMP"
 log "a discard policy for UDP to port 9"

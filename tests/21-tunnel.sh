@@ -111,7 +111,8 @@ cnt=$(cap_count "$TMP/inet.pcap" 'ip proto 50 and host 10.0.3.10')
 expect_eq "capture: rh's 6 ESP packets, each seen on two of inet's links" 12 "$cnt" || true
 cnt=$(cap_count "$TMP/inet.pcap" 'ip proto 50 and src 10.0.1.1 and dst 10.0.2.1')
 [[ $aout =~ packets=([0-9]+) ]] && want=$((BASH_REMATCH[1] * 2)) || want=x
-expect_eq "capture: ga -> gb ESP packets, twice what SA 0x2001 counted" "$want" "$cnt" || true
+cap_expect "capture: ga -> gb ESP packets, twice what SA 0x2001 counted" \
+	"$TMP/inet.pcap" "$want" "$cnt" || true
 
 log "nfsec gateway ga against an XFRM gateway gb"
 check "gb: nfsec SAs and policies flushed" nf gb -b - <<EOF
