@@ -77,6 +77,35 @@ int nfsec_esp_req_map(struct nfsec_crypt *c, struct sk_buff *skb,
 	return n;
 }
 
+/*
+ * Maps the packet from @offset (its IV) into the request and runs it: the
+ * ciphertext is @clen bytes, the ICV follows. c->finish gets the result,
+ * here or from the completion callback. Returns false, having run
+ * nothing, when the packet cannot be mapped.
+ */
+bool nfsec_esp_crypt(struct nfsec_crypt *c, __be32 spi, int offset,
+		     unsigned int clen, bool encrypt)
+{
+	struct nfsec_sa *sa = c->sa;
+	bool esn = sa->flags & NFSEC_SA_F_ESN;
+	struct aead_request *req = c->req;
+	int err;
+
+	err = nfsec_esp_req_map(c, c->skb, spi, c->seq, esn, offset,
+				sa->ivlen + clen + sa->icvlen);
+	if (err < 0)
+		return false;
+	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
+				  nfsec_esp_done, c);
+	aead_request_set_ad(req, (esn ? 12 : 8) + sa->ivlen);
+	aead_request_set_crypt(req, c->sg, c->sg,
+			       encrypt ? clen : clen + sa->icvlen, c->iv);
+	err = encrypt ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
+	if (err != -EINPROGRESS && err != -EBUSY)
+		c->finish(c, err);
+	return true;
+}
+
 void nfsec_esp_req_free(struct nfsec_crypt *c)
 {
 	kfree(c);

@@ -173,13 +173,12 @@ out:
 /* Decrypts one ESP packet of @sa; consumes the packet and the reference. */
 static void esp_input(struct nfsec_sa *sa, struct sk_buff *skb, u64 seq)
 {
-	bool esn = sa->flags & NFSEC_SA_F_ESN;
 	unsigned int ihl = ip_hdrlen(skb);
 	struct ip_esp_hdr *esph;
 	struct sk_buff *trailer;
 	struct aead_request *req;
 	struct nfsec_crypt *c;
-	int nfrags, err, clen;
+	int nfrags, clen;
 
 	clen = skb->len - ihl - sizeof(*esph) - sa->ivlen - sa->icvlen;
 	nfrags = skb_cow_data(skb, 0, &trailer);
@@ -196,23 +195,9 @@ static void esp_input(struct nfsec_sa *sa, struct sk_buff *skb, u64 seq)
 	c->esp_off = ihl;
 	c->clen = clen;
 	memcpy(c->iv, esph->enc_data, sa->ivlen);
-	err = nfsec_esp_req_map(c, skb, esph->spi, seq, esn,
-				ihl + sizeof(*esph),
-				sa->ivlen + clen + sa->icvlen);
-	if (err < 0) {
-		nfsec_esp_req_free(c);
-		goto nobuf;
-	}
-	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
-				  nfsec_esp_done, c);
-	aead_request_set_ad(req, (esn ? 12 : 8) + sa->ivlen);
-	aead_request_set_crypt(req, c->sg, c->sg, clen + sa->icvlen, c->iv);
-	err = crypto_aead_decrypt(req);
-	if (err == -EINPROGRESS || err == -EBUSY)
-		return;
-	input_finish(c, err);
-	return;
-
+	if (nfsec_esp_crypt(c, esph->spi, ihl + sizeof(*esph), clen, false))
+		return;		/* input_finish() has it, now or later */
+	nfsec_esp_req_free(c);
 nobuf:
 	nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
 	nfsec_sa_put(sa);

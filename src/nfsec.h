@@ -318,6 +318,8 @@ struct aead_request *nfsec_esp_req_alloc(struct nfsec_sa *sa,
 					 struct nfsec_crypt **cp, int nfrags);
 int nfsec_esp_req_map(struct nfsec_crypt *c, struct sk_buff *skb,
 		      __be32 spi, u64 seq, bool esn, int offset, int len);
+bool nfsec_esp_crypt(struct nfsec_crypt *c, __be32 spi, int offset,
+		     unsigned int clen, bool encrypt);
 void nfsec_esp_req_free(struct nfsec_crypt *c);
 void nfsec_esp_done(struct crypto_async_request *base, int err);
 void nfsec_sa_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why);

@@ -190,7 +190,6 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 		       struct sk_buff *skb)
 {
 	bool tunnel = sa->mode == NFSEC_MODE_TUNNEL;
-	bool esn = sa->flags & NFSEC_SA_F_ESN;
 	struct iphdr *iph = ip_hdr(skb);
 	unsigned int ihl = iph->ihl * 4, plen, clen, padlen, hlen, i;
 	struct ip_esp_hdr *esph;
@@ -199,7 +198,7 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 	struct aead_request *req;
 	struct rtable *rt = NULL;
 	u8 proto, *tail;
-	int nfrags, err;
+	int nfrags;
 	u64 seq;
 
 	if (tunnel) {
@@ -298,23 +297,9 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 		put_unaligned_be64(seq ^ sa->iv_salt, c->iv);
 	memcpy(esph->enc_data, c->iv, sa->ivlen);
 
-	err = nfsec_esp_req_map(c, skb, esph->spi, seq, esn,
-				ihl + sizeof(*esph),
-				sa->ivlen + clen + sa->icvlen);
-	if (err < 0) {
-		nfsec_esp_req_free(c);
-		goto nobuf;
-	}
-	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
-				  nfsec_esp_done, c);
-	aead_request_set_ad(req, (esn ? 12 : 8) + sa->ivlen);
-	aead_request_set_crypt(req, c->sg, c->sg, clen, c->iv);
-	err = crypto_aead_encrypt(req);
-	if (err == -EINPROGRESS || err == -EBUSY)
-		return;	/* nfsec_esp_done() finishes, reference and all */
-	output_finish(c, err);
-	return;
-
+	if (nfsec_esp_crypt(c, esph->spi, ihl + sizeof(*esph), clen, true))
+		return;		/* output_finish() has it, now or later */
+	nfsec_esp_req_free(c);
 nobuf:
 	nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
 out:
