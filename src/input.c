@@ -143,8 +143,6 @@ static void input_finish(struct nfsec_crypt *c, int err)
 		kfree_skb(skb);
 		goto out;
 	}
-	nfsec_counter_inc(sa->counters, NFSEC_SA_PACKETS);
-	nfsec_counter_add(sa->counters, NFSEC_SA_BYTES, skb->len);
 
 	skb->protocol = htons(ETH_P_IP);
 	skb_scrub_packet(skb, false);

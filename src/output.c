@@ -232,8 +232,6 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 		kfree_skb(skb);
 		goto out;
 	}
-	nfsec_counter_inc(sa->counters, NFSEC_SA_PACKETS);
-	nfsec_counter_add(sa->counters, NFSEC_SA_BYTES, skb->len);
 	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
 		goto nobuf;
 

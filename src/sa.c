@@ -524,8 +524,9 @@ static bool over(u64 limit, u64 value)
 
 /*
  * Counts one packet of @bytes against the SA's lifetime limits (RFC 4301
- * 4.4.2.1). Returns false when a hard limit is reached: the packet is to be
- * dropped, and so is every later one.
+ * 4.4.2.1) and, when it may pass, in the SA's packets and bytes. Returns
+ * false when a hard limit is reached: the packet is to be dropped, and so
+ * is every later one.
  */
 bool nfsec_sa_account(struct nfsec_sa *sa, unsigned int bytes)
 {
@@ -550,6 +551,8 @@ bool nfsec_sa_account(struct nfsec_sa *sa, unsigned int bytes)
 	if (over(lt->soft_packets, packets) || over(lt->soft_bytes, total) ||
 	    over(lt->soft_seconds, age))
 		nfsec_sa_event(sa, NFSEC_EV_SOFT);
+	nfsec_counter_inc(sa->counters, NFSEC_SA_PACKETS);
+	nfsec_counter_add(sa->counters, NFSEC_SA_BYTES, bytes);
 	return true;
 hard:
 	nfsec_counter_inc(sa->counters, NFSEC_SA_EXPIRED);
