@@ -286,10 +286,15 @@ static unsigned int local_in_hook(void *priv, struct sk_buff *skb,
 
 	if (state->in == nn->dev)
 		return NF_ACCEPT;	/* decapsulated and checked already */
-	if (ip_hdr(skb)->protocol == IPPROTO_ESP) {
+	switch (ip_hdr(skb)->protocol) {
+	case IPPROTO_ESP:
 		verdict = esp_rcv(nn, skb);
 		if (verdict != NF_ACCEPT)
 			return verdict;
+		break;
+	case IPPROTO_ICMP:
+		nfsec_pmtu_icmp(nn, skb);
+		break;
 	}
 	return cleartext_check(nn, skb, NFSEC_DIR_IN);
 }

@@ -56,6 +56,7 @@ static const struct nla_policy sa_policy[NFSEC_SA_A_MAX + 1] = {
 	[NFSEC_SA_A_ADD_TIME] = REPLY_ONLY,
 	[NFSEC_SA_A_STATS] = REPLY_ONLY,
 	[NFSEC_SA_A_EXPIRE] = REPLY_ONLY,
+	[NFSEC_SA_A_PMTU] = REPLY_ONLY,
 };
 
 static const struct nla_policy pol_policy[NFSEC_POL_A_MAX + 1] = {
@@ -377,6 +378,7 @@ static int put_sa(struct sk_buff *skb, const struct nfsec_sa *sa, bool keys,
 	u64 lifetime[] = { lt->soft_bytes, lt->hard_bytes, lt->soft_packets,
 			   lt->hard_packets, lt->soft_seconds,
 			   lt->hard_seconds };
+	unsigned int pmtu = nfsec_sa_pmtu(sa);
 	u64 stats[NFSEC_SA_COUNTERS];
 	struct nlattr *nest;
 
@@ -409,6 +411,7 @@ static int put_sa(struct sk_buff *skb, const struct nfsec_sa *sa, bool keys,
 			      NFSEC_SA_A_PAD) ||
 	    put_u64s(skb, NFSEC_SA_A_STATS, stats, NFSEC_SA_COUNTERS,
 		     NFSEC_SA_STATS_A_PACKETS, NFSEC_SA_STATS_A_PAD) ||
+	    (pmtu && nla_put_u32(skb, NFSEC_SA_A_PMTU, pmtu)) ||
 	    (expire && nla_put_u8(skb, NFSEC_SA_A_EXPIRE, expire)))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);

@@ -132,6 +132,8 @@ struct nfsec_sa {
 	bool iv_random;			/* CBC: a fresh random IV per packet */
 	unsigned long events;		/* enum nfsec_sa_event bits sent */
 	atomic64_t lt_packets, lt_bytes;	/* only with such limits */
+	unsigned int pmtu;		/* outbound: learnt path MTU, pmtu.c */
+	unsigned long pmtu_expires;	/* jiffies */
 };
 
 enum nfsec_sa_event {
@@ -295,6 +297,10 @@ void nfsec_device_receive(struct nfsec_net *nn, struct sk_buff *skb);
 /* output.c APIs */
 int nfsec_output_init(struct net *net);
 void nfsec_output_uninit(struct net *net);
+
+/* pmtu.c APIs */
+unsigned int nfsec_sa_pmtu(const struct nfsec_sa *sa);
+void nfsec_pmtu_icmp(struct nfsec_net *nn, struct sk_buff *skb);
 
 /* input.c APIs */
 int nfsec_input_init(struct net *net);

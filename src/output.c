@@ -114,6 +114,7 @@ static void output_finish(struct nfsec_crypt *c, int err)
 	struct sk_buff *skb = c->skb;
 	struct nfsec_sa *sa = c->sa;
 	struct net *net = sa->nn->net;
+	unsigned int pmtu;
 
 	nfsec_esp_req_free(c);
 	if (err) {
@@ -124,6 +125,11 @@ static void output_finish(struct nfsec_crypt *c, int err)
 	nf_reset_ct(skb);
 	/* Sized to path_mtu(): ip_output must measure it the same way. */
 	IPCB(skb)->flags |= IPSKB_FORWARDED;
+	/* Fragments, when allowed, fit the SA's path MTU too. */
+	pmtu = nfsec_sa_pmtu(sa);
+	if (pmtu && skb->len > pmtu &&
+	    !(ip_hdr(skb)->frag_off & htons(IP_DF)))
+		IPCB(skb)->frag_max_size = pmtu;
 	ip_local_out(net, skb->sk, skb);
 out:
 	nfsec_sa_put(sa);
@@ -157,16 +163,21 @@ static bool outer_df(const struct nfsec_sa *sa, const struct iphdr *inner)
 }
 
 /*
- * The MTU an ESP packet is held to: the route's or the device's, not a path
- * MTU learnt for the destination. In transport mode (and tunnel mode between
- * two hosts) the route to the peer is also the inner packets' route, and
- * the path MTU it learns from our own "fragmentation needed" is the inner
- * MTU; holding the ESP packet to it would shrink the MTU without end.
- * output_finish() marks the packet so that ip_output agrees.
+ * The MTU an ESP packet is held to: the route's or the device's, or the
+ * SA's own path MTU (pmtu.c) if that is smaller; never a path MTU learnt
+ * for the route. In transport mode (and tunnel mode between two hosts) the
+ * route to the peer is also the inner packets' route, and the path MTU it
+ * learns from our own "fragmentation needed" is the inner MTU; holding the
+ * ESP packet to it would shrink the MTU without end. output_finish() marks
+ * the packet so that ip_output agrees.
  */
-static unsigned int path_mtu(const struct dst_entry *dst)
+static unsigned int path_mtu(const struct nfsec_sa *sa,
+			     const struct dst_entry *dst)
 {
-	return ip_dst_mtu_maybe_forward(dst, true);
+	unsigned int mtu = ip_dst_mtu_maybe_forward(dst, true);
+	unsigned int pmtu = nfsec_sa_pmtu(sa);
+
+	return pmtu ? min(mtu, pmtu) : mtu;
 }
 
 /*
@@ -208,14 +219,14 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 			nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
 			goto out;
 		}
-		if (too_big(sa, skb, path_mtu(&rt->dst), outer_df(sa, iph))) {
+		if (too_big(sa, skb, path_mtu(sa, &rt->dst), outer_df(sa, iph))) {
 			nfsec_sa_drop(sa, skb, NFSEC_SA_TOO_BIG);
 			goto out;
 		}
 		plen = skb->len;
 		proto = IPPROTO_IPIP;
 	} else {
-		if (too_big(sa, skb, path_mtu(skb_dst(skb)),
+		if (too_big(sa, skb, path_mtu(sa, skb_dst(skb)),
 			    iph->frag_off & htons(IP_DF))) {
 			nfsec_sa_drop(sa, skb, NFSEC_SA_TOO_BIG);
 			goto out;

@@ -7,7 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 t_begin selftest
 
-debug=$NFSEC_ROOT/.build-selftest/src/nfsec.ko
+# (make check-debug passes its own DEBUG build, made for the debug kernel)
+debug=${NFSEC_SELFTEST_MODULE:-$NFSEC_ROOT/.build-selftest/src/nfsec.ko}
 if [ ! -f "$debug" ]; then
 	skip "self-tests at load time" "no DEBUG build (make selftest-module)"
 	t_end

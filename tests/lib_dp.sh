@@ -173,16 +173,22 @@ file_has() {
 # tcp_md5 DESC SRC_NS DST_NS DST_ADDR PORT FILE: send FILE from SRC_NS to
 # DST_ADDR:PORT in DST_NS over TCP and assert the received bytes' md5.
 # Either end gives up after 20 s without progress (socat -T).
+#
+# Both ends run on CPU 0. A veth link hands each packet to the backlog of
+# the CPU that sent it, so a flow sent from two CPUs at once can arrive
+# reordered by hundreds of packets, beyond any default replay window, and
+# the per-SA counts the tests compare would no longer be exact. The links,
+# not nfsec, reorder: on one CPU the whole chain of namespaces runs in order.
 tcp_md5() {
 	local desc=$1 src=$2 dst=$3 addr=$4 port=$5 file=$6 pid rc=0
 	local recv=$file.recv
 
 	rm -f "$recv"
-	ip netns exec "$(ns_name "$dst")" socat -T 20 -u \
+	ip netns exec "$(ns_name "$dst")" taskset -c 0 socat -T 20 -u \
 		"TCP-LISTEN:$port,reuseaddr" "OPEN:$recv,creat,trunc" 2>"$recv.log" &
 	pid=$!
 	# socat retries the connection until the listener is up.
-	if ! n "$src" socat -T 20 -u "OPEN:$file" \
+	if ! n "$src" taskset -c 0 socat -T 20 -u "OPEN:$file" \
 		"TCP:$addr:$port,retry=100,interval=0.1" 2>"$file.log"; then
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null

@@ -59,6 +59,7 @@ static const struct desc sa_desc[] = {
 	[NFSEC_SA_A_ADD_TIME] = A("ADD_TIME", D_NUM),
 	[NFSEC_SA_A_STATS] = A("STATS", D_BIN),
 	[NFSEC_SA_A_EXPIRE] = A("EXPIRE", D_NUM),
+	[NFSEC_SA_A_PMTU] = A("PMTU", D_NUM),
 	[NFSEC_SA_A_PAD] = A(NULL, D_BIN),
 };
 

@@ -56,6 +56,7 @@ static const struct field sa_fields[NFSEC_SA_A_MAX + 1] = {
 	[NFSEC_SA_A_DF] = SA_FIELD(F_U8, df),
 	[NFSEC_SA_A_ADD_TIME] = SA_FIELD(F_U64, add_time),
 	[NFSEC_SA_A_EXPIRE] = SA_FIELD(F_U8, expire),
+	[NFSEC_SA_A_PMTU] = SA_FIELD(F_U32, pmtu),
 };
 
 static const struct field pol_fields[NFSEC_POL_A_MAX + 1] = {

@@ -50,7 +50,7 @@ struct nfsec_sa {
 	union nfsec_addr src, dst;
 	uint32_t spi;		/* host order */
 	struct nfsec_alg aead, enc, auth;
-	uint32_t replay_window, flags;
+	uint32_t replay_window, flags, pmtu;
 	uint64_t seq, add_time;
 	uint64_t lifetime[NFSEC_LT_A_MAX + 1];
 	uint64_t stats[NFSEC_SA_STATS_A_MAX + 1];

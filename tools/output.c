@@ -304,6 +304,8 @@ static void json_sa(const struct nfsec_sa *sa)
 				 sa->lifetime[i]);
 	json_end();
 	json_u64("add_time", sa->add_time);
+	if (sa->have & HAVE(NFSEC_SA_A_PMTU))
+		json_u64("pmtu", sa->pmtu);
 	json_begin('{', "stats");
 	for (i = 1; i <= NFSEC_SA_STATS_A_MAX; i++)
 		if (sa_counters[i].name)
@@ -407,6 +409,8 @@ static void human_sa(const struct nfsec_sa *sa)
 	       (unsigned long long)sa->seq);
 	if (sa->dir == NFSEC_DIR_OUT && sa->mode == NFSEC_MODE_TUNNEL)
 		printf(", df %s", NAME(df_names, sa->df));
+	if (sa->have & HAVE(NFSEC_SA_A_PMTU))
+		printf(", path mtu %u", sa->pmtu);
 	putchar('\n');
 
 	label("lifetime");

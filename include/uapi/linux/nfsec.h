@@ -68,6 +68,9 @@
  *     SEQ             u64: outbound, the last sequence number sent;
  *                     inbound, the highest sequence number accepted
  *     STATS           nest, enum nfsec_sa_stats_attr
+ *     PMTU            u32, outbound only, and only while the SA has a path
+ *                     MTU learnt from ICMP "fragmentation needed" about
+ *                     its packets (aged by net.ipv4.route.mtu_expires)
  *   ALG_KEY appears only when the request had NFSEC_A_FLAGS with
  *   NFSEC_FLAG_SHOW_KEYS.
  *
@@ -222,6 +225,7 @@ enum nfsec_sa_attr {
 	NFSEC_SA_A_STATS,		/* nest, reply only */
 	NFSEC_SA_A_EXPIRE,		/* u8, enum nfsec_expire, events only */
 	NFSEC_SA_A_PAD,
+	NFSEC_SA_A_PMTU,		/* u32, bytes, reply only */
 	__NFSEC_SA_A_MAX
 };
 
