@@ -21,6 +21,7 @@
 #include "nfsec.h"
 
 #include <crypto/aead.h>
+#include <linux/ip.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
@@ -78,32 +79,34 @@ int nfsec_esp_req_map(struct nfsec_crypt *c, struct sk_buff *skb,
 }
 
 /*
- * Maps the packet from @offset (its IV) into the request and runs it: the
- * ciphertext is @clen bytes, the ICV follows. c->finish gets the result,
- * here or from the completion callback. Returns false, having run
- * nothing, when the packet cannot be mapped.
+ * c->run (parallel.c): maps the packet from its IV into the request and
+ * runs it, encrypting or decrypting as c->encrypt says; the ciphertext is
+ * c->clen bytes, the ICV follows. c->finish gets the result, here or from
+ * the completion callback.
  */
-bool nfsec_esp_crypt(struct nfsec_crypt *c, __be32 spi, int offset,
-		     unsigned int clen, bool encrypt)
+void nfsec_esp_run(struct nfsec_crypt *c)
 {
 	struct nfsec_sa *sa = c->sa;
 	bool esn = sa->flags & NFSEC_SA_F_ESN;
 	struct aead_request *req = c->req;
+	unsigned int clen = c->clen;
 	int err;
 
-	err = nfsec_esp_req_map(c, c->skb, spi, c->seq, esn, offset,
+	err = nfsec_esp_req_map(c, c->skb, sa->id.spi, c->seq, esn,
+				c->esp_off + sizeof(struct ip_esp_hdr),
 				sa->ivlen + clen + sa->icvlen);
-	if (err < 0)
-		return false;
+	if (err < 0) {
+		c->finish(c, err);
+		return;
+	}
 	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
 				  nfsec_esp_done, c);
 	aead_request_set_ad(req, (esn ? 12 : 8) + sa->ivlen);
 	aead_request_set_crypt(req, c->sg, c->sg,
-			       encrypt ? clen : clen + sa->icvlen, c->iv);
-	err = encrypt ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
+			       c->encrypt ? clen : clen + sa->icvlen, c->iv);
+	err = c->encrypt ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
 	if (err != -EINPROGRESS && err != -EBUSY)
 		c->finish(c, err);
-	return true;
 }
 
 void nfsec_esp_req_free(struct nfsec_crypt *c)

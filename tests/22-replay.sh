@@ -9,7 +9,7 @@
 #   | veth0 10.0.0.1   |------------------| veth1 10.0.0.2   |
 #   +------------------+                  +------------------+
 #   a's ESP captured on veth0 and sent again from there (esp_tool.py, raw
-#   frames); a tc filter on b's veth1 can drop ESP before b sees it.
+#   frames); an nftables input chain on b can drop ESP before nfsec sees it.
 #   transport aes-gcm-128; a -> b SPI 0x1001, b's in SA with replay-window
 #   32; b -> a SPI 0x1002
 #
@@ -38,7 +38,7 @@ TMP=$(mktemp -d)
 module_load
 ns_create a b
 link a veth0 10.0.0.1/24 b veth1 10.0.0.2/24
-TC_B=(tc -n "$(ns_name b)")
+NFT_B=(ip netns exec "$(ns_name b)" nft)
 
 # esp ARGS...: esp_tool.py on a's veth0 with the capture of a's ESP.
 esp() {
@@ -65,16 +65,21 @@ policy add dir out src 10.0.0.2 dst 10.0.0.1 protect spi 0x1002
 policy add dir in src 10.0.0.1 dst 10.0.0.2 protect spi 0x1001
 EOF
 
-log "capture a's ESP: 3 pings through, then 2 that b's tc filter drops"
+log "capture a's ESP: 3 pings through, then 2 that b's nftables drops"
 cap_start a veth0 "$TMP/a.pcap" ip proto 50 and src 10.0.0.1
 check "ping a -> b, 3 of 3 (seq 1-3)" n a ping -c 3 -i 0.2 -W 2 10.0.0.2
-check "b: tc drops ESP on veth1 ingress" "${TC_B[@]}" -b - <<EOF
-qdisc add dev veth1 clsact
-filter add dev veth1 ingress protocol ip u32 match ip protocol 50 0xff action drop
+# (an input chain at filter priority runs before nfsec's LOCAL_IN hook)
+check "b: nftables drops ESP on input" "${NFT_B[@]}" -f - <<EOF
+table ip dropesp {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		ip protocol esp drop
+	}
+}
 EOF
 expect_fail "ping a -> b while b drops ESP (seq 4-5)" "0 received" \
 	n a ping -c 2 -i 0.2 -W 1 10.0.0.2
-check "b: tc filter removed" "${TC_B[@]}" qdisc del dev veth1 clsact
+check "b: nftables rule removed" "${NFT_B[@]}" delete table ip dropesp
 cap_stop "$TMP/a.pcap"
 expect_eq "b: SA 0x1001 saw seq 1-3 only" "bytes=252 packets=3" "$(sa_stats b 0x1001)" || true
 expect_eq "capture: a's ESP frames carry seq 1-5" "1 2 3 4 5" "$(esp seqs)" || true
