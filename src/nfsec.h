@@ -17,6 +17,8 @@
  *   nfsec_replay.lock (spinlock, _bh; one per inbound SA's replay window:
  *     nfsec_replay_commit only; process or softirq context, never with
  *     hard interrupts off)
+ *   nfsec_pqueue.lock (spinlock, _bh; one per SA: its crypto requests in
+ *     flight, parallel.c only; packets are delivered outside it)
  */
 #ifndef _NFSEC_H
 #define _NFSEC_H
