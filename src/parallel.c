@@ -62,9 +62,12 @@ static void pqueue_flush(struct nfsec_pqueue *q)
 		if (list_empty(&done))
 			break;
 		spin_unlock_bh(&q->lock);
+		/* as in the hook the packet came from: BH off, under RCU */
 		local_bh_disable();
+		rcu_read_lock();
 		list_for_each_entry_safe(c, next, &done, node)
 			c->deliver(c, c->err);	/* frees c */
+		rcu_read_unlock();
 		local_bh_enable();
 		INIT_LIST_HEAD(&done);
 		spin_lock_bh(&q->lock);
