@@ -40,6 +40,13 @@ log "nfsec parallel=$(cat /sys/module/nfsec/parameters/parallel 2>/dev/null)"
 ns_create a b
 NA=$(ns_name a)
 NB=$(ns_name b)
+# XFRM's ESP GSO offload (see tcp_case)
+XFRM_GSO=
+if [ -d /sys/module/esp4_offload ] ||
+   grep -q /esp4_offload.ko "/lib/modules/$(uname -r)/modules.builtin" 2>/dev/null; then
+	XFRM_GSO=1
+	log "esp4_offload is there: XFRM counts a GSO packet once"
+fi
 # x NS CMD...: CMD in namespace a or b. nsenter, not "ip netns exec": no
 # mount namespace and sysfs remount for each of the ~500 commands (TCG).
 x() {
@@ -384,9 +391,18 @@ tcp_case() {
 	# ESP and is not counted), and no other drops.
 	nf=$(nf_counters "$sab" "$sba")
 	xf=$(xf_counters "$sab" "$sba")
-	local re='^([0-9]+)/0(:[0-9]+)? ([0-9]+)/0$' want=
+	local re='^([0-9]+)/0(:[0-9]+)? ([0-9]+)/0$' want= got
 	if [[ $nf =~ $re ]]; then
 		want="${BASH_REMATCH[1]}/0 ${BASH_REMATCH[3]}/0"
+		got=${BASH_REMATCH[3]}
+		# With esp4_offload (built into the debug kernel) XFRM encrypts
+		# GSO packets at the device and counts each once, however many
+		# ESP packets it makes of it: then what XFRM sent can only be
+		# at most what nfsec received.
+		if [ -n "$XFRM_GSO" ] && [[ $xf =~ ^[0-9]+/0\ ([0-9]+)/0$ ]] &&
+		   ((BASH_REMATCH[1] > 0 && BASH_REMATCH[1] <= got)); then
+			want="${want% *} ${BASH_REMATCH[1]}/0"
+		fi
 	fi
 	if [ -n "$want" ] && [ "$xf" = "$want" ]; then
 		ok "$c $mode TCP: every ESP packet sent arrived, no drops (nfsec $nf, xfrm $xf)"
