@@ -21,7 +21,6 @@
 #include "nfsec.h"
 
 #include <crypto/aead.h>
-#include <linux/ip.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
@@ -79,34 +78,32 @@ int nfsec_esp_req_map(struct nfsec_crypt *c, struct sk_buff *skb,
 }
 
 /*
- * c->run (parallel.c): maps the packet from its IV into the request and
- * runs it, encrypting or decrypting as c->encrypt says; the ciphertext is
- * c->clen bytes, the ICV follows. c->finish gets the result, here or from
- * the completion callback.
+ * Maps the packet from @offset (its IV) into the request and runs it: the
+ * ciphertext is @clen bytes, the ICV follows. c->finish gets the result,
+ * here or from the completion callback. Returns false, having run
+ * nothing, when the packet cannot be mapped.
  */
-void nfsec_esp_run(struct nfsec_crypt *c)
+bool nfsec_esp_crypt(struct nfsec_crypt *c, __be32 spi, int offset,
+		     unsigned int clen, bool encrypt)
 {
 	struct nfsec_sa *sa = c->sa;
 	bool esn = sa->flags & NFSEC_SA_F_ESN;
 	struct aead_request *req = c->req;
-	unsigned int clen = c->clen;
 	int err;
 
-	err = nfsec_esp_req_map(c, c->skb, sa->id.spi, c->seq, esn,
-				c->esp_off + sizeof(struct ip_esp_hdr),
+	err = nfsec_esp_req_map(c, c->skb, spi, c->seq, esn, offset,
 				sa->ivlen + clen + sa->icvlen);
-	if (err < 0) {
-		c->finish(c, err);
-		return;
-	}
+	if (err < 0)
+		return false;
 	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
 				  nfsec_esp_done, c);
 	aead_request_set_ad(req, (esn ? 12 : 8) + sa->ivlen);
 	aead_request_set_crypt(req, c->sg, c->sg,
-			       c->encrypt ? clen : clen + sa->icvlen, c->iv);
-	err = c->encrypt ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
+			       encrypt ? clen : clen + sa->icvlen, c->iv);
+	err = encrypt ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
 	if (err != -EINPROGRESS && err != -EBUSY)
 		c->finish(c, err);
+	return true;
 }
 
 void nfsec_esp_req_free(struct nfsec_crypt *c)

@@ -186,17 +186,16 @@ static void esp_input(struct nfsec_sa *sa, struct sk_buff *skb, u64 seq)
 	if (!req)
 		goto nobuf;
 	esph = (struct ip_esp_hdr *)(skb->data + ihl);
+	c->finish = input_finish;
 	c->skb = skb;
 	c->sa = sa;
 	c->seq = seq;
 	c->esp_off = ihl;
 	c->clen = clen;
-	c->encrypt = false;
-	c->run = nfsec_esp_run;
-	c->deliver = input_finish;
 	memcpy(c->iv, esph->enc_data, sa->ivlen);
-	nfsec_par_submit(&sa->pq, c);
-	return;		/* input_finish() has it, now or later */
+	if (nfsec_esp_crypt(c, esph->spi, ihl + sizeof(*esph), clen, false))
+		return;		/* input_finish() has it, now or later */
+	nfsec_esp_req_free(c);
 nobuf:
 	nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
 	nfsec_sa_put(sa);

@@ -67,8 +67,6 @@ static void __net_exit nfsec_net_exit(struct net *net)
 	mutex_lock(&nn->lock);
 	nfsec_spd_flush(nn);
 	mutex_unlock(&nn->lock);
-	/* Crypto handed to the workers, then what it still holds */
-	nfsec_par_drain();
 	nfsec_sad_uninit(nn);
 }
 
@@ -104,12 +102,9 @@ static int __init nfsec_init(void)
 	nfsec_wq = alloc_workqueue("nfsec", WQ_UNBOUND, 0);
 	if (!nfsec_wq)
 		return -ENOMEM;
-	err = nfsec_par_init();
-	if (err)
-		goto err_wq;
 	err = nfsec_sa_module_init();
 	if (err)
-		goto err_par;
+		goto err_wq;
 	err = register_pernet_device(&nfsec_net_ops);
 	if (err)
 		goto err_sa;
@@ -124,8 +119,6 @@ err_pernet:
 	unregister_pernet_device(&nfsec_net_ops);
 err_sa:
 	nfsec_sa_module_uninit();
-err_par:
-	nfsec_par_uninit();
 err_wq:
 	destroy_workqueue(nfsec_wq);
 	return err;
@@ -135,7 +128,6 @@ static void __exit nfsec_exit(void)
 {
 	nfsec_netlink_uninit();
 	unregister_pernet_device(&nfsec_net_ops);
-	nfsec_par_uninit();
 	/* SA frees wait a grace period, then run on nfsec_wq: drain both. */
 	rcu_barrier();
 	destroy_workqueue(nfsec_wq);

@@ -17,8 +17,6 @@
  *   nfsec_replay.lock (spinlock, _bh; one per inbound SA's replay window:
  *     nfsec_replay_commit only; process or softirq context, never with
  *     hard interrupts off)
- *   nfsec_pqueue.lock (spinlock, _bh; one per SA: its crypto requests in
- *     flight, parallel.c only; packets are delivered outside it)
  */
 #ifndef _NFSEC_H
 #define _NFSEC_H
@@ -39,7 +37,6 @@
 struct crypto_aead;
 struct crypto_ahash;
 struct crypto_async_request;
-struct nfsec_crypt;
 struct genl_info;
 struct netlink_ext_ack;
 struct nlattr;
@@ -103,14 +100,6 @@ struct nfsec_pcpu_counters {
 	struct u64_stats_sync syncp;
 };
 
-/* Crypto requests of one SA in flight, in the order they go out: parallel.c */
-struct nfsec_pqueue {
-	spinlock_t lock;
-	struct list_head list;		/* of nfsec_crypt.node */
-	bool busy;			/* someone is delivering */
-	int last_cpu;			/* the last worker's CPU */
-};
-
 struct nfsec_sa {
 	struct rhash_head node;		/* in nfsec_net.sad */
 	struct nfsec_sa_id id;
@@ -143,7 +132,6 @@ struct nfsec_sa {
 	bool iv_random;			/* CBC: a fresh random IV per packet */
 	unsigned long events;		/* enum nfsec_sa_event bits sent */
 	atomic64_t lt_packets, lt_bytes;	/* only with such limits */
-	struct nfsec_pqueue pq;		/* crypto in flight, in order */
 	unsigned int pmtu;		/* outbound: learnt path MTU, pmtu.c */
 	unsigned long pmtu_expires;	/* jiffies */
 };
@@ -314,13 +302,6 @@ void nfsec_output_uninit(struct net *net);
 unsigned int nfsec_sa_pmtu(const struct nfsec_sa *sa);
 void nfsec_pmtu_icmp(struct nfsec_net *nn, struct sk_buff *skb);
 
-/* parallel.c APIs */
-int nfsec_par_init(void);
-void nfsec_par_uninit(void);
-void nfsec_pqueue_init(struct nfsec_pqueue *q);
-void nfsec_par_submit(struct nfsec_pqueue *q, struct nfsec_crypt *c);
-void nfsec_par_drain(void);
-
 /* input.c APIs */
 int nfsec_input_init(struct net *net);
 void nfsec_input_uninit(struct net *net);
@@ -328,13 +309,6 @@ void nfsec_input_uninit(struct net *net);
 /* esp.c APIs: one packet's crypto request and what it needs after */
 struct nfsec_crypt {
 	void (*finish)(struct nfsec_crypt *c, int err);	/* consumes c */
-	/* parallel.c: */
-	void (*run)(struct nfsec_crypt *c);	/* starts the crypto */
-	void (*deliver)(struct nfsec_crypt *c, int err); /* in order; frees c */
-	struct nfsec_pqueue *queue;
-	struct list_head node;		/* in queue->list */
-	int err;
-	bool done;
 	struct sk_buff *skb;
 	struct nfsec_sa *sa;		/* holds a reference */
 	struct aead_request *req;
@@ -343,15 +317,15 @@ struct nfsec_crypt {
 	u64 seq;
 	__be32 aad[3];
 	u16 esp_off;			/* offset of the ESP header in skb */
-	u16 clen;			/* ciphertext length */
-	bool encrypt;
+	u16 clen;			/* input: ciphertext length */
 };
 
 struct aead_request *nfsec_esp_req_alloc(struct nfsec_sa *sa,
 					 struct nfsec_crypt **cp, int nfrags);
 int nfsec_esp_req_map(struct nfsec_crypt *c, struct sk_buff *skb,
 		      __be32 spi, u64 seq, bool esn, int offset, int len);
-void nfsec_esp_run(struct nfsec_crypt *c);
+bool nfsec_esp_crypt(struct nfsec_crypt *c, __be32 spi, int offset,
+		     unsigned int clen, bool encrypt);
 void nfsec_esp_req_free(struct nfsec_crypt *c);
 void nfsec_esp_done(struct crypto_async_request *base, int err);
 void nfsec_sa_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why);

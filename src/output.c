@@ -296,6 +296,7 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 	req = nfsec_esp_req_alloc(sa, &c, nfrags);
 	if (!req)
 		goto nobuf;
+	c->finish = output_finish;
 	c->skb = skb;
 	c->sa = sa;
 	c->seq = seq;
@@ -305,13 +306,9 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 		put_unaligned_be64(seq ^ sa->iv_salt, c->iv);
 	memcpy(esph->enc_data, c->iv, sa->ivlen);
 
-	c->esp_off = ihl;
-	c->clen = clen;
-	c->encrypt = true;
-	c->run = nfsec_esp_run;
-	c->deliver = output_finish;
-	nfsec_par_submit(&sa->pq, c);
-	return;		/* output_finish() has it, now or later */
+	if (nfsec_esp_crypt(c, esph->spi, ihl + sizeof(*esph), clen, true))
+		return;		/* output_finish() has it, now or later */
+	nfsec_esp_req_free(c);
 nobuf:
 	nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
 out:

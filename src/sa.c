@@ -389,7 +389,6 @@ struct nfsec_sa *nfsec_sa_create(const struct nfsec_sa_params *params,
 		}
 	}
 	atomic64_set(&sa->oseq, sa->seq);
-	nfsec_pqueue_init(&sa->pq);
 	return sa;
 
 err_free:
