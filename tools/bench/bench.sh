@@ -94,7 +94,7 @@ measure() {	# DEST: prints Mbit/s of one single-stream TCP run
 		echo 0
 }
 
-configs="veth nfsec-gcm xfrm-gcm nfsec-chacha xfrm-chacha wireguard"
+configs=${BENCH_CONFIGS:-"veth nfsec-gcm xfrm-gcm nfsec-chacha xfrm-chacha wireguard"}
 declare -A results
 for r in $(seq "$rounds"); do
 	for cfg in $configs; do
