@@ -125,6 +125,6 @@ for cfg in $configs; do
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
-echo "nfsec/XFRM AES-GCM-128:        $(ratio "$med_nfsec_gcm" "$med_xfrm_gcm")"
-echo "nfsec/XFRM ChaCha20-Poly1305:  $(ratio "$med_nfsec_chacha" "$med_xfrm_chacha")"
-echo "nfsec AES-GCM-128/WireGuard:   $(ratio "$med_nfsec_gcm" "$med_wireguard")"
+echo "nfsec/XFRM AES-GCM-128:        $(ratio "${med_nfsec_gcm:-0}" "${med_xfrm_gcm:-0}")"
+echo "nfsec/XFRM ChaCha20-Poly1305:  $(ratio "${med_nfsec_chacha:-0}" "${med_xfrm_chacha:-0}")"
+echo "nfsec AES-GCM-128/WireGuard:   $(ratio "${med_nfsec_gcm:-0}" "${med_wireguard:-0}")"
