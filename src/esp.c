@@ -44,6 +44,7 @@ struct aead_request *nfsec_esp_req_alloc(struct nfsec_sa *sa,
 	c->req = (void *)c + reqoff;
 	c->iv = (void *)c + ivoff;
 	c->sg = (void *)c + sgoff;
+	c->put_n = 0;
 	aead_request_set_tfm(c->req, tfm);
 	sg_init_table(c->sg, nfrags + 1);
 	*cp = c;
@@ -55,12 +56,11 @@ struct aead_request *nfsec_esp_req_alloc(struct nfsec_sa *sa,
  * into the request. Returns the number of packet scatterlist entries or an
  * error.
  */
-int nfsec_esp_req_map(struct nfsec_crypt *c, struct sk_buff *skb,
-		      __be32 spi, u64 seq, bool esn, int offset, int len)
+/* Fills the AAD and points @sg at it. */
+void nfsec_esp_aad(struct nfsec_crypt *c, struct scatterlist *sg,
+		   __be32 spi, u64 seq, bool esn)
 {
-	unsigned int aadlen = esn ? 12 : 8;
 	__be32 *aad = c->aad;
-	int n;
 
 	aad[0] = spi;
 	if (esn) {
@@ -69,7 +69,15 @@ int nfsec_esp_req_map(struct nfsec_crypt *c, struct sk_buff *skb,
 	} else {
 		aad[1] = htonl(lower_32_bits(seq));
 	}
-	sg_set_buf(c->sg, aad, aadlen);
+	sg_set_buf(sg, aad, esn ? 12 : 8);
+}
+
+int nfsec_esp_req_map(struct nfsec_crypt *c, struct sk_buff *skb,
+		      __be32 spi, u64 seq, bool esn, int offset, int len)
+{
+	int n;
+
+	nfsec_esp_aad(c, c->sg, spi, seq, esn);
 	n = skb_to_sgvec(skb, c->sg + 1, offset, len);
 	if (n < 0)
 		return n;
@@ -87,27 +95,47 @@ bool nfsec_esp_crypt(struct nfsec_crypt *c, __be32 spi, int offset,
 		     unsigned int clen, bool encrypt)
 {
 	struct nfsec_sa *sa = c->sa;
-	bool esn = sa->flags & NFSEC_SA_F_ESN;
-	struct aead_request *req = c->req;
 	int err;
 
-	err = nfsec_esp_req_map(c, c->skb, spi, c->seq, esn, offset,
+	err = nfsec_esp_req_map(c, c->skb, spi, c->seq,
+				sa->flags & NFSEC_SA_F_ESN, offset,
 				sa->ivlen + clen + sa->icvlen);
 	if (err < 0)
 		return false;
+	nfsec_esp_submit(c, c->sg, clen, encrypt);
+	return true;
+}
+
+/*
+ * Runs the request from c->sg (AAD | IV | data) into @dst, in place when
+ * @dst is c->sg: @clen bytes of ciphertext, the ICV after them. c->finish
+ * gets the result, here or from the completion callback.
+ */
+void nfsec_esp_submit(struct nfsec_crypt *c, struct scatterlist *dst,
+		      unsigned int clen, bool encrypt)
+{
+	struct nfsec_sa *sa = c->sa;
+	struct aead_request *req = c->req;
+	int err;
+
 	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
 				  nfsec_esp_done, c);
-	aead_request_set_ad(req, (esn ? 12 : 8) + sa->ivlen);
-	aead_request_set_crypt(req, c->sg, c->sg,
+	aead_request_set_ad(req, (sa->flags & NFSEC_SA_F_ESN ? 12 : 8) +
+			    sa->ivlen);
+	aead_request_set_crypt(req, c->sg, dst,
 			       encrypt ? clen : clen + sa->icvlen, c->iv);
 	err = encrypt ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
 	if (err != -EINPROGRESS && err != -EBUSY)
 		c->finish(c, err);
-	return true;
 }
 
+/* Frees the request and the page references its source list held. */
 void nfsec_esp_req_free(struct nfsec_crypt *c)
 {
+	unsigned int i;
+
+	for (i = 0; i < c->put_n; i++)
+		put_page(sg_page(&c->sg[c->put_first + i]));
 	kfree(c);
 }
 

@@ -179,7 +179,15 @@ static void esp_input(struct nfsec_sa *sa, struct sk_buff *skb, u64 seq)
 	int nfrags, clen;
 
 	clen = skb->len - ihl - sizeof(*esph) - sa->ivlen - sa->icvlen;
-	nfrags = skb_cow_data(skb, 0, &trailer);
+	/*
+	 * Decrypted in place: a packet of our own, whose pages nobody shares,
+	 * as it is; anything else first made private by skb_cow_data().
+	 */
+	if (!skb_cloned(skb) && !skb_has_frag_list(skb) &&
+	    !skb_has_shared_frag(skb))
+		nfrags = 1 + skb_shinfo(skb)->nr_frags;
+	else
+		nfrags = skb_cow_data(skb, 0, &trailer);
 	if (nfrags < 0)
 		goto nobuf;
 	req = nfsec_esp_req_alloc(sa, &c, nfrags);

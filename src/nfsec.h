@@ -40,6 +40,7 @@ struct crypto_async_request;
 struct genl_info;
 struct netlink_ext_ack;
 struct nlattr;
+struct scatterlist;
 struct sk_buff;
 
 union nfsec_addr {
@@ -297,6 +298,7 @@ void nfsec_device_receive(struct nfsec_net *nn, struct sk_buff *skb);
 /* output.c APIs */
 int nfsec_output_init(struct net *net);
 void nfsec_output_uninit(struct net *net);
+void nfsec_output_module_exit(void);
 
 /* pmtu.c APIs */
 unsigned int nfsec_sa_pmtu(const struct nfsec_sa *sa);
@@ -318,6 +320,9 @@ struct nfsec_crypt {
 	__be32 aad[3];
 	u16 esp_off;			/* offset of the ESP header in skb */
 	u16 clen;			/* input: ciphertext length */
+	/* out of place: pages of sg[put_first..] to put when done */
+	u8 put_first, put_n;
+	u8 tail[18];			/* out of place: the plain trailer */
 };
 
 struct aead_request *nfsec_esp_req_alloc(struct nfsec_sa *sa,
@@ -326,6 +331,10 @@ int nfsec_esp_req_map(struct nfsec_crypt *c, struct sk_buff *skb,
 		      __be32 spi, u64 seq, bool esn, int offset, int len);
 bool nfsec_esp_crypt(struct nfsec_crypt *c, __be32 spi, int offset,
 		     unsigned int clen, bool encrypt);
+void nfsec_esp_aad(struct nfsec_crypt *c, struct scatterlist *sg,
+		   __be32 spi, u64 seq, bool esn);
+void nfsec_esp_submit(struct nfsec_crypt *c, struct scatterlist *dst,
+		      unsigned int clen, bool encrypt);
 void nfsec_esp_req_free(struct nfsec_crypt *c);
 void nfsec_esp_done(struct crypto_async_request *base, int err);
 void nfsec_sa_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why);

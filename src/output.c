@@ -196,6 +196,91 @@ static bool too_big(struct nfsec_sa *sa, struct sk_buff *skb,
 	return true;
 }
 
+/*
+ * Out of place: a packet whose payload sits in page fragments, as a TCP
+ * segment's does (pages its socket still holds for retransmission), is
+ * encrypted from those pages into a fresh page that then replaces them,
+ * instead of first being copied into a private linear buffer and encrypted
+ * there. The crypto is the copy. The trailer's plaintext is in c->tail.
+ */
+static DEFINE_PER_CPU(struct page_frag, out_frag);
+
+static bool out_of_place(struct sk_buff *skb, const struct nfsec_sa *sa,
+			 unsigned int tailen)
+{
+	/* (the source's linear part holds at least the IV) */
+	return sa->ivlen && skb_shinfo(skb)->nr_frags &&
+	       !skb_has_frag_list(skb) &&
+	       !skb_zcopy(skb) && !skb->pp_recycle &&
+	       skb->data_len + tailen <= PAGE_SIZE;
+}
+
+/*
+ * Maps the packet from @off (its IV) into the request, its fragments as
+ * the source and a new page as the destination, which takes their place
+ * in the packet; the trailer (@padlen, @proto) goes to c->tail. Returns
+ * the destination list or NULL.
+ */
+static struct scatterlist *map_out_of_place(struct nfsec_crypt *c,
+					    unsigned int off,
+					    unsigned int padlen, u8 proto)
+{
+	struct sk_buff *skb = c->skb;
+	struct skb_shared_info *si = skb_shinfo(skb);
+	struct nfsec_sa *sa = c->sa;
+	unsigned int tlen = padlen + 2, size, poff, i, n = 0;
+	struct scatterlist *sg = c->sg, *dst;
+	struct page_frag *pf;
+	struct page *page;
+
+	size = skb->data_len + tlen + sa->icvlen;
+	local_bh_disable();
+	pf = this_cpu_ptr(&out_frag);
+	if (!skb_page_frag_refill(size, pf, GFP_ATOMIC)) {
+		local_bh_enable();
+		return NULL;
+	}
+	page = pf->page;
+	poff = pf->offset;
+	get_page(page);
+	pf->offset += ALIGN(size, SMP_CACHE_BYTES);
+	local_bh_enable();
+
+	for (i = 0; i < padlen; i++)
+		c->tail[i] = i + 1;		/* RFC 4303 2.4: 1, 2, 3, ... */
+	c->tail[padlen] = padlen;
+	c->tail[padlen + 1] = proto;
+
+	/* source: AAD | IV and what else is linear | fragments | trailer */
+	sg_init_table(sg, si->nr_frags + 3);
+	nfsec_esp_aad(c, &sg[n++], sa->id.spi, c->seq,
+		      sa->flags & NFSEC_SA_F_ESN);
+	sg_set_buf(&sg[n++], skb->data + off, skb_headlen(skb) - off);
+	c->put_first = n;
+	for (i = 0; i < si->nr_frags; i++)
+		sg_set_page(&sg[n++], skb_frag_page(&si->frags[i]),
+			    skb_frag_size(&si->frags[i]),
+			    skb_frag_off(&si->frags[i]));
+	sg_set_buf(&sg[n++], c->tail, tlen);
+	/* destination: the same AAD and linear part | the new page */
+	dst = &sg[n];
+	sg_init_table(dst, 3);
+	dst[0] = sg[0];
+	dst[1] = sg[1];
+	sg_unmark_end(&dst[0]);
+	sg_unmark_end(&dst[1]);
+	sg_set_page(&dst[2], page, size, poff);
+	sg_mark_end(&dst[2]);
+
+	/* The packet's references to its old pages pass to the request. */
+	c->put_n = si->nr_frags;
+	__skb_fill_page_desc(skb, 0, page, poff, size);
+	si->nr_frags = 1;
+	skb->len += tlen + sa->icvlen;
+	skb->data_len += tlen + sa->icvlen;
+	return dst;
+}
+
 /* Builds ESP around one packet (not GSO) and encrypts it. Consumes both. */
 static void esp_output(struct net *net, struct nfsec_sa *sa,
 		       struct sk_buff *skb)
@@ -207,9 +292,11 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 	struct sk_buff *trailer;
 	struct nfsec_crypt *c;
 	struct aead_request *req;
+	struct scatterlist *dst;
 	struct rtable *rt = NULL;
 	u8 proto, *tail;
 	int nfrags;
+	bool oop;
 	u64 seq;
 
 	if (tunnel) {
@@ -250,14 +337,24 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 	padlen = clen - plen - 2;
 	hlen = esp_head(sa);
 
-	nfrags = skb_cow_data(skb, padlen + 2 + sa->icvlen, &trailer);
-	if (nfrags < 0 || skb_cow_head(skb, hlen + LL_MAX_HEADER))
-		goto nobuf;
-	tail = pskb_put(skb, trailer, padlen + 2 + sa->icvlen);
-	for (i = 0; i < padlen; i++)
-		tail[i] = i + 1;		/* RFC 4303 2.4: 1, 2, 3, ... */
-	tail[padlen] = padlen;
-	tail[padlen + 1] = proto;
+	oop = out_of_place(skb, sa, padlen + 2 + sa->icvlen);
+	if (oop) {
+		/* the fragment list is about to change: it must be ours */
+		if (skb_unclone(skb, GFP_ATOMIC) ||
+		    skb_cow_head(skb, hlen + LL_MAX_HEADER))
+			goto nobuf;
+		/* source list, then the destination's 3 entries */
+		nfrags = skb_shinfo(skb)->nr_frags + 2 + 3;
+	} else {
+		nfrags = skb_cow_data(skb, padlen + 2 + sa->icvlen, &trailer);
+		if (nfrags < 0 || skb_cow_head(skb, hlen + LL_MAX_HEADER))
+			goto nobuf;
+		tail = pskb_put(skb, trailer, padlen + 2 + sa->icvlen);
+		for (i = 0; i < padlen; i++)
+			tail[i] = i + 1;	/* RFC 4303 2.4: 1, 2, 3, ... */
+		tail[padlen] = padlen;
+		tail[padlen + 1] = proto;
+	}
 
 	if (tunnel) {
 		const struct iphdr *inner = ip_hdr(skb);
@@ -306,8 +403,17 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 		put_unaligned_be64(seq ^ sa->iv_salt, c->iv);
 	memcpy(esph->enc_data, c->iv, sa->ivlen);
 
-	if (nfsec_esp_crypt(c, esph->spi, ihl + sizeof(*esph), clen, true))
+	if (oop) {
+		dst = map_out_of_place(c, ihl + sizeof(*esph), padlen, proto);
+		if (dst) {
+			/* (ip_local_out sets the length from skb->len) */
+			nfsec_esp_submit(c, dst, clen, true);
+			return;	/* output_finish() has it, now or later */
+		}
+	} else if (nfsec_esp_crypt(c, esph->spi, ihl + sizeof(*esph), clen,
+				   true)) {
 		return;		/* output_finish() has it, now or later */
+	}
 	nfsec_esp_req_free(c);
 nobuf:
 	nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
@@ -393,4 +499,18 @@ int nfsec_output_init(struct net *net)
 void nfsec_output_uninit(struct net *net)
 {
 	nf_unregister_net_hooks(net, output_ops, ARRAY_SIZE(output_ops));
+}
+
+/* At module exit: the pages out-of-place encryption was cutting up. */
+void nfsec_output_module_exit(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct page_frag *pf = per_cpu_ptr(&out_frag, cpu);
+
+		if (pf->page)
+			put_page(pf->page);
+		pf->page = NULL;
+	}
 }
