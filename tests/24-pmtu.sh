@@ -48,18 +48,9 @@ for g in g1 r g2; do
 	n $g sysctl -qw net.ipv4.ip_forward=1
 done
 
-tunnel_conf() {	# tunnel_conf NS OUT_SPI IN_SPI KEY_OUT KEY_IN SRC DST LOCAL REMOTE
-	nf "$1" -b - <<-EOF
-		policy flush
-		sa add dir out src $6 dst $7 spi $2 proto esp mode tunnel aead aes-gcm-128 key $4
-		sa add dir in src $7 dst $6 spi $3 proto esp mode tunnel aead aes-gcm-128 key $5
-		policy add dir out src $8 dst $9 protect spi $2 dst $7
-		policy add dir fwd src $9 dst $8 protect spi $3 dst $6
-	EOF
-}
-check "g1: tunnel SAs 0x7001/0x7002 and policies" tunnel_conf g1 0x7001 0x7002 \
+check "g1: tunnel SAs 0x7001/0x7002 and policies" esp_pair g1 tunnel 0x7001 0x7002 \
 	"$KEY1" "$KEY2" 10.0.1.1 10.0.2.1 192.168.1.0/24 192.168.2.0/24
-check "g2: tunnel SAs 0x7002/0x7001 and policies" tunnel_conf g2 0x7002 0x7001 \
+check "g2: tunnel SAs 0x7002/0x7001 and policies" esp_pair g2 tunnel 0x7002 0x7001 \
 	"$KEY2" "$KEY1" 10.0.2.1 10.0.1.1 192.168.2.0/24 192.168.1.0/24
 
 pmtu_of() {	# pmtu_of NS SPI: the SA's path MTU, "none" without one
@@ -126,9 +117,9 @@ expect_eq "g1: out SA 0x7001: counters unchanged" \
 	"bytes=$((1446 + 1246 + 1446)) packets=3 too_big=1" "$(sa_stats g1 0x7001)" || true
 
 log "tunnel rekeyed to 0x7003/0x7004: TCP h1 -> 192.168.2.11 from scratch"
-check "g1: tunnel SAs 0x7003/0x7004" tunnel_conf g1 0x7003 0x7004 \
+check "g1: tunnel SAs 0x7003/0x7004" esp_pair g1 tunnel 0x7003 0x7004 \
 	"$KEY3" "$KEY4" 10.0.1.1 10.0.2.1 192.168.1.0/24 192.168.2.0/24
-check "g2: tunnel SAs 0x7004/0x7003" tunnel_conf g2 0x7004 0x7003 \
+check "g2: tunnel SAs 0x7004/0x7003" esp_pair g2 tunnel 0x7004 0x7003 \
 	"$KEY4" "$KEY3" 10.0.2.1 10.0.1.1 192.168.2.0/24 192.168.1.0/24
 ff0=$(n r nstat -az IpFragFails | awk '$1 == "IpFragFails" { print $2 }')
 head -c 1048576 /dev/urandom >"$TMP/blob"
@@ -149,20 +140,10 @@ expect_eq "g1 accepted all g2 sent back" "$(traffic "$(sa_stats g2 0x7004)")" \
 	"$(sa_stats g1 0x7004)" || true
 
 log "transport: g1 -> g2 10.0.2.1, DF pings"
-check "g1: transport SAs 0x5001/0x5002" nf g1 -b - <<EOF
-policy flush
-sa add dir out src 10.0.1.1 dst 10.0.2.1 spi 0x5001 proto esp mode transport aead aes-gcm-128 key $KEY3
-sa add dir in src 10.0.2.1 dst 10.0.1.1 spi 0x5002 proto esp mode transport aead aes-gcm-128 key $KEY4
-policy add dir out src 10.0.1.1 dst 10.0.2.1 protect spi 0x5001
-policy add dir in src 10.0.2.1 dst 10.0.1.1 protect spi 0x5002
-EOF
-check "g2: transport SAs 0x5001/0x5002" nf g2 -b - <<EOF
-policy flush
-sa add dir in src 10.0.1.1 dst 10.0.2.1 spi 0x5001 proto esp mode transport aead aes-gcm-128 key $KEY3
-sa add dir out src 10.0.2.1 dst 10.0.1.1 spi 0x5002 proto esp mode transport aead aes-gcm-128 key $KEY4
-policy add dir out src 10.0.2.1 dst 10.0.1.1 protect spi 0x5002
-policy add dir in src 10.0.1.1 dst 10.0.2.1 protect spi 0x5001
-EOF
+check "g1: transport SAs 0x5001/0x5002" esp_pair g1 transport 0x5001 0x5002 \
+	"$KEY3" "$KEY4" 10.0.1.1 10.0.2.1
+check "g2: transport SAs 0x5002/0x5001" esp_pair g2 transport 0x5002 0x5001 \
+	"$KEY4" "$KEY3" 10.0.2.1 10.0.1.1
 # r's ICMP to g1 is rate limited (net.ipv4.icmp_ratelimit, 1/s per peer,
 # and the TCP transfer drew many).
 sleep 2

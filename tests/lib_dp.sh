@@ -43,6 +43,24 @@ link() {
 	EOF
 }
 
+# esp_pair NS MODE OUT_SPI IN_SPI KEY_OUT KEY_IN LOCAL REMOTE [SEL_L SEL_R]:
+# NS's policies flushed, then an aes-gcm-128 SA pair between LOCAL and
+# REMOTE in MODE (tunnel|transport) and the policies that use it: out and
+# in for transport (LOCAL <-> REMOTE), out and fwd for a tunnel between
+# the prefixes SEL_L and SEL_R.
+esp_pair() {
+	local ns=$1 mode=$2 so=$3 si=$4 ko=$5 ki=$6 l=$7 r=$8 sl=${9:-$7} sr=${10:-$8}
+	local back=in
+	[ "$mode" = tunnel ] && back=fwd
+	nf "$ns" -b - <<-EOF
+		policy flush
+		sa add dir out src $l dst $r spi $so proto esp mode $mode aead aes-gcm-128 key $ko
+		sa add dir in src $r dst $l spi $si proto esp mode $mode aead aes-gcm-128 key $ki
+		policy add dir out src $sl dst $sr protect spi $so dst $r
+		policy add dir $back src $sr dst $sl protect spi $si dst $l
+	EOF
+}
+
 # ipb NS: `ip -b -` in namespace NS (commands on stdin).
 ipb() {
 	ip -n "$(ns_name "$1")" -b -
