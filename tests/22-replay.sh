@@ -114,9 +114,11 @@ expect_eq "b: SA 0x1001 unchanged" \
 
 log "a's out SA deleted while a pings b"
 cap_start b veth1 "$TMP/del.pcap"
-n a ping -c 40 -i 0.05 -W 1 10.0.0.2 >"$TMP/ping.out" 2>&1 &
+# (10 s of pings: the delete must land while they go, even on a slow
+# debug kernel)
+n a ping -c 100 -i 0.1 -W 1 10.0.0.2 >"$TMP/ping.out" 2>&1 &
 ping_pid=$!
-# Delete once some of the 40 went through.
+# Delete once some of the 100 went through.
 wait_for "pings through" 20 eval '[ "$(sa_field b 0x1001 .stats.packets)" -ge 41 ]' || true
 check "a: sa del 0x1001 under traffic" nf a sa del dst 10.0.0.2 spi 0x1001 proto esp
 wait "$ping_pid" || true
@@ -129,7 +131,7 @@ expect_eq "capture: not one non-ESP IPv4 packet" 0 \
 	"$(cap_count "$TMP/del.pcap" 'ip and not ip proto 50')" || true
 ((esp_n > 0 && nosa > 0)) && ok "some requests went as ESP, the rest was dropped" ||
 	not_ok "some requests went as ESP, the rest was dropped" "ESP $esp_n, no_sa_out $nosa"
-expect_eq "every one of the 40 requests: ESP or no_sa_out" 40 "$((esp_n + nosa))" || true
+expect_eq "every one of the 100 requests: ESP or no_sa_out" 100 "$((esp_n + nosa))" || true
 
 log "sequence exhaustion without ESN: seq 0xfffffffd"
 ip netns exec "$(ns_name a)" "$NFSEC" monitor >"$TMP/mon.out" 2>&1 &
