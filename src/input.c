@@ -61,12 +61,13 @@ static void input_finish(struct nfsec_crypt *c, int err)
 {
 	struct sk_buff *skb = c->skb;
 	struct nfsec_sa *sa = c->sa;
-	unsigned int ihl = c->esp_off, hlen, len;
+	unsigned int ihl = c->esp_off, clen = c->clen, hlen, len;
 	struct iphdr outer, *iph;
 	u8 trailer[2], padlen, proto, pad[255];
+	u64 seq = c->seq;
 	int i;
 
-	nfsec_esp_req_free(c);
+	nfsec_esp_req_free(c);		/* c is gone: only the copies above */
 	if (err == -EBADMSG) {
 		nfsec_sa_drop(sa, skb, NFSEC_SA_ICV_FAIL);
 		goto out;
@@ -75,7 +76,7 @@ static void input_finish(struct nfsec_crypt *c, int err)
 		nfsec_sa_drop(sa, skb, NFSEC_SA_CRYPTO_ERROR);
 		goto out;
 	}
-	switch (nfsec_replay_commit(sa->replay, c->seq)) {
+	switch (nfsec_replay_commit(sa->replay, seq)) {
 	case NFSEC_REPLAY_OK:
 		break;
 	case NFSEC_REPLAY_OLD:
@@ -93,7 +94,7 @@ static void input_finish(struct nfsec_crypt *c, int err)
 		goto bad_trailer;
 	padlen = trailer[0];
 	proto = trailer[1];
-	if (padlen + 2 > c->clen ||
+	if (padlen + 2 > clen ||
 	    skb_copy_bits(skb, len - 2 - padlen, pad, padlen))
 		goto bad_trailer;
 	for (i = 0; i < padlen; i++)
