@@ -51,11 +51,6 @@ struct aead_request *nfsec_esp_req_alloc(struct nfsec_sa *sa,
 	return c->req;
 }
 
-/*
- * Fills the AAD and maps the packet from @offset (the IV) for @len bytes
- * into the request. Returns the number of packet scatterlist entries or an
- * error.
- */
 /* Fills the AAD and points @sg at it. */
 void nfsec_esp_aad(struct nfsec_crypt *c, struct scatterlist *sg,
 		   __be32 spi, u64 seq, bool esn)
@@ -72,6 +67,11 @@ void nfsec_esp_aad(struct nfsec_crypt *c, struct scatterlist *sg,
 	sg_set_buf(sg, aad, esn ? 12 : 8);
 }
 
+/*
+ * Fills the AAD and maps the packet from @offset (the IV) for @len bytes
+ * into the request. Returns the number of packet scatterlist entries or an
+ * error.
+ */
 int nfsec_esp_req_map(struct nfsec_crypt *c, struct sk_buff *skb,
 		      __be32 spi, u64 seq, bool esn, int offset, int len)
 {

@@ -196,6 +196,17 @@ static bool too_big(struct nfsec_sa *sa, struct sk_buff *skb,
 	return true;
 }
 
+/* The ESP trailer's plaintext (RFC 4303 2.4): 1, 2, 3, ..., length, proto */
+static void fill_trailer(u8 *tail, unsigned int padlen, u8 proto)
+{
+	unsigned int i;
+
+	for (i = 0; i < padlen; i++)
+		tail[i] = i + 1;
+	tail[padlen] = padlen;
+	tail[padlen + 1] = proto;
+}
+
 /*
  * Out of place: a packet whose payload sits in page fragments, as a TCP
  * segment's does (pages its socket still holds for retransmission), is
@@ -246,10 +257,7 @@ static struct scatterlist *map_out_of_place(struct nfsec_crypt *c,
 	pf->offset += ALIGN(size, SMP_CACHE_BYTES);
 	local_bh_enable();
 
-	for (i = 0; i < padlen; i++)
-		c->tail[i] = i + 1;		/* RFC 4303 2.4: 1, 2, 3, ... */
-	c->tail[padlen] = padlen;
-	c->tail[padlen + 1] = proto;
+	fill_trailer(c->tail, padlen, proto);
 
 	/* source: AAD | IV and what else is linear | fragments | trailer */
 	sg_init_table(sg, si->nr_frags + 3);
@@ -265,12 +273,9 @@ static struct scatterlist *map_out_of_place(struct nfsec_crypt *c,
 	/* destination: the same AAD and linear part | the new page */
 	dst = &sg[n];
 	sg_init_table(dst, 3);
-	dst[0] = sg[0];
+	dst[0] = sg[0];			/* neither ends its list */
 	dst[1] = sg[1];
-	sg_unmark_end(&dst[0]);
-	sg_unmark_end(&dst[1]);
-	sg_set_page(&dst[2], page, size, poff);
-	sg_mark_end(&dst[2]);
+	sg_set_page(&dst[2], page, size, poff);	/* ends it, as initialised */
 
 	/* The packet's references to its old pages pass to the request. */
 	c->put_n = si->nr_frags;
@@ -287,7 +292,7 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 {
 	bool tunnel = sa->mode == NFSEC_MODE_TUNNEL;
 	struct iphdr *iph = ip_hdr(skb);
-	unsigned int ihl = iph->ihl * 4, plen, clen, padlen, hlen, i;
+	unsigned int ihl = iph->ihl * 4, plen, clen, padlen, hlen;
 	struct ip_esp_hdr *esph;
 	struct sk_buff *trailer;
 	struct nfsec_crypt *c;
@@ -350,10 +355,7 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 		if (nfrags < 0 || skb_cow_head(skb, hlen + LL_MAX_HEADER))
 			goto nobuf;
 		tail = pskb_put(skb, trailer, padlen + 2 + sa->icvlen);
-		for (i = 0; i < padlen; i++)
-			tail[i] = i + 1;	/* RFC 4303 2.4: 1, 2, 3, ... */
-		tail[padlen] = padlen;
-		tail[padlen + 1] = proto;
+		fill_trailer(tail, padlen, proto);
 	}
 
 	if (tunnel) {
