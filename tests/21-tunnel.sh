@@ -47,12 +47,8 @@ for g in ga inet gb; do
 	n $g sysctl -qw net.ipv4.ip_forward=1
 done
 
-check "ga: tunnel SAs and policies to gb" nf ga -b - <<EOF
-sa add dir out src 10.0.1.1 dst 10.0.2.1 spi 0x2001 proto esp mode tunnel aead aes-gcm-128 key $KEY1
-sa add dir in src 10.0.2.1 dst 10.0.1.1 spi 0x2002 proto esp mode tunnel aead aes-gcm-128 key $KEY2
-policy add dir out src 192.168.1.0/24 dst 192.168.2.0/24 protect spi 0x2001 dst 10.0.2.1
-policy add dir fwd src 192.168.2.0/24 dst 192.168.1.0/24 protect spi 0x2002 dst 10.0.1.1
-EOF
+check "ga: tunnel SAs and policies to gb" esp_pair ga tunnel 0x2001 0x2002 \
+	"$KEY1" "$KEY2" 10.0.1.1 10.0.2.1 192.168.1.0/24 192.168.2.0/24
 check "gb: tunnel SAs and policies to ga and rh" nf gb -b - <<EOF
 sa add dir in src 10.0.1.1 dst 10.0.2.1 spi 0x2001 proto esp mode tunnel aead aes-gcm-128 key $KEY1
 sa add dir out src 10.0.2.1 dst 10.0.1.1 spi 0x2002 proto esp mode tunnel aead aes-gcm-128 key $KEY2

@@ -60,12 +60,8 @@ route add 192.168.1.0/24 via 10.0.0.1
 EOF
 n g1 sysctl -qw net.ipv4.ip_forward=1
 
-check "g1: tunnel SAs 0x6001/0x6002 and policies" nf g1 -b - <<EOF
-sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x6001 proto esp mode tunnel aead aes-gcm-128 key $KEY1
-sa add dir in src 10.0.0.2 dst 10.0.0.1 spi 0x6002 proto esp mode tunnel aead aes-gcm-128 key $KEY2
-policy add dir out src 192.168.1.0/24 dst 192.168.2.0/24 protect spi 0x6001 dst 10.0.0.2
-policy add dir fwd src 192.168.2.0/24 dst 192.168.1.0/24 protect spi 0x6002 dst 10.0.0.1
-EOF
+check "g1: tunnel SAs 0x6001/0x6002 and policies" esp_pair g1 tunnel 0x6001 0x6002 \
+	"$KEY1" "$KEY2" 10.0.0.1 10.0.0.2 192.168.1.0/24 192.168.2.0/24
 check "g2: tunnel SAs 0x6001/0x6002 and policies" nf g2 -b - <<EOF
 sa add dir in src 10.0.0.1 dst 10.0.0.2 spi 0x6001 proto esp mode tunnel aead aes-gcm-128 key $KEY1
 sa add dir out src 10.0.0.2 dst 10.0.0.1 spi 0x6002 proto esp mode tunnel aead aes-gcm-128 key $KEY2
@@ -117,20 +113,10 @@ log "ESP fragments: g1 -> g2 $f1, g2 -> g1 $f2"
 expect_eq "capture: no cleartext" 0 "$(cap_count "$TMP/tun.pcap" 'ip and not ip proto 50')" || true
 
 log "transport: g1 <-> g2"
-check "g1: transport SAs 0x5001/0x5002 and policies" nf g1 -b - <<EOF
-policy flush
-sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x5001 proto esp mode transport aead aes-gcm-128 key $KEY3
-sa add dir in src 10.0.0.2 dst 10.0.0.1 spi 0x5002 proto esp mode transport aead aes-gcm-128 key $KEY4
-policy add dir out src 10.0.0.1 dst 10.0.0.2 protect spi 0x5001
-policy add dir in src 10.0.0.2 dst 10.0.0.1 protect spi 0x5002
-EOF
-check "g2: transport SAs 0x5001/0x5002 and policies" nf g2 -b - <<EOF
-policy flush
-sa add dir in src 10.0.0.1 dst 10.0.0.2 spi 0x5001 proto esp mode transport aead aes-gcm-128 key $KEY3
-sa add dir out src 10.0.0.2 dst 10.0.0.1 spi 0x5002 proto esp mode transport aead aes-gcm-128 key $KEY4
-policy add dir out src 10.0.0.2 dst 10.0.0.1 protect spi 0x5002
-policy add dir in src 10.0.0.1 dst 10.0.0.2 protect spi 0x5001
-EOF
+check "g1: transport SAs 0x5001/0x5002 and policies" esp_pair g1 transport \
+	0x5001 0x5002 "$KEY3" "$KEY4" 10.0.0.1 10.0.0.2
+check "g2: transport SAs 0x5001/0x5002 and policies" esp_pair g2 transport \
+	0x5002 0x5001 "$KEY4" "$KEY3" 10.0.0.2 10.0.0.1
 cap_start g2 wan0 "$TMP/tra.pcap"
 s=$((MTU_TRA - 28))
 check "transport: DF ping of $MTU_TRA bytes (-s $s) passes" \
