@@ -17,10 +17,9 @@ Usage (cwd anywhere):
     nl_raw.py list                 the cases, one per line: NAME  what it sends
     nl_raw.py case NAME...         send each case; prints one line per case
                                    "NAME: errno=22 (EINVAL) msg=\"...\" ..."
-                                   exit 0 iff every case was refused with an
-                                   errno and a non-empty extack message (and,
-                                   where the case names one, the message
-                                   matches its expected pattern)
+                                   exit 0 iff every case was refused with the
+                                   errno and the extack message its entry in
+                                   the case table names (exactly)
     nl_raw.py valid sa SPI         send the base SA_ADD with SPI; exit 0 iff
                                    the kernel acked it
     nl_raw.py valid policy         send the base POLICY_ADD (a bypass policy)
@@ -420,131 +419,176 @@ def case_no_algorithm(spi):
     return sa_without('NFSEC_SA_A_AEAD', spi)
 
 
-# name: (what it sends, builder(spi) -> (cmd, attrs), expected msg regex)
+# name: (what it sends, builder(spi) -> (cmd, attrs), the errno it must be
+# refused with, the extack message it must carry, exactly)
 CASES = {
     'spi_u16': ('SPI as 2 bytes',
                 lambda s: sa_set('NFSEC_SA_A_SPI', struct.pack('>H', s), s),
-                None),
+                'EINVAL', 'invalid attribute length'),
     'spi_u64': ('SPI as 8 bytes',
                 lambda s: sa_set('NFSEC_SA_A_SPI', struct.pack('>Q', s), s),
-                None),
+                'EINVAL', 'invalid attribute length'),
     'spi_reserved': ('SPI 255',
                      lambda s: sa_set('NFSEC_SA_A_SPI', be32(255), s),
-                     r'SPI 0-255 is reserved'),
+                     'EINVAL', 'SPI 0-255 is reserved (RFC 4303 2.1)'),
     'family_u32': ('FAMILY as a u32',
                    lambda s: sa_set('NFSEC_SA_A_FAMILY', u32(socket.AF_INET),
-                                    s), None),
+                                    s),
+                   'EINVAL', 'invalid attribute length'),
     'family_99': ('FAMILY 99',
-                  lambda s: sa_set('NFSEC_SA_A_FAMILY', u16(99), s), None),
-    'dir_9': ('DIR 9', lambda s: sa_set('NFSEC_SA_A_DIR', u8(9), s), None),
-    'dir_0': ('DIR 0', lambda s: sa_set('NFSEC_SA_A_DIR', u8(0), s), None),
+                  lambda s: sa_set('NFSEC_SA_A_FAMILY', u16(99), s),
+                  'EAFNOSUPPORT', 'family must be AF_INET or AF_INET6'),
+    'dir_9': ('DIR 9', lambda s: sa_set('NFSEC_SA_A_DIR', u8(9), s),
+              'ERANGE', 'integer out of range'),
+    'dir_0': ('DIR 0', lambda s: sa_set('NFSEC_SA_A_DIR', u8(0), s),
+              'ERANGE', 'integer out of range'),
     'dir_fwd': ('DIR FWD on an SA (policies only)',
                 lambda s: sa_set('NFSEC_SA_A_DIR', u8(k('NFSEC_DIR_FWD')), s),
-                None),
+                'ERANGE', 'integer out of range'),
     'dir_u32': ('DIR as a u32',
                 lambda s: sa_set('NFSEC_SA_A_DIR', u32(k('NFSEC_DIR_OUT')), s),
-                None),
-    'mode_7': ('MODE 7', lambda s: sa_set('NFSEC_SA_A_MODE', u8(7), s), None),
-    'mode_0': ('MODE 0', lambda s: sa_set('NFSEC_SA_A_MODE', u8(0), s), None),
+                'EINVAL', 'invalid attribute length'),
+    'mode_7': ('MODE 7', lambda s: sa_set('NFSEC_SA_A_MODE', u8(7), s),
+               'ERANGE', 'integer out of range'),
+    'mode_0': ('MODE 0', lambda s: sa_set('NFSEC_SA_A_MODE', u8(0), s),
+               'ERANGE', 'integer out of range'),
     'proto_udp': ('PROTO 17 (neither ESP nor AH)',
                   lambda s: sa_set('NFSEC_SA_A_PROTO', u8(IPPROTO_UDP), s),
-                  None),
+                  'ERANGE', 'integer out of range'),
     'dst_5_bytes': ('DST of 5 bytes',
                     lambda s: sa_set('NFSEC_SA_A_DST', ip4('10.0.0.2') + b'\1',
-                                     s), None),
+                                     s),
+                    'EINVAL', 'address length does not match the family'),
     'dst_16_bytes_inet': ('DST of 16 bytes with FAMILY AF_INET',
                           lambda s: sa_set('NFSEC_SA_A_DST', ip6('2001:db8::2'),
-                                           s), r'address length'),
+                                           s),
+                          'EINVAL',
+                          'address length does not match the family'),
     'src_3_bytes': ('SRC of 3 bytes',
-                    lambda s: sa_set('NFSEC_SA_A_SRC', b'\x0a\0\0', s), None),
+                    lambda s: sa_set('NFSEC_SA_A_SRC', b'\x0a\0\0', s),
+                    'ERANGE', 'binary attribute size out of range'),
     'dst_empty': ('DST of 0 bytes',
-                  lambda s: sa_set('NFSEC_SA_A_DST', b'', s), None),
+                  lambda s: sa_set('NFSEC_SA_A_DST', b'', s),
+                  'ERANGE', 'binary attribute size out of range'),
     'unknown_top': ('unknown top-level attribute NFSEC_A_MAX+1',
-                    case_unknown_top, None),
+                    case_unknown_top,
+                    'EINVAL', 'Unknown attribute type'),
     'unknown_sa_attr': ('unknown attribute NFSEC_SA_A_MAX+1 in the SA nest',
-                        case_unknown_sa_attr, None),
+                        case_unknown_sa_attr,
+                        'EINVAL', 'Unknown attribute type'),
     'unknown_alg_attr': ('unknown attribute NFSEC_ALG_A_MAX+1 in AEAD',
-                         case_unknown_alg_attr, None),
-    'sa_not_nest': ('NFSEC_A_SA as a u32, not a nest', case_sa_not_nest, None),
+                         case_unknown_alg_attr,
+                         'EINVAL', 'Unknown attribute type'),
+    'sa_not_nest': ('NFSEC_A_SA as a u32, not a nest', case_sa_not_nest,
+                    'EINVAL', 'NLA_F_NESTED is missing'),
     'aead_not_nest': ('AEAD as a string, not a nest', case_aead_not_nest,
-                      None),
+                      'EINVAL', 'NLA_F_NESTED is missing'),
     'alg_name_no_nul': ('ALG_NAME without its NUL',
                         lambda s: aead_set('NFSEC_ALG_A_NAME',
-                                           b'rfc4106(gcm(aes))', s), None),
+                                           b'rfc4106(gcm(aes))', s),
+                        'EINVAL', 'Attribute failed policy validation'),
     'alg_name_64': ('ALG_NAME of 64 characters and a NUL (65 bytes)',
                     lambda s: aead_set('NFSEC_ALG_A_NAME', strz('a' * 64), s),
-                    None),
+                    'EINVAL', 'Attribute failed policy validation'),
     'alg_name_long': ('ALG_NAME of 300 bytes',
                       lambda s: aead_set('NFSEC_ALG_A_NAME', strz('b' * 299),
-                                         s), None),
+                                         s),
+                      'EINVAL', 'Attribute failed policy validation'),
     'alg_name_empty': ('ALG_NAME ""',
-                       lambda s: aead_set('NFSEC_ALG_A_NAME', b'\0', s), None),
+                       lambda s: aead_set('NFSEC_ALG_A_NAME', b'\0', s),
+                       'ENOENT', 'unknown algorithm'),
     'key_129': ('ALG_KEY of 129 bytes',
-                lambda s: aead_set('NFSEC_ALG_A_KEY', bytes(129), s), None),
+                lambda s: aead_set('NFSEC_ALG_A_KEY', bytes(129), s),
+                'ERANGE', 'Attribute failed policy validation'),
     'icv_u8': ('ICV_BITS as a u8',
-               lambda s: aead_set('NFSEC_ALG_A_ICV_BITS', u8(128), s), None),
+               lambda s: aead_set('NFSEC_ALG_A_ICV_BITS', u8(128), s),
+               'EINVAL', 'invalid attribute length'),
     'alg_no_name': ('AEAD without ALG_NAME',
-                    lambda s: aead_without('NFSEC_ALG_A_NAME', s), None),
+                    lambda s: aead_without('NFSEC_ALG_A_NAME', s),
+                    'EINVAL', 'algorithm without a name'),
     'flags_unknown': ('SA FLAGS with an undefined bit',
                       lambda s: sa_set('NFSEC_SA_A_FLAGS', u32(1 << 31), s),
-                      None),
+                      'EINVAL', 'reserved bit set'),
     'replay_4097': ('inbound REPLAY_WINDOW 4097',
                     lambda s: sa_set('NFSEC_SA_A_REPLAY_WINDOW', u32(4097), s,
-                                     'NFSEC_DIR_IN'), r'replay window'),
-    'df_3': ('DF 3', lambda s: sa_set('NFSEC_SA_A_DF', u8(3), s), None),
+                                     'NFSEC_DIR_IN'),
+                    'EINVAL', 'replay window out of range (0-4096)'),
+    'df_3': ('DF 3', lambda s: sa_set('NFSEC_SA_A_DF', u8(3), s),
+             'ERANGE', 'integer out of range'),
     'missing_spi': ('SA_ADD without SPI',
-                    lambda s: sa_without('NFSEC_SA_A_SPI', s), None),
+                    lambda s: sa_without('NFSEC_SA_A_SPI', s),
+                    'EINVAL', 'missing SA attribute: spi'),
     'missing_dst': ('SA_ADD without DST',
-                    lambda s: sa_without('NFSEC_SA_A_DST', s), None),
+                    lambda s: sa_without('NFSEC_SA_A_DST', s),
+                    'EINVAL', 'missing SA attribute: dst'),
     'missing_family': ('SA_ADD without FAMILY',
-                       lambda s: sa_without('NFSEC_SA_A_FAMILY', s), None),
+                       lambda s: sa_without('NFSEC_SA_A_FAMILY', s),
+                       'EINVAL', 'missing SA attribute: family'),
     'missing_proto': ('SA_ADD without PROTO',
-                      lambda s: sa_without('NFSEC_SA_A_PROTO', s), None),
+                      lambda s: sa_without('NFSEC_SA_A_PROTO', s),
+                      'EINVAL', 'missing SA attribute: proto'),
     'missing_dir': ('SA_ADD without DIR',
-                    lambda s: sa_without('NFSEC_SA_A_DIR', s), None),
+                    lambda s: sa_without('NFSEC_SA_A_DIR', s),
+                    'EINVAL', 'missing SA attribute: dir'),
     'missing_mode': ('SA_ADD without MODE',
-                     lambda s: sa_without('NFSEC_SA_A_MODE', s), None),
+                     lambda s: sa_without('NFSEC_SA_A_MODE', s),
+                     'EINVAL', 'missing SA attribute: mode'),
     'no_algorithm': ('ESP SA without AEAD, ENC or AUTH', case_no_algorithm,
-                     None),
+                     'EINVAL',
+                     'ESP needs an aead or an auth algorithm (no confidentiality-only SAs)'),
     'sa_add_empty': ('SA_ADD with no NFSEC_A_SA at all',
-                     lambda s: (k('NFSEC_CMD_SA_ADD'), []), None),
+                     lambda s: (k('NFSEC_CMD_SA_ADD'), []),
+                     'EINVAL', 'missing SA attributes (NFSEC_A_SA)'),
     'sa_update_empty': ('SA_UPDATE with no NFSEC_A_SA',
-                        lambda s: (k('NFSEC_CMD_SA_UPDATE'), []), None),
+                        lambda s: (k('NFSEC_CMD_SA_UPDATE'), []),
+                        'EINVAL', 'missing SA attributes (NFSEC_A_SA)'),
     'sa_del_empty': ('SA_DEL with no NFSEC_A_SA',
-                     lambda s: (k('NFSEC_CMD_SA_DEL'), []), None),
+                     lambda s: (k('NFSEC_CMD_SA_DEL'), []),
+                     'EINVAL', 'missing SA attributes (NFSEC_A_SA)'),
     'sa_get_empty': ('SA_GET (doit) with no NFSEC_A_SA',
-                     lambda s: (k('NFSEC_CMD_SA_GET'), []), None),
+                     lambda s: (k('NFSEC_CMD_SA_GET'), []),
+                     'EINVAL', 'missing SA attributes (NFSEC_A_SA)'),
     'sa_in_policy_add': ('POLICY_ADD carrying NFSEC_A_SA instead',
                          lambda s: (k('NFSEC_CMD_POLICY_ADD'),
-                                    [A(k('NFSEC_A_SA'), base_sa(s))]), None),
+                                    [A(k('NFSEC_A_SA'), base_sa(s))]),
+                         'EINVAL',
+                         'missing policy attributes (NFSEC_A_POLICY)'),
     'policy_add_empty': ('POLICY_ADD with no NFSEC_A_POLICY',
-                         lambda s: (k('NFSEC_CMD_POLICY_ADD'), []), None),
+                         lambda s: (k('NFSEC_CMD_POLICY_ADD'), []),
+                         'EINVAL',
+                         'missing policy attributes (NFSEC_A_POLICY)'),
     'policy_del_empty': ('POLICY_DEL with no NFSEC_A_POLICY',
-                         lambda s: (k('NFSEC_CMD_POLICY_DEL'), []), None),
+                         lambda s: (k('NFSEC_CMD_POLICY_DEL'), []),
+                         'EINVAL',
+                         'missing policy attributes (NFSEC_A_POLICY)'),
     'policy_dir_9': ('policy DIR 9',
-                     lambda s: pol_set('NFSEC_POL_A_DIR', u8(9)), None),
+                     lambda s: pol_set('NFSEC_POL_A_DIR', u8(9)),
+                     'ERANGE', 'integer out of range'),
     'policy_action_9': ('policy ACTION 9',
-                        lambda s: pol_set('NFSEC_POL_A_ACTION', u8(9)), None),
+                        lambda s: pol_set('NFSEC_POL_A_ACTION', u8(9)),
+                        'ERANGE', 'integer out of range'),
     'policy_plen_33': ('policy SRC_PLEN 33 for AF_INET',
                        lambda s: pol_set('NFSEC_POL_A_SRC_PLEN', u8(33)),
-                       r'prefix length'),
+                       'EINVAL', 'prefix length out of range'),
     'policy_host_bits': ('policy 192.168.1.0/16 (host bits set)',
                          lambda s: pol_set('NFSEC_POL_A_SRC_PLEN', u8(16)),
-                         r'host bits'),
+                         'EINVAL', 'prefix has host bits set'),
     'policy_src_5_bytes': ('policy SRC of 5 bytes',
                            lambda s: pol_set('NFSEC_POL_A_SRC',
                                              ip4('192.168.1.0') + b'\0'),
-                           None),
+                           'EINVAL',
+                           'address length does not match the family'),
     'policy_sport_u32': ('policy SPORT as a u32',
                          lambda s: pol_set('NFSEC_POL_A_SPORT', u32(80)),
-                         None),
+                         'EINVAL', 'invalid attribute length'),
     'policy_port_no_proto': ('policy DPORT 80 with PROTO 0',
                              lambda s: pol_set('NFSEC_POL_A_DPORT', u16(80)),
-                             None),
+                             'EINVAL',
+                             'ports need protocol tcp, udp, sctp or udplite'),
     'policy_protect_no_spi': ('protect policy without SA_SPI',
                               lambda s: pol_set('NFSEC_POL_A_ACTION',
                                                 u8(k('NFSEC_ACTION_PROTECT'))),
-                              None),
+                              'EINVAL', "a protect policy needs the SA's spi"),
 }
 
 
@@ -571,7 +615,7 @@ def cmd_case(names):
     conn, fid = connect()
     status = 0
     for name in names:
-        what, build, expect = CASES[name]
+        what, build, want_errno, want_msg = CASES[name]
         # each case its own SPI, so a wrongly accepted one stands out
         spi = 0x7000 + sorted(CASES).index(name)
         cmd, attrs = build(spi)
@@ -581,10 +625,10 @@ def cmd_case(names):
             verdict = 'FAIL: no answer'
         elif reply.errno == 0:
             verdict = 'FAIL: accepted'
-        elif not reply.msg:
-            verdict = 'FAIL: refused without an extack message'
-        elif expect and not re.search(expect, reply.msg, re.I):
-            verdict = 'FAIL: message does not match /%s/' % expect
+        elif errno.errorcode.get(reply.errno) != want_errno:
+            verdict = 'FAIL: errno is not %s' % want_errno
+        elif reply.msg != want_msg:
+            verdict = 'FAIL: message is not "%s"' % want_msg
         if verdict != 'refused':
             status = 1
         print('%s: %s: %s [sent: %s]' % (name, reply.describe(), verdict,
@@ -643,7 +687,9 @@ def cmd_selftest():
        parse_attrs(msg[20:]))
     # every case builds, and every SA case differs from the base message
     base = sa_req(base_sa(0x7000))
-    for name, (_, build, _) in CASES.items():
+    for name, (_, build, want_errno, _) in CASES.items():
+        if not hasattr(errno, want_errno):
+            fails.append('case %s: no errno %s' % (name, want_errno))
         try:
             cmd, attrs = build(0x7000)
             raw = b''.join(a.encode() for a in attrs)
