@@ -71,6 +71,10 @@ static void dev_setup(struct net_device *dev)
 	netif_keep_dst(dev);
 }
 
+/*
+ * nfsec0 in every namespace, unless a device of that name was there first
+ * (anyone can make one in a namespace of their own): then nfsec1, 2, ...
+ */
 int nfsec_device_init(struct nfsec_net *nn)
 {
 	struct net_device *dev;
@@ -83,16 +87,23 @@ int nfsec_device_init(struct nfsec_net *nn)
 	dev_net_set(dev, nn->net);
 	rtnl_lock();
 	err = register_netdevice(dev);
-	if (!err)
-		err = dev_open(dev, NULL);
-	if (err && dev->reg_state == NETREG_REGISTERED)
-		unregister_netdevice(dev);
-	rtnl_unlock();
+	if (err == -EEXIST) {
+		err = dev_alloc_name(dev, "nfsec%d");
+		if (err >= 0)
+			err = register_netdevice(dev);
+	}
 	if (err) {
-		if (dev->reg_state == NETREG_UNINITIALIZED)
-			free_netdev(dev);
+		rtnl_unlock();
+		free_netdev(dev);
 		return err;
 	}
+	err = dev_open(dev, NULL);
+	if (err) {
+		unregister_netdevice(dev);	/* frees it: needs_free_netdev */
+		rtnl_unlock();
+		return err;
+	}
+	rtnl_unlock();
 	nn->dev = dev;
 	return 0;
 }
@@ -118,8 +129,14 @@ void nfsec_device_receive(struct nfsec_net *nn, struct sk_buff *skb)
 	skb_reset_network_header(skb);
 	skb_reset_mac_header(skb);
 	skb_reset_transport_header(skb);
+	/*
+	 * GRO wants softirq context; synchronous crypto can bring us here
+	 * from process context too (an NFQUEUE verdict re-injects there).
+	 */
+	local_bh_disable();
 	if (gro_cells_receive(&nd->cells, skb) == NET_RX_SUCCESS)
 		dev_sw_netstats_rx_add(dev, len);
 	else
 		dev->stats.rx_dropped++;
+	local_bh_enable();
 }

@@ -21,20 +21,25 @@
 #include "nfsec.h"
 
 #include <crypto/aead.h>
+#include <linux/module.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/wait_bit.h>
 
 struct aead_request *nfsec_esp_req_alloc(struct nfsec_sa *sa,
 					 struct nfsec_crypt **cp, int nfrags)
 {
 	struct crypto_aead *tfm = sa->aead_tfm;
+	/* the IV as the transform wants it aligned, and at least for a u64 */
+	unsigned int ivmask = max_t(unsigned int, crypto_aead_alignmask(tfm),
+				    __alignof__(u64) - 1);
 	unsigned int reqoff, ivoff, sgoff, len;
 	struct nfsec_crypt *c;
 
 	reqoff = ALIGN(sizeof(*c), crypto_tfm_ctx_alignment());
-	ivoff = ALIGN(reqoff + sizeof(struct aead_request) +
-		      crypto_aead_reqsize(tfm), __alignof__(u64));
-	sgoff = ALIGN(ivoff + max_t(unsigned int, crypto_aead_ivsize(tfm), 8),
+	ivoff = reqoff + sizeof(struct aead_request) + crypto_aead_reqsize(tfm);
+	sgoff = ALIGN(ivoff + ivmask +
+		      max_t(unsigned int, crypto_aead_ivsize(tfm), 8),
 		      __alignof__(struct scatterlist));
 	len = sgoff + (nfrags + 1) * sizeof(struct scatterlist);
 
@@ -42,7 +47,7 @@ struct aead_request *nfsec_esp_req_alloc(struct nfsec_sa *sa,
 	if (!c)
 		return NULL;
 	c->req = (void *)c + reqoff;
-	c->iv = (void *)c + ivoff;
+	c->iv = PTR_ALIGN((u8 *)c + ivoff, ivmask + 1);
 	c->sg = (void *)c + sgoff;
 	c->put_n = 0;
 	aead_request_set_tfm(c->req, tfm);
@@ -149,6 +154,45 @@ void nfsec_esp_done(struct crypto_async_request *base, int err)
 	local_bh_disable();
 	c->finish(c, err);
 	local_bh_enable();
+}
+
+static unsigned int sa_inflight_max = NFSEC_SA_INFLIGHT_DEFAULT;
+module_param(sa_inflight_max, uint, 0644);
+MODULE_PARM_DESC(sa_inflight_max, "packets of one SA in crypto at once");
+
+bool nfsec_inflight_get(struct nfsec_sa *sa)
+{
+	struct nfsec_net *nn = sa->nn;
+
+	if (atomic_inc_return(&sa->inflight) > READ_ONCE(sa_inflight_max))
+		goto sa_full;
+	if (atomic_inc_return(&nn->inflight) > NFSEC_NET_INFLIGHT_MAX)
+		goto net_full;
+	return true;
+net_full:
+	nfsec_inflight_put(sa);
+	return false;
+sa_full:
+	atomic_dec(&sa->inflight);
+	return false;
+}
+
+void nfsec_inflight_put(struct nfsec_sa *sa)
+{
+	struct nfsec_net *nn = sa->nn;
+
+	atomic_dec(&sa->inflight);
+	if (atomic_dec_and_test(&nn->inflight))
+		wake_up_var(&nn->inflight);
+}
+
+/*
+ * Namespace exit, after the hooks are gone (no new packets): waits until
+ * no completion can still touch the namespace, its device or the module.
+ */
+void nfsec_inflight_wait(struct nfsec_net *nn)
+{
+	wait_var_event(&nn->inflight, !atomic_read(&nn->inflight));
 }
 
 /* Drops a packet of @sa, counted under @why. */

@@ -166,6 +166,7 @@ bad_trailer:
 nobuf:
 	nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
 out:
+	nfsec_inflight_put(sa);
 	nfsec_sa_put(sa);
 }
 
@@ -189,11 +190,17 @@ static void esp_input(struct nfsec_sa *sa, struct sk_buff *skb, u64 seq)
 		nfrags = 1 + skb_shinfo(skb)->nr_frags;
 	else
 		nfrags = skb_cow_data(skb, 0, &trailer);
-	if (nfrags < 0)
+	/* Crypto may complete later: the route must outlive this hook. */
+	if (nfrags < 0 || !skb_dst_force(skb))
 		goto nobuf;
+	if (!nfsec_inflight_get(sa)) {
+		nfsec_sa_drop(sa, skb, NFSEC_SA_BACKLOG);
+		nfsec_sa_put(sa);
+		return;
+	}
 	req = nfsec_esp_req_alloc(sa, &c, nfrags);
 	if (!req)
-		goto nobuf;
+		goto nobuf_inflight;
 	esph = (struct ip_esp_hdr *)(skb->data + ihl);
 	c->finish = input_finish;
 	c->skb = skb;
@@ -205,6 +212,8 @@ static void esp_input(struct nfsec_sa *sa, struct sk_buff *skb, u64 seq)
 	if (nfsec_esp_crypt(c, esph->spi, ihl + sizeof(*esph), clen, false))
 		return;		/* input_finish() has it, now or later */
 	nfsec_esp_req_free(c);
+nobuf_inflight:
+	nfsec_inflight_put(sa);
 nobuf:
 	nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
 	nfsec_sa_put(sa);
@@ -238,6 +247,18 @@ static unsigned int esp_rcv(struct nfsec_net *nn, struct sk_buff *skb)
 	if (!sa || sa->dir != NFSEC_DIR_IN) {
 		nfsec_counter_inc(nn->counters, NFSEC_NET_NO_SA);
 		return NF_ACCEPT;
+	}
+	/*
+	 * Transport mode: the packet keeps its outer addresses, which ESP
+	 * does not authenticate. The destination chose the SA; the source
+	 * must be the SA's peer, or anyone on the path could re-send the
+	 * packet from another address the inbound policy allows. With both
+	 * fixed, the inner checksums' pseudo-header is the one the sender
+	 * computed, so they need no second check after the ICV.
+	 */
+	if (sa->mode == NFSEC_MODE_TRANSPORT && iph->saddr != sa->saddr.ip) {
+		nfsec_counter_inc(sa->counters, NFSEC_SA_POLICY);
+		return NF_DROP;
 	}
 
 	/* RFC 4303 2.4: the ciphertext is a whole number of blocks */
@@ -287,14 +308,25 @@ static unsigned int cleartext_check(struct nfsec_net *nn, struct sk_buff *skb,
 	return NF_DROP;
 }
 
+/*
+ * Received on nfsec0: decapsulated by input_finish(). The stack's own
+ * loopback of a multicast or broadcast packet routed out of nfsec0 also
+ * arrives there, as PACKET_LOOPBACK: that one was never ESP.
+ */
+static bool decapsulated(const struct nfsec_net *nn, const struct sk_buff *skb,
+			 const struct nf_hook_state *state)
+{
+	return state->in == nn->dev && skb->pkt_type != PACKET_LOOPBACK;
+}
+
 static unsigned int local_in_hook(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
 	struct nfsec_net *nn = nfsec_pernet(state->net);
 	unsigned int verdict;
 
-	if (state->in == nn->dev)
-		return NF_ACCEPT;	/* decapsulated and checked already */
+	if (decapsulated(nn, skb, state))
+		return NF_ACCEPT;	/* checked against its policy already */
 	switch (ip_hdr(skb)->protocol) {
 	case IPPROTO_ESP:
 		verdict = esp_rcv(nn, skb);
@@ -313,7 +345,7 @@ static unsigned int forward_hook(void *priv, struct sk_buff *skb,
 {
 	struct nfsec_net *nn = nfsec_pernet(state->net);
 
-	if (state->in == nn->dev)
+	if (decapsulated(nn, skb, state))
 		return NF_ACCEPT;
 	return cleartext_check(nn, skb, NFSEC_DIR_FWD);
 }

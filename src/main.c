@@ -61,9 +61,14 @@ static void __net_exit nfsec_net_exit(struct net *net)
 {
 	struct nfsec_net *nn = nfsec_pernet(net);
 
-	/* No new packets, then no policies (they point at SAs), then SAs. */
+	/*
+	 * No new packets, and none left in crypto (their completions use the
+	 * namespace and nfsec0); then no policies (they point at SAs), then
+	 * no SAs.
+	 */
 	nfsec_output_uninit(net);
 	nfsec_input_uninit(net);
+	nfsec_inflight_wait(nn);
 	mutex_lock(&nn->lock);
 	nfsec_spd_flush(nn);
 	mutex_unlock(&nn->lock);

@@ -105,13 +105,6 @@ static u32 get_u32(const struct nlattr *a, u32 def)
 	return a ? nla_get_u32(a) : def;
 }
 
-/* NL_SET_ERR_MSG for a message chosen at run time (static storage only). */
-static void set_msg(struct netlink_ext_ack *extack, const char *msg)
-{
-	if (extack)
-		extack->_msg = msg;
-}
-
 static struct nlattr *nest_parse(struct genl_info *info, int type,
 				 struct nlattr **tb, int max,
 				 const struct nla_policy *policy)
@@ -119,7 +112,7 @@ static struct nlattr *nest_parse(struct genl_info *info, int type,
 	struct nlattr *nest = info->attrs[type];
 
 	if (!nest) {
-		set_msg(info->extack, type == NFSEC_A_SA ?
+		nfsec_extack_msg(info->extack, type == NFSEC_A_SA ?
 			"missing SA attributes (NFSEC_A_SA)" :
 			"missing policy attributes (NFSEC_A_POLICY)");
 		NL_SET_ERR_ATTR_MISS(info->extack, NULL, type);
@@ -135,7 +128,7 @@ static int require(struct genl_info *info, struct nlattr *nest,
 {
 	if (tb[type])
 		return 0;
-	set_msg(info->extack, msg);
+	nfsec_extack_msg(info->extack, msg);
 	NL_SET_ERR_ATTR_MISS(info->extack, nest, type);
 	return -EINVAL;
 }
@@ -148,6 +141,12 @@ static int parse_family(struct nlattr *attr, u8 *family,
 	if (f != AF_INET && f != AF_INET6) {
 		NL_SET_ERR_MSG_ATTR(extack, attr,
 				    "family must be AF_INET or AF_INET6");
+		return -EAFNOSUPPORT;
+	}
+	/* Fail closed: no IPv6 SA or policy until the IPv6 data path is. */
+	if (f == AF_INET6) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "IPv6 is not supported yet: its packets would pass unprotected");
 		return -EAFNOSUPPORT;
 	}
 	*family = f;
@@ -200,7 +199,14 @@ static int parse_alg(struct nlattr *attr, struct nfsec_alg *alg, bool *has,
 		return -EINVAL;
 	}
 	if (bits_type && tb[bits_type]) {
-		alg->bits = nla_get_u32(tb[bits_type]);
+		u32 bits = nla_get_u32(tb[bits_type]);
+
+		if (bits > U16_MAX) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[bits_type],
+					    "ICV length or truncation length out of range");
+			return -EINVAL;
+		}
+		alg->bits = bits;
 		if (!alg->bits) {
 			NL_SET_ERR_MSG_ATTR(extack, tb[bits_type],
 					    "ICV length or truncation length of 0 not allowed");
@@ -314,6 +320,8 @@ static int parse_sa(struct genl_info *info, struct nfsec_sa_params *p)
 				   NFSEC_REPLAY_WINDOW_DEFAULT);
 	p->flags = get_u32(tb[NFSEC_SA_A_FLAGS], 0);
 	p->seq = tb[NFSEC_SA_A_SEQ] ? nla_get_u64(tb[NFSEC_SA_A_SEQ]) : 0;
+	p->has_replay_window = tb[NFSEC_SA_A_REPLAY_WINDOW];
+	p->has_seq = tb[NFSEC_SA_A_SEQ];
 	if (tb[NFSEC_SA_A_DF]) {
 		if (p->mode != NFSEC_MODE_TUNNEL || p->dir != NFSEC_DIR_OUT) {
 			NL_SET_ERR_MSG_ATTR(extack, tb[NFSEC_SA_A_DF],
@@ -382,7 +390,7 @@ static int put_sa(struct sk_buff *skb, const struct nfsec_sa *sa, bool keys,
 	u64 stats[NFSEC_SA_COUNTERS];
 	struct nlattr *nest;
 
-	BUILD_BUG_ON(NFSEC_SA_STATS_A_TOO_BIG - NFSEC_SA_STATS_A_PACKETS + 1 !=
+	BUILD_BUG_ON(NFSEC_SA_STATS_A_LOOP - NFSEC_SA_STATS_A_PACKETS + 1 !=
 		     NFSEC_SA_COUNTERS);
 	nfsec_counters_read(sa->counters, stats, NFSEC_SA_COUNTERS);
 	nest = nla_nest_start(skb, NFSEC_A_SA);
@@ -567,7 +575,7 @@ static int sa_set(struct sk_buff *skb, struct genl_info *info)
 	}
 	mutex_lock(&nn->lock);
 	if (update)
-		err = nfsec_sa_replace(nn, sa, info->extack);
+		err = nfsec_sa_replace(nn, sa, &p, info->extack);
 	else
 		err = nfsec_sa_insert(nn, sa, info->extack);
 	if (!err)

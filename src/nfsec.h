@@ -25,6 +25,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/netlink.h>
 #include <linux/percpu.h>
 #include <linux/rhashtable-types.h>
 #include <linux/types.h>
@@ -84,6 +85,8 @@ enum nfsec_sa_counter {
 	NFSEC_SA_DUMMY,
 	NFSEC_SA_EXPIRED,
 	NFSEC_SA_TOO_BIG,
+	NFSEC_SA_BACKLOG,
+	NFSEC_SA_LOOP,
 	NFSEC_SA_COUNTERS
 };
 
@@ -135,6 +138,7 @@ struct nfsec_sa {
 	atomic64_t lt_packets, lt_bytes;	/* only with such limits */
 	unsigned int pmtu;		/* outbound: learnt path MTU, pmtu.c */
 	unsigned long pmtu_expires;	/* jiffies */
+	atomic_t inflight;		/* packets in crypto */
 };
 
 enum nfsec_sa_event {
@@ -180,6 +184,18 @@ struct nfsec_net {
 	u32 policy_gen;			/* bumped on every SPD change */
 	struct nfsec_pcpu_counters __percpu *counters;
 	struct net_device *dev;		/* nfsec0: decapsulated packets */
+	atomic_t inflight;		/* packets in crypto; exit waits */
+};
+
+/*
+ * Limits of the packet path: packets in crypto at once per SA and per
+ * namespace (asynchronous crypto queues them; forged ESP must not grow
+ * that queue without end), and tunnels inside tunnels on one packet.
+ */
+enum nfsec_limits {
+	NFSEC_SA_INFLIGHT_DEFAULT = 512,	/* module parameter */
+	NFSEC_NET_INFLIGHT_MAX = 8192,
+	NFSEC_NEST_MAX = 4,
 };
 
 /* A packet's selector fields, RFC 4301 4.4.1.1. */
@@ -188,7 +204,17 @@ struct nfsec_flow {
 	u8 family;
 	u8 proto;
 	u16 sport, dport;		/* host order; 0 when not known */
+	bool opaque;			/* ports there but unknown: a later
+					 * fragment, or a truncated header */
 };
+
+/* An extack message chosen at run time (static storage only). */
+static inline void nfsec_extack_msg(struct netlink_ext_ack *extack,
+				    const char *msg)
+{
+	if (extack)
+		extack->_msg = msg;
+}
 
 /* main.c APIs */
 extern unsigned int nfsec_net_id;
@@ -249,6 +275,7 @@ struct nfsec_sa_params {
 	struct nfsec_lifetime lifetime;
 	struct nfsec_alg aead, enc, auth;	/* keys point into the request */
 	bool has_aead, has_enc, has_auth;
+	bool has_replay_window, has_seq;	/* given, not defaulted */
 };
 
 int nfsec_sa_module_init(void);
@@ -261,6 +288,7 @@ void nfsec_sa_destroy(struct nfsec_sa *sa);
 int nfsec_sa_insert(struct nfsec_net *nn, struct nfsec_sa *sa,
 		    struct netlink_ext_ack *extack);
 int nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
+		     const struct nfsec_sa_params *p,
 		     struct netlink_ext_ack *extack);
 int nfsec_sa_remove(struct nfsec_net *nn, const struct nfsec_sa_id *id);
 void nfsec_sa_flush(struct nfsec_net *nn);
@@ -337,6 +365,13 @@ void nfsec_esp_submit(struct nfsec_crypt *c, struct scatterlist *dst,
 		      unsigned int clen, bool encrypt);
 void nfsec_esp_req_free(struct nfsec_crypt *c);
 void nfsec_esp_done(struct crypto_async_request *base, int err);
+/*
+ * Counts a packet of @sa into crypto, false when its SA or namespace is at
+ * its limit; the put comes after the packet left the module for good.
+ */
+bool __must_check nfsec_inflight_get(struct nfsec_sa *sa);
+void nfsec_inflight_put(struct nfsec_sa *sa);
+void nfsec_inflight_wait(struct nfsec_net *nn);
 void nfsec_sa_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why);
 
 /* sa.c APIs for the packet path */
@@ -371,7 +406,12 @@ enum nfsec_replay_verdict {
  * NFSEC_REPLAY_WINDOW_MAX. Returns ERR_PTR(-EINVAL) or ERR_PTR(-ENOMEM).
  */
 struct nfsec_replay *nfsec_replay_alloc(u32 window, gfp_t gfp);
-void nfsec_replay_free(struct nfsec_replay *r);
+/*
+ * An SA and the SA that replaces it in an update share one window, so
+ * that no packet either accepted can be accepted again: get and put.
+ */
+struct nfsec_replay *nfsec_replay_get(struct nfsec_replay *r);
+void nfsec_replay_put(struct nfsec_replay *r);
 /*
  * Before decryption, lockless and without side effects: the full sequence
  * number in *@seq (@esn: inferred from the low half @seq_lo on the wire;

@@ -22,46 +22,99 @@
 #include <net/dsfield.h>
 #include <net/esp.h>
 #include <net/icmp.h>
+#include <net/netfilter/nf_conntrack.h>
 #include <net/ip.h>
 #include <net/route.h>
 #include <asm/unaligned.h>
 
 /*
- * An ESP or AH packet that one of our outbound SAs made: it leaves as it
- * is. Checked by SPI rather than by a mark, so nothing on the packet can be
- * forged to skip the SPD.
+ * The SAs whose packets this CPU is handing to ip_local_out() right now,
+ * innermost last: an ESP packet of a tunnel inside a tunnel is protected
+ * again on its way out, once per level. output_finish() pushes and pops
+ * with bottom halves off, so nothing else runs on this CPU in between and
+ * the output hook, called from inside ip_local_out(), sees its own entry.
  */
-static bool is_ours(struct nfsec_net *nn, struct sk_buff *skb)
+struct sending {
+	unsigned int depth;
+	const struct nfsec_sa *sa[NFSEC_NEST_MAX];
+};
+
+static DEFINE_PER_CPU(struct sending, sending);
+
+/*
+ * The packet is the one output_finish() is sending for the SA on top of
+ * the stack: an ESP or AH packet with that SA's SPI and destination. It
+ * leaves as it is. Nothing on a packet marks it, so nothing can be forged
+ * to skip the SPD: ESP that is forwarded, or sent by anyone else, goes
+ * through the SPD like any other packet.
+ */
+static bool is_ours(struct sk_buff *skb)
 {
 	const struct iphdr *iph = ip_hdr(skb);
-	struct nfsec_sa_id id = {};
-	struct nfsec_sa *sa;
+	unsigned int depth = this_cpu_read(sending.depth);
+	const struct nfsec_sa *sa;
 	__be32 _spi;
 	const __be32 *spi;
 
-	if (iph->protocol != IPPROTO_ESP && iph->protocol != IPPROTO_AH)
+	if (!depth)
+		return false;
+	sa = this_cpu_read(sending.sa[depth - 1]);
+	if (iph->protocol != sa->id.proto || iph->daddr != sa->id.daddr.ip)
 		return false;
 	/* ESP: the SPI comes first; AH: after next header, length, reserved */
 	spi = skb_header_pointer(skb, iph->ihl * 4 +
 				 (iph->protocol == IPPROTO_AH ? 4 : 0),
 				 sizeof(_spi), &_spi);
-	if (!spi)
-		return false;
-	id.daddr.ip = iph->daddr;
-	id.spi = *spi;
-	id.proto = iph->protocol;
-	id.family = AF_INET;
-	sa = nfsec_sa_lookup(nn, &id);
-	return sa && sa->dir == NFSEC_DIR_OUT;
+	return spi && *spi == sa->id.spi;
 }
 
-/* Confirms the packet's conntrack entry before we take the packet away. */
+/*
+ * The packet is already on its way out through @sa (transport mode to an
+ * address other than the SA's peer would loop so), or tunnels are nested
+ * deeper than NFSEC_NEST_MAX: protecting it again would recurse without
+ * end.
+ */
+static bool loops(const struct nfsec_sa *sa)
+{
+	unsigned int depth = this_cpu_read(sending.depth), i;
+
+	if (depth >= NFSEC_NEST_MAX)
+		return true;
+	for (i = 0; i < depth; i++)
+		if (this_cpu_read(sending.sa[i]) == sa)
+			return true;
+	return false;
+}
+
+static void send(struct nfsec_sa *sa, struct sk_buff *skb)
+{
+	struct sending *st;
+
+	local_bh_disable();
+	st = this_cpu_ptr(&sending);
+	if (st->depth < NFSEC_NEST_MAX) {
+		st->sa[st->depth++] = sa;
+		ip_local_out(sa->nn->net, skb->sk, skb);
+		st->depth--;
+	} else {
+		nfsec_sa_drop(sa, skb, NFSEC_SA_LOOP);
+	}
+	local_bh_enable();
+}
+
+/*
+ * Confirms the packet's conntrack entry before we take the packet away
+ * (conntrack would confirm it at the end of POST_ROUTING, which it never
+ * reaches). The hook's contract is unconfirmed entries only.
+ */
 static int ct_confirm(struct sk_buff *skb)
 {
 	const struct nf_ct_hook *hook;
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
 	int ret = NF_ACCEPT;
 
-	if (!skb_nfct(skb))
+	if (!ct || nf_ct_is_confirmed(ct) || nf_ct_is_template(ct))
 		return NF_ACCEPT;
 	rcu_read_lock();
 	hook = rcu_dereference(nf_ct_hook);
@@ -113,7 +166,6 @@ static void output_finish(struct nfsec_crypt *c, int err)
 {
 	struct sk_buff *skb = c->skb;
 	struct nfsec_sa *sa = c->sa;
-	struct net *net = sa->nn->net;
 	unsigned int pmtu;
 
 	nfsec_esp_req_free(c);
@@ -130,8 +182,9 @@ static void output_finish(struct nfsec_crypt *c, int err)
 	if (pmtu && skb->len > pmtu &&
 	    !(ip_hdr(skb)->frag_off & htons(IP_DF)))
 		IPCB(skb)->frag_max_size = pmtu;
-	ip_local_out(net, skb->sk, skb);
+	send(sa, skb);
 out:
+	nfsec_inflight_put(sa);
 	nfsec_sa_put(sa);
 }
 
@@ -326,8 +379,18 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 		plen = skb->len - ihl;
 		proto = iph->protocol;
 	}
+	clen = ALIGN(plen + 2, sa->blksize);
+	padlen = clen - plen - 2;
+	hlen = esp_head(sa);
+	/* IPv4's total length: 64 KiB, ESP included */
+	if (skb->len + hlen + clen - plen + sa->icvlen > IP_MAX_MTU) {
+		nfsec_sa_drop(sa, skb, NFSEC_SA_TOO_BIG);
+		goto out;
+	}
 	if (!seq_next(sa, &seq)) {
-		nfsec_sa_event(sa, NFSEC_EV_SEQ);
+		/* (a dead SA's numbers went to the SA that replaced it) */
+		if (!READ_ONCE(sa->dead))
+			nfsec_sa_event(sa, NFSEC_EV_SEQ);
 		nfsec_sa_drop(sa, skb, NFSEC_SA_SEQ_EXHAUSTED);
 		goto out;
 	}
@@ -337,10 +400,9 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 	}
 	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
 		goto nobuf;
-
-	clen = ALIGN(plen + 2, sa->blksize);
-	padlen = clen - plen - 2;
-	hlen = esp_head(sa);
+	/* Crypto may complete later: the route must outlive this hook. */
+	if (!tunnel && !skb_dst_force(skb))
+		goto nobuf;
 
 	oop = out_of_place(skb, sa, padlen + 2 + sa->icvlen);
 	if (oop) {
@@ -392,9 +454,13 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 	esph->spi = sa->id.spi;
 	esph->seq_no = htonl(lower_32_bits(seq));
 
+	if (!nfsec_inflight_get(sa)) {
+		nfsec_sa_drop(sa, skb, NFSEC_SA_BACKLOG);
+		goto out;
+	}
 	req = nfsec_esp_req_alloc(sa, &c, nfrags);
 	if (!req)
-		goto nobuf;
+		goto nobuf_inflight;
 	c->finish = output_finish;
 	c->skb = skb;
 	c->sa = sa;
@@ -417,6 +483,8 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 		return;		/* output_finish() has it, now or later */
 	}
 	nfsec_esp_req_free(c);
+nobuf_inflight:
+	nfsec_inflight_put(sa);
 nobuf:
 	nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
 out:
@@ -459,10 +527,13 @@ static unsigned int output_hook(void *priv, struct sk_buff *skb,
 	struct nfsec_flow flow;
 	struct nfsec_sa *sa;
 
-	if (list_empty(&nn->spd[NFSEC_DIR_OUT - 1]) || is_ours(nn, skb))
+	if (list_empty(&nn->spd[NFSEC_DIR_OUT - 1]) || is_ours(skb))
 		return NF_ACCEPT;
-	if (!nfsec_flow_from_skb(skb, AF_INET, &flow))
-		return NF_ACCEPT;
+	/* Fail closed: what cannot be matched cannot be let through. */
+	if (!nfsec_flow_from_skb(skb, AF_INET, &flow)) {
+		nfsec_counter_inc(nn->counters, NFSEC_NET_MALFORMED);
+		return NF_DROP;
+	}
 	pol = nfsec_spd_lookup(nn, NFSEC_DIR_OUT, &flow);
 	if (!pol || pol->action == NFSEC_ACTION_BYPASS)
 		return NF_ACCEPT;
@@ -475,6 +546,11 @@ static unsigned int output_hook(void *priv, struct sk_buff *skb,
 	if (!sa || sa->id.proto != IPPROTO_ESP || !nfsec_sa_get(sa)) {
 		nfsec_counter_inc(nn->counters, NFSEC_NET_NO_SA_OUT);
 		return NF_DROP;
+	}
+	if (loops(sa)) {
+		nfsec_sa_drop(sa, skb, NFSEC_SA_LOOP);
+		nfsec_sa_put(sa);
+		return NF_STOLEN;
 	}
 	if (ct_confirm(skb) != NF_ACCEPT) {
 		nfsec_sa_put(sa);

@@ -111,11 +111,36 @@ static struct list_head *spd_list(struct nfsec_net *nn, u8 dir)
 	return &nn->spd[dir - 1];
 }
 
-/* An OUT policy uses an outbound SA; IN and FWD policies an inbound one. */
-static bool sa_fits(const struct nfsec_policy *pol, const struct nfsec_sa *sa)
+static bool is_host(const union nfsec_addr *prefix, u8 plen,
+		    const union nfsec_addr *addr, u8 family)
 {
-	return (pol->dir == NFSEC_DIR_OUT) == (sa->dir == NFSEC_DIR_OUT) &&
-	       pol->sel.family == sa->id.family;
+	return plen == addr_bits(family) &&
+	       !memcmp(prefix, addr, family == AF_INET ? 4 : 16);
+}
+
+/*
+ * Why @pol cannot use @sa, or NULL when it can. An OUT policy uses an
+ * outbound SA, IN and FWD policies an inbound one. Transport mode keeps
+ * the packet's own addresses, so it can carry only traffic of this host
+ * to the SA's peer: an OUT policy for anything wider would send ESP that
+ * no SA of the peer's is addressed by, and that this host's output hook
+ * would take for new cleartext and protect again.
+ */
+static const char *sa_misfit(const struct nfsec_policy *pol,
+			     const struct nfsec_sa *sa)
+{
+	if ((pol->dir == NFSEC_DIR_OUT) != (sa->dir == NFSEC_DIR_OUT) ||
+	    pol->sel.family != sa->id.family)
+		return "policy names an SA of the other direction or family";
+	if (sa->mode != NFSEC_MODE_TRANSPORT)
+		return NULL;
+	if (pol->dir == NFSEC_DIR_FWD)
+		return "a transport mode SA carries only this host's traffic, not forwarded traffic";
+	if (pol->dir == NFSEC_DIR_OUT &&
+	    !is_host(&pol->sel.dst, pol->sel.dst_plen, &sa->id.daddr,
+		     sa->id.family))
+		return "a transport mode SA protects only traffic to its peer: the policy's dst must be the SA's dst";
+	return NULL;
 }
 
 int nfsec_policy_insert(struct nfsec_net *nn, struct nfsec_policy *pol,
@@ -124,6 +149,7 @@ int nfsec_policy_insert(struct nfsec_net *nn, struct nfsec_policy *pol,
 	struct list_head *head = spd_list(nn, pol->dir), *pos = head;
 	struct nfsec_policy *p;
 	struct nfsec_sa *sa = NULL;
+	const char *msg;
 
 	lockdep_assert_held(&nn->lock);
 	list_for_each_entry(p, head, node) {
@@ -143,10 +169,10 @@ int nfsec_policy_insert(struct nfsec_net *nn, struct nfsec_policy *pol,
 				       "policy names an SA that does not exist");
 			return -ENOENT;
 		}
-		if (!sa_fits(pol, sa)) {
-			NL_SET_ERR_MSG(extack,
-				       "policy names an SA of the other direction or family");
-			return -ENOENT;
+		msg = sa_misfit(pol, sa);
+		if (msg) {
+			nfsec_extack_msg(extack, msg);
+			return -EINVAL;
 		}
 	}
 
@@ -205,8 +231,9 @@ void nfsec_spd_flush(struct nfsec_net *nn)
 
 /*
  * Points the protect policies that name @id (all of them if @id is NULL)
- * at @sa, or at nothing when @sa is NULL. Called when an SA is added,
- * replaced or deleted.
+ * at @sa, or at nothing when @sa is NULL or does not fit them (a policy
+ * never keeps a pointer to an SA it does not fit, nor to one that is
+ * gone). Called when an SA is added, replaced or deleted.
  */
 void nfsec_spd_bind(struct nfsec_net *nn, const struct nfsec_sa_id *id,
 		    struct nfsec_sa *sa)
@@ -221,9 +248,8 @@ void nfsec_spd_bind(struct nfsec_net *nn, const struct nfsec_sa_id *id,
 				continue;
 			if (id && memcmp(&pol->sa_id, id, sizeof(*id)))
 				continue;
-			if (sa && !sa_fits(pol, sa))
-				continue;
-			rcu_assign_pointer(pol->sa, sa);
+			rcu_assign_pointer(pol->sa,
+					   sa && !sa_misfit(pol, sa) ? sa : NULL);
 		}
 	}
 }
@@ -237,13 +263,33 @@ static bool prefix_match(const union nfsec_addr *addr,
 	return ipv6_prefix_equal(&addr->ip6, &prefix->ip6, plen);
 }
 
-static bool selector_match(const struct nfsec_selector *sel,
+/*
+ * RFC 4301 7: a packet whose ports cannot be read (a fragment after the
+ * first, a truncated header) may belong to the flow a port-selective
+ * protect or discard policy covers, so it falls under that policy; no
+ * bypass policy lets it through on trust.
+ */
+static bool ports_match(const struct nfsec_policy *pol,
+			const struct nfsec_flow *flow)
+{
+	const struct nfsec_selector *sel = &pol->sel;
+
+	if (!sel->sport && !sel->dport)
+		return true;
+	if (flow->opaque)
+		return pol->action != NFSEC_ACTION_BYPASS;
+	return (!sel->sport || sel->sport == flow->sport) &&
+	       (!sel->dport || sel->dport == flow->dport);
+}
+
+static bool selector_match(const struct nfsec_policy *pol,
 			   const struct nfsec_flow *flow)
 {
+	const struct nfsec_selector *sel = &pol->sel;
+
 	return sel->family == flow->family &&
 	       (!sel->proto || sel->proto == flow->proto) &&
-	       (!sel->sport || sel->sport == flow->sport) &&
-	       (!sel->dport || sel->dport == flow->dport) &&
+	       ports_match(pol, flow) &&
 	       prefix_match(&flow->src, &sel->src, sel->src_plen,
 			    sel->family) &&
 	       prefix_match(&flow->dst, &sel->dst, sel->dst_plen,
@@ -257,7 +303,7 @@ struct nfsec_policy *nfsec_spd_lookup(struct nfsec_net *nn, u8 dir,
 	struct nfsec_policy *pol;
 
 	list_for_each_entry_rcu(pol, spd_list(nn, dir), node) {
-		if (selector_match(&pol->sel, flow)) {
+		if (selector_match(pol, flow)) {
 			this_cpu_inc(*pol->matches);
 			return pol;
 		}
@@ -267,9 +313,9 @@ struct nfsec_policy *nfsec_spd_lookup(struct nfsec_net *nn, u8 dir,
 
 /*
  * Reads the selector fields of an IPv4 packet whose network header is at
- * skb->data. Ports are 0 for fragments after the first and for protocols
- * without ports (RFC 4301 4.4.1.1 OPAQUE). Returns false for a header too
- * short to read.
+ * skb->data. Ports are 0 for protocols without ports, and OPAQUE (RFC 4301
+ * 4.4.1.1) for fragments after the first and headers too short to hold
+ * them. Returns false for an IP header too short to read.
  */
 bool nfsec_flow_from_skb(struct sk_buff *skb, u8 family,
 			 struct nfsec_flow *flow)
@@ -286,13 +332,17 @@ bool nfsec_flow_from_skb(struct sk_buff *skb, u8 family,
 	flow->src.ip = iph->saddr;
 	flow->dst.ip = iph->daddr;
 	flow->proto = iph->protocol;
-	if (!ports_allowed(iph->protocol) || iph->frag_off & htons(IP_OFFSET))
+	if (!ports_allowed(iph->protocol))
 		return true;
-	ports = skb_header_pointer(skb, skb_network_offset(skb) +
-				   iph->ihl * 4, sizeof(_ports), _ports);
-	if (ports) {
-		flow->sport = ntohs(ports[0]);
-		flow->dport = ntohs(ports[1]);
+	ports = NULL;
+	if (!(iph->frag_off & htons(IP_OFFSET)))
+		ports = skb_header_pointer(skb, skb_network_offset(skb) +
+					   iph->ihl * 4, sizeof(_ports), _ports);
+	if (!ports) {
+		flow->opaque = true;
+		return true;
 	}
+	flow->sport = ntohs(ports[0]);
+	flow->dport = ntohs(ports[1]);
 	return true;
 }

@@ -24,11 +24,13 @@
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <linux/overflow.h>
+#include <linux/refcount.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
 struct nfsec_replay {
 	spinlock_t lock;	/* serialises commits; a leaf lock */
+	refcount_t ref;		/* the SA, and its successor after an update */
 	/*
 	 * The highest sequence number accepted, 0 before the first. Written
 	 * under the lock, read without it: atomic64_t so that no reader sees
@@ -53,15 +55,23 @@ struct nfsec_replay *nfsec_replay_alloc(u32 window, gfp_t gfp)
 	if (!r)
 		return ERR_PTR(-ENOMEM);
 	spin_lock_init(&r->lock);
+	refcount_set(&r->ref, 1);
 	atomic64_set(&r->top, 0);
 	r->window = window;
 	r->words = words;
 	return r;
 }
 
-void nfsec_replay_free(struct nfsec_replay *r)
+struct nfsec_replay *nfsec_replay_get(struct nfsec_replay *r)
 {
-	kfree(r);
+	refcount_inc(&r->ref);
+	return r;
+}
+
+void nfsec_replay_put(struct nfsec_replay *r)
+{
+	if (r && refcount_dec_and_test(&r->ref))
+		kfree(r);
 }
 
 u64 nfsec_replay_top(const struct nfsec_replay *r)

@@ -12,6 +12,7 @@
 #include <crypto/authenc.h>
 #include <crypto/hash.h>
 #include <linux/in.h>
+#include <linux/module.h>
 #include <linux/random.h>
 #include <linux/rhashtable.h>
 #include <linux/rtnetlink.h>
@@ -50,6 +51,15 @@ static const struct alg_desc algs[] = {
 };
 
 static struct kmem_cache *sa_cache;
+
+/*
+ * For tests: every ESP transform behind cryptd, so that every packet's
+ * crypto completes later, from another context, as it does with crypto
+ * hardware or when the FPU is busy.
+ */
+static bool async_crypto;
+module_param(async_crypto, bool, 0444);
+MODULE_PARM_DESC(async_crypto, "run all ESP crypto through cryptd (tests)");
 
 static const struct rhashtable_params sad_params = {
 	.key_len = sizeof(struct nfsec_sa_id),
@@ -187,6 +197,14 @@ static int esp_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 		icv_bits = sa->auth.bits;
 	}
 
+	if (async_crypto) {
+		char inner[CRYPTO_MAX_ALG_NAME];
+
+		strscpy(inner, name, sizeof(inner));
+		if (snprintf(name, sizeof(name), "cryptd(%s)", inner) >=
+		    sizeof(name))
+			return -ENAMETOOLONG;
+	}
 	tfm = crypto_alloc_aead(name, 0, 0);
 	if (IS_ERR(tfm)) {
 		NL_SET_ERR_MSG(extack,
@@ -304,7 +322,7 @@ void nfsec_sa_destroy(struct nfsec_sa *sa)
 	alg_wipe(&sa->aead);
 	alg_wipe(&sa->enc);
 	alg_wipe(&sa->auth);
-	nfsec_replay_free(sa->replay);
+	nfsec_replay_put(sa->replay);
 	free_percpu(sa->counters);
 	kmem_cache_free(sa_cache, sa);
 }
@@ -445,7 +463,69 @@ static void sa_unlink(struct nfsec_net *nn, struct nfsec_sa *sa)
 	nn->sa_gen++;
 }
 
+/*
+ * What an update may not change: the SA's identity (the lookup key), its
+ * direction, mode and sequence number space. Policies were checked against
+ * the first three, and the peer's replay window follows the last.
+ */
+static int update_check(const struct nfsec_sa *old, const struct nfsec_sa *sa,
+			const struct nfsec_sa_params *p,
+			struct netlink_ext_ack *extack)
+{
+	if (old->dir != sa->dir) {
+		NL_SET_ERR_MSG(extack, "sa update cannot change the direction");
+		return -EINVAL;
+	}
+	if (old->mode != sa->mode) {
+		NL_SET_ERR_MSG(extack, "sa update cannot change the mode");
+		return -EINVAL;
+	}
+	if ((old->flags ^ sa->flags) & NFSEC_SA_F_ESN) {
+		NL_SET_ERR_MSG(extack, "sa update cannot switch ESN on or off");
+		return -EINVAL;
+	}
+	if (p->has_seq) {
+		NL_SET_ERR_MSG(extack,
+			       "sa update keeps the sequence number: SEQ is for sa add");
+		return -EINVAL;
+	}
+	if (p->has_replay_window && p->replay_window != old->replay_window) {
+		NL_SET_ERR_MSG(extack,
+			       "sa update cannot change the replay window");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The new SA takes over the old one's state: sequence numbers, the replay
+ * window, the lifetime used so far and the counters. The old SA's counter
+ * is spent at once (U64_MAX), so a packet that still holds it cannot take
+ * a number the new SA will use; it is dropped as seq_exhausted on the dead
+ * SA, without an event (output.c).
+ */
+static void take_over(struct nfsec_sa *sa, struct nfsec_sa *old)
+{
+	u64 sum[NFSEC_SA_COUNTERS];
+	int i;
+
+	sa->replay_window = old->replay_window;
+	if (sa->dir == NFSEC_DIR_IN) {
+		nfsec_replay_put(sa->replay);
+		sa->replay = nfsec_replay_get(old->replay);
+	}
+	sa->add_time = old->add_time;
+	atomic64_set(&sa->lt_packets, atomic64_read(&old->lt_packets));
+	atomic64_set(&sa->lt_bytes, atomic64_read(&old->lt_bytes));
+	nfsec_counters_read(old->counters, sum, NFSEC_SA_COUNTERS);
+	for (i = 0; i < NFSEC_SA_COUNTERS; i++)
+		nfsec_counter_add(sa->counters, i, sum[i]);
+	WRITE_ONCE(old->dead, true);
+	atomic64_set(&sa->oseq, atomic64_xchg(&old->oseq, U64_MAX));
+}
+
 int nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
+		     const struct nfsec_sa_params *p,
 		     struct netlink_ext_ack *extack)
 {
 	struct nfsec_sa *old;
@@ -457,11 +537,17 @@ int nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
 		NL_SET_ERR_MSG(extack, "no such SA");
 		return -ENOENT;
 	}
-	err = rhashtable_replace_fast(&nn->sad, &old->node, &sa->node,
-				      sad_params);
+	err = update_check(old, sa, p, extack);
 	if (err)
 		return err;
-	old->dead = true;
+	take_over(sa, old);
+	err = rhashtable_replace_fast(&nn->sad, &old->node, &sa->node,
+				      sad_params);
+	if (err) {		/* (same key, same table: not expected) */
+		atomic64_set(&old->oseq, atomic64_read(&sa->oseq));
+		WRITE_ONCE(old->dead, false);
+		return err;
+	}
 	sa->index = old->index;
 	sa->nn = nn;
 	xa_store(&nn->sa_index, sa->index, sa, GFP_KERNEL);

@@ -189,7 +189,7 @@ static __printf(3, 4) bool __init expect(struct ctx *c, bool ok,
 
 static bool __init renew(struct nfsec_replay **r, u32 window)
 {
-	nfsec_replay_free(*r);
+	nfsec_replay_put(*r);
 	*r = nfsec_replay_alloc(window, GFP_KERNEL);
 	if (!IS_ERR(*r))
 		return true;
@@ -381,7 +381,7 @@ static void __init sweep(struct ctx *c, u32 w, u32 *perm)
 		top = next;
 	}
 out:
-	nfsec_replay_free(r);
+	nfsec_replay_put(r);
 }
 
 static const u32 windows[] __initconst = { 1, 32, 64, 128, 1000, 4095, 4096 };
@@ -395,13 +395,13 @@ bool __init nfsec_selftest(void)
 
 	for (i = 0; i < ARRAY_SIZE(steps); i++)
 		run_step(&c, &r, &steps[i]);
-	nfsec_replay_free(r);
+	nfsec_replay_put(r);
 
 	r = nfsec_replay_alloc(NFSEC_REPLAY_WINDOW_MAX + 1, GFP_KERNEL);
 	expect(&c, PTR_ERR_OR_ZERO(r) == -EINVAL, "window %u accepted",
 	       NFSEC_REPLAY_WINDOW_MAX + 1);
 	if (!IS_ERR(r))
-		nfsec_replay_free(r);
+		nfsec_replay_put(r);
 
 	perm = kmalloc_array(NFSEC_REPLAY_WINDOW_MAX, sizeof(*perm),
 			     GFP_KERNEL);

@@ -16,6 +16,13 @@ line each:
   spi:I:SPI             frame I with its SPI replaced
   trunc:I:LEN           frame I cut to LEN bytes of ESP (IP total length
                         and checksum fixed)
+  src:I:ADDR            frame I from another IPv4 source address (IP
+                        checksum fixed)
+  flood:I:N:SEQ         frame I N times with the sequence numbers SEQ,
+                        SEQ + 1, ...: the ICV no longer fits (the number
+                        is authenticated), the replay window lets them
+                        in; prints how many the link took (errors, such
+                        as the link going away, are counted, not raised)
   sleep:S               wait S seconds
 
 No scapy: the frames are bytes, which keeps the start-up (TCG) short and
@@ -112,6 +119,24 @@ def main():
             ip_checksum(f)
             sock.send(f)
             print("sent 1 of %d bytes of ESP" % int(args[1]))
+        elif op == "src":
+            f = frame(args[0])
+            f[26:30] = socket.inet_aton(args[1])
+            ip_checksum(f)
+            sock.send(f)
+            print("sent 1 from %s" % args[1])
+        elif op == "flood":
+            f = frame(args[0])
+            o = 14 + ihl(f) + 4
+            sent = 0
+            for seq in range(int(args[2], 0), int(args[2], 0) + int(args[1])):
+                f[o:o + 4] = struct.pack("!I", seq)
+                try:
+                    sock.send(f)
+                    sent += 1
+                except OSError:
+                    pass
+            print("sent %d" % sent)
         elif op == "sleep":
             time.sleep(float(args[0]))
             print("slept")

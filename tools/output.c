@@ -40,6 +40,8 @@ static const struct counter {
 	[NFSEC_SA_STATS_A_DUMMY] = { "dummy", NULL },
 	[NFSEC_SA_STATS_A_EXPIRED] = { "expired", NULL },
 	[NFSEC_SA_STATS_A_TOO_BIG] = { "too_big", NULL },
+	[NFSEC_SA_STATS_A_BACKLOG] = { "backlog", NULL },
+	[NFSEC_SA_STATS_A_LOOP] = { "loop", NULL },
 }, ns_counters[NFSEC_STATS_A_MAX + 1] = {
 	[NFSEC_STATS_A_SA_COUNT] = { "sa_count", "SAs" },
 	[NFSEC_STATS_A_POLICY_COUNT] = { "policy_count", "policies" },

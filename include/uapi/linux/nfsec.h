@@ -17,6 +17,8 @@
  * NFSEC_A_STATS at the top level, each a nest of its own attribute space.
  * Addresses are in network byte order: 4 bytes for AF_INET, 16 for AF_INET6,
  * and their length must match NFSEC_SA_A_FAMILY / NFSEC_POL_A_FAMILY.
+ * AF_INET6 is refused with EAFNOSUPPORT until the IPv6 data path exists
+ * (an IPv6 SA or policy would protect nothing).
  *
  * NFSEC_CMD_SA_ADD (doit)
  *   NFSEC_A_SA: {
@@ -53,8 +55,13 @@
  *
  * NFSEC_CMD_SA_UPDATE (doit)
  *   Same attributes as SA_ADD; the SA named by DST, SPI and PROTO is
- *   replaced as a whole (keys, algorithms, window, lifetimes) while its
- *   counters start again. ENOENT if it does not exist.
+ *   replaced (source, keys, algorithms, lifetime limits, DF). What the SA
+ *   has done carries over: the outbound sequence number, the inbound
+ *   replay window and its top, the lifetime used so far (bytes, packets,
+ *   add time) and the counters. DIR, MODE and the ESN flag must be the
+ *   SA's own, REPLAY_WINDOW absent or the SA's own, SEQ absent (EINVAL
+ *   otherwise: policies were checked against the first two, and the peer
+ *   counts on the sequence numbers). ENOENT if it does not exist.
  *
  * NFSEC_CMD_SA_DEL, NFSEC_CMD_SA_GET (doit)
  *   NFSEC_A_SA: { FAMILY, DST, SPI, PROTO }. ENOENT if there is no such SA.
@@ -97,9 +104,13 @@
  *                     DST when that is a host address
  *     SA_PROTO        u8, protect only; default IPPROTO_ESP
  *   }
- *   A protect policy must name an existing SA of the same family whose
- *   direction is OUT for an OUT policy and IN for IN and FWD policies
- *   (ENOENT otherwise). Two policies with the same direction, selector and
+ *   A protect policy must name an existing SA (ENOENT otherwise) of the
+ *   same family whose direction is OUT for an OUT policy and IN for IN and
+ *   FWD policies (EINVAL otherwise). A transport mode SA carries only this
+ *   host's traffic with its peer: an OUT policy naming one must have the
+ *   SA's DST as its host DST, and no FWD policy may name one (EINVAL). A
+ *   policy whose SA is deleted and added again such that it no longer fits
+ *   stays without an SA and drops what it matches. Two policies with the same direction, selector and
  *   priority are refused with EEXIST. The reply carries the new policy with
  *   its INDEX.
  *
@@ -278,6 +289,8 @@ enum nfsec_sa_stats_attr {
 	NFSEC_SA_STATS_A_DUMMY,		/* next header 59, dropped */
 	NFSEC_SA_STATS_A_EXPIRED,	/* past a hard lifetime */
 	NFSEC_SA_STATS_A_TOO_BIG,	/* DF and too big once protected */
+	NFSEC_SA_STATS_A_BACKLOG,	/* too many packets in crypto at once */
+	NFSEC_SA_STATS_A_LOOP,		/* would be protected by it twice */
 	NFSEC_SA_STATS_A_PAD,
 	__NFSEC_SA_STATS_A_MAX
 };
