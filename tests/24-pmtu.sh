@@ -102,8 +102,11 @@ for arg in sys.argv[1:]:
 " "$@"
 }
 # g1 has sent 3 packets on 0x7001: sequence numbers 1 to 3.
-check "unknown SPI; sequence number 100, never sent; MTU 1400 not below 1400" \
-	forge 0x7009:1:1000:1500 0x7001:100:1000:1500 0x7001:1:1400:1400
+# Each would lower the path MTU (1300) to 1000 if taken: the MTU-not-below
+# case quotes a packet of 1000 bytes, and one of 900.
+check "unknown SPI; sequence number 100, never sent; MTU 1000 not below 1000 or 900" \
+	forge 0x7009:1:1000:1500 0x7001:100:1000:1500 0x7001:1:1000:1000 \
+	0x7001:1:1000:900
 expect_eq "g1: out SA 0x7001: path MTU still 1300" 1300 "$(pmtu_of g1 0x7001)" || true
 check "sequence number 3, MTU 1200" forge 0x7001:3:1200:1500
 expect_eq "g1: out SA 0x7001: path MTU 1200" 1200 "$(pmtu_of g1 0x7001)" || true
