@@ -363,6 +363,9 @@ expect_sa "second update: aead with the new key, no enc/auth" \
 	"{\"aead\": {\"name\": \"rfc4106(gcm(aes))\", \"icv_bits\": 128, \"key\": \"0x$K2\"}, \"enc\": \"<absent>\", \"auth\": \"<absent>\", \"df\": \"copy\"}" \
 	10.0.5.2 0x6000
 snap=$(nf -j --show-keys sa list | jq_py d)
+# (two failed dumps would be equal too: the snapshot must hold every SA)
+expect_eq "snapshot: sa list holds the $before SAs of sa_count" "$before" \
+	"$(jq_py 'len(d) if isinstance(d, list) else "<not a list: %.200r>" % (d,)' <<<"$snap")"
 refuse "update of a missing SA: no such SA" "no such SA.*No such file" \
 	nf sa update dir out src 10.0.5.1 dst 10.0.5.2 spi 0x6001 proto esp \
 	mode tunnel aead aes-gcm-128 key "$K2"
@@ -395,6 +398,8 @@ norm_sa='sorted([{k: v for k, v in s.items() if k not in ("add_time", "stats")} 
 norm_pol='[{k: v for k, v in p.items() if k not in ("index", "matches")} for p in d]'
 sa_a=$(nf -j --show-keys sa list | jq_py "$norm_sa")
 sa_b=$(nfb -j --show-keys sa list | jq_py "$norm_sa")
+expect_eq "A's dump to compare holds its sa_count SAs" "$(sa_count)" \
+	"$(jq_py 'len(d) if isinstance(d, list) else "<not a list: %.200r>" % (d,)' <<<"$sa_a")"
 expect_eq "B has as many SAs as A" "$(list_len)" "$(nfb -j sa list | jq_py 'len(d)')"
 expect_eq "B's SAs equal A's, keys included" "$sa_a" "$sa_b"
 expect_eq "B's policies equal A's, in order" \

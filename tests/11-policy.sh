@@ -50,6 +50,12 @@ pol_order() {
 }
 pol_index() { pol_find "$1" "$2" "${3:-nf}" 'p["index"]'; }
 snapshot() { ${1:-nf} -j policy list | jq_py d; }
+# snap_len DESC SNAP N: the snapshot SNAP is a list of exactly N policies
+# (so that "nothing changed" cannot pass on two failed dumps)
+snap_len() {
+	expect_eq "$1: the snapshot holds $3 policies" "$3" \
+		"$(jq_py 'len(d) if isinstance(d, list) else "<not a list: %.200r>" % (d,)' <<<"$2")"
+}
 
 K=$(printf '%040x' 1)			# 20 bytes, aes-gcm-128
 gcm() { echo aead aes-gcm-128 key "$K"; }
@@ -200,6 +206,7 @@ expect_eq "policy 10.1.5.0/24 gone, the others in order" \
 	"$(pol_order out nfb)"
 expect_eq "policy_count $((before - 1))" "$((before - 1))" "$(pol_count nfb)"
 snap=$(snapshot nfb)
+snap_len "B after the del by index" "$snap" 9
 refuse "del index $idx again: no such policy" "no such policy.*No such file" \
 	nfb policy del index "$idx"
 refuse "del index 0x7fffffff: no such policy" "no such policy" \
@@ -226,6 +233,7 @@ expect_eq "both gone" \
 check "B: add tcp dport 443 priority 7" nfb policy add dir out src any \
 	dst 10.1.9.0/24 proto tcp dport 443 priority 7 bypass
 snap=$(snapshot nfb)
+snap_len "B with the tcp dport 443 policy" "$snap" 8
 refuse "selector without proto/port (means any): no such policy" \
 	"no such policy" nfb policy del dir out src any dst 10.1.9.0/24 priority 7
 refuse "selector with another dport: no such policy" "no such policy" \
@@ -240,6 +248,7 @@ expect_eq "10.1.9.0/24 gone" "" \
 log "duplicates"
 add_b out 10.1.10.0/24
 snap=$(snapshot nfb)
+snap_len "B before the duplicates" "$snap" 8
 refuse "same dir, selector and priority: policy already exists" \
 	"policy already exists.*File exists" \
 	nfb policy add dir out src 10.0.0.0/8 dst 10.1.4.0/24 priority 100 bypass
@@ -263,6 +272,7 @@ expect_eq "three more policies" "$((n_b + 3))" "$(pol_count nfb)"
 
 log "fail closed: SA delete and flush leave the policies"
 snap=$(snapshot)
+snap_len "A before the SA delete" "$snap" "$n_pol"
 check "sa del 10.0.0.2 esp 0x1000 (named by two policies)" nf sa del \
 	dst 10.0.0.2 spi 0x1000 proto esp
 expect_eq "policies unchanged after sa del" "$snap" "$(snapshot)"
