@@ -170,20 +170,37 @@ bool nfsec_inflight_get(struct nfsec_sa *sa)
 		goto net_full;
 	return true;
 net_full:
-	nfsec_inflight_put(sa);
-	return false;
+	atomic_dec(&nn->inflight);
 sa_full:
 	atomic_dec(&sa->inflight);
 	return false;
 }
 
+static void net_inflight_put(struct nfsec_net *nn)
+{
+	/* (only the address is used once it is 0: exit may free nn) */
+	if (atomic_dec_and_test(&nn->inflight))
+		wake_up_var(&nn->inflight);
+}
+
 void nfsec_inflight_put(struct nfsec_sa *sa)
+{
+	atomic_dec(&sa->inflight);
+	net_inflight_put(sa->nn);
+}
+
+/*
+ * The end of a packet's crypto: its SA reference goes before the
+ * namespace's count does, so that namespace (and module) exit, which waits
+ * for the count, comes after the SA's release queued its free.
+ */
+void nfsec_crypt_end(struct nfsec_sa *sa)
 {
 	struct nfsec_net *nn = sa->nn;
 
 	atomic_dec(&sa->inflight);
-	if (atomic_dec_and_test(&nn->inflight))
-		wake_up_var(&nn->inflight);
+	nfsec_sa_put(sa);
+	net_inflight_put(nn);
 }
 
 /*

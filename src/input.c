@@ -166,8 +166,7 @@ bad_trailer:
 nobuf:
 	nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
 out:
-	nfsec_inflight_put(sa);
-	nfsec_sa_put(sa);
+	nfsec_crypt_end(sa);
 }
 
 /* Decrypts one ESP packet of @sa; consumes the packet and the reference. */

@@ -204,8 +204,7 @@ struct nfsec_flow {
 	u8 family;
 	u8 proto;
 	u16 sport, dport;		/* host order; 0 when not known */
-	bool opaque;			/* ports there but unknown: a later
-					 * fragment, or a truncated header */
+	bool opaque;			/* ports unknown: later fragment */
 };
 
 /* An extack message chosen at run time (static storage only). */
@@ -367,10 +366,13 @@ void nfsec_esp_req_free(struct nfsec_crypt *c);
 void nfsec_esp_done(struct crypto_async_request *base, int err);
 /*
  * Counts a packet of @sa into crypto, false when its SA or namespace is at
- * its limit; the put comes after the packet left the module for good.
+ * its limit. A packet that then never reaches crypto is uncounted with
+ * put; one that did ends with nfsec_crypt_end(), which also drops the SA
+ * reference it held, once the packet has left the module for good.
  */
 bool __must_check nfsec_inflight_get(struct nfsec_sa *sa);
 void nfsec_inflight_put(struct nfsec_sa *sa);
+void nfsec_crypt_end(struct nfsec_sa *sa);
 void nfsec_inflight_wait(struct nfsec_net *nn);
 void nfsec_sa_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why);
 

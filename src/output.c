@@ -184,8 +184,7 @@ static void output_finish(struct nfsec_crypt *c, int err)
 		IPCB(skb)->frag_max_size = pmtu;
 	send(sa, skb);
 out:
-	nfsec_inflight_put(sa);
-	nfsec_sa_put(sa);
+	nfsec_crypt_end(sa);
 }
 
 /* The tunnel's outer route, to the SA's peer from the SA's source. */

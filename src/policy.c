@@ -129,17 +129,17 @@ static bool is_host(const union nfsec_addr *prefix, u8 plen,
 static const char *sa_misfit(const struct nfsec_policy *pol,
 			     const struct nfsec_sa *sa)
 {
-	if ((pol->dir == NFSEC_DIR_OUT) != (sa->dir == NFSEC_DIR_OUT) ||
-	    pol->sel.family != sa->id.family)
+	bool out = pol->dir == NFSEC_DIR_OUT, sa_out = sa->dir == NFSEC_DIR_OUT;
+
+	if (out != sa_out || pol->sel.family != sa->id.family)
 		return "policy names an SA of the other direction or family";
 	if (sa->mode != NFSEC_MODE_TRANSPORT)
 		return NULL;
 	if (pol->dir == NFSEC_DIR_FWD)
-		return "a transport mode SA carries only this host's traffic, not forwarded traffic";
-	if (pol->dir == NFSEC_DIR_OUT &&
-	    !is_host(&pol->sel.dst, pol->sel.dst_plen, &sa->id.daddr,
-		     sa->id.family))
-		return "a transport mode SA protects only traffic to its peer: the policy's dst must be the SA's dst";
+		return "a transport mode SA carries no forwarded traffic";
+	if (out && !is_host(&pol->sel.dst, pol->sel.dst_plen, &sa->id.daddr,
+			    sa->id.family))
+		return "a transport mode SA protects only traffic to its peer (its dst)";
 	return NULL;
 }
 

@@ -53,13 +53,14 @@ static const struct alg_desc algs[] = {
 static struct kmem_cache *sa_cache;
 
 /*
- * For tests: every ESP transform behind cryptd, so that every packet's
- * crypto completes later, from another context, as it does with crypto
- * hardware or when the FPU is busy.
+ * For tests: every ESP transform behind pcrypt, so that every packet's
+ * crypto completes later, from another context (a padata worker), as it
+ * does with crypto hardware. (cryptd would do, but its rfc4106 instance
+ * fails the crypto manager's self-tests on 6.1.)
  */
 static bool async_crypto;
 module_param(async_crypto, bool, 0444);
-MODULE_PARM_DESC(async_crypto, "run all ESP crypto through cryptd (tests)");
+MODULE_PARM_DESC(async_crypto, "run all ESP crypto through pcrypt (tests)");
 
 static const struct rhashtable_params sad_params = {
 	.key_len = sizeof(struct nfsec_sa_id),
@@ -201,7 +202,7 @@ static int esp_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 		char inner[CRYPTO_MAX_ALG_NAME];
 
 		strscpy(inner, name, sizeof(inner));
-		if (snprintf(name, sizeof(name), "cryptd(%s)", inner) >=
+		if (snprintf(name, sizeof(name), "pcrypt(%s)", inner) >=
 		    sizeof(name))
 			return -ENAMETOOLONG;
 	}

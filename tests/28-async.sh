@@ -3,7 +3,7 @@
 #
 # 28-async.sh: crypto that completes later, from another context, as with
 # crypto hardware: the module is loaded with async_crypto=1 (every ESP
-# transform behind cryptd) and sa_inflight_max=4.
+# transform behind pcrypt) and sa_inflight_max=4.
 #
 #   +------------------+                  +------------------+
 #   | ns a             |       veth       | ns b             |
@@ -56,8 +56,8 @@ esp() {
 }
 
 check "namespaces, SAs and policies" setup
-expect_eq "the transforms are cryptd's" yes \
-	"$(grep -q '^name *: cryptd(rfc4106(gcm(aes)))' /proc/crypto && echo yes || echo no)"
+expect_eq "the transforms are pcrypt's" yes \
+	"$(grep -q '^name *: pcrypt(rfc4106(gcm(aes)))' /proc/crypto && echo yes || echo no)"
 
 log "traffic through asynchronous crypto"
 cap_start a veth0 "$TMP/a.pcap" ip proto 50 and src 10.0.0.1

@@ -110,9 +110,9 @@
  *   host's traffic with its peer: an OUT policy naming one must have the
  *   SA's DST as its host DST, and no FWD policy may name one (EINVAL). A
  *   policy whose SA is deleted and added again such that it no longer fits
- *   stays without an SA and drops what it matches. Two policies with the same direction, selector and
- *   priority are refused with EEXIST. The reply carries the new policy with
- *   its INDEX.
+ *   stays without an SA and drops what it matches. Two policies with the
+ *   same direction, selector and priority are refused with EEXIST. The
+ *   reply carries the new policy with its INDEX.
  *
  * NFSEC_CMD_POLICY_DEL (doit)
  *   NFSEC_A_POLICY: { INDEX } or { DIR, FAMILY, SRC, SRC_PLEN, DST,
