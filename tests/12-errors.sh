@@ -73,8 +73,7 @@ SOFTHARD='a soft lifetime limit exceeds its hard limit \(Invalid argument\)'
 NOSA='no such SA \(No such file or directory\)'
 NOPOL='no such policy \(No such file or directory\)'
 NOSUCHSA='policy names an SA that does not exist \(No such file or directory\)'
-# (the errno of this one is changing from ENOENT to EINVAL)
-MISFIT='policy names an SA of the other direction or family \([A-Za-z ]+\)'
+MISFIT='policy names an SA of the other direction or family \(Invalid argument\)'
 HOSTBITS='prefix has host bits set \(Invalid argument\)'
 PORTS='ports need protocol tcp, udp, sctp or udplite \(Invalid argument\)'
 
