@@ -56,7 +56,9 @@ static struct kmem_cache *sa_cache;
  * For tests: every ESP transform behind pcrypt, so that every packet's
  * crypto completes later, from another context (a padata worker), as it
  * does with crypto hardware. (cryptd would do, but its rfc4106 instance
- * fails the crypto manager's self-tests on 6.1.)
+ * fails the crypto manager's self-tests on 6.1.) Once made, a pcrypt
+ * instance is what its algorithm's name finds, for XFRM too, until the
+ * pcrypt module goes.
  */
 static bool async_crypto;
 module_param(async_crypto, bool, 0444);
@@ -178,6 +180,26 @@ static int authenc_setkey(struct crypto_aead *tfm, const struct nfsec_alg *enc,
 	return err;
 }
 
+/*
+ * async_crypto: @tfm's implementation behind pcrypt. The pcrypt instance
+ * keeps the algorithm's name at a higher priority, so once it exists it
+ * is what the name finds (then @tfm is already it).
+ */
+static struct crypto_aead *behind_pcrypt(struct crypto_aead *tfm)
+{
+	const char *driver = crypto_tfm_alg_driver_name(crypto_aead_tfm(tfm));
+	char name[CRYPTO_MAX_ALG_NAME];
+	int len;
+
+	if (str_has_prefix(driver, "pcrypt("))
+		return tfm;
+	len = snprintf(name, sizeof(name), "pcrypt(%s)", driver);
+	crypto_free_aead(tfm);
+	if (len >= sizeof(name))
+		return ERR_PTR(-ENAMETOOLONG);
+	return crypto_alloc_aead(name, 0, 0);
+}
+
 static int esp_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 {
 	char name[CRYPTO_MAX_ALG_NAME];
@@ -198,15 +220,9 @@ static int esp_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 		icv_bits = sa->auth.bits;
 	}
 
-	if (async_crypto) {
-		char inner[CRYPTO_MAX_ALG_NAME];
-
-		strscpy(inner, name, sizeof(inner));
-		if (snprintf(name, sizeof(name), "pcrypt(%s)", inner) >=
-		    sizeof(name))
-			return -ENAMETOOLONG;
-	}
 	tfm = crypto_alloc_aead(name, 0, 0);
+	if (!IS_ERR(tfm) && async_crypto)
+		tfm = behind_pcrypt(tfm);
 	if (IS_ERR(tfm)) {
 		NL_SET_ERR_MSG(extack,
 			       "the kernel's crypto API lacks the algorithm");

@@ -30,7 +30,9 @@
 #  - fragments after the first of a datagram a port-selective protect
 #    policy covers are protected too, never forwarded in clear;
 #  - forwarded ESP that carries one of a's own SPIs is subject to a's
-#    discard policy like any other forwarded packet.
+#    discard policy like any other forwarded packet;
+#  - ESP queued to userspace (NFQUEUE) and re-injected by its verdict, in
+#    process context, is decapsulated and delivered (GRO with BH off).
 set -e
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_dp.sh"
@@ -114,7 +116,7 @@ b_in_is "b: replay 3, nothing accepted" "bytes=252 packets=3 replay=3"
 expect_eq "b: window top still 3" 3 "$(sa_field b 0x1001 .seq)"
 
 log "transport inbound: the outer source must be the SA's peer"
-check "send seq 4 from 10.0.0.3 (inside b's in policy)" esp src:3:10.0.0.3
+check "send seq 4 from 10.0.0.5 (inside b's in policy)" esp src:3:10.0.0.5
 b_in_is "b: policy 1, not delivered" "bytes=252 packets=3 policy=1 replay=3"
 check "send seq 4 from 10.0.0.1, as it was made" esp send:3
 b_in_is "b: seq 4 accepted: the forged copy did not touch the window" \
@@ -149,7 +151,7 @@ expect_eq "a: SA 0x1001 too_big 1, the sequence number not spent" \
 
 log "transport mode protects only traffic to its peer"
 expect_fail "a: out policy for 10.0.0.0/24 with transport SA 0x1001: refused" \
-	"transport mode SA protects only traffic to its peer" \
+	"a transport mode SA protects only traffic to its peer \(its dst\)" \
 	nf a policy add dir out src 10.0.0.1 dst 10.0.0.0/24 priority 10 \
 	protect spi 0x1001 dst 10.0.0.2
 check "a: tunnel SA 0x3001 and an out policy for icmp to 10.0.0.0/24" \
@@ -218,6 +220,28 @@ expect_eq "a: discard 4 (and the earlier no_sa_out 3)" "discard=4 no_sa_out=3" \
 	"$(ns_stats a)"
 expect_eq "b: SA 0x1001 saw none of them" "bytes=504 packets=6 policy=1 replay=3" \
 	"$(sa_stats b 0x1001)"
+
+log "ESP that an NFQUEUE verdict re-injects (process context) is decapsulated"
+check "a: the unbound icmp policy removed" nf a policy del dir out \
+	src 10.0.0.1 dst 10.0.0.0/24 proto icmp priority 10
+check "b: nftables queues ESP on input to queue 3" n b nft -f - <<EOF
+table ip nfq {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		ip protocol esp queue num 3
+	}
+}
+EOF
+n b /usr/bin/python3 "$TESTS_DIR/nfq_accept.py" 3 3 20 >"$TMP/nfq.out" 2>&1 &
+nfq=$!
+check "b: the verdict program is bound" wait_for "nfq_accept.py" 10 \
+	file_has "$TMP/nfq.out" bound
+check "ping a -> b through b's queue, 3 of 3" n a ping -c 3 -i 0.2 -W 3 10.0.0.2
+wait "$nfq" || true
+expect_eq "b: 3 verdicts given" "accepted 3" "$(tail -n 1 "$TMP/nfq.out")"
+b_in_is "b: the 3 decapsulated after their verdicts" \
+	"bytes=756 packets=9 policy=1 replay=3"
+check "b: nftables queue removed" n b nft delete table ip nfq
 
 rm -rf "$TMP"
 t_end
