@@ -22,7 +22,8 @@ line each:
                         SEQ + 1, ...: the ICV no longer fits (the number
                         is authenticated), the replay window lets them
                         in; prints how many the link took (errors, such
-                        as the link going away, are counted, not raised)
+                        as the link going away, are counted, not raised);
+                        "flooding" first, once the socket is bound
   sleep:S               wait S seconds
 
 No scapy: the frames are bytes, which keeps the start-up (TCG) short and
@@ -129,6 +130,7 @@ def main():
             f = frame(args[0])
             o = 14 + ihl(f) + 4
             sent = 0
+            print("flooding", flush=True)
             for seq in range(int(args[2], 0), int(args[2], 0) + int(args[1])):
                 f[o:o + 4] = struct.pack("!I", seq)
                 try:
