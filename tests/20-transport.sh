@@ -19,7 +19,9 @@
 # toward a protected host (the sender bypasses its own policy) is dropped
 # and counted `cleartext`; a discard policy drops and counts `discard`; a
 # protect policy whose SA was deleted drops and counts `no_sa_out`, with
-# nothing on the wire.
+# nothing on the wire. Both hosts run a stateful nftables filter
+# (ct_filter: conntrack tracks every flow nfsec protects), which drops
+# nothing.
 set -e
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_dp.sh"
@@ -29,6 +31,8 @@ TMP=$(mktemp -d)
 module_load
 ns_create a b
 link a veth0 10.0.0.1/24 b veth1 10.0.0.2/24
+check "a: stateful nftables filter (conntrack)" ct_filter a
+check "b: stateful nftables filter (conntrack)" ct_filter b
 
 log "SAs and policies, transport aes-gcm-128"
 check "a: SAs and policies" nf a -b - <<EOF
@@ -111,6 +115,10 @@ expect_eq "a: no_sa_out 3 (discard 3 from before)" "discard=3 no_sa_out=3" "$(ns
 expect_eq "capture: nothing from a on the wire" 0 \
 	"$(cap_count "$TMP/nosa.pcap" 'ip and src 10.0.0.1')" || true
 expect_eq "b: cleartext still 3" "cleartext=3" "$(ns_stats b)" || true
+for h in a b; do
+	expect_eq "$h: the stateful filter dropped nothing" \
+		"in-invalid=0 in-policy=0 fwd-invalid=0 fwd-policy=0" "$(nft_counters $h ctf)" || true
+done
 
 rm -rf "$TMP"
 t_end

@@ -24,7 +24,10 @@
 # Covers: ping with exact per-SA counts on both gateways (bytes are inner
 # packet lengths); TCP 1 MiB with md5; the capture shows no 192.168 address
 # and nothing but ESP; host to gateway ping with exact counts; nfsec against
-# XFRM: ping and TCP both ways.
+# XFRM: ping and TCP both ways. ga, gb and rh run a stateful nftables
+# filter (ct_filter: conntrack tracks every flow; the gateways forward what
+# comes from their LAN and, gb, what XFRM decapsulated), which drops
+# nothing.
 set -e
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_dp.sh"
@@ -46,6 +49,10 @@ echo "route add default via 10.0.3.254" | ipb rh
 for g in ga inet gb; do
 	n $g sysctl -qw net.ipv4.ip_forward=1
 done
+check "ga: stateful nftables filter (conntrack)" ct_filter ga 'iifname "lan0" accept'
+check "gb: stateful nftables filter (conntrack)" ct_filter gb 'iifname "lan0" accept' \
+	'meta secpath exists accept'
+check "rh: stateful nftables filter (conntrack)" ct_filter rh
 
 check "ga: tunnel SAs and policies to gb" esp_pair ga tunnel 0x2001 0x2002 \
 	"$KEY1" "$KEY2" 10.0.1.1 10.0.2.1 192.168.1.0/24 192.168.2.0/24
@@ -140,6 +147,10 @@ s=$(sa_stats ga 0x4002)
 	ok "ga: in SA 0x4002 accepted more than 1 MiB from XFRM, no drop counter" ||
 	not_ok "ga: in SA 0x4002 accepted more than 1 MiB from XFRM, no drop counter" "$s"
 expect_eq "ga: no namespace drops" "" "$(ns_stats ga)" || true
+for g in ga gb rh; do
+	expect_eq "$g: the stateful filter dropped nothing" \
+		"in-invalid=0 in-policy=0 fwd-invalid=0 fwd-policy=0" "$(nft_counters $g ctf)" || true
+done
 ip -n "$(ns_name gb)" -s xfrm state | sed -n '/spi\|lifetime current/,+1s/^/# gb xfrm: /p' || true
 
 rm -rf "$TMP"

@@ -218,3 +218,49 @@ tcp_md5() {
 	[ "$rc" -eq 0 ] || log "receiver exit status $rc: $(cat "$recv.log")"
 	expect_eq "$desc" "$(md5sum <"$file")" "$(md5sum <"$recv" 2>&1)"
 }
+
+# --- stateful filter (conntrack) --------------------------------------------
+# Real hosts and gateways run conntrack, and nfsec's hooks sit among its
+# own: these load it in a namespace with a plain stateful ruleset.
+
+# ct_filter NS [RULE...]: nftables table ip ctf in NS: input and forward
+# drop by default; accepted are established and related traffic, lo, ICMP,
+# ESP and what nfsec decapsulated (iif nfsec0), and in forward each RULE
+# (e.g. 'iifname "lan0" accept'); invalid is dropped. The drop rules count
+# (comments in-invalid, in-policy, fwd-invalid, fwd-policy; see nft_counters).
+ct_filter() {
+	local ns=$1 rule fwd=
+	shift
+	for rule in "$@"; do
+		fwd+="$rule"$'\n'
+	done
+	n "$ns" nft -f - <<-EOF
+		table ip ctf {
+			chain input {
+				type filter hook input priority filter; policy drop;
+				ct state established,related accept
+				ct state invalid counter drop comment "in-invalid"
+				iif lo accept
+				ip protocol { icmp, esp } accept
+				iifname "nfsec0" accept
+				counter comment "in-policy"
+			}
+			chain forward {
+				type filter hook forward priority filter; policy drop;
+				ct state established,related accept
+				ct state invalid counter drop comment "fwd-invalid"
+				iifname "nfsec0" accept
+				$fwd
+				counter comment "fwd-policy"
+			}
+		}
+	EOF
+}
+
+# nft_counters NS TABLE: "comment=packets ..." for each rule of the ip
+# table TABLE that has a comment and a counter, in ruleset order.
+nft_counters() {
+	n "$1" nft -j list table ip "$2" | jq -r '[.nftables[] | .rule? // empty |
+		select(.comment) | first(.expr[] | .counter? // empty) as $c |
+		"\(.comment)=\($c.packets)"] | join(" ")'
+}
