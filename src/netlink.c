@@ -864,7 +864,7 @@ static int put_stats_cb(struct sk_buff *skb, const void *obj, bool keys)
 	struct nlattr *nest = nla_nest_start(skb, NFSEC_A_STATS);
 	int i;
 
-	BUILD_BUG_ON(NFSEC_STATS_A_DISCARD - NFSEC_STATS_A_NO_SA + 1 !=
+	BUILD_BUG_ON(NFSEC_STATS_A_CONNTRACK - NFSEC_STATS_A_NO_SA + 1 !=
 		     NFSEC_NET_COUNTERS);
 	if (!nest ||
 	    nla_put_u32(skb, NFSEC_STATS_A_SA_COUNT, s->sa_count) ||

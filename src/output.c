@@ -29,10 +29,10 @@
 
 /*
  * The SAs whose packets this CPU is handing to ip_local_out() right now,
- * innermost last: an ESP packet of a tunnel inside a tunnel is protected
- * again on its way out, once per level. output_finish() pushes and pops
- * with bottom halves off, so nothing else runs on this CPU in between and
- * the output hook, called from inside ip_local_out(), sees its own entry.
+ * the latest on top. send() pushes and pops with bottom halves off, so
+ * nothing else runs on this CPU in between and the output hook, called
+ * from inside ip_local_out(), sees its own entry. There is more than one
+ * when a packet made on the way (an ICMP error, say) is protected too.
  */
 struct sending {
 	unsigned int depth;
@@ -69,23 +69,22 @@ static bool is_ours(struct sk_buff *skb)
 }
 
 /*
- * The packet is already on its way out through @sa (transport mode to an
- * address other than the SA's peer would loop so), or tunnels are nested
- * deeper than NFSEC_NEST_MAX: protecting it again would recurse without
- * end.
+ * The packet came out of ip_local_out() for @sa without being its own
+ * ESP (transport mode to an address other than the SA's peer would do
+ * that, which the control plane refuses): protecting it with @sa again
+ * would recurse without end.
  */
 static bool loops(const struct nfsec_sa *sa)
 {
 	unsigned int depth = this_cpu_read(sending.depth), i;
 
-	if (depth >= NFSEC_NEST_MAX)
-		return true;
 	for (i = 0; i < depth; i++)
 		if (this_cpu_read(sending.sa[i]) == sa)
 			return true;
 	return false;
 }
 
+/* Sends the ESP packet of @sa; deeper than NFSEC_NEST_MAX, drops it. */
 static void send(struct nfsec_sa *sa, struct sk_buff *skb)
 {
 	struct sending *st;
@@ -552,6 +551,7 @@ static unsigned int output_hook(void *priv, struct sk_buff *skb,
 		return NF_STOLEN;
 	}
 	if (ct_confirm(skb) != NF_ACCEPT) {
+		nfsec_counter_inc(nn->counters, NFSEC_NET_CONNTRACK);
 		nfsec_sa_put(sa);
 		return NF_DROP;
 	}

@@ -59,8 +59,7 @@ esp() {
 
 # b_in_is DESC WANT: b's in SA 0x1001 counters become WANT.
 b_in_is() {
-	wait_for "b's SA 0x1001: $2" 5 stat_is b 0x1001 "$2" || true
-	expect_eq "$1" "$2" "$(sa_stats b 0x1001)" || true
+	expect_stats "$1" b 0x1001 "$2" || true
 }
 
 check "a: transport SAs and policies" nf a -b - <<EOF

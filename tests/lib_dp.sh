@@ -105,6 +105,13 @@ stat_is() {
 	[ "$(sa_stats "$1" "$2")" == "$3" ]
 }
 
+# expect_stats DESC NS SPI WANT: the SA's counters become WANT within 5 s
+# (crypto may finish after the sender returned), asserted.
+expect_stats() {
+	wait_for "$2's SA $3: $4" 5 stat_is "$2" "$3" "$4" || true
+	expect_eq "$1" "$4" "$(sa_stats "$2" "$3")"
+}
+
 # --- captures ---------------------------------------------------------------
 
 declare -A CAP_PID=()

@@ -53,6 +53,8 @@ static const struct counter {
 	[NFSEC_STATS_A_CLEARTEXT] = { "cleartext",
 				      "cleartext a policy wants protected" },
 	[NFSEC_STATS_A_DISCARD] = { "discard", "dropped by a discard policy" },
+	[NFSEC_STATS_A_CONNTRACK] = { "conntrack",
+				      "conntrack refused to confirm the flow" },
 };
 
 /* "replay_old" for JSON, "replay-old" for people and the command line */

@@ -307,6 +307,7 @@ enum nfsec_stats_attr {
 	NFSEC_STATS_A_MALFORMED,	/* truncated or bad header */
 	NFSEC_STATS_A_CLEARTEXT,	/* cleartext a policy says is protected */
 	NFSEC_STATS_A_DISCARD,		/* dropped by a discard policy */
+	NFSEC_STATS_A_CONNTRACK,	/* conntrack refused to confirm */
 	NFSEC_STATS_A_PAD,
 	__NFSEC_STATS_A_MAX
 };
