@@ -36,19 +36,7 @@ t_begin tunnel
 TMP=$(mktemp -d)
 module_load
 ns_create ha ga inet gb hb rh
-link ha eth0 192.168.1.10/24 ga lan0 192.168.1.1/24
-link ga wan0 10.0.1.1/24 inet wan1 10.0.1.254/24
-link gb wan0 10.0.2.1/24 inet wan2 10.0.2.254/24
-link rh eth0 10.0.3.10/24 inet wan3 10.0.3.254/24
-link gb lan0 192.168.2.1/24 hb eth0 192.168.2.10/24
-echo "route add default via 192.168.1.1" | ipb ha
-echo "route add default via 192.168.2.1" | ipb hb
-echo "route add default via 10.0.1.254" | ipb ga
-echo "route add default via 10.0.2.254" | ipb gb
-echo "route add default via 10.0.3.254" | ipb rh
-for g in ga inet gb; do
-	n $g sysctl -qw net.ipv4.ip_forward=1
-done
+sites ha ga inet gb hb rh
 check "ga: stateful nftables filter (conntrack)" ct_filter ga 'iifname "lan0" accept'
 check "gb: stateful nftables filter (conntrack)" ct_filter gb 'iifname "lan0" accept' \
 	'meta secpath exists accept'

@@ -125,19 +125,7 @@ TMP=$(mktemp -d)
 klines=$(dmesg | wc -l)
 module_load
 ns_create h1 g1 inet g2 h2 www
-link h1 eth0 192.168.1.10/24 g1 lan0 192.168.1.1/24
-link g1 wan0 10.0.1.1/24 inet wan1 10.0.1.254/24
-link g2 wan0 10.0.2.1/24 inet wan2 10.0.2.254/24
-link www eth0 10.0.3.10/24 inet wan3 10.0.3.254/24
-link g2 lan0 192.168.2.1/24 h2 eth0 192.168.2.10/24
-echo "route add default via 192.168.1.1" | ipb h1
-echo "route add default via 192.168.2.1" | ipb h2
-echo "route add default via 10.0.1.254" | ipb g1
-echo "route add default via 10.0.2.254" | ipb g2
-echo "route add default via 10.0.3.254" | ipb www
-for g in g1 inet g2; do
-	n $g sysctl -qw net.ipv4.ip_forward=1
-done
+sites h1 g1 inet g2 h2 www
 
 log "g1, g2: stateful filter and masquerade (conntrack and NAT loaded)"
 check "g1: nftables router ruleset" router g1 10.0.2.1 192.168.1.0/24 192.168.2.0/24

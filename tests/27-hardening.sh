@@ -62,12 +62,8 @@ b_in_is() {
 	expect_stats "$1" b 0x1001 "$2" || true
 }
 
-check "a: transport SAs and policies" nf a -b - <<EOF
-sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x1001 proto esp mode transport aead aes-gcm-128 key $KEY1
-sa add dir in src 10.0.0.2 dst 10.0.0.1 spi 0x1002 proto esp mode transport aead aes-gcm-128 key $KEY2
-policy add dir out src 10.0.0.1 dst 10.0.0.2 protect spi 0x1001
-policy add dir in src 10.0.0.2 dst 10.0.0.1 protect spi 0x1002
-EOF
+check "a: transport SAs and policies" \
+	esp_pair a transport 0x1001 0x1002 "$KEY1" "$KEY2" 10.0.0.1 10.0.0.2
 check "b: transport SAs, in policy for sources 10.0.0.0/24" nf b -b - <<EOF
 sa add dir in src 10.0.0.1 dst 10.0.0.2 spi 0x1001 proto esp mode transport aead aes-gcm-128 key $KEY1 replay-window 32
 sa add dir out src 10.0.0.2 dst 10.0.0.1 spi 0x1002 proto esp mode transport aead aes-gcm-128 key $KEY2

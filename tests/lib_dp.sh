@@ -61,6 +61,28 @@ esp_pair() {
 	EOF
 }
 
+# sites HA GA INET GB HB HOST: two sites across an internet router, and a
+# host on the internet; the namespaces exist, forwarding is on in the
+# gateways and the router.
+#   HA 192.168.1.10 - lan0 GA wan0 10.0.1.1 - wan1 INET wan2 - 10.0.2.1 wan0
+#   GB lan0 - 192.168.2.10 HB;  HOST 10.0.3.10 - wan3 INET (router .254)
+sites() {
+	local g
+	link "$1" eth0 192.168.1.10/24 "$2" lan0 192.168.1.1/24 &&
+	link "$2" wan0 10.0.1.1/24 "$3" wan1 10.0.1.254/24 &&
+	link "$4" wan0 10.0.2.1/24 "$3" wan2 10.0.2.254/24 &&
+	link "$6" eth0 10.0.3.10/24 "$3" wan3 10.0.3.254/24 &&
+	link "$4" lan0 192.168.2.1/24 "$5" eth0 192.168.2.10/24 || return 1
+	echo "route add default via 192.168.1.1" | ipb "$1"
+	echo "route add default via 192.168.2.1" | ipb "$5"
+	echo "route add default via 10.0.1.254" | ipb "$2"
+	echo "route add default via 10.0.2.254" | ipb "$4"
+	echo "route add default via 10.0.3.254" | ipb "$6"
+	for g in "$2" "$3" "$4"; do
+		n "$g" sysctl -qw net.ipv4.ip_forward=1 || return 1
+	done
+}
+
 # ipb NS: `ip -b -` in namespace NS (commands on stdin).
 ipb() {
 	ip -n "$(ns_name "$1")" -b -
