@@ -216,6 +216,7 @@ request STATS_GET ack
   malformed                 0  truncated or bad headers
   cleartext                 0  cleartext a policy wants protected
   discard                   0  dropped by a discard policy
+  conntrack                 0  conntrack refused to confirm the flow
 EOT
 expect_req showconf <<EOT
 # nfsec -b FILE reads this back; it holds keys.
@@ -347,9 +348,10 @@ print(" ".join(sorted(set(walk(json.load(open(sys.argv[1])), "")))))' \
 	want+=" esn family lifetime lifetime.hard_bytes lifetime.hard_packets"
 	want+=" lifetime.hard_seconds lifetime.soft_bytes lifetime.soft_packets"
 	want+=" lifetime.soft_seconds mode proto replay_window seq spi src stats"
-	want+=" stats.bad_trailer stats.bytes stats.crypto_error stats.dummy"
-	want+=" stats.expired stats.icv_fail stats.no_buffer stats.packets"
-	want+=" stats.policy stats.replay stats.replay_old stats.seq_exhausted"
+	want+=" stats.backlog stats.bad_trailer stats.bytes stats.crypto_error"
+	want+=" stats.dummy stats.expired stats.icv_fail stats.loop"
+	want+=" stats.no_buffer stats.packets stats.policy stats.replay"
+	want+=" stats.replay_old stats.seq_exhausted stats.too_big"
 	[[ $keys == "$want" ]] || fail "sa JSON keys: $keys"
 	grep -q '"key"' "$TMP/sa.json" && fail "sa JSON: key without --show-keys"
 	"$FAKE" sa json k | grep -q '"key": "0x000102' || fail "JSON key"
@@ -358,7 +360,7 @@ print(p[0]["sa"], p[1]["family"], p[1]["dport"])' < "$TMP/policy.json") == \
 	"{'spi': 4096, 'dst': '10.0.0.2', 'proto': 'esp'} inet6 22" ]] ||
 		fail "policy JSON"
 	[[ $(python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)))' \
-	     < "$TMP/stats.json") == "['cleartext', 'discard', 'malformed', 'no_sa', 'no_sa_out', 'policy_count', 'sa_count']" ]] ||
+	     < "$TMP/stats.json") == "['cleartext', 'conntrack', 'discard', 'malformed', 'no_sa', 'no_sa_out', 'policy_count', 'sa_count']" ]] ||
 		fail "stats JSON keys"
 	"$FAKE" sa human | grep -q 'key (hidden)' || fail "hidden key"
 	"$FAKE" sa human | grep -q '^  traffic:  1 packet, 1.18 MiB$' ||
