@@ -175,8 +175,9 @@ ping_all "ping h2 -> www, 2 of 2" h2 2 10.0.3.10 || true
 
 # One masqueraded entry: h1's ping to www, answered to 10.0.1.1; the
 # tunnel's entries keep h1's address (read at once: the UDP ones,
-# unreplied, last 30 s).
-ct=$(n g1 cat /proc/net/nf_conntrack)
+# unreplied, last 30 s). Through conntrack(8), netlink: kernels without
+# CONFIG_NF_CONNTRACK_PROCFS (the debug kernel) have no /proc file.
+ct=$(n g1 conntrack -L 2>/dev/null)
 _detail "$ct"
 nat=0 tun=0 tun_nat=0
 while read -r line; do
