@@ -38,7 +38,6 @@ TMP=$(mktemp -d)
 module_load
 ns_create a b
 link a veth0 10.0.0.1/24 b veth1 10.0.0.2/24
-NFT_B=(ip netns exec "$(ns_name b)" nft)
 
 # esp ARGS...: esp_tool.py on a's veth0 with the capture of a's ESP.
 esp() {
@@ -67,17 +66,10 @@ log "capture a's ESP: 3 pings through, then 2 that b's nftables drops"
 cap_start a veth0 "$TMP/a.pcap" ip proto 50 and src 10.0.0.1
 check "ping a -> b, 3 of 3 (seq 1-3)" n a ping -c 3 -i 0.2 -W 2 10.0.0.2
 # (an input chain at filter priority runs before nfsec's LOCAL_IN hook)
-check "b: nftables drops ESP on input" "${NFT_B[@]}" -f - <<EOF
-table ip dropesp {
-	chain input {
-		type filter hook input priority filter; policy accept;
-		ip protocol esp drop
-	}
-}
-EOF
+check "b: nftables drops ESP on input" esp_block b
 expect_fail "ping a -> b while b drops ESP (seq 4-5)" "0 received" \
 	n a ping -c 2 -i 0.2 -W 1 10.0.0.2
-check "b: nftables rule removed" "${NFT_B[@]}" delete table ip dropesp
+check "b: nftables rule removed" esp_unblock b
 cap_stop "$TMP/a.pcap"
 expect_eq "b: SA 0x1001 saw seq 1-3 only" "bytes=252 packets=3" "$(sa_stats b 0x1001)" || true
 expect_eq "capture: a's ESP frames carry seq 1-5" "1 2 3 4 5" "$(esp seqs)" || true
@@ -134,14 +126,7 @@ expect_eq "every one of the 100 requests: ESP or no_sa_out" 100 "$((esp_n + nosa
 log "sequence exhaustion without ESN: seq 0xfffffffd"
 ip netns exec "$(ns_name a)" "$NFSEC" monitor >"$TMP/mon.out" 2>&1 &
 mon_pid=$!
-# The monitor is listening once it prints an event: add and delete an SA
-# until it does.
-monitor_ready() {
-	nf a sa add dir in src 10.0.0.9 dst 10.0.0.1 spi 0x999 proto esp mode transport \
-		aead aes-gcm-128 key "$KEY1" && nf a sa del dst 10.0.0.1 spi 0x999 proto esp &&
-		file_has "$TMP/mon.out" "spi 0x00000999"
-}
-check "nfsec monitor listens" wait_for "monitor" 15 monitor_ready
+check "nfsec monitor listens" wait_for "monitor" 15 monitor_ready a "$TMP/mon.out"
 check "fresh SA pair 0x1101/0x1102, a's out SA at seq 0xfffffffd" nf a -b - <<EOF
 policy flush
 sa flush

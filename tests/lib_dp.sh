@@ -83,6 +83,34 @@ sites() {
 	done
 }
 
+# esp_block NS: nftables in NS drops ESP on input, before nfsec's LOCAL_IN
+# hook (an input chain at filter priority runs first); esp_unblock NS
+# removes that.
+esp_block() {
+	n "$1" nft -f - <<-EOF
+		table ip dropesp {
+			chain input {
+				type filter hook input priority filter; policy accept;
+				ip protocol esp drop
+			}
+		}
+	EOF
+}
+
+esp_unblock() {
+	n "$1" nft delete table ip dropesp
+}
+
+# monitor_ready NS FILE: true once the `nfsec monitor` of NS writing FILE
+# listens: it adds and deletes a scratch SA and looks for its event (for
+# wait_for).
+monitor_ready() {
+	nf "$1" sa add dir in src 10.0.0.9 dst 10.0.0.1 spi 0x999 proto esp \
+		mode transport aead aes-gcm-128 key "$KEY1" &&
+	nf "$1" sa del dst 10.0.0.1 spi 0x999 proto esp &&
+	file_has "$2" "spi 0x00000999"
+}
+
 # ipb NS: `ip -b -` in namespace NS (commands on stdin).
 ipb() {
 	ip -n "$(ns_name "$1")" -b -
