@@ -160,13 +160,17 @@ static unsigned int sa_inflight_max = NFSEC_SA_INFLIGHT_DEFAULT;
 module_param(sa_inflight_max, uint, 0644);
 MODULE_PARM_DESC(sa_inflight_max, "packets of one SA in crypto at once");
 
+static unsigned int net_inflight_max = NFSEC_NET_INFLIGHT_DEFAULT;
+module_param(net_inflight_max, uint, 0644);
+MODULE_PARM_DESC(net_inflight_max, "packets of one namespace in crypto at once");
+
 bool nfsec_inflight_get(struct nfsec_sa *sa)
 {
 	struct nfsec_net *nn = sa->nn;
 
 	if (atomic_inc_return(&sa->inflight) > READ_ONCE(sa_inflight_max))
 		goto sa_full;
-	if (atomic_inc_return(&nn->inflight) > NFSEC_NET_INFLIGHT_MAX)
+	if (atomic_inc_return(&nn->inflight) > READ_ONCE(net_inflight_max))
 		goto net_full;
 	return true;
 net_full:

@@ -195,7 +195,7 @@ struct nfsec_net {
  */
 enum nfsec_limits {
 	NFSEC_SA_INFLIGHT_DEFAULT = 512,	/* module parameter */
-	NFSEC_NET_INFLIGHT_MAX = 8192,
+	NFSEC_NET_INFLIGHT_DEFAULT = 8192,	/* module parameter */
 	NFSEC_NEST_MAX = 4,
 };
 

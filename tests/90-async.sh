@@ -16,6 +16,8 @@
 #  - a flood of forged ESP (b's SPI, numbers ahead of the window, so every
 #    one is decrypted and fails its ICV) cannot queue more than the cap:
 #    each frame is counted once, icv_fail or backlog, and backlog > 0;
+#    the same with the SA's cap out of reach and the namespace's cap
+#    (net_inflight_max) at 4;
 #  - a namespace deleted, then the module removed, while such a flood is
 #    in crypto: nothing is left behind (the harness scans the kernel log;
 #    make check-debug runs this under KASAN, lockdep and kmemleak).
@@ -81,6 +83,24 @@ log "flood: backlog $backlog, icv_fail $(sa_field b 0x1001 .stats.icv_fail)"
 expect_eq "b: the cap dropped some of the flood (backlog > 0)" yes \
 	"$( ((backlog > 0)) && echo yes || echo no)"
 check "ping a -> b after the flood, 3 of 3" n a ping -c 3 -i 0.1 -W 2 10.0.0.2
+
+log "the namespace's cap: one SA may hold 100000, b's namespace 4"
+P=/sys/module/nfsec/parameters
+echo 100000 >$P/sa_inflight_max
+echo 4 >$P/net_inflight_max
+read -r drops0 backlog0 <<<"$(sa_field b 0x1001 '.stats | "\(.icv_fail + .backlog) \(.backlog)"')"
+out=$(esp "flood:0:$FLOOD:150000" | tail -n 1)
+expect_eq "the link took every frame" "sent $FLOOD" "$out"
+wait_for "b: $FLOOD forged frames counted" 30 settled || true
+expect_eq "b: icv_fail + backlog grew by $FLOOD" "$((drops0 + FLOOD))" \
+	"$(sa_field b 0x1001 '.stats | .icv_fail + .backlog')"
+backlog=$(($(sa_field b 0x1001 .stats.backlog) - backlog0))
+log "flood: backlog $backlog"
+expect_eq "b: the namespace's cap dropped some of the flood (backlog > 0)" yes \
+	"$( ((backlog > 0)) && echo yes || echo no)"
+echo 8192 >$P/net_inflight_max
+echo 4 >$P/sa_inflight_max
+check "ping a -> b after that flood, 3 of 3" n a ping -c 3 -i 0.1 -W 2 10.0.0.2
 
 log "namespace b deleted while a flood is in crypto"
 esp "flood:0:$FLOOD:200000" >"$TMP/flood1.out" 2>&1 &
