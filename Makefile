@@ -1,11 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# make            build src/nfsec.ko and tools/nfsec
+# make            build src/nfsec.ko and tools/nfsec/nfsec
 # make check      run the test suite in a QEMU VM (installs what it needs)
-# make demo       the site-to-site demo in the VM
+# make demo       the site-to-site demo in the VM (tools/demo/)
 # make check-debug  the suite on a KASAN/lockdep/kmemleak kernel
 # make sparse     build the module with sparse (C=2)
+# make checkpatch checkpatch --strict over the module, the API and the tool
+# make bench      the throughput benchmark in the VM (tools/bench/)
 # make install    install the module and the tool on this host
+#
+# Where things are: src/ the module, include/uapi/ its API, tools/nfsec/
+# the command-line tool (with its man page and its own test), tools/bench/
+# the benchmark, tools/demo/ the demo, tests/ the scenario tests and
+# tests/vm/ the VM harness they run in, Documentation/ the design.
 
 KDIR ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then \
 		echo /lib/modules/$$(uname -r)/build; \
@@ -31,31 +38,38 @@ sparse:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) C=2 CF="-D__CHECK_ENDIAN__" modules
 
 tools:
-	$(MAKE) -C tools
+	$(MAKE) -C tools/nfsec
 
 install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	depmod -a $(notdir $(patsubst %/build,%,$(KDIR))) || true
-	$(MAKE) -C tools install PREFIX=$(PREFIX)
+	$(MAKE) -C tools/nfsec install PREFIX=$(PREFIX)
 
 deps:
-	tools/deps
+	tests/vm/deps
 
 check: deps
 	$(MAKE) all selftest-module
-	tools/vm/run tests/run_all
+	tests/vm/run tests/run_all
 
 # The suite on a KASAN + lockdep + kmemleak kernel (built once, ~33 min).
 check-debug: deps
 	$(MAKE) tools
-	tools/check-debug
+	tests/vm/check-debug
 
 demo: deps
 	$(MAKE) all
-	tools/vm/run tests/demo.sh
+	tests/vm/run tools/demo/site-to-site.sh
+
+checkpatch:
+	tools/checkpatch
+
+bench:
+	tools/bench/run
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
-	$(MAKE) -C tools clean
+	$(MAKE) -C tools/nfsec clean
 
-.PHONY: all module selftest-module sparse tools install deps check check-debug demo clean
+.PHONY: all module selftest-module sparse tools install deps check check-debug demo \
+	checkpatch bench clean

@@ -2,7 +2,7 @@
 # shellcheck shell=bash disable=SC2034 # variables are for the tests
 #
 # Helpers sourced by every test script (tests/NN-name.sh). Tests run as root
-# from the project root, normally inside the VM (tools/vm/run tests/run_all),
+# from the project root, normally inside the VM (tests/vm/run tests/run_all),
 # and print KTAP: one "ok N DESC" / "not ok N DESC" line per assertion, detail
 # as "# ..." lines, the plan "1..N" at the end.
 #
@@ -25,9 +25,9 @@
 
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NFSEC_ROOT=$(cd "$TESTS_DIR/.." && pwd)
-NFSEC=$NFSEC_ROOT/tools/nfsec
+NFSEC=$NFSEC_ROOT/tools/nfsec/nfsec
 MODULE=${NFSEC_MODULE:-$NFSEC_ROOT/src/nfsec.ko}
-SPLAT_PATTERNS=$NFSEC_ROOT/tools/vm/splat.pat
+SPLAT_PATTERNS=$NFSEC_ROOT/tests/vm/splat.pat
 
 T_NUM=0
 T_PASS=0

@@ -10,7 +10,7 @@
 #   +----------------------+                        +----------------------+
 set -eu
 cd "$(dirname "$0")/../.."
-NFSEC=$PWD/tools/nfsec
+NFSEC=$PWD/tools/nfsec/nfsec
 rounds=${BENCH_ROUNDS:-3}
 secs=${BENCH_SECONDS:-5}
 c=bench-c-$$ s=bench-s-$$

@@ -4,12 +4,12 @@
  */
 #include <stdio.h>
 
-#include "nfsec.h"
+#include "cli.h"
 
 /* SAs, policies and counters, for people or as one JSON object. */
 int show_main(int argc, char **argv)
 {
-	struct nfsec_stats st;
+	struct net_stats st;
 	unsigned int count = 0;
 	int ret;
 
@@ -40,7 +40,7 @@ int show_main(int argc, char **argv)
 
 int stats_main(int argc, char **argv)
 {
-	struct nfsec_stats st;
+	struct net_stats st;
 
 	if (no_args(argv[0], argc - 1, argv + 1) || nl_stats_get(&st))
 		return -1;
@@ -48,14 +48,14 @@ int stats_main(int argc, char **argv)
 	return 0;
 }
 
-static int sa_conf_cb(const struct nfsec_sa *sa, void *data)
+static int sa_conf_cb(const struct sa_spec *sa, void *data)
 {
 	(void)data;
 	print_sa_conf(sa);
 	return 0;
 }
 
-static int policy_conf_cb(const struct nfsec_policy *pol, void *data)
+static int policy_conf_cb(const struct policy_spec *pol, void *data)
 {
 	(void)data;
 	print_policy_conf(pol);

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nfsec.h"
+#include "cli.h"
 
-struct nfsec_opts opts;
+struct cli_opts opts;
 
 static int help_main(int argc, char **argv);
 
@@ -248,13 +248,13 @@ int main(int argc, char **argv)
 	argv += optind;
 	opts.color = isatty(STDOUT_FILENO) && !(no_color && *no_color);
 
-	if (batch && argc)
+	if (batch && argc) {
 		ret = error("-b takes no command on the command line");
-	else if (batch)
+	} else if (batch) {
 		ret = run_batch(batch);
-	else if (argc)
+	} else if (argc) {
 		ret = run_command(argc, argv);
-	else {
+	} else {
 		usage(stderr);
 		ret = -1;
 	}

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "nfsec.h"
+#include "cli.h"
 
 #define COLOR_BOLD	"\x1b[1m"
 #define COLOR_GREEN	"\x1b[1;32m"
@@ -72,7 +72,7 @@ static const char *respell(const char *name, char from, char to)
 #define human_name(name)	respell(name, '_', '-')
 #define json_name(name)		respell(name, '-', '_')
 
-const char *addr_str(uint16_t family, const union nfsec_addr *addr)
+const char *addr_str(uint16_t family, const union ip_addr *addr)
 {
 	static char bufs[4][INET6_ADDRSTRLEN];
 	static unsigned int next;
@@ -84,7 +84,7 @@ const char *addr_str(uint16_t family, const union nfsec_addr *addr)
 	return buf;
 }
 
-static const char *prefix_str(uint16_t family, const union nfsec_addr *addr,
+static const char *prefix_str(uint16_t family, const union ip_addr *addr,
 			      uint8_t plen)
 {
 	static char bufs[2][INET6_ADDRSTRLEN + 4];
@@ -198,7 +198,7 @@ static void json_bool(const char *key, bool val)
 	fputs(val ? "true" : "false", stdout);
 }
 
-static void json_key(const char *key, const struct nfsec_alg *alg)
+static void json_key(const char *key, const struct alg_spec *alg)
 {
 	size_t i;
 
@@ -211,7 +211,7 @@ static void json_key(const char *key, const struct nfsec_alg *alg)
 
 /* Values that replies may leave to their defaults */
 
-static uint32_t replay_window(const struct nfsec_sa *sa)
+static uint32_t replay_window(const struct sa_spec *sa)
 {
 	if (sa->have & HAVE(NFSEC_SA_A_REPLAY_WINDOW))
 		return sa->replay_window;
@@ -219,7 +219,7 @@ static uint32_t replay_window(const struct nfsec_sa *sa)
 }
 
 /* ICV or truncation bits; 0 when unknown. RFC 4868 for SHA-2. */
-static uint32_t alg_bits(uint16_t kind, const struct nfsec_alg *alg)
+static uint32_t alg_bits(uint16_t kind, const struct alg_spec *alg)
 {
 	static const struct {
 		const char *name;
@@ -252,25 +252,24 @@ static const struct {
 	const char *name;
 	size_t off;
 } sa_algs[] = {
-	{ NFSEC_SA_A_AEAD, "aead", offsetof(struct nfsec_sa, aead) },
-	{ NFSEC_SA_A_ENC, "enc", offsetof(struct nfsec_sa, enc) },
-	{ NFSEC_SA_A_AUTH, "auth", offsetof(struct nfsec_sa, auth) },
+	{ NFSEC_SA_A_AEAD, "aead", offsetof(struct sa_spec, aead) },
+	{ NFSEC_SA_A_ENC, "enc", offsetof(struct sa_spec, enc) },
+	{ NFSEC_SA_A_AUTH, "auth", offsetof(struct sa_spec, auth) },
 };
 
-static const struct nfsec_alg *sa_alg(const struct nfsec_sa *sa,
-				      unsigned int i)
+static const struct alg_spec *sa_alg(const struct sa_spec *sa, unsigned int i)
 {
 	return (const void *)((const uint8_t *)sa + sa_algs[i].off);
 }
 
-void print_sa_id(const struct nfsec_sa *sa)
+void print_sa_id(const struct sa_spec *sa)
 {
 	printf("%s %s spi 0x%08x (%u) %s -> %s", NAME(dir_names, sa->dir),
 	       xfrm_proto(sa->proto), sa->spi, sa->spi,
 	       addr_str(sa->family, &sa->src), addr_str(sa->family, &sa->dst));
 }
 
-static void json_sa(const struct nfsec_sa *sa)
+static void json_sa(const struct sa_spec *sa)
 {
 	unsigned int i;
 
@@ -283,7 +282,7 @@ static void json_sa(const struct nfsec_sa *sa)
 	json_str("proto", xfrm_proto(sa->proto));
 	json_str("mode", NAME(mode_names, sa->mode));
 	for (i = 0; i < ARRAY_SIZE(sa_algs); i++) {
-		const struct nfsec_alg *alg = sa_alg(sa, i);
+		const struct alg_spec *alg = sa_alg(sa, i);
 		uint16_t kind = sa_algs[i].kind;
 
 		if (!alg->set)
@@ -371,9 +370,9 @@ static void print_duration(uint64_t secs)
 	}
 }
 
-static void human_alg(const struct nfsec_sa *sa, unsigned int i)
+static void human_alg(const struct sa_spec *sa, unsigned int i)
 {
-	const struct nfsec_alg *alg = sa_alg(sa, i);
+	const struct alg_spec *alg = sa_alg(sa, i);
 	uint16_t kind = sa_algs[i].kind;
 	size_t k;
 
@@ -394,7 +393,7 @@ static void human_alg(const struct nfsec_sa *sa, unsigned int i)
 	putchar('\n');
 }
 
-static void human_sa(const struct nfsec_sa *sa)
+static void human_sa(const struct sa_spec *sa)
 {
 	struct timespec now;
 	unsigned int i;
@@ -453,7 +452,7 @@ static void human_sa(const struct nfsec_sa *sa)
 	}
 }
 
-void print_sa(const struct nfsec_sa *sa)
+void print_sa(const struct sa_spec *sa)
 {
 	if (opts.json)
 		json_sa(sa);
@@ -462,7 +461,7 @@ void print_sa(const struct nfsec_sa *sa)
 }
 
 /* Everything sa add needs to make this SA again, and no defaults. */
-void print_sa_conf(const struct nfsec_sa *sa)
+void print_sa_conf(const struct sa_spec *sa)
 {
 	unsigned int i;
 	size_t k;
@@ -472,7 +471,7 @@ void print_sa_conf(const struct nfsec_sa *sa)
 	       addr_str(sa->family, &sa->dst), sa->spi, xfrm_proto(sa->proto),
 	       NAME(mode_names, sa->mode));
 	for (i = 0; i < ARRAY_SIZE(sa_algs); i++) {
-		const struct nfsec_alg *alg = sa_alg(sa, i);
+		const struct alg_spec *alg = sa_alg(sa, i);
 
 		if (!alg->set)
 			continue;
@@ -505,7 +504,7 @@ void print_sa_conf(const struct nfsec_sa *sa)
 
 /* Policy */
 
-static void json_policy(const struct nfsec_policy *pol)
+static void json_policy(const struct policy_spec *pol)
 {
 	json_begin('{', NULL);
 	json_u64("index", pol->index);
@@ -534,7 +533,7 @@ static void json_policy(const struct nfsec_policy *pol)
 }
 
 /* " proto tcp dport 22": a protocol other than any, and its ports */
-static void print_ports(const struct nfsec_policy *pol)
+static void print_ports(const struct policy_spec *pol)
 {
 	const char *proto = ipproto_name(pol->proto);
 
@@ -549,9 +548,9 @@ static void print_ports(const struct nfsec_policy *pol)
 }
 
 /* Replies may leave these to their defaults. */
-static struct nfsec_policy policy_defaults(const struct nfsec_policy *pol)
+static struct policy_spec policy_defaults(const struct policy_spec *pol)
 {
-	struct nfsec_policy p = *pol;
+	struct policy_spec p = *pol;
 
 	if (!(p.have & HAVE(NFSEC_POL_A_PRIORITY)))
 		p.priority = NFSEC_POLICY_PRIORITY_DEFAULT;
@@ -560,9 +559,9 @@ static struct nfsec_policy policy_defaults(const struct nfsec_policy *pol)
 	return p;
 }
 
-void print_policy(const struct nfsec_policy *pol)
+void print_policy(const struct policy_spec *pol)
 {
-	struct nfsec_policy p = policy_defaults(pol);
+	struct policy_spec p = policy_defaults(pol);
 
 	if (opts.json) {
 		json_policy(&p);
@@ -585,9 +584,9 @@ void print_policy(const struct nfsec_policy *pol)
 	printf(" matches %llu\n", (unsigned long long)p.matches);
 }
 
-void print_policy_conf(const struct nfsec_policy *pol)
+void print_policy_conf(const struct policy_spec *pol)
 {
-	struct nfsec_policy p = policy_defaults(pol);
+	struct policy_spec p = policy_defaults(pol);
 
 	printf("policy add dir %s src %s dst %s", NAME(dir_names, p.dir),
 	       prefix_str(p.family, &p.src, p.src_plen),
@@ -609,7 +608,7 @@ void print_policy_conf(const struct nfsec_policy *pol)
 
 /* Namespace counters */
 
-void print_stats(const struct nfsec_stats *st, const char *json_key)
+void print_stats(const struct net_stats *st, const char *json_key)
 {
 	unsigned int i;
 

@@ -15,7 +15,7 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
-#include "nfsec.h"
+#include "cli.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -25,8 +25,8 @@ static struct mnl_socket *sock;
 static uint16_t family_id;
 static uint32_t events_group;
 static unsigned int seq;
-static uint8_t tx[8192] __attribute__((aligned(8)));
-static uint8_t rx[32768] __attribute__((aligned(8)));
+static uint8_t tx[8192] __aligned(8);
+static uint8_t rx[32768] __aligned(8);
 
 /*
  * Scalar attributes and the struct members they fill, per attribute space.
@@ -39,8 +39,8 @@ struct field {
 	uint16_t off;
 };
 
-#define SA_FIELD(t, m)	{ t, offsetof(struct nfsec_sa, m) }
-#define POL_FIELD(t, m)	{ t, offsetof(struct nfsec_policy, m) }
+#define SA_FIELD(t, m)	{ t, offsetof(struct sa_spec, m) }
+#define POL_FIELD(t, m)	{ t, offsetof(struct policy_spec, m) }
 
 static const struct field sa_fields[NFSEC_SA_A_MAX + 1] = {
 	[NFSEC_SA_A_DIR] = SA_FIELD(F_U8, dir),
@@ -154,7 +154,7 @@ static bool get_field(const struct nlattr *attr, const struct field *fields,
 	if (fields[type].type == F_ADDR) {
 		if (len != 4 && len != 16)
 			return true;
-		memset(p, 0, sizeof(union nfsec_addr));
+		memset(p, 0, sizeof(union ip_addr));
 		memcpy(p, mnl_attr_get_payload(attr), len);
 	} else if (fields[type].type == F_BE32) {
 		if (len != 4)
@@ -197,7 +197,7 @@ static void get_numbers(const struct nlattr *nest, uint64_t *vals,
 }
 
 static void put_alg(struct nlmsghdr *nlh, uint16_t type,
-		    const struct nfsec_alg *alg)
+		    const struct alg_spec *alg)
 {
 	struct nlattr *nest;
 
@@ -214,7 +214,7 @@ static void put_alg(struct nlmsghdr *nlh, uint16_t type,
 	mnl_attr_nest_end(nlh, nest);
 }
 
-static void get_alg(const struct nlattr *nest, struct nfsec_alg *alg)
+static void get_alg(const struct nlattr *nest, struct alg_spec *alg)
 {
 	const struct nlattr *attr;
 
@@ -247,7 +247,7 @@ static void get_alg(const struct nlattr *nest, struct nfsec_alg *alg)
 	}
 }
 
-static void put_sa(struct nlmsghdr *nlh, const struct nfsec_sa *sa)
+static void put_sa(struct nlmsghdr *nlh, const struct sa_spec *sa)
 {
 	struct nlattr *nest = mnl_attr_nest_start(nlh, NFSEC_A_SA);
 	unsigned int i;
@@ -268,7 +268,7 @@ static void put_sa(struct nlmsghdr *nlh, const struct nfsec_sa *sa)
 	mnl_attr_nest_end(nlh, nest);
 }
 
-static void get_sa(const struct nlattr *nest, struct nfsec_sa *sa)
+static void get_sa(const struct nlattr *nest, struct sa_spec *sa)
 {
 	const struct nlattr *attr;
 
@@ -298,7 +298,7 @@ static void get_sa(const struct nlattr *nest, struct nfsec_sa *sa)
 	}
 }
 
-static void put_policy(struct nlmsghdr *nlh, const struct nfsec_policy *pol)
+static void put_policy(struct nlmsghdr *nlh, const struct policy_spec *pol)
 {
 	struct nlattr *nest = mnl_attr_nest_start(nlh, NFSEC_A_POLICY);
 
@@ -307,7 +307,7 @@ static void put_policy(struct nlmsghdr *nlh, const struct nfsec_policy *pol)
 	mnl_attr_nest_end(nlh, nest);
 }
 
-static void get_policy(const struct nlattr *nest, struct nfsec_policy *pol)
+static void get_policy(const struct nlattr *nest, struct policy_spec *pol)
 {
 	const struct nlattr *attr;
 
@@ -511,8 +511,8 @@ static int open_family(void)
 {
 	static const int one = 1;
 	struct exchange ex = {
-		.context = "cannot find the nfsec kernel module "
-			   "(generic netlink family \"" NFSEC_GENL_NAME "\")",
+		.context = "cannot find the nfsec kernel module (generic netlink family \""
+			   NFSEC_GENL_NAME "\")",
 		.cb = family_cb,
 	};
 	struct nlmsghdr *nlh;
@@ -552,7 +552,7 @@ void nl_close(void)
 	events_group = 0;
 }
 
-static struct nlmsghdr *nfsec_request(uint8_t cmd, uint16_t flags)
+static struct nlmsghdr *genl_request(uint8_t cmd, uint16_t flags)
 {
 	return request(family_id, cmd, flags);
 }
@@ -565,14 +565,14 @@ static void put_flags(struct nlmsghdr *nlh, bool show_keys)
 
 /* Commands */
 
-int nl_sa_request(uint8_t cmd, const struct nfsec_sa *sa)
+int nl_sa_request(uint8_t cmd, const struct sa_spec *sa)
 {
 	struct exchange ex = { 0 };
 	struct nlmsghdr *nlh;
 
 	if (open_family())
 		return -1;
-	nlh = nfsec_request(cmd, NLM_F_ACK);
+	nlh = genl_request(cmd, NLM_F_ACK);
 	put_sa(nlh, sa);
 	return exchange(nlh, &ex);
 }
@@ -587,7 +587,7 @@ static int sa_reply_cb(const struct nlmsghdr *nlh, void *data)
 	struct sa_reply *r = data;
 	const struct genlmsghdr *genl = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *attr;
-	struct nfsec_sa sa;
+	struct sa_spec sa;
 	int ret = 0;
 
 	if (nlh->nlmsg_type != family_id)
@@ -603,7 +603,7 @@ static int sa_reply_cb(const struct nlmsghdr *nlh, void *data)
 	return ret;
 }
 
-int nl_sa_get(const struct nfsec_sa *id, sa_cb cb, void *data)
+int nl_sa_get(const struct sa_spec *id, sa_cb cb, void *data)
 {
 	struct sa_reply r = { cb, data };
 	struct exchange ex = { .cb = sa_reply_cb, .data = &r };
@@ -611,7 +611,7 @@ int nl_sa_get(const struct nfsec_sa *id, sa_cb cb, void *data)
 
 	if (open_family())
 		return -1;
-	nlh = nfsec_request(NFSEC_CMD_SA_GET, NLM_F_ACK);
+	nlh = genl_request(NFSEC_CMD_SA_GET, NLM_F_ACK);
 	put_sa(nlh, id);
 	put_flags(nlh, opts.show_keys);
 	return exchange(nlh, &ex);
@@ -625,19 +625,19 @@ int nl_sa_dump(bool show_keys, sa_cb cb, void *data)
 
 	if (open_family())
 		return -1;
-	nlh = nfsec_request(NFSEC_CMD_SA_GET, NLM_F_DUMP);
+	nlh = genl_request(NFSEC_CMD_SA_GET, NLM_F_DUMP);
 	put_flags(nlh, show_keys);
 	return exchange(nlh, &ex);
 }
 
-int nl_policy_request(uint8_t cmd, const struct nfsec_policy *pol)
+int nl_policy_request(uint8_t cmd, const struct policy_spec *pol)
 {
 	struct exchange ex = { 0 };
 	struct nlmsghdr *nlh;
 
 	if (open_family())
 		return -1;
-	nlh = nfsec_request(cmd, NLM_F_ACK);
+	nlh = genl_request(cmd, NLM_F_ACK);
 	put_policy(nlh, pol);
 	return exchange(nlh, &ex);
 }
@@ -651,7 +651,7 @@ static int policy_reply_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct policy_reply *r = data;
 	const struct nlattr *attr;
-	struct nfsec_policy pol;
+	struct policy_spec pol;
 
 	if (nlh->nlmsg_type != family_id)
 		return 0;
@@ -672,7 +672,7 @@ int nl_policy_dump(policy_cb cb, void *data)
 
 	if (open_family())
 		return -1;
-	nlh = nfsec_request(NFSEC_CMD_POLICY_GET, NLM_F_DUMP);
+	nlh = genl_request(NFSEC_CMD_POLICY_GET, NLM_F_DUMP);
 	return exchange(nlh, &ex);
 }
 
@@ -682,12 +682,12 @@ int nl_flush(uint8_t cmd)
 
 	if (open_family())
 		return -1;
-	return exchange(nfsec_request(cmd, NLM_F_ACK), &ex);
+	return exchange(genl_request(cmd, NLM_F_ACK), &ex);
 }
 
 static int stats_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct nfsec_stats *st = data;
+	struct net_stats *st = data;
 	const struct nlattr *attr;
 
 	if (nlh->nlmsg_type != family_id)
@@ -699,14 +699,14 @@ static int stats_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
-int nl_stats_get(struct nfsec_stats *st)
+int nl_stats_get(struct net_stats *st)
 {
 	struct exchange ex = { .cb = stats_cb, .data = st };
 
 	memset(st, 0, sizeof(*st));
 	if (open_family())
 		return -1;
-	return exchange(nfsec_request(NFSEC_CMD_STATS_GET, NLM_F_ACK), &ex);
+	return exchange(genl_request(NFSEC_CMD_STATS_GET, NLM_F_ACK), &ex);
 }
 
 /* Events */
@@ -721,7 +721,7 @@ static int event_data_cb(const struct nlmsghdr *nlh, void *data)
 	struct event_reply *r = data;
 	const struct genlmsghdr *genl = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *attr;
-	struct nfsec_sa sa = { 0 };
+	struct sa_spec sa = { 0 };
 
 	if (nlh->nlmsg_type != family_id ||
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*genl))

@@ -9,7 +9,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 
-#include "nfsec.h"
+#include "cli.h"
 
 enum dtype { D_NUM, D_BE32, D_ADDR, D_STR, D_BIN, D_NEST };
 

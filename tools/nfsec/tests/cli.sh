@@ -1,21 +1,28 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Host-only self-check of nfsec(8), no module needed: the requests the
-# parser builds (--dry-run prints them instead of sending), the error
-# messages of Documentation/cli.md, batch files, and the printing of replies
-# (selftest/fake-reply parses hand-made kernel replies with netlink.c).
+# The test of nfsec(8) alone, no module needed: the requests the parser
+# builds (--dry-run prints them instead of sending), the error messages of
+# Documentation/cli.md, batch files, and the printing of replies
+# (tests/fake-reply parses hand-made kernel replies with genl.c). Prints
+# KTAP, one line per check, like the scenario tests; `make -C tools/nfsec
+# check` runs it on the host, tests/06-cli.sh in the VM's suite.
 #
-#   ./selftest.sh [./nfsec [selftest/fake-reply]]
+#   tests/cli.sh [./nfsec [tests/fake-reply]]
 set -u
 NFSEC=${1:-./nfsec}
-FAKE=${2:-selftest/fake-reply}
+FAKE=${2:-tests/fake-reply}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-fails=0 passes=0
+num=0 fails=0
 
-pass() { passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+pass() { num=$((num + 1)); echo "ok $num $*"; }
+fail() { num=$((num + 1)); fails=$((fails + 1)); echo "not ok $num $*"; }
+skip() { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
+# result DESC: ok if the command just before succeeded
+result() {
+	if [[ $? -eq 0 ]]; then pass "$1"; else fail "$1"; fi
+}
 
 # expect_err MESSAGE ARGS...: exit 1 and exactly MESSAGE on stderr
 expect_err() {
@@ -24,11 +31,11 @@ expect_err() {
 	got=$("$NFSEC" --dry-run "$@" 2>&1 >/dev/null)
 	rc=$?
 	if [[ $rc -ne 1 || $got != "$want" ]]; then
-		fail "nfsec $*"
-		echo "  want (rc 1): $want"
-		echo "  got  (rc $rc): $got"
+		fail "error: nfsec $*"
+		echo "# want (rc 1): $want"
+		echo "# got  (rc $rc): $got"
 	else
-		pass
+		pass "error: nfsec $*"
 	fi
 }
 
@@ -37,12 +44,13 @@ expect_req() {
 	local want got
 	want=$(cat)
 	if ! got=$("$NFSEC" --dry-run "$@" 2>&1); then
-		fail "nfsec $*: $got"
+		fail "request: nfsec $*"
+		echo "# $got"
 	elif [[ $got != "$want" ]]; then
-		fail "nfsec $*"
-		diff <(echo "$want") <(echo "$got") | sed 's/^/  /'
+		fail "request: nfsec $*"
+		diff <(echo "$want") <(echo "$got") | sed 's/^/# /'
 	else
-		pass
+		pass "request: nfsec $*"
 	fi
 }
 
@@ -50,7 +58,7 @@ SA="sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x1000 proto esp mode tunnel"
 K20=000102030405060708090a0b0c0d0e0f10111213
 K32=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 
-echo "== requests"
+echo "# requests"
 expect_req $SA aead aes-gcm-128 key 0x$K20 <<EOT
 request SA_ADD ack
   SA
@@ -225,7 +233,7 @@ request SA_GET dump
 request POLICY_GET dump
 EOT
 
-echo "== errors"
+echo "# errors"
 expect_err 'nfsec: invalid key length for aes-gcm-128: 16 bytes, expected 20' \
 	$SA aead aes-gcm-128 key 0x${K32:0:32}
 expect_err 'nfsec: invalid key length for chacha20-poly1305: 32 bytes, expected 36' \
@@ -300,7 +308,7 @@ expect_err 'nfsec: policy: unknown command "show"' policy show
 expect_err 'nfsec: unknown object "state" (try nfsec help)' state list
 expect_err 'nfsec: show: unknown keyword "all"' show all
 
-echo "== batch"
+echo "# batch"
 cat > "$TMP/conf" <<'EOT'
 # a comment, then a blank line
 
@@ -312,29 +320,27 @@ sa flush
 EOT
 out=$("$NFSEC" --dry-run -b "$TMP/conf" 2>"$TMP/err")
 rc=$?
-[[ $rc -eq 1 ]] || fail "batch: exit $rc"
-[[ $(<"$TMP/err") == "nfsec: $TMP/conf:6: invalid SPI: \"x\"" ]] ||
-	fail "batch: error $(<"$TMP/err")"
-[[ $(grep -c ^request <<< "$out") -eq 2 ]] || fail "batch: not 2 requests"
-grep -q 'NAME "rfc4106(gcm(aes))"' <<< "$out" || fail "batch: quotes"
-grep -q 'SRC inet 192.168.1.0' <<< "$out" || fail "batch: quoted prefix"
-grep -q FLUSH <<< "$out" && fail "batch: went on after an error"
-pass
+[[ $rc -eq 1 ]]; result "batch: exit 1 (was $rc)"
+[[ $(<"$TMP/err") == "nfsec: $TMP/conf:6: invalid SPI: \"x\"" ]]
+result "batch: the error names file and line ($(<"$TMP/err"))"
+[[ $(grep -c ^request <<< "$out") -eq 2 ]]; result "batch: 2 requests"
+grep -q 'NAME "rfc4106(gcm(aes))"' <<< "$out"; result "batch: quotes"
+grep -q 'SRC inet 192.168.1.0' <<< "$out"; result "batch: quoted prefix"
+! grep -q FLUSH <<< "$out"; result "batch: stops at the first error"
 printf 'sa flush\n\n# x\npolicy flush "\n' > "$TMP/conf2"
 [[ $("$NFSEC" --dry-run -b - < "$TMP/conf2" 2>&1 >/dev/null) == \
-   'nfsec: -:4: unterminated quote' ]] || fail "batch: unterminated quote"
+   'nfsec: -:4: unterminated quote' ]]; result "batch: unterminated quote"
 [[ $("$NFSEC" -b "$TMP/none" 2>&1) == \
-   "nfsec: $TMP/none: No such file or directory" ]] || fail "batch: no file"
+   "nfsec: $TMP/none: No such file or directory" ]]; result "batch: no file"
 [[ $("$NFSEC" -b "$TMP/conf2" sa list 2>&1) == \
-   'nfsec: -b takes no command on the command line' ]] || fail "batch: argv"
-pass
+   'nfsec: -b takes no command on the command line' ]]; result "batch: argv"
 
-echo "== replies"
+echo "# replies"
 if [[ -x $FAKE ]]; then
 	for what in sa policy stats; do
 		"$FAKE" $what json > "$TMP/$what.json"
-		python3 -m json.tool "$TMP/$what.json" > /dev/null ||
-			fail "$what: bad JSON"
+		python3 -m json.tool "$TMP/$what.json" > /dev/null
+		result "$what: JSON parses"
 	done
 	keys=$(python3 -c 'import json,sys
 def walk(o, p):
@@ -352,47 +358,51 @@ print(" ".join(sorted(set(walk(json.load(open(sys.argv[1])), "")))))' \
 	want+=" stats.dummy stats.expired stats.icv_fail stats.loop"
 	want+=" stats.no_buffer stats.packets stats.policy stats.replay"
 	want+=" stats.replay_old stats.seq_exhausted stats.too_big"
-	[[ $keys == "$want" ]] || fail "sa JSON keys: $keys"
-	grep -q '"key"' "$TMP/sa.json" && fail "sa JSON: key without --show-keys"
-	"$FAKE" sa json k | grep -q '"key": "0x000102' || fail "JSON key"
+	[[ $keys == "$want" ]]; result "sa JSON keys"
+	[[ $keys == "$want" ]] || echo "# got: $keys"
+	! grep -q '"key"' "$TMP/sa.json"; result "sa JSON: no key without --show-keys"
+	"$FAKE" sa json k | grep -q '"key": "0x000102'; result "sa JSON: key with --show-keys"
 	[[ $(python3 -c 'import json,sys; p = json.load(sys.stdin)
 print(p[0]["sa"], p[1]["family"], p[1]["dport"])' < "$TMP/policy.json") == \
-	"{'spi': 4096, 'dst': '10.0.0.2', 'proto': 'esp'} inet6 22" ]] ||
-		fail "policy JSON"
+	"{'spi': 4096, 'dst': '10.0.0.2', 'proto': 'esp'} inet6 22" ]]
+	result "policy JSON: sa, family, dport"
 	[[ $(python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)))' \
-	     < "$TMP/stats.json") == "['cleartext', 'conntrack', 'discard', 'malformed', 'no_sa', 'no_sa_out', 'policy_count', 'sa_count']" ]] ||
-		fail "stats JSON keys"
-	"$FAKE" sa human | grep -q 'key (hidden)' || fail "hidden key"
-	"$FAKE" sa human | grep -q '^  traffic:  1 packet, 1.18 MiB$' ||
-		fail "traffic line"
-	[[ $("$FAKE" policy human | head -1) == "index 1 out 192.168.1.0/24 -> 192.168.2.0/24 proto any priority 1000 protect esp spi 0x1000 dst 10.0.0.2 matches 7" ]] ||
-		fail "policy line"
+	     < "$TMP/stats.json") == "['cleartext', 'conntrack', 'discard', 'malformed', 'no_sa', 'no_sa_out', 'policy_count', 'sa_count']" ]]
+	result "stats JSON keys"
+	"$FAKE" sa human | grep -q 'key (hidden)'; result "sa: key (hidden)"
+	"$FAKE" sa human | grep -q '^  traffic:  1 packet, 1.18 MiB$'
+	result "sa: traffic line"
+	[[ $("$FAKE" policy human | head -1) == "index 1 out 192.168.1.0/24 -> 192.168.2.0/24 proto any priority 1000 protect esp spi 0x1000 dst 10.0.0.2 matches 7" ]]
+	result "policy line"
 	# showconf's lines feed straight back in
 	{ "$FAKE" sa conf k; "$FAKE" policy conf; } > "$TMP/showconf"
-	if ! "$NFSEC" --dry-run -b "$TMP/showconf" > "$TMP/req"; then
-		fail "showconf does not read back"; cat "$TMP/showconf"
+	if "$NFSEC" --dry-run -b "$TMP/showconf" > "$TMP/req"; then
+		pass "showconf reads back"
+	else
+		fail "showconf reads back"
+		sed 's/^/# /' "$TMP/showconf"
 	fi
 	for line in 'FLAGS u32 1' 'SEQ u64 41' 'DF u8 2' 'TRUNC_BITS u32 128' \
 		    'HARD_SECONDS u64 3600' 'KEY 16 bytes' 'PRIORITY u32 10' \
 		    'DPORT u16 22' 'SA_DST inet 10.0.0.2'; do
-		grep -q "$line" "$TMP/req" || fail "showconf lost $line"
+		grep -q "$line" "$TMP/req"; result "showconf keeps $line"
 	done
-	pass
 else
-	echo "(no $FAKE: skipped)"
+	skip "replies" "no $FAKE"
 fi
 
-echo "== without the module"
+echo "# without the module"
 if [[ ! -d /sys/module/nfsec ]] && ! modinfo nfsec >/dev/null 2>&1; then
 	got=$("$NFSEC" sa list 2>&1)
 	rc=$?
+	[[ $rc -eq 1 && $got == 'nfsec: cannot find the nfsec kernel module (generic netlink family "nfsec"): No such file or directory' ]]
+	result "no module: exit 1 and what is missing"
 	[[ $rc -eq 1 && $got == 'nfsec: cannot find the nfsec kernel module (generic netlink family "nfsec"): No such file or directory' ]] ||
-		fail "no module: rc $rc: $got"
-	pass
+		echo "# rc $rc: $got"
 else
-	echo "(the module is here: skipped)"
+	skip "no module: exit 1 and what is missing" "the module is here"
 fi
-"$NFSEC" -h | grep -q '^Usage: nfsec' || fail "-h"
+"$NFSEC" -h | grep -q '^Usage: nfsec'; result "-h prints the usage"
 
-echo "$passes passed, $fails failed"
+echo "1..$num"
 [[ $fails -eq 0 ]]

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "nfsec.h"
+#include "cli.h"
 
 const char *const dir_names[4] = { NULL, "in", "out", "fwd" };
 const char *const mode_names[3] = { NULL, "transport", "tunnel" };
@@ -32,7 +32,7 @@ static const struct {
 	{ "ah", IPPROTO_AH },
 };
 
-static const struct nfsec_alias aliases[] = {
+static const struct alg_alias aliases[] = {
 	{ "aes-gcm-128", NFSEC_SA_A_AEAD, "rfc4106(gcm(aes))", 16 + 4, 128 },
 	{ "aes-gcm-256", NFSEC_SA_A_AEAD, "rfc4106(gcm(aes))", 32 + 4, 128 },
 	{ "chacha20-poly1305", NFSEC_SA_A_AEAD,
@@ -62,7 +62,7 @@ static const char *kind_name(uint16_t kind)
 	}
 }
 
-static int invalid(const char *what, const char *tok)
+static int bad_token(const char *what, const char *tok)
 {
 	return error("invalid %s: \"%s\"", what, tok);
 }
@@ -84,7 +84,7 @@ const char *args_value(struct args *a, const char *keyword)
 	return val;
 }
 
-int missing(const struct args *a, const char *keyword)
+int missing_keyword(const struct args *a, const char *keyword)
 {
 	return error("%s: missing \"%s\"", a->cmd, keyword);
 }
@@ -98,7 +98,7 @@ int parse_once(uint64_t *seen, unsigned int bit, const struct args *a,
 	return 0;
 }
 
-static uint16_t addr_from(const char *s, union nfsec_addr *addr)
+static uint16_t addr_from(const char *s, union ip_addr *addr)
 {
 	memset(addr, 0, sizeof(*addr));
 	if (inet_pton(AF_INET, s, &addr->v4) == 1)
@@ -108,10 +108,10 @@ static uint16_t addr_from(const char *s, union nfsec_addr *addr)
 	return 0;
 }
 
-int parse_addr(const char *tok, union nfsec_addr *addr, uint16_t *family)
+int parse_addr(const char *tok, union ip_addr *addr, uint16_t *family)
 {
 	*family = addr_from(tok, addr);
-	return *family ? 0 : invalid("address", tok);
+	return *family ? 0 : bad_token("address", tok);
 }
 
 /* Strict unsigned number: decimal or 0x-hex, nothing else. */
@@ -135,7 +135,7 @@ static bool number(const char *tok, uint64_t max, uint64_t *val)
 	return true;
 }
 
-int parse_prefix(const char *tok, union nfsec_addr *addr, uint8_t *plen,
+int parse_prefix(const char *tok, union ip_addr *addr, uint8_t *plen,
 		 uint16_t *family)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
@@ -149,13 +149,13 @@ int parse_prefix(const char *tok, union nfsec_addr *addr, uint8_t *plen,
 		return 0;
 	}
 	if (strlen(tok) >= sizeof(buf))
-		return invalid("prefix", tok);
+		return bad_token("prefix", tok);
 	strcpy(buf, tok);
 	if (slash)
 		buf[slash - tok] = '\0';
 	*family = addr_from(buf, addr);
 	if (!*family)
-		return invalid("prefix", tok);
+		return bad_token("prefix", tok);
 	if (!slash) {
 		*plen = *family == AF_INET ? 32 : 128;
 		return 0;
@@ -163,7 +163,7 @@ int parse_prefix(const char *tok, union nfsec_addr *addr, uint8_t *plen,
 	/* Host bits are the kernel's to refuse, so its check can be tested. */
 	if (!isdigit((unsigned char)slash[1]) ||
 	    !number(slash + 1, *family == AF_INET ? 32 : 128, &len))
-		return invalid("prefix", tok);
+		return bad_token("prefix", tok);
 	*plen = len;
 	return 0;
 }
@@ -180,7 +180,7 @@ int merge_family(const struct args *a, uint16_t *family, uint16_t other)
 
 int parse_u64(const char *tok, const char *what, uint64_t max, uint64_t *val)
 {
-	return number(tok, max, val) ? 0 : invalid(what, tok);
+	return number(tok, max, val) ? 0 : bad_token(what, tok);
 }
 
 int parse_u32(const char *tok, const char *what, uint32_t *val)
@@ -209,7 +209,7 @@ int parse_spi(const char *tok, uint32_t *spi)
 	uint64_t v;
 
 	if (!number(tok, UINT32_MAX, &v) || v < 256)
-		return invalid("SPI", tok);
+		return bad_token("SPI", tok);
 	*spi = v;
 	return 0;
 }
@@ -224,7 +224,7 @@ static int hexval(char c)
 	return -1;
 }
 
-int parse_key(const char *tok, struct nfsec_alg *alg)
+int parse_key(const char *tok, struct alg_spec *alg)
 {
 	const char *hex = tok;
 	size_t i, len;
@@ -233,13 +233,13 @@ int parse_key(const char *tok, struct nfsec_alg *alg)
 		hex += 2;
 	len = strlen(hex);
 	if (!len || len % 2 || len / 2 > NFSEC_KEY_MAX)
-		return invalid("key", tok);
+		return bad_token("key", tok);
 	for (i = 0; i < len / 2; i++) {
 		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			explicit_bzero(alg->key, sizeof(alg->key));
-			return invalid("key", tok);
+			return bad_token("key", tok);
 		}
 		alg->key[i] = hi << 4 | lo;
 	}
@@ -249,7 +249,7 @@ int parse_key(const char *tok, struct nfsec_alg *alg)
 }
 
 int parse_alg(const struct args *a, const char *tok, uint16_t kind,
-	      struct nfsec_alg *alg)
+	      struct alg_spec *alg)
 {
 	unsigned int i;
 
@@ -267,29 +267,29 @@ int parse_alg(const struct args *a, const char *tok, uint16_t kind,
 	}
 	/* Anything else is a crypto API name, for the kernel to judge. */
 	if (!*tok || strlen(tok) >= sizeof(alg->name))
-		return invalid("algorithm", tok);
+		return bad_token("algorithm", tok);
 	for (i = 0; tok[i]; i++)
 		if (!isgraph((unsigned char)tok[i]))
-			return invalid("algorithm", tok);
+			return bad_token("algorithm", tok);
 	strcpy(alg->name, tok);
 	alg->set = true;
 	return 0;
 }
 
 /* Once the whole command is read: keys and defaults that come with aliases. */
-int check_alg(const struct args *a, uint16_t kind, struct nfsec_alg *alg)
+int check_alg(const struct args *a, uint16_t kind, struct alg_spec *alg)
 {
-	const struct nfsec_alias *alias = alg->alias;
+	const struct alg_alias *alias = alg->alias;
 
 	if (!alg->set) {
 		if (alg->has_key || alg->has_bits)
-			return missing(a, kind_name(kind));
+			return missing_keyword(a, kind_name(kind));
 		return 0;
 	}
 	if (!alg->has_key) {
 		/* Only a cipher may go without a key (null): send an empty one. */
 		if (kind != NFSEC_SA_A_ENC || (alias && alias->key_len))
-			return missing(a, "key");
+			return missing_keyword(a, "key");
 		alg->has_key = true;
 		alg->key_len = 0;
 	}
@@ -314,7 +314,7 @@ int parse_word(const char *tok, const char *what, const char *const *words,
 			return 0;
 		}
 	}
-	return invalid(what, tok);
+	return bad_token(what, tok);
 }
 
 const char *ipproto_name(uint8_t proto)
@@ -352,7 +352,7 @@ int parse_ipproto(const char *tok, uint8_t *proto)
 		}
 	}
 	if (!number(tok, UINT8_MAX, &v))
-		return invalid("proto", tok);
+		return bad_token("proto", tok);
 	*proto = v;
 	return 0;
 }
@@ -364,7 +364,7 @@ int parse_xfrm_proto(const char *tok, uint8_t *proto)
 	else if (!strcmp(tok, "ah"))
 		*proto = IPPROTO_AH;
 	else
-		return invalid("proto", tok);
+		return bad_token("proto", tok);
 	return 0;
 }
 

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nfsec.h"
+#include "cli.h"
 
 struct families {
 	uint16_t src, dst, sa_dst;
@@ -13,7 +13,7 @@ struct families {
 
 /* spi, dst and proto after "protect": the SA the policy uses */
 static int parse_sa_kw(struct args *a, const char *kw,
-		       struct nfsec_policy *pol, struct families *fam)
+		       struct policy_spec *pol, struct families *fam)
 {
 	const char *val;
 
@@ -36,7 +36,7 @@ static int parse_sa_kw(struct args *a, const char *kw,
 }
 
 static int parse_action(struct args *a, const char *kw,
-			struct nfsec_policy *pol)
+			struct policy_spec *pol)
 {
 	if (pol->have & HAVE(NFSEC_POL_A_ACTION))
 		return error("%s: \"%s\" after \"%s\"", a->cmd, kw,
@@ -47,7 +47,7 @@ static int parse_action(struct args *a, const char *kw,
 }
 
 static int parse_selector_kw(struct args *a, const char *kw,
-			     struct nfsec_policy *pol, struct families *fam)
+			     struct policy_spec *pol, struct families *fam)
 {
 	const char *val;
 
@@ -101,7 +101,7 @@ static int parse_selector_kw(struct args *a, const char *kw,
 	return error("%s: unknown keyword \"%s\"", a->cmd, kw);
 }
 
-static int check_policy(struct args *a, struct nfsec_policy *pol,
+static int check_policy(struct args *a, struct policy_spec *pol,
 			struct families *fam)
 {
 	static const struct {
@@ -116,21 +116,21 @@ static int check_policy(struct args *a, struct nfsec_policy *pol,
 
 	for (i = 0; i < ARRAY_SIZE(required); i++)
 		if (!(pol->have & HAVE(required[i].attr)))
-			return missing(a, required[i].kw);
+			return missing_keyword(a, required[i].kw);
 	if (merge_family(a, &pol->family, fam->src) ||
 	    merge_family(a, &pol->family, fam->dst) ||
 	    merge_family(a, &pol->family, fam->sa_dst))
 		return -1;
 	if (!pol->family)
-		return error("%s: no address tells the family: write "
-			     "0.0.0.0/0 or ::/0 rather than \"any\"", a->cmd);
+		return error("%s: no address tells the family: write %s rather than \"any\"",
+			     a->cmd, "0.0.0.0/0 or ::/0");
 	pol->have |= HAVE(NFSEC_POL_A_FAMILY);
 	return 0;
 }
 
 static int policy_add(struct args *a)
 {
-	struct nfsec_policy pol = { 0 };
+	struct policy_spec pol = { 0 };
 	struct families fam = { 0 };
 	const char *kw;
 
@@ -150,11 +150,11 @@ static int policy_add(struct args *a)
 			return -1;
 	}
 	if (!(pol.have & HAVE(NFSEC_POL_A_ACTION)))
-		return error("%s: missing \"protect\", \"bypass\" or "
-			     "\"discard\"", a->cmd);
+		return error("%s: missing \"protect\", \"bypass\" or \"discard\"",
+			     a->cmd);
 	if (pol.action == NFSEC_ACTION_PROTECT &&
 	    !(pol.have & HAVE(NFSEC_POL_A_SA_SPI)))
-		return missing(a, "spi");
+		return missing_keyword(a, "spi");
 	if (check_policy(a, &pol, &fam))
 		return -1;
 	return nl_policy_request(NFSEC_CMD_POLICY_ADD, &pol);
@@ -162,7 +162,7 @@ static int policy_add(struct args *a)
 
 static int policy_del(struct args *a)
 {
-	struct nfsec_policy pol = { 0 };
+	struct policy_spec pol = { 0 };
 	struct families fam = { 0 };
 	const char *kw;
 
@@ -172,8 +172,8 @@ static int policy_del(struct args *a)
 		if (!kw || parse_u32(kw, "index", &pol.index))
 			return -1;
 		if (a->argc)
-			return error("%s: \"index\" takes no other keyword, "
-				     "not \"%s\"", a->cmd, a->argv[0]);
+			return error("%s: \"index\" takes no other keyword, not \"%s\"",
+				     a->cmd, a->argv[0]);
 		pol.have = HAVE(NFSEC_POL_A_INDEX);
 		return nl_policy_request(NFSEC_CMD_POLICY_DEL, &pol);
 	}
@@ -186,7 +186,7 @@ static int policy_del(struct args *a)
 }
 
 /* Print policies as a list: one line each, or a JSON array. */
-int policy_list_cb(const struct nfsec_policy *pol, void *data)
+int policy_list_cb(const struct policy_spec *pol, void *data)
 {
 	(void)data;
 	print_policy(pol);

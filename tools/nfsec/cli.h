@@ -4,8 +4,8 @@
  * the API each file offers the others.
  *
  * An SA or a policy travels through the tool as one struct: the command line
- * (or a batch line) is parsed into it, netlink.c turns it into attributes,
- * replies are parsed back into it, and output.c prints it. The "have" masks
+ * (or a batch line) is parsed into it, genl.c turns it into attributes,
+ * replies are parsed back into it, and print.c prints it. The "have" masks
  * say which fields are set, one bit per attribute number of the uapi header
  * (HAVE(NFSEC_SA_A_SPI)), so only what the user gave is sent.
  */
@@ -20,18 +20,20 @@
 #include "uapi/linux/nfsec.h"
 
 #define HAVE(attr)	(1ULL << (attr))
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
+#define __aligned(x)	__attribute__((aligned(x)))
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-union nfsec_addr {
+union ip_addr {
 	struct in_addr v4;
 	struct in6_addr v6;
 	uint8_t b[16];
 };
 
-struct nfsec_alias;
+struct alg_alias;
 
-struct nfsec_alg {
-	const struct nfsec_alias *alias;	/* parsing only: a friendly name */
+struct alg_spec {
+	const struct alg_alias *alias;	/* parsing only: a friendly name */
 	bool set;
 	bool has_key;
 	bool has_bits;
@@ -41,37 +43,37 @@ struct nfsec_alg {
 	uint32_t bits;		/* ICV_BITS (aead) or TRUNC_BITS (auth) */
 };
 
-struct nfsec_sa {
+struct sa_spec {
 	uint64_t have;		/* HAVE(NFSEC_SA_A_*) */
 	uint64_t lt_have;	/* HAVE(NFSEC_LT_A_*) */
 	uint64_t stats_have;	/* HAVE(NFSEC_SA_STATS_A_*) */
 	uint8_t dir, proto, mode, df, expire;
 	uint16_t family;
-	union nfsec_addr src, dst;
+	union ip_addr src, dst;
 	uint32_t spi;		/* host order */
-	struct nfsec_alg aead, enc, auth;
+	struct alg_spec aead, enc, auth;
 	uint32_t replay_window, flags, pmtu;
 	uint64_t seq, add_time;
 	uint64_t lifetime[NFSEC_LT_A_MAX + 1];
 	uint64_t stats[NFSEC_SA_STATS_A_MAX + 1];
 };
 
-struct nfsec_policy {
+struct policy_spec {
 	uint64_t have;		/* HAVE(NFSEC_POL_A_*) */
 	uint32_t index, priority, sa_spi;
 	uint16_t family, sport, dport;
 	uint8_t dir, src_plen, dst_plen, proto, action, sa_proto;
-	union nfsec_addr src, dst, sa_dst;
+	union ip_addr src, dst, sa_dst;
 	uint64_t matches;
 };
 
-struct nfsec_stats {
+struct net_stats {
 	uint64_t have;		/* HAVE(NFSEC_STATS_A_*) */
 	uint64_t val[NFSEC_STATS_A_MAX + 1];
 };
 
 /* nfsec.c: global options, dispatch, errors */
-struct nfsec_opts {
+struct cli_opts {
 	bool json;
 	bool show_keys;
 	bool dry_run;		/* hidden: print requests instead of sending */
@@ -79,37 +81,40 @@ struct nfsec_opts {
 	const char *batch_file;	/* set while running a batch */
 	unsigned int batch_line;
 };
-extern struct nfsec_opts opts;
-int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+extern struct cli_opts opts;
+
+int error(const char *fmt, ...) __printf(1, 2);
 int run_command(int argc, char **argv);
 struct args;
 struct subcmd {
 	const char *name;
 	int (*fn)(struct args *a);
 };
+
 /* argv: OBJECT [COMMAND [ARGS]]; no COMMAND means "list". */
 int run_subcmd(const struct subcmd *cmds, int argc, char **argv);
 int no_args(const char *cmd, int argc, char **argv);
 
-/* sa.c */
+/* cmd_sa.c */
 extern const char *const lifetime_names[NFSEC_LT_A_MAX + 1];
 int sa_main(int argc, char **argv);
-int sa_list_cb(const struct nfsec_sa *sa, void *data);	/* data: counter */
+int sa_list_cb(const struct sa_spec *sa, void *data);	/* data: counter */
 
-/* policy.c */
+/* cmd_policy.c */
 int policy_main(int argc, char **argv);
-int policy_list_cb(const struct nfsec_policy *pol, void *data);
+int policy_list_cb(const struct policy_spec *pol, void *data);
 
-/* show.c */
+/* cmd_show.c */
 int show_main(int argc, char **argv);
 int stats_main(int argc, char **argv);
 int showconf_main(int argc, char **argv);
 
-/* monitor.c */
+/* cmd_monitor.c */
 int monitor_main(int argc, char **argv);
 
 /* parse.c: tokens of the command line and of batch files */
-struct nfsec_alias {
+struct alg_alias {
 	const char *alias;
 	uint16_t kind;		/* NFSEC_SA_A_AEAD, _ENC or _AUTH */
 	const char *name;	/* crypto API name */
@@ -122,28 +127,29 @@ struct args {
 	char **argv;
 	const char *cmd;	/* "sa add", for messages */
 };
+
 const char *args_next(struct args *a);
 const char *args_value(struct args *a, const char *keyword);
 int parse_once(uint64_t *seen, unsigned int bit, const struct args *a,
 	       const char *keyword);
-int parse_addr(const char *tok, union nfsec_addr *addr, uint16_t *family);
-int parse_prefix(const char *tok, union nfsec_addr *addr, uint8_t *plen,
+int parse_addr(const char *tok, union ip_addr *addr, uint16_t *family);
+int parse_prefix(const char *tok, union ip_addr *addr, uint8_t *plen,
 		 uint16_t *family);
 int merge_family(const struct args *a, uint16_t *family, uint16_t other);
 int parse_u64(const char *tok, const char *what, uint64_t max, uint64_t *val);
 int parse_u32(const char *tok, const char *what, uint32_t *val);
 int parse_u16(const char *tok, const char *what, uint16_t *val);
 int parse_spi(const char *tok, uint32_t *spi);
-int parse_key(const char *tok, struct nfsec_alg *alg);
+int parse_key(const char *tok, struct alg_spec *alg);
 int parse_alg(const struct args *a, const char *tok, uint16_t kind,
-	      struct nfsec_alg *alg);
-int check_alg(const struct args *a, uint16_t kind, struct nfsec_alg *alg);
+	      struct alg_spec *alg);
+int check_alg(const struct args *a, uint16_t kind, struct alg_spec *alg);
 int parse_word(const char *tok, const char *what, const char *const *words,
 	       unsigned int nwords, uint8_t *val);
 int parse_ipproto(const char *tok, uint8_t *proto);
 int parse_xfrm_proto(const char *tok, uint8_t *proto);
 int tokenize(char *line, char **argv, int max);
-int missing(const struct args *a, const char *keyword);
+int missing_keyword(const struct args *a, const char *keyword);
 
 /* Names of enum values, indexed by value; NULL where there is none. */
 extern const char *const dir_names[4];
@@ -154,17 +160,17 @@ extern const char *const expire_names[4];
 const char *xfrm_proto_name(uint8_t proto);	/* "esp", "ah" or NULL */
 const char *ipproto_name(uint8_t proto);	/* "tcp", ... or NULL */
 
-/* netlink.c: every netlink exchange with the module */
-typedef int (*sa_cb)(const struct nfsec_sa *sa, void *data);
-typedef int (*policy_cb)(const struct nfsec_policy *pol, void *data);
-typedef int (*event_cb)(uint8_t cmd, const struct nfsec_sa *sa, void *data);
-int nl_sa_request(uint8_t cmd, const struct nfsec_sa *sa);
-int nl_sa_get(const struct nfsec_sa *id, sa_cb cb, void *data);
+/* genl.c: every netlink exchange with the module */
+typedef int (*sa_cb)(const struct sa_spec *sa, void *data);
+typedef int (*policy_cb)(const struct policy_spec *pol, void *data);
+typedef int (*event_cb)(uint8_t cmd, const struct sa_spec *sa, void *data);
+int nl_sa_request(uint8_t cmd, const struct sa_spec *sa);
+int nl_sa_get(const struct sa_spec *id, sa_cb cb, void *data);
 int nl_sa_dump(bool show_keys, sa_cb cb, void *data);
-int nl_policy_request(uint8_t cmd, const struct nfsec_policy *pol);
+int nl_policy_request(uint8_t cmd, const struct policy_spec *pol);
 int nl_policy_dump(policy_cb cb, void *data);
 int nl_flush(uint8_t cmd);
-int nl_stats_get(struct nfsec_stats *stats);
+int nl_stats_get(struct net_stats *stats);
 int nl_monitor(event_cb cb, void *data);
 void nl_close(void);
 
@@ -172,15 +178,15 @@ void nl_close(void);
 struct nlmsghdr;
 void dryrun_print(const struct nlmsghdr *nlh);
 
-/* output.c: people, JSON and batch-file forms */
-void print_sa(const struct nfsec_sa *sa);		/* human or JSON */
-void print_sa_conf(const struct nfsec_sa *sa);		/* "sa add ..." */
-void print_sa_id(const struct nfsec_sa *sa);		/* one line */
-void print_policy(const struct nfsec_policy *pol);	/* human or JSON */
-void print_policy_conf(const struct nfsec_policy *pol);	/* "policy add" */
-void print_stats(const struct nfsec_stats *st, const char *json_key);
-void print_heading(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-const char *addr_str(uint16_t family, const union nfsec_addr *addr);
+/* print.c: people, JSON and batch-file forms */
+void print_sa(const struct sa_spec *sa);		/* human or JSON */
+void print_sa_conf(const struct sa_spec *sa);		/* "sa add ..." */
+void print_sa_id(const struct sa_spec *sa);		/* one line */
+void print_policy(const struct policy_spec *pol);	/* human or JSON */
+void print_policy_conf(const struct policy_spec *pol);	/* "policy add" */
+void print_stats(const struct net_stats *st, const char *json_key);
+void print_heading(const char *fmt, ...) __printf(1, 2);
+const char *addr_str(uint16_t family, const union ip_addr *addr);
 
 void json_begin(char bracket, const char *key);	/* '{' or '[' */
 void json_end(void);

@@ -4,9 +4,9 @@
  */
 #include <stdio.h>
 
-#include "nfsec.h"
+#include "cli.h"
 
-static int event(uint8_t cmd, const struct nfsec_sa *sa, void *data)
+static int print_event(uint8_t cmd, const struct sa_spec *sa, void *data)
 {
 	static const char *const names[] = {
 		[NFSEC_CMD_SA_ADD] = "add",
@@ -41,5 +41,5 @@ int monitor_main(int argc, char **argv)
 {
 	if (no_args(argv[0], argc - 1, argv + 1))
 		return -1;
-	return nl_monitor(event, NULL);
+	return nl_monitor(print_event, NULL);
 }

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nfsec.h"
+#include "cli.h"
 
 const char *const lifetime_names[NFSEC_LT_A_MAX + 1] = {
 	[NFSEC_LT_A_SOFT_BYTES] = "soft-bytes",
@@ -16,7 +16,7 @@ const char *const lifetime_names[NFSEC_LT_A_MAX + 1] = {
 	[NFSEC_LT_A_HARD_SECONDS] = "hard-seconds",
 };
 
-static int parse_lifetime(struct args *a, const char *kw, struct nfsec_sa *sa,
+static int parse_lifetime(struct args *a, const char *kw, struct sa_spec *sa,
 			  bool *matched)
 {
 	const char *val;
@@ -37,7 +37,7 @@ static int parse_lifetime(struct args *a, const char *kw, struct nfsec_sa *sa,
 }
 
 static int parse_alg_kw(struct args *a, const char *kw, uint16_t kind,
-			struct nfsec_alg *alg, struct nfsec_alg **last)
+			struct alg_spec *alg, struct alg_spec **last)
 {
 	const char *val;
 
@@ -51,7 +51,7 @@ static int parse_alg_kw(struct args *a, const char *kw, uint16_t kind,
 }
 
 /* The keywords every SA command takes: the SA's identity. */
-static int parse_id_kw(struct args *a, const char *kw, struct nfsec_sa *sa,
+static int parse_id_kw(struct args *a, const char *kw, struct sa_spec *sa,
 		       uint16_t *dst_family, bool *matched)
 {
 	const char *val;
@@ -80,8 +80,8 @@ static int parse_id_kw(struct args *a, const char *kw, struct nfsec_sa *sa,
 }
 
 /* One keyword of sa add/update beyond the identity. */
-static int parse_sa_kw(struct args *a, const char *kw, struct nfsec_sa *sa,
-		       uint16_t *src_family, struct nfsec_alg **last)
+static int parse_sa_kw(struct args *a, const char *kw, struct sa_spec *sa,
+		       uint16_t *src_family, struct alg_spec **last)
 {
 	const char *val;
 	bool matched;
@@ -106,7 +106,7 @@ static int parse_sa_kw(struct args *a, const char *kw, struct nfsec_sa *sa,
 		return val ? parse_key(val, *last) : -1;
 	}
 	if (!strcmp(kw, "icv") || !strcmp(kw, "trunc")) {
-		struct nfsec_alg *alg = kw[0] == 'i' ? &sa->aead : &sa->auth;
+		struct alg_spec *alg = kw[0] == 'i' ? &sa->aead : &sa->auth;
 
 		if (alg->has_bits)
 			return error("%s: \"%s\" given twice", a->cmd, kw);
@@ -169,7 +169,7 @@ static int parse_sa_kw(struct args *a, const char *kw, struct nfsec_sa *sa,
  * Read an SA from the words of a command. With full, everything sa add
  * takes; without, the identity (dst, spi, proto) alone.
  */
-static int parse_sa(struct args *a, struct nfsec_sa *sa, bool full)
+static int parse_sa(struct args *a, struct sa_spec *sa, bool full)
 {
 	static const struct {
 		unsigned int attr;
@@ -183,7 +183,7 @@ static int parse_sa(struct args *a, struct nfsec_sa *sa, bool full)
 		{ NFSEC_SA_A_MODE, "mode" },
 	};
 	uint16_t src_family = 0, dst_family = 0;
-	struct nfsec_alg *last = NULL;
+	struct alg_spec *last = NULL;
 	const char *kw;
 	unsigned int i;
 	bool matched;
@@ -205,7 +205,7 @@ static int parse_sa(struct args *a, struct nfsec_sa *sa, bool full)
 		    required[i].attr != NFSEC_SA_A_PROTO)
 			continue;
 		if (!(sa->have & HAVE(required[i].attr)))
-			return missing(a, required[i].kw);
+			return missing_keyword(a, required[i].kw);
 	}
 	if (merge_family(a, &sa->family, src_family) ||
 	    merge_family(a, &sa->family, dst_family))
@@ -222,7 +222,7 @@ static int parse_sa(struct args *a, struct nfsec_sa *sa, bool full)
 
 static int sa_set(struct args *a, uint8_t cmd)
 {
-	struct nfsec_sa sa;
+	struct sa_spec sa;
 	int ret;
 
 	ret = parse_sa(a, &sa, true);
@@ -244,14 +244,14 @@ static int sa_update(struct args *a)
 
 static int sa_del(struct args *a)
 {
-	struct nfsec_sa sa;
+	struct sa_spec sa;
 
 	if (parse_sa(a, &sa, false))
 		return -1;
 	return nl_sa_request(NFSEC_CMD_SA_DEL, &sa);
 }
 
-static int print_one(const struct nfsec_sa *sa, void *data)
+static int print_one(const struct sa_spec *sa, void *data)
 {
 	(void)data;
 	print_sa(sa);
@@ -260,7 +260,7 @@ static int print_one(const struct nfsec_sa *sa, void *data)
 
 static int sa_get(struct args *a)
 {
-	struct nfsec_sa sa;
+	struct sa_spec sa;
 
 	if (parse_sa(a, &sa, false))
 		return -1;
@@ -268,7 +268,7 @@ static int sa_get(struct args *a)
 }
 
 /* Print SAs as a list: blank lines between them, or a JSON array. */
-int sa_list_cb(const struct nfsec_sa *sa, void *data)
+int sa_list_cb(const struct sa_spec *sa, void *data)
 {
 	unsigned int *count = data;
 

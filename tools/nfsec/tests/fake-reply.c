@@ -2,11 +2,11 @@
 /*
  * Host-only check of what the tool does with replies: build the attributes
  * a kernel reply would carry (with nla_put_u64_64bit's PAD attributes),
- * parse them with netlink.c's own code and print them in one form.
+ * parse them with genl.c's own code and print them in one form.
  *
  *   fake-reply sa|policy|stats human|json|conf [show-keys]
  */
-#include "../netlink.c"
+#include "../genl.c"
 
 #include <stdlib.h>
 
@@ -21,7 +21,7 @@ static void put_padded_u64(struct nlmsghdr *nlh, uint16_t type, uint64_t v,
 
 static void reply_sa(struct nlmsghdr *nlh, bool keys)
 {
-	struct nfsec_sa sa = { 0 };
+	struct sa_spec sa = { 0 };
 	struct nlattr *nest, *st;
 	unsigned int i;
 
@@ -40,17 +40,21 @@ static void reply_sa(struct nlmsghdr *nlh, bool keys)
 	sa.flags = NFSEC_SA_F_ESN;
 	sa.seq = 41;
 	sa.df = NFSEC_DF_SET;
-	sa.enc.set = sa.auth.set = true;
+	sa.enc.set = true;
+	sa.auth.set = true;
 	strcpy(sa.enc.name, "cbc(aes)");
 	strcpy(sa.auth.name, "hmac(sha256)");
 	sa.auth.has_bits = true;
 	sa.auth.bits = 128;
 	if (keys) {
-		sa.enc.has_key = sa.auth.has_key = true;
+		sa.enc.has_key = true;
+		sa.auth.has_key = true;
 		sa.enc.key_len = 16;
 		sa.auth.key_len = 32;
-		for (i = 0; i < 32; i++)
-			sa.enc.key[i % 16] = sa.auth.key[i] = i;
+		for (i = 0; i < 32; i++) {
+			sa.enc.key[i % 16] = i;
+			sa.auth.key[i] = i;
+		}
 	}
 	sa.lt_have = HAVE(NFSEC_LT_A_SOFT_BYTES) |
 		     HAVE(NFSEC_LT_A_HARD_SECONDS);
@@ -73,7 +77,7 @@ static void reply_sa(struct nlmsghdr *nlh, bool keys)
 
 static void reply_policy(struct nlmsghdr *nlh, int which)
 {
-	struct nfsec_policy pol = { 0 };
+	struct policy_spec pol = { 0 };
 
 	pol.have = HAVE(NFSEC_POL_A_INDEX) | HAVE(NFSEC_POL_A_DIR) |
 		   HAVE(NFSEC_POL_A_FAMILY) | HAVE(NFSEC_POL_A_SRC) |
@@ -90,7 +94,8 @@ static void reply_policy(struct nlmsghdr *nlh, int which)
 		pol.family = AF_INET;
 		inet_pton(AF_INET, "192.168.1.0", &pol.src);
 		inet_pton(AF_INET, "192.168.2.0", &pol.dst);
-		pol.src_plen = pol.dst_plen = 24;
+		pol.src_plen = 24;
+		pol.dst_plen = 24;
 		pol.action = NFSEC_ACTION_PROTECT;
 		pol.have |= HAVE(NFSEC_POL_A_SA_SPI) |
 			    HAVE(NFSEC_POL_A_SA_DST) |
@@ -119,7 +124,7 @@ static struct nlmsghdr *reply(uint8_t cmd)
 	return nlh;
 }
 
-static int sa_out(const struct nfsec_sa *sa, void *data)
+static int sa_out(const struct sa_spec *sa, void *data)
 {
 	if (data)
 		print_sa_conf(sa);
@@ -128,7 +133,7 @@ static int sa_out(const struct nfsec_sa *sa, void *data)
 	return 0;
 }
 
-static int policy_out(const struct nfsec_policy *pol, void *data)
+static int policy_out(const struct policy_spec *pol, void *data)
 {
 	if (data)
 		print_policy_conf(pol);
@@ -139,7 +144,7 @@ static int policy_out(const struct nfsec_policy *pol, void *data)
 
 int main(int argc, char **argv)
 {
-	struct nfsec_stats st = { 0 };
+	struct net_stats st = { 0 };
 	struct nlmsghdr *nlh;
 	bool conf;
 	int i;

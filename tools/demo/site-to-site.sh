@@ -12,8 +12,8 @@
 #  +--------+        +--------+  203.0.113.0/30 +  .1.0/30 +--------+        +--------+
 #                        ESP tunnel 203.0.113.1 <====> 198.51.100.2
 set -eu
-cd "$(dirname "$0")/.."
-NFSEC=$PWD/tools/nfsec
+cd "$(dirname "$0")/../.."
+NFSEC=$PWD/tools/nfsec/nfsec
 ns=demo$$
 run() { ip netns exec "$ns-$1" "${@:2}"; }
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
