@@ -67,7 +67,7 @@ struct policy_spec {
 	uint64_t matches;
 };
 
-struct net_stats {
+struct stats_reply {
 	uint64_t have;		/* HAVE(NFSEC_STATS_A_*) */
 	uint64_t val[NFSEC_STATS_A_MAX + 1];
 };
@@ -170,7 +170,7 @@ int nl_sa_dump(bool show_keys, sa_cb cb, void *data);
 int nl_policy_request(uint8_t cmd, const struct policy_spec *pol);
 int nl_policy_dump(policy_cb cb, void *data);
 int nl_flush(uint8_t cmd);
-int nl_stats_get(struct net_stats *stats);
+int nl_stats_get(struct stats_reply *stats);
 int nl_monitor(event_cb cb, void *data);
 void nl_close(void);
 
@@ -184,7 +184,7 @@ void print_sa_conf(const struct sa_spec *sa);		/* "sa add ..." */
 void print_sa_id(const struct sa_spec *sa);		/* one line */
 void print_policy(const struct policy_spec *pol);	/* human or JSON */
 void print_policy_conf(const struct policy_spec *pol);	/* "policy add" */
-void print_stats(const struct net_stats *st, const char *json_key);
+void print_stats(const struct stats_reply *st, const char *json_key);
 void print_heading(const char *fmt, ...) __printf(1, 2);
 const char *addr_str(uint16_t family, const union ip_addr *addr);
 

@@ -9,7 +9,7 @@
 /* SAs, policies and counters, for people or as one JSON object. */
 int show_main(int argc, char **argv)
 {
-	struct net_stats st;
+	struct stats_reply st;
 	unsigned int count = 0;
 	int ret;
 
@@ -40,7 +40,7 @@ int show_main(int argc, char **argv)
 
 int stats_main(int argc, char **argv)
 {
-	struct net_stats st;
+	struct stats_reply st;
 
 	if (no_args(argv[0], argc - 1, argv + 1) || nl_stats_get(&st))
 		return -1;

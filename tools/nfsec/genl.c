@@ -687,7 +687,7 @@ int nl_flush(uint8_t cmd)
 
 static int stats_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct net_stats *st = data;
+	struct stats_reply *st = data;
 	const struct nlattr *attr;
 
 	if (nlh->nlmsg_type != family_id)
@@ -699,7 +699,7 @@ static int stats_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
-int nl_stats_get(struct net_stats *st)
+int nl_stats_get(struct stats_reply *st)
 {
 	struct exchange ex = { .cb = stats_cb, .data = st };
 

@@ -608,7 +608,7 @@ void print_policy_conf(const struct policy_spec *pol)
 
 /* Namespace counters */
 
-void print_stats(const struct net_stats *st, const char *json_key)
+void print_stats(const struct stats_reply *st, const char *json_key)
 {
 	unsigned int i;
 

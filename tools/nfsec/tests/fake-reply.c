@@ -144,7 +144,7 @@ static int policy_out(const struct policy_spec *pol, void *data)
 
 int main(int argc, char **argv)
 {
-	struct net_stats st = { 0 };
+	struct stats_reply st = { 0 };
 	struct nlmsghdr *nlh;
 	bool conf;
 	int i;
