@@ -299,6 +299,12 @@ struct nfsec_sa *nfsec_sa_lookup_locked(struct nfsec_net *nn,
 bool __must_check nfsec_sa_get(struct nfsec_sa *sa);
 void nfsec_sa_put(struct nfsec_sa *sa);
 
+/* crypto.c APIs: the algorithms of an SA and its transform */
+int nfsec_crypto_check(struct nfsec_sa_params *p,
+		       struct netlink_ext_ack *extack);
+int nfsec_crypto_init(struct nfsec_sa *sa, struct netlink_ext_ack *extack);
+void nfsec_crypto_uninit(struct nfsec_sa *sa);
+
 /* policy.c APIs */
 struct nfsec_policy *nfsec_policy_create(u8 dir, u8 action, u32 priority,
 					 const struct nfsec_selector *sel,
