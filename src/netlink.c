@@ -556,10 +556,37 @@ void nfsec_netlink_notify_sa(struct nfsec_net *nn, const struct nfsec_sa *sa,
 
 /* SA commands */
 
+/*
+ * Puts @sa in the table (in place of the SA of its identity for an update)
+ * and points the protect policies that name it at it; the SA it replaced
+ * goes only then, so that no policy points at an SA out of the table.
+ */
+static int sa_install(struct nfsec_net *nn, struct nfsec_sa *sa,
+		      const struct nfsec_sa_params *p, bool update,
+		      struct netlink_ext_ack *extack)
+{
+	struct nfsec_sa *old = NULL;
+	int err;
+
+	lockdep_assert_held(&nn->lock);
+	if (update) {
+		old = nfsec_sa_replace(nn, sa, p, extack);
+		err = PTR_ERR_OR_ZERO(old);
+	} else {
+		err = nfsec_sa_insert(nn, sa, extack);
+	}
+	if (err)
+		return err;
+	nfsec_spd_bind(nn, &sa->id, sa);
+	if (old)
+		nfsec_sa_put(old);
+	return 0;
+}
+
 static int sa_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nfsec_net *nn = nfsec_pernet(genl_info_net(info));
-	bool update = info->genlhdr->cmd == NFSEC_CMD_SA_UPDATE;
+	u8 cmd = info->genlhdr->cmd;
 	struct nfsec_sa_params p;
 	struct nfsec_sa *sa;
 	int err;
@@ -574,13 +601,9 @@ static int sa_set(struct sk_buff *skb, struct genl_info *info)
 		goto out;
 	}
 	mutex_lock(&nn->lock);
-	if (update)
-		err = nfsec_sa_replace(nn, sa, &p, info->extack);
-	else
-		err = nfsec_sa_insert(nn, sa, info->extack);
+	err = sa_install(nn, sa, &p, cmd == NFSEC_CMD_SA_UPDATE, info->extack);
 	if (!err)
-		nfsec_netlink_notify_sa(nn, sa, info->genlhdr->cmd, 0,
-					GFP_KERNEL);
+		nfsec_netlink_notify_sa(nn, sa, cmd, 0, GFP_KERNEL);
 	mutex_unlock(&nn->lock);
 	if (err)
 		nfsec_sa_destroy(sa);
@@ -614,14 +637,17 @@ static int sa_del(struct sk_buff *skb, struct genl_info *info)
 	if (sa) {
 		nfsec_netlink_notify_sa(nn, sa, NFSEC_CMD_SA_DEL, 0,
 					GFP_KERNEL);
-		err = nfsec_sa_remove(nn, &id);
+		/* Unhash and unbind, so no new packet finds it; then drop. */
+		nfsec_sa_unhash(nn, sa);
+		nfsec_spd_bind(nn, &id, NULL);
+		nfsec_sa_put(sa);
 	}
 	mutex_unlock(&nn->lock);
 	if (!sa) {
 		NL_SET_ERR_MSG(info->extack, "no such SA");
 		return -ENOENT;
 	}
-	return err;
+	return 0;
 }
 
 static int sa_get(struct sk_buff *skb, struct genl_info *info)
@@ -678,6 +704,7 @@ static int sa_flush(struct sk_buff *skb, struct genl_info *info)
 	struct nfsec_net *nn = nfsec_pernet(genl_info_net(info));
 
 	mutex_lock(&nn->lock);
+	nfsec_spd_bind(nn, NULL, NULL);
 	nfsec_sa_flush(nn);
 	notify(nn, NFSEC_CMD_SA_FLUSH, NULL, NULL, GFP_KERNEL);
 	mutex_unlock(&nn->lock);

@@ -287,10 +287,10 @@ struct nfsec_sa *nfsec_sa_create(const struct nfsec_sa_params *p,
 void nfsec_sa_destroy(struct nfsec_sa *sa);
 int nfsec_sa_insert(struct nfsec_net *nn, struct nfsec_sa *sa,
 		    struct netlink_ext_ack *extack);
-int nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
-		     const struct nfsec_sa_params *p,
-		     struct netlink_ext_ack *extack);
-int nfsec_sa_remove(struct nfsec_net *nn, const struct nfsec_sa_id *id);
+struct nfsec_sa *nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
+				  const struct nfsec_sa_params *p,
+				  struct netlink_ext_ack *extack);
+void nfsec_sa_unhash(struct nfsec_net *nn, struct nfsec_sa *sa);
 void nfsec_sa_flush(struct nfsec_net *nn);
 struct nfsec_sa *nfsec_sa_lookup(struct nfsec_net *nn,
 				 const struct nfsec_sa_id *id);
@@ -383,7 +383,7 @@ void nfsec_crypt_end(struct nfsec_sa *sa);
 void nfsec_inflight_wait(struct nfsec_net *nn);
 void nfsec_sa_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why);
 
-/* sa.c APIs for the packet path */
+/* lifetime.c APIs */
 void nfsec_sa_event(struct nfsec_sa *sa, enum nfsec_sa_event ev);
 bool __must_check nfsec_sa_account(struct nfsec_sa *sa, unsigned int bytes);
 bool nfsec_selector_valid(const struct nfsec_selector *sel,

@@ -200,17 +200,7 @@ int nfsec_sa_insert(struct nfsec_net *nn, struct nfsec_sa *sa,
 	}
 	nn->sa_count++;
 	nn->sa_gen++;
-	nfsec_spd_bind(nn, &sa->id, sa);
 	return 0;
-}
-
-static void sa_unlink(struct nfsec_net *nn, struct nfsec_sa *sa)
-{
-	lockdep_assert_held(&nn->lock);
-	sa->dead = true;
-	xa_erase(&nn->sa_index, sa->index);
-	nn->sa_count--;
-	nn->sa_gen++;
 }
 
 /*
@@ -274,9 +264,14 @@ static void take_over(struct nfsec_sa *sa, struct nfsec_sa *old)
 	atomic64_set(&sa->oseq, atomic64_xchg(&old->oseq, U64_MAX));
 }
 
-int nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
-		     const struct nfsec_sa_params *p,
-		     struct netlink_ext_ack *extack)
+/*
+ * Puts @sa in the place of the SA of its identity. Returns that SA, out of
+ * the table but still holding the table's reference: the caller drops it
+ * once no policy points at it (locking.md, SA lifetime).
+ */
+struct nfsec_sa *nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
+				  const struct nfsec_sa_params *p,
+				  struct netlink_ext_ack *extack)
 {
 	struct nfsec_sa *old;
 	int err;
@@ -285,114 +280,53 @@ int nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
 	old = nfsec_sa_lookup_locked(nn, &sa->id);
 	if (!old) {
 		NL_SET_ERR_MSG(extack, "no such SA");
-		return -ENOENT;
+		return ERR_PTR(-ENOENT);
 	}
 	err = update_check(old, sa, p, extack);
 	if (err)
-		return err;
+		return ERR_PTR(err);
 	take_over(sa, old);
 	err = rhashtable_replace_fast(&nn->sad, &old->node, &sa->node,
 				      sad_params);
 	if (err) {		/* (same key, same table: not expected) */
 		atomic64_set(&old->oseq, atomic64_read(&sa->oseq));
 		WRITE_ONCE(old->dead, false);
-		return err;
+		return ERR_PTR(err);
 	}
 	sa->index = old->index;
 	sa->nn = nn;
 	xa_store(&nn->sa_index, sa->index, sa, GFP_KERNEL);
 	nn->sa_gen++;
-	nfsec_spd_bind(nn, &sa->id, sa);
-	nfsec_sa_put(old);
-	return 0;
+	return old;
 }
 
-int nfsec_sa_remove(struct nfsec_net *nn, const struct nfsec_sa_id *id)
+/*
+ * Takes @sa out of the table, so that no new packet finds it by its
+ * identity. Its table reference passes to the caller, who drops it once
+ * no policy points at it.
+ */
+void nfsec_sa_unhash(struct nfsec_net *nn, struct nfsec_sa *sa)
 {
-	struct nfsec_sa *sa;
-
 	lockdep_assert_held(&nn->lock);
-	sa = nfsec_sa_lookup_locked(nn, id);
-	if (!sa)
-		return -ENOENT;
-	/* Unhash and unbind first, so no new packet finds it; then drop. */
 	rhashtable_remove_fast(&nn->sad, &sa->node, sad_params);
-	nfsec_spd_bind(nn, id, NULL);
-	sa_unlink(nn, sa);
-	nfsec_sa_put(sa);
-	return 0;
+	WRITE_ONCE(sa->dead, true);
+	xa_erase(&nn->sa_index, sa->index);
+	nn->sa_count--;
+	nn->sa_gen++;
 }
 
+/* Deletes every SA; no policy may point at any of them any more. */
 void nfsec_sa_flush(struct nfsec_net *nn)
 {
 	struct nfsec_sa *sa;
 	unsigned long i;
 
 	lockdep_assert_held(&nn->lock);
-	nfsec_spd_bind(nn, NULL, NULL);
 	xa_for_each(&nn->sa_index, i, sa) {
-		rhashtable_remove_fast(&nn->sad, &sa->node, sad_params);
-		sa_unlink(nn, sa);
+		nfsec_sa_unhash(nn, sa);
 		nfsec_sa_put(sa);
 		cond_resched();
 	}
-}
-
-/* Tells userspace, once per SA and kind, that a limit was reached. */
-void nfsec_sa_event(struct nfsec_sa *sa, enum nfsec_sa_event ev)
-{
-	static const u8 reason[] = {
-		[NFSEC_EV_SOFT] = NFSEC_EXPIRE_SOFT,
-		[NFSEC_EV_HARD] = NFSEC_EXPIRE_HARD,
-		[NFSEC_EV_SEQ] = NFSEC_EXPIRE_SEQ,
-	};
-
-	if (test_and_set_bit(ev, &sa->events))
-		return;
-	nfsec_netlink_notify_sa(sa->nn, sa, NFSEC_CMD_SA_EXPIRE, reason[ev],
-				GFP_ATOMIC);
-}
-
-static bool over(u64 limit, u64 value)
-{
-	return limit && value >= limit;
-}
-
-/*
- * Counts one packet of @bytes against the SA's lifetime limits (RFC 4301
- * 4.4.2.1) and, when it may pass, in the SA's packets and bytes. Returns
- * false when a hard limit is reached: the packet is to be dropped, and so
- * is every later one.
- */
-bool nfsec_sa_account(struct nfsec_sa *sa, unsigned int bytes)
-{
-	const struct nfsec_lifetime *lt = &sa->lifetime;
-	u64 packets = 0, total = 0, age = 0;
-
-	if (test_bit(NFSEC_EV_HARD, &sa->events))
-		goto hard;
-	if (lt->soft_packets || lt->hard_packets)
-		packets = atomic64_inc_return(&sa->lt_packets);
-	if (lt->soft_bytes || lt->hard_bytes)
-		total = atomic64_add_return(bytes, &sa->lt_bytes);
-	if (lt->soft_seconds || lt->hard_seconds)
-		age = ktime_get_boottime_seconds() - sa->add_time;
-	/* the packet that reaches a hard limit is the last one allowed */
-	if (over(lt->hard_packets, packets - 1) ||
-	    over(lt->hard_bytes, total - bytes) ||
-	    over(lt->hard_seconds, age)) {
-		nfsec_sa_event(sa, NFSEC_EV_HARD);
-		goto hard;
-	}
-	if (over(lt->soft_packets, packets) || over(lt->soft_bytes, total) ||
-	    over(lt->soft_seconds, age))
-		nfsec_sa_event(sa, NFSEC_EV_SOFT);
-	nfsec_counter_inc(sa->counters, NFSEC_SA_PACKETS);
-	nfsec_counter_add(sa->counters, NFSEC_SA_BYTES, bytes);
-	return true;
-hard:
-	nfsec_counter_inc(sa->counters, NFSEC_SA_EXPIRED);
-	return false;
 }
 
 int nfsec_sad_init(struct nfsec_net *nn)
@@ -401,6 +335,7 @@ int nfsec_sad_init(struct nfsec_net *nn)
 	return rhashtable_init(&nn->sad, &sad_params);
 }
 
+/* Namespace exit, after the SPD was flushed (no policy points at an SA). */
 void nfsec_sad_uninit(struct nfsec_net *nn)
 {
 	mutex_lock(&nn->lock);
