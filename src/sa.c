@@ -43,7 +43,7 @@ static void alg_wipe(struct nfsec_alg *a)
 static int params_check(struct nfsec_sa_params *p,
 			struct netlink_ext_ack *extack)
 {
-	if (ntohl(p->id.spi) < 256) {
+	if (ntohl(p->id.spi) <= NFSEC_SPI_RESERVED_MAX) {
 		NL_SET_ERR_MSG(extack, "SPI 0-255 is reserved (RFC 4303 2.1)");
 		return -EINVAL;
 	}
