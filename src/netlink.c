@@ -7,6 +7,7 @@
 #include "nfsec.h"
 
 #include <linux/in.h>
+#include <linux/stringify.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
 
@@ -31,6 +32,29 @@ static const struct nla_policy lifetime_policy[NFSEC_LT_A_MAX + 1] = {
 	[NFSEC_LT_A_HARD_SECONDS] = { .type = NLA_U64 },
 };
 
+/*
+ * The replay window's range, checked here and nowhere else. A u32 with a
+ * message of its own: NLA_POLICY_MAX would say only "integer out of
+ * range", and a validation function on an NLA_U32 is not dumpable (its
+ * pointer overlays the range a policy dump reads), so the attribute is
+ * checked as 4 bytes of binary, as act_mpls checks its MPLS label.
+ */
+static int replay_window_valid(const struct nlattr *attr,
+			       struct netlink_ext_ack *extack)
+{
+	if (nla_len(attr) != sizeof(u32)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "invalid attribute length");
+		return -EINVAL;
+	}
+	if (nla_get_u32(attr) > NFSEC_REPLAY_WINDOW_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "replay window out of range (0-"
+				    __stringify(NFSEC_REPLAY_WINDOW_MAX) ")");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 #define ADDR_POLICY NLA_POLICY_RANGE(NLA_BINARY, 4, 16)
 #define REPLY_ONLY { .type = NLA_REJECT, \
 		     .reject_message = "attribute is only in replies" }
@@ -48,7 +72,8 @@ static const struct nla_policy sa_policy[NFSEC_SA_A_MAX + 1] = {
 	[NFSEC_SA_A_AEAD] = NLA_POLICY_NESTED(alg_policy),
 	[NFSEC_SA_A_ENC] = NLA_POLICY_NESTED(alg_policy),
 	[NFSEC_SA_A_AUTH] = NLA_POLICY_NESTED(alg_policy),
-	[NFSEC_SA_A_REPLAY_WINDOW] = { .type = NLA_U32 },
+	[NFSEC_SA_A_REPLAY_WINDOW] = NLA_POLICY_VALIDATE_FN(NLA_BINARY,
+							    replay_window_valid),
 	[NFSEC_SA_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, NFSEC_SA_F_ALL),
 	[NFSEC_SA_A_SEQ] = { .type = NLA_U64 },
 	[NFSEC_SA_A_LIFETIME] = NLA_POLICY_NESTED(lifetime_policy),
@@ -329,12 +354,6 @@ static int parse_sa(struct genl_info *info, struct nfsec_sa_params *p)
 			return -EINVAL;
 		}
 		p->df = nla_get_u8(tb[NFSEC_SA_A_DF]);
-	}
-	if (tb[NFSEC_SA_A_REPLAY_WINDOW] &&
-	    p->replay_window > NFSEC_REPLAY_WINDOW_MAX) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[NFSEC_SA_A_REPLAY_WINDOW],
-				    "replay window out of range (0-4096)");
-		return -EINVAL;
 	}
 	return 0;
 }

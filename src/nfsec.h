@@ -422,7 +422,8 @@ enum nfsec_replay_verdict {
 
 /*
  * @window in packets, 0 (anti-replay off: only the top is tracked) to
- * NFSEC_REPLAY_WINDOW_MAX. Returns ERR_PTR(-EINVAL) or ERR_PTR(-ENOMEM).
+ * NFSEC_REPLAY_WINDOW_MAX, which the netlink policy enforces. Returns
+ * ERR_PTR(-ENOMEM) when there is no memory.
  */
 struct nfsec_replay *nfsec_replay_alloc(u32 window, gfp_t gfp);
 /*

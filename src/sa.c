@@ -47,10 +47,6 @@ static int params_check(struct nfsec_sa_params *p,
 		NL_SET_ERR_MSG(extack, "SPI 0-255 is reserved (RFC 4303 2.1)");
 		return -EINVAL;
 	}
-	if (p->replay_window > NFSEC_REPLAY_WINDOW_MAX) {
-		NL_SET_ERR_MSG(extack, "replay window out of range (0-4096)");
-		return -EINVAL;
-	}
 	if (p->dir == NFSEC_DIR_IN && p->seq) {
 		NL_SET_ERR_MSG(extack, "SEQ applies to outbound SAs only");
 		return -EINVAL;
