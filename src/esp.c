@@ -39,7 +39,7 @@ struct aead_request *nfsec_esp_req_alloc(struct nfsec_sa *sa,
 	reqoff = ALIGN(sizeof(*c), crypto_tfm_ctx_alignment());
 	ivoff = reqoff + sizeof(struct aead_request) + crypto_aead_reqsize(tfm);
 	sgoff = ALIGN(ivoff + ivmask +
-		      max_t(unsigned int, crypto_aead_ivsize(tfm), 8),
+		      max_t(unsigned int, crypto_aead_ivsize(tfm), sizeof(u64)),
 		      __alignof__(struct scatterlist));
 	len = sgoff + (nfrags + 1) * sizeof(struct scatterlist);
 
@@ -56,6 +56,12 @@ struct aead_request *nfsec_esp_req_alloc(struct nfsec_sa *sa,
 	return c->req;
 }
 
+/* RFC 4303 2.2.1: the AAD is SPI and sequence number, 64 bits of it with ESN */
+static unsigned int aad_len(bool esn)
+{
+	return esn ? NFSEC_ESP_AAD_ESN_BYTES : NFSEC_ESP_AAD_BYTES;
+}
+
 /* Fills the AAD and points @sg at it. */
 void nfsec_esp_aad(struct nfsec_crypt *c, struct scatterlist *sg,
 		   __be32 spi, u64 seq, bool esn)
@@ -69,7 +75,7 @@ void nfsec_esp_aad(struct nfsec_crypt *c, struct scatterlist *sg,
 	} else {
 		aad[1] = htonl(lower_32_bits(seq));
 	}
-	sg_set_buf(sg, aad, esn ? 12 : 8);
+	sg_set_buf(sg, aad, aad_len(esn));
 }
 
 /*
@@ -77,8 +83,8 @@ void nfsec_esp_aad(struct nfsec_crypt *c, struct scatterlist *sg,
  * into the request. Returns the number of packet scatterlist entries or an
  * error.
  */
-int nfsec_esp_req_map(struct nfsec_crypt *c, struct sk_buff *skb,
-		      __be32 spi, u64 seq, bool esn, int offset, int len)
+static int req_map(struct nfsec_crypt *c, struct sk_buff *skb, __be32 spi,
+		   u64 seq, bool esn, int offset, int len)
 {
 	int n;
 
@@ -102,13 +108,24 @@ bool nfsec_esp_crypt(struct nfsec_crypt *c, __be32 spi, int offset,
 	struct nfsec_sa *sa = c->sa;
 	int err;
 
-	err = nfsec_esp_req_map(c, c->skb, spi, c->seq,
-				sa->flags & NFSEC_SA_F_ESN, offset,
-				sa->ivlen + clen + sa->icvlen);
+	err = req_map(c, c->skb, spi, c->seq, sa->flags & NFSEC_SA_F_ESN,
+		      offset, sa->ivlen + clen + sa->icvlen);
 	if (err < 0)
 		return false;
 	nfsec_esp_submit(c, c->sg, clen, encrypt);
 	return true;
+}
+
+/* Crypto completion for either direction: c->finish does the rest. */
+static void esp_done(struct crypto_async_request *base, int err)
+{
+	struct nfsec_crypt *c = base->data;
+
+	if (err == -EINPROGRESS)
+		return;		/* left the backlog; the result comes later */
+	local_bh_disable();
+	c->finish(c, err);
+	local_bh_enable();
 }
 
 /*
@@ -124,9 +141,9 @@ void nfsec_esp_submit(struct nfsec_crypt *c, struct scatterlist *dst,
 	int err;
 
 	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
-				  nfsec_esp_done, c);
-	aead_request_set_ad(req, (sa->flags & NFSEC_SA_F_ESN ? 12 : 8) +
-			    sa->ivlen);
+				  esp_done, c);
+	aead_request_set_ad(req,
+			    aad_len(sa->flags & NFSEC_SA_F_ESN) + sa->ivlen);
 	aead_request_set_crypt(req, c->sg, dst,
 			       encrypt ? clen : clen + sa->icvlen, c->iv);
 	err = encrypt ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
@@ -142,18 +159,6 @@ void nfsec_esp_req_free(struct nfsec_crypt *c)
 	for (i = 0; i < c->put_n; i++)
 		put_page(sg_page(&c->sg[c->put_first + i]));
 	kfree(c);
-}
-
-/* Crypto completion for either direction: c->finish does the rest. */
-void nfsec_esp_done(struct crypto_async_request *base, int err)
-{
-	struct nfsec_crypt *c = base->data;
-
-	if (err == -EINPROGRESS)
-		return;		/* left the backlog; the result comes later */
-	local_bh_disable();
-	c->finish(c, err);
-	local_bh_enable();
 }
 
 static unsigned int sa_inflight_max = NFSEC_SA_INFLIGHT_DEFAULT;

@@ -56,94 +56,161 @@ static bool policy_ok(struct nfsec_sa *sa, struct sk_buff *skb)
 	       rcu_access_pointer(pol->sa) == sa;
 }
 
-/* After the ICV verified: commit, check the trailer, strip, re-inject. */
-static void input_finish(struct nfsec_crypt *c, int err)
+/* The counter for a replay verdict other than OK. */
+static int replay_drop_reason(enum nfsec_replay_verdict v)
 {
-	struct sk_buff *skb = c->skb;
-	struct nfsec_sa *sa = c->sa;
-	unsigned int ihl = c->esp_off, clen = c->clen, hlen, len;
-	struct iphdr outer, *iph;
-	u8 trailer[2], padlen, proto, pad[255];
-	u64 seq = c->seq;
+	return v == NFSEC_REPLAY_OLD ? NFSEC_SA_REPLAY_OLD : NFSEC_SA_REPLAY;
+}
+
+/*
+ * One decrypted packet on its way through input_finish()'s stages. A
+ * stage that fails has dropped the packet and counted why.
+ */
+struct esp_in {
+	struct nfsec_sa *sa;
+	struct sk_buff *skb;
+	unsigned int ihl;	/* the outer IP header's length */
+	unsigned int clen;	/* ciphertext: payload, padding, trailer */
+	u8 proto;		/* the trailer's next header */
+};
+
+static bool in_drop(struct esp_in *in, int why)
+{
+	nfsec_sa_drop(in->sa, in->skb, why);
+	return false;
+}
+
+static bool in_malformed(struct esp_in *in)
+{
+	nfsec_counter_inc(in->sa->nn->counters, NFSEC_NET_MALFORMED);
+	kfree_skb(in->skb);
+	return false;
+}
+
+/* Bytes in front of the payload: outer IP header, ESP header, IV. */
+static unsigned int in_hlen(const struct esp_in *in)
+{
+	return in->ihl + sizeof(struct ip_esp_hdr) + in->sa->ivlen;
+}
+
+/*
+ * Stage 1, the crypto's verdict, then the replay window: the sequence
+ * number is committed only now that the ICV verified (RFC 4303 3.4.3).
+ */
+static bool in_verified(struct esp_in *in, int err, u64 seq)
+{
+	enum nfsec_replay_verdict v;
+
+	if (err == -EBADMSG)
+		return in_drop(in, NFSEC_SA_ICV_FAIL);
+	if (err)
+		return in_drop(in, NFSEC_SA_CRYPTO_ERROR);
+	v = nfsec_replay_commit(in->sa->replay, seq);
+	if (v != NFSEC_REPLAY_OK)
+		return in_drop(in, replay_drop_reason(v));
+	return true;
+}
+
+/*
+ * Stage 2, the trailer (RFC 4303 2.4-2.6): pad length within the payload,
+ * pad bytes 1, 2, 3..., next header; a dummy packet ends here. Then the
+ * trailer and the ICV are cut off.
+ */
+static bool in_trailer(struct esp_in *in)
+{
+	struct sk_buff *skb = in->skb;
+	u8 trailer[NFSEC_ESP_TRAILER_BYTES], pad[NFSEC_ESP_PAD_MAX_BYTES];
+	unsigned int tail = skb->len - in->sa->icvlen - sizeof(trailer);
+	u8 padlen;
 	int i;
 
-	nfsec_esp_req_free(c);		/* c is gone: only the copies above */
-	if (err == -EBADMSG) {
-		nfsec_sa_drop(sa, skb, NFSEC_SA_ICV_FAIL);
-		goto out;
-	}
-	if (err) {
-		nfsec_sa_drop(sa, skb, NFSEC_SA_CRYPTO_ERROR);
-		goto out;
-	}
-	switch (nfsec_replay_commit(sa->replay, seq)) {
-	case NFSEC_REPLAY_OK:
-		break;
-	case NFSEC_REPLAY_OLD:
-		nfsec_sa_drop(sa, skb, NFSEC_SA_REPLAY_OLD);
-		goto out;
-	default:
-		nfsec_sa_drop(sa, skb, NFSEC_SA_REPLAY);
-		goto out;
-	}
-
-	/* RFC 4303 2.4-2.6: pad length, next header, pad bytes 1, 2, 3... */
-	len = skb->len - sa->icvlen;
-	hlen = ihl + sizeof(struct ip_esp_hdr) + sa->ivlen;
-	if (skb_copy_bits(skb, len - 2, trailer, 2))
-		goto bad_trailer;
+	if (skb_copy_bits(skb, tail, trailer, sizeof(trailer)))
+		return in_drop(in, NFSEC_SA_BAD_TRAILER);
 	padlen = trailer[0];
-	proto = trailer[1];
-	if (padlen + 2 > clen ||
-	    skb_copy_bits(skb, len - 2 - padlen, pad, padlen))
-		goto bad_trailer;
+	in->proto = trailer[1];
+	if (padlen + sizeof(trailer) > in->clen ||
+	    skb_copy_bits(skb, tail - padlen, pad, padlen))
+		return in_drop(in, NFSEC_SA_BAD_TRAILER);
 	for (i = 0; i < padlen; i++)
 		if (pad[i] != i + 1)
-			goto bad_trailer;
-	if (proto == IPPROTO_NONE) {	/* RFC 4303 2.6: dummy packet */
-		nfsec_sa_drop(sa, skb, NFSEC_SA_DUMMY);
-		goto out;
-	}
-	if (pskb_trim(skb, len - 2 - padlen))
-		goto nobuf;
+			return in_drop(in, NFSEC_SA_BAD_TRAILER);
+	if (in->proto == IPPROTO_NONE)	/* RFC 4303 2.6: dummy packet */
+		return in_drop(in, NFSEC_SA_DUMMY);
+	if (pskb_trim(skb, tail - padlen))
+		return in_drop(in, NFSEC_SA_NO_BUFFER);
+	return true;
+}
 
+/* Tunnel mode: the inner packet, a whole IPv4 packet, is what remains. */
+static bool tunnel_decap(struct esp_in *in)
+{
+	struct sk_buff *skb = in->skb;
+	struct iphdr outer, *iph;
+
+	if (in->proto != IPPROTO_IPIP)
+		return in_drop(in, NFSEC_SA_BAD_TRAILER);
 	memcpy(&outer, ip_hdr(skb), sizeof(outer));
-	if (sa->mode == NFSEC_MODE_TUNNEL) {
-		if (proto != IPPROTO_IPIP)
-			goto bad_trailer;
-		skb_pull(skb, hlen);
-		skb_reset_network_header(skb);
-		if (!pskb_may_pull(skb, sizeof(*iph)))
-			goto malformed;
-		iph = ip_hdr(skb);
-		if (iph->version != 4 || iph->ihl < 5 ||
-		    ntohs(iph->tot_len) > skb->len ||
-		    ntohs(iph->tot_len) < iph->ihl * 4 ||
-		    !pskb_may_pull(skb, iph->ihl * 4))
-			goto malformed;
-		if (pskb_trim(skb, ntohs(ip_hdr(skb)->tot_len)))
-			goto nobuf;
-		if (!ecn_decap(&outer, skb))
-			goto malformed;
-	} else {
-		/* Transport: the IP header moves up over ESP header and IV. */
-		memmove(skb->data + hlen - ihl, skb->data, ihl);
-		skb_pull(skb, hlen - ihl);
-		skb_reset_network_header(skb);
-		iph = ip_hdr(skb);
-		iph->protocol = proto;
-		iph->tot_len = htons(skb->len);
-		ip_send_check(iph);
-	}
+	skb_pull(skb, in_hlen(in));
+	skb_reset_network_header(skb);
+	if (!pskb_may_pull(skb, sizeof(*iph)))
+		return in_malformed(in);
+	iph = ip_hdr(skb);
+	if (iph->version != 4 || iph->ihl < 5 ||
+	    ntohs(iph->tot_len) > skb->len ||
+	    ntohs(iph->tot_len) < iph->ihl * 4 ||
+	    !pskb_may_pull(skb, iph->ihl * 4))
+		return in_malformed(in);
+	if (pskb_trim(skb, ntohs(ip_hdr(skb)->tot_len)))
+		return in_drop(in, NFSEC_SA_NO_BUFFER);
+	if (!ecn_decap(&outer, skb))
+		return in_malformed(in);
+	return true;
+}
 
-	if (!policy_ok(sa, skb)) {
-		nfsec_sa_drop(sa, skb, NFSEC_SA_POLICY);
-		goto out;
+/* Transport mode: the IP header moves up over ESP header and IV. */
+static void transport_decap(struct esp_in *in)
+{
+	struct sk_buff *skb = in->skb;
+	unsigned int gap = in_hlen(in) - in->ihl;
+	struct iphdr *iph;
+
+	memmove(skb->data + gap, skb->data, in->ihl);
+	skb_pull(skb, gap);
+	skb_reset_network_header(skb);
+	iph = ip_hdr(skb);
+	iph->protocol = in->proto;
+	iph->tot_len = htons(skb->len);
+	ip_send_check(iph);
+}
+
+/* Stage 3, decapsulation by mode. */
+static bool in_decap(struct esp_in *in)
+{
+	if (in->sa->mode == NFSEC_MODE_TUNNEL)
+		return tunnel_decap(in);
+	transport_decap(in);
+	return true;
+}
+
+/*
+ * Stage 4, the inbound policy (RFC 4301 5.2), and the SA's lifetime, which
+ * the packet counts against.
+ */
+static bool in_policy(struct esp_in *in)
+{
+	if (!policy_ok(in->sa, in->skb))
+		return in_drop(in, NFSEC_SA_POLICY);
+	if (!nfsec_sa_account(in->sa, in->skb->len)) {
+		kfree_skb(in->skb);	/* counted as expired */
+		return false;
 	}
-	if (!nfsec_sa_account(sa, skb->len)) {
-		kfree_skb(skb);
-		goto out;
-	}
+	return true;
+}
+
+/* Stage 5, delivery: the packet enters the stack again on nfsec0. */
+static void deliver(struct esp_in *in)
+{
+	struct sk_buff *skb = in->skb;
 
 	skb->protocol = htons(ETH_P_IP);
 	skb_scrub_packet(skb, false);
@@ -153,20 +220,25 @@ static void input_finish(struct nfsec_crypt *c, int err)
 	 */
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
 	skb->csum_level = ~0;
-	nfsec_device_receive(sa->nn, skb);
-	goto out;
+	nfsec_device_receive(in->sa->nn, skb);
+}
 
-malformed:
-	nfsec_counter_inc(sa->nn->counters, NFSEC_NET_MALFORMED);
-	kfree_skb(skb);
-	goto out;
-bad_trailer:
-	nfsec_sa_drop(sa, skb, NFSEC_SA_BAD_TRAILER);
-	goto out;
-nobuf:
-	nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
-out:
-	nfsec_crypt_end(sa);
+/* After decryption, here or from the completion: verify, strip, deliver. */
+static void input_finish(struct nfsec_crypt *c, int err)
+{
+	struct esp_in in = {
+		.sa = c->sa,
+		.skb = c->skb,
+		.ihl = c->esp_off,
+		.clen = c->clen,
+	};
+	u64 seq = c->seq;
+
+	nfsec_esp_req_free(c);		/* c is gone: only the copies above */
+	if (in_verified(&in, err, seq) && in_trailer(&in) && in_decap(&in) &&
+	    in_policy(&in))
+		deliver(&in);
+	nfsec_crypt_end(in.sa);
 }
 
 /* Decrypts one ESP packet of @sa; consumes the packet and the reference. */
@@ -226,6 +298,7 @@ static unsigned int esp_rcv(struct nfsec_net *nn, struct sk_buff *skb)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	unsigned int ihl = iph->ihl * 4;
+	enum nfsec_replay_verdict verdict;
 	struct nfsec_sa_id id = {};
 	struct ip_esp_hdr *esph;
 	struct nfsec_sa *sa;
@@ -267,15 +340,10 @@ static unsigned int esp_rcv(struct nfsec_net *nn, struct sk_buff *skb)
 		nfsec_counter_inc(nn->counters, NFSEC_NET_MALFORMED);
 		return NF_DROP;
 	}
-	switch (nfsec_replay_check(sa->replay, ntohl(esph->seq_no),
-				   sa->flags & NFSEC_SA_F_ESN, &seq)) {
-	case NFSEC_REPLAY_OK:
-		break;
-	case NFSEC_REPLAY_OLD:
-		nfsec_counter_inc(sa->counters, NFSEC_SA_REPLAY_OLD);
-		return NF_DROP;
-	default:
-		nfsec_counter_inc(sa->counters, NFSEC_SA_REPLAY);
+	verdict = nfsec_replay_check(sa->replay, ntohl(esph->seq_no),
+				     sa->flags & NFSEC_SA_F_ESN, &seq);
+	if (verdict != NFSEC_REPLAY_OK) {
+		nfsec_counter_inc(sa->counters, replay_drop_reason(verdict));
 		return NF_DROP;
 	}
 	if (!nfsec_sa_get(sa))

@@ -7,6 +7,7 @@
 #include "nfsec.h"
 
 #include <linux/in.h>
+#include <linux/stringify.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
 
@@ -31,6 +32,29 @@ static const struct nla_policy lifetime_policy[NFSEC_LT_A_MAX + 1] = {
 	[NFSEC_LT_A_HARD_SECONDS] = { .type = NLA_U64 },
 };
 
+/*
+ * The replay window's range, checked here and nowhere else. A u32 with a
+ * message of its own: NLA_POLICY_MAX would say only "integer out of
+ * range", and a validation function on an NLA_U32 is not dumpable (its
+ * pointer overlays the range a policy dump reads), so the attribute is
+ * checked as 4 bytes of binary, as act_mpls checks its MPLS label.
+ */
+static int replay_window_valid(const struct nlattr *attr,
+			       struct netlink_ext_ack *extack)
+{
+	if (nla_len(attr) != sizeof(u32)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "invalid attribute length");
+		return -EINVAL;
+	}
+	if (nla_get_u32(attr) > NFSEC_REPLAY_WINDOW_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "replay window out of range (0-"
+				    __stringify(NFSEC_REPLAY_WINDOW_MAX) ")");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 #define ADDR_POLICY NLA_POLICY_RANGE(NLA_BINARY, 4, 16)
 #define REPLY_ONLY { .type = NLA_REJECT, \
 		     .reject_message = "attribute is only in replies" }
@@ -48,7 +72,8 @@ static const struct nla_policy sa_policy[NFSEC_SA_A_MAX + 1] = {
 	[NFSEC_SA_A_AEAD] = NLA_POLICY_NESTED(alg_policy),
 	[NFSEC_SA_A_ENC] = NLA_POLICY_NESTED(alg_policy),
 	[NFSEC_SA_A_AUTH] = NLA_POLICY_NESTED(alg_policy),
-	[NFSEC_SA_A_REPLAY_WINDOW] = { .type = NLA_U32 },
+	[NFSEC_SA_A_REPLAY_WINDOW] = NLA_POLICY_VALIDATE_FN(NLA_BINARY,
+							    replay_window_valid),
 	[NFSEC_SA_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, NFSEC_SA_F_ALL),
 	[NFSEC_SA_A_SEQ] = { .type = NLA_U64 },
 	[NFSEC_SA_A_LIFETIME] = NLA_POLICY_NESTED(lifetime_policy),
@@ -330,12 +355,6 @@ static int parse_sa(struct genl_info *info, struct nfsec_sa_params *p)
 		}
 		p->df = nla_get_u8(tb[NFSEC_SA_A_DF]);
 	}
-	if (tb[NFSEC_SA_A_REPLAY_WINDOW] &&
-	    p->replay_window > NFSEC_REPLAY_WINDOW_MAX) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[NFSEC_SA_A_REPLAY_WINDOW],
-				    "replay window out of range (0-4096)");
-		return -EINVAL;
-	}
 	return 0;
 }
 
@@ -556,10 +575,37 @@ void nfsec_netlink_notify_sa(struct nfsec_net *nn, const struct nfsec_sa *sa,
 
 /* SA commands */
 
+/*
+ * Puts @sa in the table (in place of the SA of its identity for an update)
+ * and points the protect policies that name it at it; the SA it replaced
+ * goes only then, so that no policy points at an SA out of the table.
+ */
+static int sa_install(struct nfsec_net *nn, struct nfsec_sa *sa,
+		      const struct nfsec_sa_params *p, bool update,
+		      struct netlink_ext_ack *extack)
+{
+	struct nfsec_sa *old = NULL;
+	int err;
+
+	lockdep_assert_held(&nn->lock);
+	if (update) {
+		old = nfsec_sa_replace(nn, sa, p, extack);
+		err = PTR_ERR_OR_ZERO(old);
+	} else {
+		err = nfsec_sa_insert(nn, sa, extack);
+	}
+	if (err)
+		return err;
+	nfsec_spd_bind(nn, &sa->id, sa);
+	if (old)
+		nfsec_sa_put(old);
+	return 0;
+}
+
 static int sa_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nfsec_net *nn = nfsec_pernet(genl_info_net(info));
-	bool update = info->genlhdr->cmd == NFSEC_CMD_SA_UPDATE;
+	u8 cmd = info->genlhdr->cmd;
 	struct nfsec_sa_params p;
 	struct nfsec_sa *sa;
 	int err;
@@ -574,13 +620,9 @@ static int sa_set(struct sk_buff *skb, struct genl_info *info)
 		goto out;
 	}
 	mutex_lock(&nn->lock);
-	if (update)
-		err = nfsec_sa_replace(nn, sa, &p, info->extack);
-	else
-		err = nfsec_sa_insert(nn, sa, info->extack);
+	err = sa_install(nn, sa, &p, cmd == NFSEC_CMD_SA_UPDATE, info->extack);
 	if (!err)
-		nfsec_netlink_notify_sa(nn, sa, info->genlhdr->cmd, 0,
-					GFP_KERNEL);
+		nfsec_netlink_notify_sa(nn, sa, cmd, 0, GFP_KERNEL);
 	mutex_unlock(&nn->lock);
 	if (err)
 		nfsec_sa_destroy(sa);
@@ -614,14 +656,17 @@ static int sa_del(struct sk_buff *skb, struct genl_info *info)
 	if (sa) {
 		nfsec_netlink_notify_sa(nn, sa, NFSEC_CMD_SA_DEL, 0,
 					GFP_KERNEL);
-		err = nfsec_sa_remove(nn, &id);
+		/* Unhash and unbind, so no new packet finds it; then drop. */
+		nfsec_sa_unhash(nn, sa);
+		nfsec_spd_bind(nn, &id, NULL);
+		nfsec_sa_put(sa);
 	}
 	mutex_unlock(&nn->lock);
 	if (!sa) {
 		NL_SET_ERR_MSG(info->extack, "no such SA");
 		return -ENOENT;
 	}
-	return err;
+	return 0;
 }
 
 static int sa_get(struct sk_buff *skb, struct genl_info *info)
@@ -678,6 +723,7 @@ static int sa_flush(struct sk_buff *skb, struct genl_info *info)
 	struct nfsec_net *nn = nfsec_pernet(genl_info_net(info));
 
 	mutex_lock(&nn->lock);
+	nfsec_spd_bind(nn, NULL, NULL);
 	nfsec_sa_flush(nn);
 	notify(nn, NFSEC_CMD_SA_FLUSH, NULL, NULL, GFP_KERNEL);
 	mutex_unlock(&nn->lock);

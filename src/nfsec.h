@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * nfsec: the hub header. Every cross-file interface of the module is listed
- * here, grouped by the file that implements it.
+ * here, grouped by the file that implements it: first the send chain, then
+ * the receive chain, in the order a packet travels; then the tables (SAD,
+ * SPD, replay windows); then the control plane (netlink, nfsec0, main).
  *
  * Lock order (outermost first; see Documentation/locking.md):
  *
- *   nfsec_net.lock (mutex, one per namespace: all SAD and SPD changes)
+ *   nfsec_net.lock (mutex, one per namespace: all SAD and SPD changes;
+ *     taken by netlink.c's handlers and at namespace exit, asserted by
+ *     the tables, which call neither each other's changes nor netlink)
  *     -> rhashtable's internal bucket locks (taken by rhashtable itself)
  *     -> xarray's xa_lock (taken by the xa_* calls)
  *
@@ -199,6 +203,16 @@ enum nfsec_limits {
 	NFSEC_NEST_MAX = 4,
 };
 
+/* ESP's fixed sizes on the wire (RFC 4303 2). */
+enum nfsec_esp_sizes {
+	NFSEC_ESP_TRAILER_BYTES = 2,	/* pad length, next header */
+	NFSEC_ESP_PAD_MAX_BYTES = 255,	/* what the pad length can say */
+	NFSEC_ESP_BLOCK_MAX_BYTES = 16,	/* the widest cipher block (AES) */
+	NFSEC_ESP_AAD_BYTES = 8,	/* SPI, sequence number */
+	NFSEC_ESP_AAD_ESN_BYTES = 12,	/* SPI, its high half, its low half */
+	NFSEC_SPI_RESERVED_MAX = 255,	/* SPIs 1-255 are IANA's, 0 is none */
+};
+
 /* A packet's selector fields, RFC 4301 4.4.1.1. */
 struct nfsec_flow {
 	union nfsec_addr src, dst;
@@ -216,15 +230,7 @@ static inline void nfsec_extack_msg(struct netlink_ext_ack *extack,
 		extack->_msg = msg;
 }
 
-/* main.c APIs */
-extern unsigned int nfsec_net_id;
-extern struct workqueue_struct *nfsec_wq;
-
-static inline struct nfsec_net *nfsec_pernet(const struct net *net)
-{
-	return net_generic(net, nfsec_net_id);
-}
-
+/* Per-CPU counters of SAs and namespaces (here, inline) */
 static inline void nfsec_counter_add(struct nfsec_pcpu_counters __percpu *c,
 				     int which, u64 n)
 {
@@ -264,7 +270,80 @@ static inline void nfsec_counters_read(struct nfsec_pcpu_counters __percpu *c,
 	}
 }
 
-/* sa.c APIs */
+/*
+ * The send chain, in the order a packet travels: output.c's hook finds the
+ * policy and SA, lifetime.c counts the packet, esp.c runs its crypto, and
+ * output.c sends the ESP packet, no bigger than pmtu.c allows.
+ */
+
+/* output.c APIs: the POST_ROUTING hook, SPD lookup, ESP out */
+int nfsec_output_init(struct net *net);
+void nfsec_output_uninit(struct net *net);
+void nfsec_output_module_exit(void);
+
+/* lifetime.c APIs: SA lifetimes, counted per packet either way */
+void nfsec_sa_event(struct nfsec_sa *sa, enum nfsec_sa_event ev);
+bool __must_check nfsec_sa_account(struct nfsec_sa *sa, unsigned int bytes);
+
+/*
+ * esp.c APIs, for both chains: one packet's crypto request and what it
+ * needs after, and the count of packets in crypto
+ */
+struct nfsec_crypt {
+	void (*finish)(struct nfsec_crypt *c, int err);	/* consumes c */
+	struct sk_buff *skb;
+	struct nfsec_sa *sa;		/* holds a reference */
+	struct aead_request *req;
+	u8 *iv;
+	struct scatterlist *sg;
+	u64 seq;
+	__be32 aad[NFSEC_ESP_AAD_ESN_BYTES / sizeof(__be32)];
+	u16 esp_off;			/* offset of the ESP header in skb */
+	u16 clen;			/* input: ciphertext length */
+	/* out of place: pages of sg[put_first..] to put when done */
+	u8 put_first, put_n;
+	/* out of place: the plain trailer, padding less than a block */
+	u8 tail[NFSEC_ESP_BLOCK_MAX_BYTES + NFSEC_ESP_TRAILER_BYTES];
+};
+
+struct aead_request *nfsec_esp_req_alloc(struct nfsec_sa *sa,
+					 struct nfsec_crypt **cp, int nfrags);
+bool nfsec_esp_crypt(struct nfsec_crypt *c, __be32 spi, int offset,
+		     unsigned int clen, bool encrypt);
+void nfsec_esp_aad(struct nfsec_crypt *c, struct scatterlist *sg,
+		   __be32 spi, u64 seq, bool esn);
+void nfsec_esp_submit(struct nfsec_crypt *c, struct scatterlist *dst,
+		      unsigned int clen, bool encrypt);
+void nfsec_esp_req_free(struct nfsec_crypt *c);
+/*
+ * Counts a packet of @sa into crypto, false when its SA or namespace is at
+ * its limit. A packet that then never reaches crypto is uncounted with
+ * put; one that did ends with nfsec_crypt_end(), which also drops the SA
+ * reference it held, once the packet has left the module for good.
+ */
+bool __must_check nfsec_inflight_get(struct nfsec_sa *sa);
+void nfsec_inflight_put(struct nfsec_sa *sa);
+void nfsec_crypt_end(struct nfsec_sa *sa);
+void nfsec_inflight_wait(struct nfsec_net *nn);
+void nfsec_sa_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why);
+
+/* pmtu.c APIs: the path MTU output.c holds an SA's packets to */
+unsigned int nfsec_sa_pmtu(const struct nfsec_sa *sa);
+void nfsec_pmtu_icmp(struct nfsec_net *nn, struct sk_buff *skb);
+
+/*
+ * The receive chain: input.c's hook finds the SA, checks replay.c's window,
+ * decrypts with esp.c, decapsulates, checks policy.c's inbound policy and
+ * hands the packet to device.c's nfsec0.
+ */
+
+/* input.c APIs: the LOCAL_IN and FORWARD hooks, ESP in, cleartext checks */
+int nfsec_input_init(struct net *net);
+void nfsec_input_uninit(struct net *net);
+
+/* The tables: SAs (with their crypto), policies, replay windows. */
+
+/* sa.c APIs: the SAD, a table: it calls neither policy.c nor netlink.c */
 struct nfsec_sa_params {
 	struct nfsec_sa_id id;
 	union nfsec_addr saddr;
@@ -287,10 +366,10 @@ struct nfsec_sa *nfsec_sa_create(const struct nfsec_sa_params *p,
 void nfsec_sa_destroy(struct nfsec_sa *sa);
 int nfsec_sa_insert(struct nfsec_net *nn, struct nfsec_sa *sa,
 		    struct netlink_ext_ack *extack);
-int nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
-		     const struct nfsec_sa_params *p,
-		     struct netlink_ext_ack *extack);
-int nfsec_sa_remove(struct nfsec_net *nn, const struct nfsec_sa_id *id);
+struct nfsec_sa *nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
+				  const struct nfsec_sa_params *p,
+				  struct netlink_ext_ack *extack);
+void nfsec_sa_unhash(struct nfsec_net *nn, struct nfsec_sa *sa);
 void nfsec_sa_flush(struct nfsec_net *nn);
 struct nfsec_sa *nfsec_sa_lookup(struct nfsec_net *nn,
 				 const struct nfsec_sa_id *id);
@@ -299,7 +378,15 @@ struct nfsec_sa *nfsec_sa_lookup_locked(struct nfsec_net *nn,
 bool __must_check nfsec_sa_get(struct nfsec_sa *sa);
 void nfsec_sa_put(struct nfsec_sa *sa);
 
-/* policy.c APIs */
+/* crypto.c APIs: the algorithms of an SA and its transform */
+int nfsec_crypto_check(struct nfsec_sa_params *p,
+		       struct netlink_ext_ack *extack);
+int nfsec_crypto_init(struct nfsec_sa *sa, struct netlink_ext_ack *extack);
+void nfsec_crypto_uninit(struct nfsec_sa *sa);
+
+/* policy.c APIs: the SPD (RFC 4301 4.4.1) */
+bool nfsec_selector_valid(const struct nfsec_selector *sel,
+			  struct netlink_ext_ack *extack);
 struct nfsec_policy *nfsec_policy_create(u8 dir, u8 action, u32 priority,
 					 const struct nfsec_selector *sel,
 					 const struct nfsec_sa_id *sa_id,
@@ -318,77 +405,6 @@ struct nfsec_policy *nfsec_spd_lookup(struct nfsec_net *nn, u8 dir,
 bool nfsec_flow_from_skb(struct sk_buff *skb, u8 family,
 			 struct nfsec_flow *flow);
 
-/* device.c APIs */
-int nfsec_device_init(struct nfsec_net *nn);
-void nfsec_device_uninit(struct nfsec_net *nn, struct list_head *kill);
-void nfsec_device_receive(struct nfsec_net *nn, struct sk_buff *skb);
-
-/* output.c APIs */
-int nfsec_output_init(struct net *net);
-void nfsec_output_uninit(struct net *net);
-void nfsec_output_module_exit(void);
-
-/* pmtu.c APIs */
-unsigned int nfsec_sa_pmtu(const struct nfsec_sa *sa);
-void nfsec_pmtu_icmp(struct nfsec_net *nn, struct sk_buff *skb);
-
-/* input.c APIs */
-int nfsec_input_init(struct net *net);
-void nfsec_input_uninit(struct net *net);
-
-/* esp.c APIs: one packet's crypto request and what it needs after */
-struct nfsec_crypt {
-	void (*finish)(struct nfsec_crypt *c, int err);	/* consumes c */
-	struct sk_buff *skb;
-	struct nfsec_sa *sa;		/* holds a reference */
-	struct aead_request *req;
-	u8 *iv;
-	struct scatterlist *sg;
-	u64 seq;
-	__be32 aad[3];
-	u16 esp_off;			/* offset of the ESP header in skb */
-	u16 clen;			/* input: ciphertext length */
-	/* out of place: pages of sg[put_first..] to put when done */
-	u8 put_first, put_n;
-	u8 tail[18];			/* out of place: the plain trailer */
-};
-
-struct aead_request *nfsec_esp_req_alloc(struct nfsec_sa *sa,
-					 struct nfsec_crypt **cp, int nfrags);
-int nfsec_esp_req_map(struct nfsec_crypt *c, struct sk_buff *skb,
-		      __be32 spi, u64 seq, bool esn, int offset, int len);
-bool nfsec_esp_crypt(struct nfsec_crypt *c, __be32 spi, int offset,
-		     unsigned int clen, bool encrypt);
-void nfsec_esp_aad(struct nfsec_crypt *c, struct scatterlist *sg,
-		   __be32 spi, u64 seq, bool esn);
-void nfsec_esp_submit(struct nfsec_crypt *c, struct scatterlist *dst,
-		      unsigned int clen, bool encrypt);
-void nfsec_esp_req_free(struct nfsec_crypt *c);
-void nfsec_esp_done(struct crypto_async_request *base, int err);
-/*
- * Counts a packet of @sa into crypto, false when its SA or namespace is at
- * its limit. A packet that then never reaches crypto is uncounted with
- * put; one that did ends with nfsec_crypt_end(), which also drops the SA
- * reference it held, once the packet has left the module for good.
- */
-bool __must_check nfsec_inflight_get(struct nfsec_sa *sa);
-void nfsec_inflight_put(struct nfsec_sa *sa);
-void nfsec_crypt_end(struct nfsec_sa *sa);
-void nfsec_inflight_wait(struct nfsec_net *nn);
-void nfsec_sa_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why);
-
-/* sa.c APIs for the packet path */
-void nfsec_sa_event(struct nfsec_sa *sa, enum nfsec_sa_event ev);
-bool __must_check nfsec_sa_account(struct nfsec_sa *sa, unsigned int bytes);
-bool nfsec_selector_valid(const struct nfsec_selector *sel,
-			  struct netlink_ext_ack *extack);
-
-/* netlink.c APIs */
-int nfsec_netlink_init(void);
-void nfsec_netlink_uninit(void);
-void nfsec_netlink_notify_sa(struct nfsec_net *nn, const struct nfsec_sa *sa,
-			     u8 cmd, u8 expire, gfp_t gfp);
-
 /*
  * replay.c APIs: the inbound anti-replay window (RFC 4303 3.4.3, RFC 6479)
  * and ESN inference (RFC 4303 A2.2). The packet path infers and checks
@@ -406,7 +422,8 @@ enum nfsec_replay_verdict {
 
 /*
  * @window in packets, 0 (anti-replay off: only the top is tracked) to
- * NFSEC_REPLAY_WINDOW_MAX. Returns ERR_PTR(-EINVAL) or ERR_PTR(-ENOMEM).
+ * NFSEC_REPLAY_WINDOW_MAX, which the netlink policy enforces. Returns
+ * ERR_PTR(-ENOMEM) when there is no memory.
  */
 struct nfsec_replay *nfsec_replay_alloc(u32 window, gfp_t gfp);
 /*
@@ -430,6 +447,28 @@ enum nfsec_replay_verdict nfsec_replay_check(struct nfsec_replay *r,
 enum nfsec_replay_verdict nfsec_replay_commit(struct nfsec_replay *r, u64 seq);
 /* The highest sequence number accepted so far, 0 if none; lockless. */
 u64 nfsec_replay_top(const struct nfsec_replay *r);
+
+/* The control plane. */
+
+/* netlink.c APIs: the generic netlink family, commands and events */
+int nfsec_netlink_init(void);
+void nfsec_netlink_uninit(void);
+void nfsec_netlink_notify_sa(struct nfsec_net *nn, const struct nfsec_sa *sa,
+			     u8 cmd, u8 expire, gfp_t gfp);
+
+/* device.c APIs: nfsec0, where decapsulated packets enter the stack */
+int nfsec_device_init(struct nfsec_net *nn);
+void nfsec_device_uninit(struct nfsec_net *nn, struct list_head *kill);
+void nfsec_device_receive(struct nfsec_net *nn, struct sk_buff *skb);
+
+/* main.c APIs: module init and exit, the per-namespace state */
+extern unsigned int nfsec_net_id;
+extern struct workqueue_struct *nfsec_wq;
+
+static inline struct nfsec_net *nfsec_pernet(const struct net *net)
+{
+	return net_generic(net, nfsec_net_id);
+}
 
 /* selftest.c APIs: built with NFSEC_DEBUG=1, run at module init. */
 #ifdef DEBUG

@@ -155,9 +155,9 @@ static unsigned int inner_mtu(const struct nfsec_sa *sa, unsigned int mtu,
 			     (sa->mode == NFSEC_MODE_TRANSPORT ? ihl : 0);
 	unsigned int room;
 
-	if (mtu < fixed + sa->blksize + 68)
-		return 68;
-	room = rounddown(mtu - fixed, sa->blksize) - 2;
+	if (mtu < fixed + sa->blksize + IPV4_MIN_MTU)
+		return IPV4_MIN_MTU;
+	room = rounddown(mtu - fixed, sa->blksize) - NFSEC_ESP_TRAILER_BYTES;
 	return room + (sa->mode == NFSEC_MODE_TRANSPORT ? ihl : 0);
 }
 
@@ -267,6 +267,12 @@ static void fill_trailer(u8 *tail, unsigned int padlen, u8 proto)
  */
 static DEFINE_PER_CPU(struct page_frag, out_frag);
 
+/* Scatterlist entries besides the fragments (see map_out_of_place()). */
+enum {
+	OOP_SRC_ENTRIES = 3,	/* AAD, linear part, trailer */
+	OOP_DST_ENTRIES = 3,	/* AAD, linear part, the new page */
+};
+
 static bool out_of_place(struct sk_buff *skb, const struct nfsec_sa *sa,
 			 unsigned int tailen)
 {
@@ -290,7 +296,8 @@ static struct scatterlist *map_out_of_place(struct nfsec_crypt *c,
 	struct sk_buff *skb = c->skb;
 	struct skb_shared_info *si = skb_shinfo(skb);
 	struct nfsec_sa *sa = c->sa;
-	unsigned int tlen = padlen + 2, size, poff, i, n = 0;
+	unsigned int tlen = padlen + NFSEC_ESP_TRAILER_BYTES;
+	unsigned int size, poff, i, n = 0;
 	struct scatterlist *sg = c->sg, *dst;
 	struct page_frag *pf;
 	struct page *page;
@@ -311,7 +318,7 @@ static struct scatterlist *map_out_of_place(struct nfsec_crypt *c,
 	fill_trailer(c->tail, padlen, proto);
 
 	/* source: AAD | IV and what else is linear | fragments | trailer */
-	sg_init_table(sg, si->nr_frags + 3);
+	sg_init_table(sg, OOP_SRC_ENTRIES + si->nr_frags);
 	nfsec_esp_aad(c, &sg[n++], sa->id.spi, c->seq,
 		      sa->flags & NFSEC_SA_F_ESN);
 	sg_set_buf(&sg[n++], skb->data + off, skb_headlen(skb) - off);
@@ -323,7 +330,7 @@ static struct scatterlist *map_out_of_place(struct nfsec_crypt *c,
 	sg_set_buf(&sg[n++], c->tail, tlen);
 	/* destination: the same AAD and linear part | the new page */
 	dst = &sg[n];
-	sg_init_table(dst, 3);
+	sg_init_table(dst, OOP_DST_ENTRIES);
 	dst[0] = sg[0];			/* neither ends its list */
 	dst[1] = sg[1];
 	sg_set_page(&dst[2], page, size, poff);	/* ends it, as initialised */
@@ -337,157 +344,268 @@ static struct scatterlist *map_out_of_place(struct nfsec_crypt *c,
 	return dst;
 }
 
+/*
+ * One packet on its way through esp_output()'s stages. A stage that fails
+ * has dropped the packet and counted why; esp_output() then lets go of
+ * the route and the SA.
+ */
+struct esp_out {
+	struct nfsec_sa *sa;
+	struct sk_buff *skb;
+	struct rtable *rt;	/* tunnel: the outer route, until skb has it */
+	struct ip_esp_hdr *esph;
+	struct nfsec_crypt *c;
+	unsigned int plen;	/* the payload ESP protects */
+	unsigned int clen;	/* payload, padding and trailer: ciphertext */
+	unsigned int padlen;
+	unsigned int hlen;	/* bytes added in front: esp_head() */
+	int nfrags;		/* scatterlist entries for the packet */
+	u64 seq;
+	u8 proto;		/* the trailer's next header */
+	bool oop;		/* encrypted out of place */
+};
+
+static bool out_drop(struct esp_out *o, int why)
+{
+	nfsec_sa_drop(o->sa, o->skb, why);
+	return false;
+}
+
+/* Bytes that follow the payload: padding, trailer, ICV. */
+static unsigned int tail_len(const struct esp_out *o)
+{
+	return o->padlen + NFSEC_ESP_TRAILER_BYTES + o->sa->icvlen;
+}
+
+/*
+ * What ESP will protect and how big it will be: the whole inner packet in
+ * tunnel mode, what follows the IP header in transport mode, padded to the
+ * SA's block with room for the trailer (RFC 4303 2.4).
+ */
+static void out_layout(struct esp_out *o)
+{
+	const struct iphdr *iph = ip_hdr(o->skb);
+
+	if (o->sa->mode == NFSEC_MODE_TUNNEL) {
+		o->plen = o->skb->len;
+		o->proto = IPPROTO_IPIP;
+	} else {
+		o->plen = o->skb->len - iph->ihl * 4;
+		o->proto = iph->protocol;
+	}
+	o->clen = ALIGN(o->plen + NFSEC_ESP_TRAILER_BYTES, o->sa->blksize);
+	o->padlen = o->clen - o->plen - NFSEC_ESP_TRAILER_BYTES;
+	o->hlen = esp_head(o->sa);
+}
+
+/*
+ * Stage 1, route and MTU: the tunnel's outer route, and whether the packet
+ * still fits its path once ESP is added (RFC 4301 8.2) and IPv4's 64 KiB.
+ */
+static bool out_route(struct net *net, struct esp_out *o)
+{
+	struct nfsec_sa *sa = o->sa;
+	struct sk_buff *skb = o->skb;
+	const struct iphdr *iph = ip_hdr(skb);
+	unsigned int mtu;
+	bool df;
+
+	if (sa->mode == NFSEC_MODE_TUNNEL) {
+		o->rt = outer_route(net, sa, skb);
+		if (IS_ERR(o->rt)) {
+			o->rt = NULL;
+			return out_drop(o, NFSEC_SA_NO_BUFFER);
+		}
+		mtu = path_mtu(sa, &o->rt->dst);
+		df = outer_df(sa, iph);
+	} else {
+		mtu = path_mtu(sa, skb_dst(skb));
+		df = iph->frag_off & htons(IP_DF);
+	}
+	if (too_big(sa, skb, mtu, df))
+		return out_drop(o, NFSEC_SA_TOO_BIG);
+	out_layout(o);
+	if (skb->len + o->hlen + o->clen - o->plen + sa->icvlen > IP_MAX_MTU)
+		return out_drop(o, NFSEC_SA_TOO_BIG);
+	return true;
+}
+
+/*
+ * Stage 2, the sequence number (never wrapping, RFC 4303 3.3.3) and the
+ * SA's lifetime, which the packet counts against.
+ */
+static bool out_seq(struct esp_out *o)
+{
+	struct nfsec_sa *sa = o->sa;
+
+	if (!seq_next(sa, &o->seq)) {
+		/* (a dead SA's numbers went to the SA that replaced it) */
+		if (!READ_ONCE(sa->dead))
+			nfsec_sa_event(sa, NFSEC_EV_SEQ);
+		return out_drop(o, NFSEC_SA_SEQ_EXHAUSTED);
+	}
+	if (!nfsec_sa_account(sa, o->skb->len)) {
+		kfree_skb(o->skb);	/* counted as expired */
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Stage 3, the packet made writable with room for ESP: in front for the
+ * headers; behind, in place, for the trailer (written now) and the ICV,
+ * or out of place in the page map_out_of_place() adds later.
+ */
+static bool out_trailer(struct esp_out *o)
+{
+	struct sk_buff *skb = o->skb;
+	struct sk_buff *trailer;
+
+	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
+		return out_drop(o, NFSEC_SA_NO_BUFFER);
+	/* Crypto may complete later: the route must outlive this hook. */
+	if (o->sa->mode != NFSEC_MODE_TUNNEL && !skb_dst_force(skb))
+		return out_drop(o, NFSEC_SA_NO_BUFFER);
+
+	o->oop = out_of_place(skb, o->sa, tail_len(o));
+	if (o->oop) {
+		/* the fragment list is about to change: it must be ours */
+		if (skb_unclone(skb, GFP_ATOMIC) ||
+		    skb_cow_head(skb, o->hlen + LL_MAX_HEADER))
+			return out_drop(o, NFSEC_SA_NO_BUFFER);
+		/* (nfsec_esp_req_alloc() adds the AAD's entry itself) */
+		o->nfrags = skb_shinfo(skb)->nr_frags + OOP_SRC_ENTRIES - 1 +
+			    OOP_DST_ENTRIES;
+		return true;
+	}
+	o->nfrags = skb_cow_data(skb, tail_len(o), &trailer);
+	if (o->nfrags < 0 || skb_cow_head(skb, o->hlen + LL_MAX_HEADER))
+		return out_drop(o, NFSEC_SA_NO_BUFFER);
+	fill_trailer(pskb_put(skb, trailer, tail_len(o)), o->padlen, o->proto);
+	return true;
+}
+
+/* Tunnel mode: a new outer IPv4 header to the SA's peer, on its route. */
+static void tunnel_header(struct net *net, struct esp_out *o)
+{
+	struct sk_buff *skb = o->skb;
+	const struct iphdr *inner = ip_hdr(skb);
+	u8 tos = inner->tos;	/* DSCP and ECN copied, RFC 6040 */
+	bool df = outer_df(o->sa, inner);
+	struct iphdr *iph;
+
+	skb_push(skb, o->hlen);
+	skb_reset_network_header(skb);
+	iph = ip_hdr(skb);
+	iph->version = 4;
+	iph->ihl = sizeof(*iph) / 4;
+	iph->tos = tos;
+	iph->frag_off = df ? htons(IP_DF) : 0;
+	iph->ttl = ip4_dst_hoplimit(&o->rt->dst);
+	iph->saddr = o->sa->saddr.ip;
+	iph->daddr = o->sa->id.daddr.ip;
+	iph->tot_len = htons(skb->len);
+	skb_dst_drop(skb);
+	skb_dst_set(skb, &o->rt->dst);
+	o->rt = NULL;
+	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+	ip_select_ident(net, skb, NULL);
+}
+
+/* Transport mode: the IP header moves forward, ESP goes in behind it. */
+static void transport_header(struct esp_out *o)
+{
+	struct sk_buff *skb = o->skb;
+	unsigned int ihl = ip_hdrlen(skb);
+
+	skb_push(skb, o->hlen);
+	memmove(skb->data, skb->data + o->hlen, ihl);
+	skb_reset_network_header(skb);
+}
+
+/* Stage 4, encapsulation by mode, then the ESP header (RFC 4303 2.1, 2.2). */
+static void out_encap(struct net *net, struct esp_out *o)
+{
+	struct sk_buff *skb = o->skb;
+
+	if (o->sa->mode == NFSEC_MODE_TUNNEL)
+		tunnel_header(net, o);
+	else
+		transport_header(o);
+	ip_hdr(skb)->protocol = IPPROTO_ESP;
+	skb_set_transport_header(skb, ip_hdrlen(skb));
+	o->esph = ip_esp_hdr(skb);
+	o->esph->spi = o->sa->id.spi;
+	o->esph->seq_no = htonl(lower_32_bits(o->seq));
+}
+
+/*
+ * Stage 5, the crypto request, counted in flight, and the IV: random for
+ * CBC, the sequence number XORed with the SA's salt for the counter modes'
+ * 8-byte IVs (unique is all they need).
+ */
+static bool out_request(struct esp_out *o)
+{
+	struct nfsec_sa *sa = o->sa;
+	struct nfsec_crypt *c;
+
+	if (!nfsec_inflight_get(sa))
+		return out_drop(o, NFSEC_SA_BACKLOG);
+	if (!nfsec_esp_req_alloc(sa, &c, o->nfrags)) {
+		nfsec_inflight_put(sa);
+		return out_drop(o, NFSEC_SA_NO_BUFFER);
+	}
+	c->finish = output_finish;
+	c->skb = o->skb;
+	c->sa = sa;
+	c->seq = o->seq;
+	if (sa->iv_random)
+		get_random_bytes(c->iv, sa->ivlen);
+	else if (sa->ivlen == sizeof(u64))
+		put_unaligned_be64(o->seq ^ sa->iv_salt, c->iv);
+	memcpy(o->esph->enc_data, c->iv, sa->ivlen);
+	o->c = c;
+	return true;
+}
+
+/*
+ * Stage 6, submit: map the packet and run the request. From here
+ * output_finish() has the packet and the SA's reference, now or later.
+ */
+static bool out_submit(struct esp_out *o)
+{
+	unsigned int off = ip_hdrlen(o->skb) + sizeof(*o->esph);
+	struct scatterlist *dst;
+
+	if (o->oop) {
+		dst = map_out_of_place(o->c, off, o->padlen, o->proto);
+		if (dst) {
+			/* (ip_local_out sets the length from skb->len) */
+			nfsec_esp_submit(o->c, dst, o->clen, true);
+			return true;
+		}
+	} else if (nfsec_esp_crypt(o->c, o->esph->spi, off, o->clen, true)) {
+		return true;
+	}
+	nfsec_esp_req_free(o->c);
+	nfsec_inflight_put(o->sa);
+	return out_drop(o, NFSEC_SA_NO_BUFFER);
+}
+
 /* Builds ESP around one packet (not GSO) and encrypts it. Consumes both. */
 static void esp_output(struct net *net, struct nfsec_sa *sa,
 		       struct sk_buff *skb)
 {
-	bool tunnel = sa->mode == NFSEC_MODE_TUNNEL;
-	struct iphdr *iph = ip_hdr(skb);
-	unsigned int ihl = iph->ihl * 4, plen, clen, padlen, hlen;
-	struct ip_esp_hdr *esph;
-	struct sk_buff *trailer;
-	struct nfsec_crypt *c;
-	struct aead_request *req;
-	struct scatterlist *dst;
-	struct rtable *rt = NULL;
-	u8 proto, *tail;
-	int nfrags;
-	bool oop;
-	u64 seq;
+	struct esp_out o = { .sa = sa, .skb = skb };
 
-	if (tunnel) {
-		rt = outer_route(net, sa, skb);
-		if (IS_ERR(rt)) {
-			rt = NULL;
-			nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
-			goto out;
-		}
-		if (too_big(sa, skb, path_mtu(sa, &rt->dst), outer_df(sa, iph))) {
-			nfsec_sa_drop(sa, skb, NFSEC_SA_TOO_BIG);
-			goto out;
-		}
-		plen = skb->len;
-		proto = IPPROTO_IPIP;
-	} else {
-		if (too_big(sa, skb, path_mtu(sa, skb_dst(skb)),
-			    iph->frag_off & htons(IP_DF))) {
-			nfsec_sa_drop(sa, skb, NFSEC_SA_TOO_BIG);
-			goto out;
-		}
-		plen = skb->len - ihl;
-		proto = iph->protocol;
-	}
-	clen = ALIGN(plen + 2, sa->blksize);
-	padlen = clen - plen - 2;
-	hlen = esp_head(sa);
-	/* IPv4's total length: 64 KiB, ESP included */
-	if (skb->len + hlen + clen - plen + sa->icvlen > IP_MAX_MTU) {
-		nfsec_sa_drop(sa, skb, NFSEC_SA_TOO_BIG);
-		goto out;
-	}
-	if (!seq_next(sa, &seq)) {
-		/* (a dead SA's numbers went to the SA that replaced it) */
-		if (!READ_ONCE(sa->dead))
-			nfsec_sa_event(sa, NFSEC_EV_SEQ);
-		nfsec_sa_drop(sa, skb, NFSEC_SA_SEQ_EXHAUSTED);
-		goto out;
-	}
-	if (!nfsec_sa_account(sa, skb->len)) {
-		kfree_skb(skb);
-		goto out;
-	}
-	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
-		goto nobuf;
-	/* Crypto may complete later: the route must outlive this hook. */
-	if (!tunnel && !skb_dst_force(skb))
-		goto nobuf;
-
-	oop = out_of_place(skb, sa, padlen + 2 + sa->icvlen);
-	if (oop) {
-		/* the fragment list is about to change: it must be ours */
-		if (skb_unclone(skb, GFP_ATOMIC) ||
-		    skb_cow_head(skb, hlen + LL_MAX_HEADER))
-			goto nobuf;
-		/* source list, then the destination's 3 entries */
-		nfrags = skb_shinfo(skb)->nr_frags + 2 + 3;
-	} else {
-		nfrags = skb_cow_data(skb, padlen + 2 + sa->icvlen, &trailer);
-		if (nfrags < 0 || skb_cow_head(skb, hlen + LL_MAX_HEADER))
-			goto nobuf;
-		tail = pskb_put(skb, trailer, padlen + 2 + sa->icvlen);
-		fill_trailer(tail, padlen, proto);
-	}
-
-	if (tunnel) {
-		const struct iphdr *inner = ip_hdr(skb);
-		u8 tos = inner->tos;	/* DSCP and ECN copied, RFC 6040 */
-		bool df = outer_df(sa, inner);
-
-		skb_push(skb, hlen);
-		skb_reset_network_header(skb);
-		iph = ip_hdr(skb);
-		iph->version = 4;
-		iph->ihl = 5;
-		iph->tos = tos;
-		iph->frag_off = df ? htons(IP_DF) : 0;
-		iph->ttl = ip4_dst_hoplimit(&rt->dst);
-		iph->saddr = sa->saddr.ip;
-		iph->daddr = sa->id.daddr.ip;
-		iph->tot_len = htons(skb->len);
-		skb_dst_drop(skb);
-		skb_dst_set(skb, &rt->dst);
-		rt = NULL;
-		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
-		ip_select_ident(net, skb, NULL);
-		ihl = sizeof(*iph);
-	} else {
-		skb_push(skb, hlen);
-		memmove(skb->data, skb->data + hlen, ihl);
-		skb_reset_network_header(skb);
-		iph = ip_hdr(skb);
-	}
-	iph->protocol = IPPROTO_ESP;
-	skb_set_transport_header(skb, ihl);
-	esph = ip_esp_hdr(skb);
-	esph->spi = sa->id.spi;
-	esph->seq_no = htonl(lower_32_bits(seq));
-
-	if (!nfsec_inflight_get(sa)) {
-		nfsec_sa_drop(sa, skb, NFSEC_SA_BACKLOG);
-		goto out;
-	}
-	req = nfsec_esp_req_alloc(sa, &c, nfrags);
-	if (!req)
-		goto nobuf_inflight;
-	c->finish = output_finish;
-	c->skb = skb;
-	c->sa = sa;
-	c->seq = seq;
-	if (sa->iv_random)
-		get_random_bytes(c->iv, sa->ivlen);
-	else if (sa->ivlen == 8)
-		put_unaligned_be64(seq ^ sa->iv_salt, c->iv);
-	memcpy(esph->enc_data, c->iv, sa->ivlen);
-
-	if (oop) {
-		dst = map_out_of_place(c, ihl + sizeof(*esph), padlen, proto);
-		if (dst) {
-			/* (ip_local_out sets the length from skb->len) */
-			nfsec_esp_submit(c, dst, clen, true);
-			return;	/* output_finish() has it, now or later */
-		}
-	} else if (nfsec_esp_crypt(c, esph->spi, ihl + sizeof(*esph), clen,
-				   true)) {
+	if (!out_route(net, &o) || !out_seq(&o) || !out_trailer(&o))
+		goto dropped;
+	out_encap(net, &o);
+	if (out_request(&o) && out_submit(&o))
 		return;		/* output_finish() has it, now or later */
-	}
-	nfsec_esp_req_free(c);
-nobuf_inflight:
-	nfsec_inflight_put(sa);
-nobuf:
-	nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
-out:
-	if (rt)
-		ip_rt_put(rt);
+dropped:
+	if (o.rt)
+		ip_rt_put(o.rt);
 	nfsec_sa_put(sa);
 }
 

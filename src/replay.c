@@ -47,8 +47,6 @@ struct nfsec_replay *nfsec_replay_alloc(u32 window, gfp_t gfp)
 	struct nfsec_replay *r;
 	u32 words = 0;
 
-	if (window > NFSEC_REPLAY_WINDOW_MAX)
-		return ERR_PTR(-EINVAL);
 	if (window)
 		words = roundup_pow_of_two(BITS_TO_LONGS(window) + 1);
 	r = kzalloc(struct_size(r, bitmap, words), gfp);
