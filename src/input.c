@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The inbound path. A LOCAL_IN hook (after reassembly and after the filter
- * table, so INPUT rules see the ESP packet) takes ESP addressed to this host
+ * The inbound path. A LOCAL_IN hook per family (after reassembly, which for
+ * IPv6 nf_defrag_ipv6 does before routing, and after the filter table, so
+ * INPUT rules see the ESP packet) takes ESP addressed to this host
  * for SPIs nfsec owns: replay pre-check, decrypt and verify, replay commit,
  * trailer check, decapsulation, the inbound policy check, and the packet
  * enters the stack again on nfsec0. ESP for other SPIs is left to the rest of
@@ -15,24 +16,54 @@
 
 #include <crypto/aead.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <net/addrconf.h>
+#include <net/dsfield.h>
 #include <net/esp.h>
 #include <net/inet_ecn.h>
 #include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 #include <net/route.h>
 
-/* RFC 6040 4.2: the inner ECN field after decapsulation, false to drop. */
-static bool ecn_decap(struct iphdr *outer, struct sk_buff *skb)
+static u8 family_of(const struct sk_buff *skb)
 {
-	struct iphdr *inner = ip_hdr(skb);
+	return skb->protocol == htons(ETH_P_IP) ? AF_INET : AF_INET6;
+}
 
-	if (!INET_ECN_is_ce(outer->tos))
+/*
+ * RFC 6040 4.2: the inner ECN field after decapsulation from an outer
+ * header whose DS field was @outer, either family; false to drop.
+ */
+static bool ecn_decap(u8 outer, struct sk_buff *skb)
+{
+	bool v4 = family_of(skb) == AF_INET;
+	u8 inner = v4 ? ipv4_get_dsfield(ip_hdr(skb)) :
+			ipv6_get_dsfield(ipv6_hdr(skb));
+
+	if (!INET_ECN_is_ce(outer))
 		return true;
-	if (INET_ECN_is_not_ect(inner->tos))
+	if (INET_ECN_is_not_ect(inner))
 		return false;
-	IP_ECN_set_ce(inner);
+	if (v4)
+		IP_ECN_set_ce(ip_hdr(skb));
+	else
+		IP6_ECN_set_ce(skb, ipv6_hdr(skb));
 	return true;
+}
+
+/* Is the packet's destination this host (IN), or will it be routed (FWD)? */
+static u8 inbound_dir(struct net *net, const struct nfsec_flow *flow)
+{
+	if (flow->family == AF_INET)
+		return inet_addr_type(net, flow->dst.ip) == RTN_UNICAST ?
+		       NFSEC_DIR_FWD : NFSEC_DIR_IN;
+	return ipv6_addr_is_multicast(&flow->dst.ip6) ||
+	       ipv6_chk_addr(net, &flow->dst.ip6, NULL, 0) ?
+	       NFSEC_DIR_IN : NFSEC_DIR_FWD;
 }
 
 /*
@@ -45,13 +76,10 @@ static bool policy_ok(struct nfsec_sa *sa, struct sk_buff *skb)
 	struct nfsec_net *nn = sa->nn;
 	struct nfsec_policy *pol;
 	struct nfsec_flow flow;
-	u8 dir;
 
-	if (!nfsec_flow_from_skb(skb, AF_INET, &flow))
+	if (!nfsec_flow_from_skb(skb, family_of(skb), &flow))
 		return false;
-	dir = inet_addr_type(nn->net, flow.dst.ip) == RTN_UNICAST ?
-	      NFSEC_DIR_FWD : NFSEC_DIR_IN;
-	pol = nfsec_spd_lookup(nn, dir, &flow);
+	pol = nfsec_spd_lookup(nn, inbound_dir(nn->net, &flow), &flow);
 	return pol && pol->action == NFSEC_ACTION_PROTECT &&
 	       rcu_access_pointer(pol->sa) == sa;
 }
@@ -69,7 +97,7 @@ static int replay_drop_reason(enum nfsec_replay_verdict v)
 struct esp_in {
 	struct nfsec_sa *sa;
 	struct sk_buff *skb;
-	unsigned int ihl;	/* the outer IP header's length */
+	unsigned int ihl;	/* the headers in front of ESP */
 	unsigned int clen;	/* ciphertext: payload, padding, trailer */
 	u8 proto;		/* the trailer's next header */
 };
@@ -87,7 +115,7 @@ static bool in_malformed(struct esp_in *in)
 	return false;
 }
 
-/* Bytes in front of the payload: outer IP header, ESP header, IV. */
+/* Bytes in front of the payload: outer IP headers, ESP header, IV. */
 static unsigned int in_hlen(const struct esp_in *in)
 {
 	return in->ihl + sizeof(struct ip_esp_hdr) + in->sa->ivlen;
@@ -141,46 +169,96 @@ static bool in_trailer(struct esp_in *in)
 	return true;
 }
 
-/* Tunnel mode: the inner packet, a whole IPv4 packet, is what remains. */
-static bool tunnel_decap(struct esp_in *in)
+/* The inner packet's length by its IPv4 header, 0 if malformed. */
+static unsigned int inner_len4(struct sk_buff *skb)
 {
-	struct sk_buff *skb = in->skb;
-	struct iphdr outer, *iph;
+	const struct iphdr *iph;
 
-	if (in->proto != IPPROTO_IPIP)
-		return in_drop(in, NFSEC_SA_BAD_TRAILER);
-	memcpy(&outer, ip_hdr(skb), sizeof(outer));
-	skb_pull(skb, in_hlen(in));
-	skb_reset_network_header(skb);
 	if (!pskb_may_pull(skb, sizeof(*iph)))
-		return in_malformed(in);
+		return 0;
 	iph = ip_hdr(skb);
 	if (iph->version != 4 || iph->ihl < 5 ||
 	    ntohs(iph->tot_len) > skb->len ||
 	    ntohs(iph->tot_len) < iph->ihl * 4 ||
 	    !pskb_may_pull(skb, iph->ihl * 4))
+		return 0;
+	return ntohs(ip_hdr(skb)->tot_len);
+}
+
+/* The same by its IPv6 header (a jumbogram has no place in a tunnel). */
+static unsigned int inner_len6(struct sk_buff *skb)
+{
+	const struct ipv6hdr *ip6;
+	unsigned int len;
+
+	if (!pskb_may_pull(skb, sizeof(*ip6)))
+		return 0;
+	ip6 = ipv6_hdr(skb);
+	len = sizeof(*ip6) + ntohs(ip6->payload_len);
+	if (ip6->version != 6 || !ip6->payload_len || len > skb->len)
+		return 0;
+	return len;
+}
+
+/*
+ * Tunnel mode: the inner packet, a whole IPv4 or IPv6 packet as the
+ * trailer's next header says, is what remains.
+ */
+static bool tunnel_decap(struct esp_in *in)
+{
+	struct sk_buff *skb = in->skb;
+	u8 outer = in->sa->id.family == AF_INET ?
+		   ipv4_get_dsfield(ip_hdr(skb)) :
+		   ipv6_get_dsfield(ipv6_hdr(skb));
+	unsigned int len;
+
+	if (in->proto != IPPROTO_IPIP && in->proto != IPPROTO_IPV6)
+		return in_drop(in, NFSEC_SA_BAD_TRAILER);
+	skb_pull(skb, in_hlen(in));
+	skb_reset_network_header(skb);
+	if (in->proto == IPPROTO_IPIP) {
+		skb->protocol = htons(ETH_P_IP);
+		len = inner_len4(skb);
+	} else {
+		skb->protocol = htons(ETH_P_IPV6);
+		len = inner_len6(skb);
+	}
+	if (!len)
 		return in_malformed(in);
-	if (pskb_trim(skb, ntohs(ip_hdr(skb)->tot_len)))
+	if (pskb_trim(skb, len))
 		return in_drop(in, NFSEC_SA_NO_BUFFER);
-	if (!ecn_decap(&outer, skb))
+	if (!ecn_decap(outer, skb))
 		return in_malformed(in);
 	return true;
 }
 
-/* Transport mode: the IP header moves up over ESP header and IV. */
-static void transport_decap(struct esp_in *in)
+/*
+ * Transport mode: the headers in front of ESP move up over ESP header and
+ * IV, and the last of them names what ESP carried.
+ */
+static bool transport_decap(struct esp_in *in)
 {
 	struct sk_buff *skb = in->skb;
 	unsigned int gap = in_hlen(in) - in->ihl;
+	struct nfsec_ip6_walk w;
 	struct iphdr *iph;
 
+	if (in->sa->id.family == AF_INET6 && !nfsec_ip6_walk(skb, &w))
+		return in_malformed(in);	/* (esp_rcv() walked it) */
 	memmove(skb->data + gap, skb->data, in->ihl);
 	skb_pull(skb, gap);
 	skb_reset_network_header(skb);
+	if (in->sa->id.family == AF_INET6) {
+		skb_network_header(skb)[w.nhoff] = in->proto;
+		ipv6_hdr(skb)->payload_len =
+			htons(skb->len - sizeof(struct ipv6hdr));
+		return true;
+	}
 	iph = ip_hdr(skb);
 	iph->protocol = in->proto;
 	iph->tot_len = htons(skb->len);
 	ip_send_check(iph);
+	return true;
 }
 
 /* Stage 3, decapsulation by mode. */
@@ -188,8 +266,7 @@ static bool in_decap(struct esp_in *in)
 {
 	if (in->sa->mode == NFSEC_MODE_TUNNEL)
 		return tunnel_decap(in);
-	transport_decap(in);
-	return true;
+	return transport_decap(in);
 }
 
 /*
@@ -212,7 +289,7 @@ static void deliver(struct esp_in *in)
 {
 	struct sk_buff *skb = in->skb;
 
-	skb->protocol = htons(ETH_P_IP);
+	/* (skb->protocol: the outer family's, or tunnel_decap()'s) */
 	skb_scrub_packet(skb, false);
 	/*
 	 * The ICV covered the inner packet as its sender made it: its
@@ -241,10 +318,13 @@ static void input_finish(struct nfsec_crypt *c, int err)
 	nfsec_crypt_end(in.sa);
 }
 
-/* Decrypts one ESP packet of @sa; consumes the packet and the reference. */
-static void esp_input(struct nfsec_sa *sa, struct sk_buff *skb, u64 seq)
+/*
+ * Decrypts one ESP packet of @sa, its ESP header at @ihl; consumes the
+ * packet and the reference.
+ */
+static void esp_input(struct nfsec_sa *sa, struct sk_buff *skb, u64 seq,
+		      unsigned int ihl)
 {
-	unsigned int ihl = ip_hdrlen(skb);
 	struct ip_esp_hdr *esph;
 	struct sk_buff *trailer;
 	struct aead_request *req;
@@ -290,16 +370,30 @@ nobuf:
 	nfsec_sa_put(sa);
 }
 
-/*
- * An ESP packet for this host. Returns NF_STOLEN when nfsec took it,
- * NF_ACCEPT when it is not for one of our SAs, NF_DROP when malformed.
- */
-static unsigned int esp_rcv(struct nfsec_net *nn, struct sk_buff *skb)
+/* The packet's outer addresses, in an SA id and @saddr. */
+static void outer_addrs(const struct sk_buff *skb, struct nfsec_sa_id *id,
+			union nfsec_addr *saddr)
 {
-	const struct iphdr *iph = ip_hdr(skb);
-	unsigned int ihl = iph->ihl * 4;
+	if (id->family == AF_INET) {
+		id->daddr.ip = ip_hdr(skb)->daddr;
+		saddr->ip = ip_hdr(skb)->saddr;
+	} else {
+		id->daddr.ip6 = ipv6_hdr(skb)->daddr;
+		saddr->ip6 = ipv6_hdr(skb)->saddr;
+	}
+}
+
+/*
+ * An ESP packet for this host, of @family, its ESP header at @ihl.
+ * Returns NF_STOLEN when nfsec took it, NF_ACCEPT when it is not for one
+ * of our SAs, NF_DROP when malformed.
+ */
+static unsigned int esp_rcv(struct nfsec_net *nn, struct sk_buff *skb,
+			    u8 family, unsigned int ihl)
+{
 	enum nfsec_replay_verdict verdict;
 	struct nfsec_sa_id id = {};
+	union nfsec_addr saddr;
 	struct ip_esp_hdr *esph;
 	struct nfsec_sa *sa;
 	int payload;
@@ -309,12 +403,11 @@ static unsigned int esp_rcv(struct nfsec_net *nn, struct sk_buff *skb)
 		nfsec_counter_inc(nn->counters, NFSEC_NET_MALFORMED);
 		return NF_DROP;
 	}
-	iph = ip_hdr(skb);
 	esph = (struct ip_esp_hdr *)(skb->data + ihl);
-	id.daddr.ip = iph->daddr;
 	id.spi = esph->spi;
 	id.proto = IPPROTO_ESP;
-	id.family = AF_INET;
+	id.family = family;
+	outer_addrs(skb, &id, &saddr);
 	sa = nfsec_sa_lookup(nn, &id);
 	if (!sa || sa->dir != NFSEC_DIR_IN) {
 		nfsec_counter_inc(nn->counters, NFSEC_NET_NO_SA);
@@ -328,7 +421,8 @@ static unsigned int esp_rcv(struct nfsec_net *nn, struct sk_buff *skb)
 	 * fixed, the inner checksums' pseudo-header is the one the sender
 	 * computed, so they need no second check after the ICV.
 	 */
-	if (sa->mode == NFSEC_MODE_TRANSPORT && iph->saddr != sa->saddr.ip) {
+	if (sa->mode == NFSEC_MODE_TRANSPORT &&
+	    memcmp(&saddr, &sa->saddr, family == AF_INET ? 4 : 16)) {
 		nfsec_counter_inc(sa->counters, NFSEC_SA_POLICY);
 		return NF_DROP;
 	}
@@ -350,20 +444,20 @@ static unsigned int esp_rcv(struct nfsec_net *nn, struct sk_buff *skb)
 		return NF_DROP;
 	/* The ESP packet ends here; its conntrack entry is not confirmed. */
 	nf_reset_ct(skb);
-	esp_input(sa, skb, seq);
+	esp_input(sa, skb, seq, ihl);
 	return NF_STOLEN;
 }
 
 /* Cleartext on its way in or through: does a protect policy forbid it? */
 static unsigned int cleartext_check(struct nfsec_net *nn, struct sk_buff *skb,
-				    u8 dir)
+				    u8 family, u8 dir)
 {
 	struct nfsec_policy *pol;
 	struct nfsec_flow flow;
 
 	if (list_empty(&nn->spd[dir - 1]))
 		return NF_ACCEPT;
-	if (!nfsec_flow_from_skb(skb, AF_INET, &flow)) {
+	if (!nfsec_flow_from_skb(skb, family, &flow)) {
 		nfsec_counter_inc(nn->counters, NFSEC_NET_MALFORMED);
 		return NF_DROP;
 	}
@@ -396,7 +490,7 @@ static unsigned int local_in_hook(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;	/* checked against its policy already */
 	switch (ip_hdr(skb)->protocol) {
 	case IPPROTO_ESP:
-		verdict = esp_rcv(nn, skb);
+		verdict = esp_rcv(nn, skb, AF_INET, ip_hdrlen(skb));
 		if (verdict != NF_ACCEPT)
 			return verdict;
 		break;
@@ -404,7 +498,31 @@ static unsigned int local_in_hook(void *priv, struct sk_buff *skb,
 		nfsec_pmtu_icmp(nn, skb);
 		break;
 	}
-	return cleartext_check(nn, skb, NFSEC_DIR_IN);
+	return cleartext_check(nn, skb, AF_INET, NFSEC_DIR_IN);
+}
+
+/*
+ * IPv6: ESP behind the extension headers that precede it. Fragments were
+ * reassembled before routing (nf_defrag_ipv6); a fragment header left
+ * (an atomic fragment, RFC 8021) is for the stack to strip, and the packet
+ * meets the SPD as cleartext of protocol ESP.
+ */
+static unsigned int local_in_hook6(void *priv, struct sk_buff *skb,
+				   const struct nf_hook_state *state)
+{
+	struct nfsec_net *nn = nfsec_pernet(state->net);
+	struct nfsec_ip6_walk w;
+	unsigned int verdict;
+
+	if (decapsulated(nn, skb, state))
+		return NF_ACCEPT;
+	if (nfsec_ip6_walk(skb, &w) && w.proto == IPPROTO_ESP &&
+	    !w.fragment) {
+		verdict = esp_rcv(nn, skb, AF_INET6, w.off);
+		if (verdict != NF_ACCEPT)
+			return verdict;
+	}
+	return cleartext_check(nn, skb, AF_INET6, NFSEC_DIR_IN);
 }
 
 static unsigned int forward_hook(void *priv, struct sk_buff *skb,
@@ -414,7 +532,8 @@ static unsigned int forward_hook(void *priv, struct sk_buff *skb,
 
 	if (decapsulated(nn, skb, state))
 		return NF_ACCEPT;
-	return cleartext_check(nn, skb, NFSEC_DIR_FWD);
+	return cleartext_check(nn, skb, state->pf == NFPROTO_IPV4 ?
+			       AF_INET : AF_INET6, NFSEC_DIR_FWD);
 }
 
 static const struct nf_hook_ops input_ops[] = {
@@ -430,14 +549,34 @@ static const struct nf_hook_ops input_ops[] = {
 		.hooknum = NF_INET_FORWARD,
 		.priority = NF_IP_PRI_FILTER + 1,
 	},
+	{
+		.hook = local_in_hook6,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_LOCAL_IN,
+		.priority = NF_IP6_PRI_FILTER + 1,
+	},
+	{
+		.hook = forward_hook,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_FORWARD,
+		.priority = NF_IP6_PRI_FILTER + 1,
+	},
 };
 
 int nfsec_input_init(struct net *net)
 {
-	return nf_register_net_hooks(net, input_ops, ARRAY_SIZE(input_ops));
+	int err = nf_defrag_ipv6_enable(net);
+
+	if (err)
+		return err;
+	err = nf_register_net_hooks(net, input_ops, ARRAY_SIZE(input_ops));
+	if (err)
+		nf_defrag_ipv6_disable(net);
+	return err;
 }
 
 void nfsec_input_uninit(struct net *net)
 {
 	nf_unregister_net_hooks(net, input_ops, ARRAY_SIZE(input_ops));
+	nf_defrag_ipv6_disable(net);
 }

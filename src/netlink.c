@@ -104,6 +104,7 @@ static const struct nla_policy pol_policy[NFSEC_POL_A_MAX + 1] = {
 	[NFSEC_POL_A_SA_PROTO] = NLA_POLICY_RANGE(NLA_U8, IPPROTO_ESP,
 						  IPPROTO_AH),
 	[NFSEC_POL_A_MATCHES] = REPLY_ONLY,
+	[NFSEC_POL_A_SA_FAMILY] = { .type = NLA_U16 },
 };
 
 static const struct nla_policy nfsec_policy[NFSEC_A_MAX + 1] = {
@@ -166,12 +167,6 @@ static int parse_family(struct nlattr *attr, u8 *family,
 	if (f != AF_INET && f != AF_INET6) {
 		NL_SET_ERR_MSG_ATTR(extack, attr,
 				    "family must be AF_INET or AF_INET6");
-		return -EAFNOSUPPORT;
-	}
-	/* Fail closed: no IPv6 SA or policy until the IPv6 data path is. */
-	if (f == AF_INET6) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "IPv6 is not supported yet: its packets would pass unprotected");
 		return -EAFNOSUPPORT;
 	}
 	*family = f;
@@ -468,7 +463,8 @@ static int put_policy(struct sk_buff *skb, const struct nfsec_policy *pol)
 		return -EMSGSIZE;
 	if (pol->action == NFSEC_ACTION_PROTECT &&
 	    (nla_put_be32(skb, NFSEC_POL_A_SA_SPI, pol->sa_id.spi) ||
-	     put_addr(skb, NFSEC_POL_A_SA_DST, sel->family,
+	     nla_put_u16(skb, NFSEC_POL_A_SA_FAMILY, pol->sa_id.family) ||
+	     put_addr(skb, NFSEC_POL_A_SA_DST, pol->sa_id.family,
 		      &pol->sa_id.daddr) ||
 	     nla_put_u8(skb, NFSEC_POL_A_SA_PROTO, pol->sa_id.proto)))
 		return -EMSGSIZE;
@@ -788,14 +784,21 @@ static int policy_add(struct sk_buff *skb, struct genl_info *info)
 		if (err)
 			return err;
 		sa_id.family = sel.family;
+		if (tb[NFSEC_POL_A_SA_FAMILY]) {
+			err = parse_family(tb[NFSEC_POL_A_SA_FAMILY],
+					   &sa_id.family, extack);
+			if (err)
+				return err;
+		}
 		sa_id.spi = nla_get_be32(tb[NFSEC_POL_A_SA_SPI]);
 		sa_id.proto = get_u8(tb[NFSEC_POL_A_SA_PROTO], IPPROTO_ESP);
 		if (tb[NFSEC_POL_A_SA_DST]) {
-			err = parse_addr(tb[NFSEC_POL_A_SA_DST], sel.family,
+			err = parse_addr(tb[NFSEC_POL_A_SA_DST], sa_id.family,
 					 &sa_id.daddr, extack);
 			if (err)
 				return err;
-		} else if (sel.dst_plen == (sel.family == AF_INET ? 32 : 128)) {
+		} else if (sa_id.family == sel.family &&
+			   sel.dst_plen == (sel.family == AF_INET ? 32 : 128)) {
 			sa_id.daddr = sel.dst;
 		} else {
 			NL_SET_ERR_MSG(extack,
@@ -803,7 +806,7 @@ static int policy_add(struct sk_buff *skb, struct genl_info *info)
 			return -EINVAL;
 		}
 	} else if (tb[NFSEC_POL_A_SA_SPI] || tb[NFSEC_POL_A_SA_DST] ||
-		   tb[NFSEC_POL_A_SA_PROTO]) {
+		   tb[NFSEC_POL_A_SA_PROTO] || tb[NFSEC_POL_A_SA_FAMILY]) {
 		NL_SET_ERR_MSG(extack, "only protect policies name an SA");
 		return -EINVAL;
 	}

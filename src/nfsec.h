@@ -201,6 +201,7 @@ enum nfsec_limits {
 	NFSEC_SA_INFLIGHT_DEFAULT = 512,	/* module parameter */
 	NFSEC_NET_INFLIGHT_DEFAULT = 8192,	/* module parameter */
 	NFSEC_NEST_MAX = 4,
+	NFSEC_EXTHDR_MAX = 8,		/* IPv6 extension headers walked */
 };
 
 /* ESP's fixed sizes on the wire (RFC 4303 2). */
@@ -220,6 +221,7 @@ struct nfsec_flow {
 	u8 proto;
 	u16 sport, dport;		/* host order; 0 when not known */
 	bool opaque;			/* ports unknown: later fragment */
+	bool link_local;		/* ICMPv6 ND or MLD: see selector_match */
 };
 
 /* An extack message chosen at run time (static storage only). */
@@ -404,6 +406,21 @@ struct nfsec_policy *nfsec_spd_lookup(struct nfsec_net *nn, u8 dir,
 				      const struct nfsec_flow *flow);
 bool nfsec_flow_from_skb(struct sk_buff *skb, u8 family,
 			 struct nfsec_flow *flow);
+/*
+ * An IPv6 packet's extension headers (RFC 8200 4.1), walked from its
+ * network header: hop-by-hop (first only), routing, destination options
+ * and fragment, at most NFSEC_EXTHDR_MAX of them. Offsets are from the
+ * network header. False when the chain is truncated, malformed or longer.
+ */
+struct nfsec_ip6_walk {
+	unsigned int off;	/* the first other header: upper, ESP or AH */
+	unsigned int nhoff;	/* the next-header byte that names it */
+	u8 proto;		/* what it is */
+	bool fragment;		/* a fragment header was on the way */
+	bool later;		/* not the first fragment: off is payload */
+};
+
+bool nfsec_ip6_walk(const struct sk_buff *skb, struct nfsec_ip6_walk *w);
 
 /*
  * replay.c APIs: the inbound anti-replay window (RFC 4303 3.4.3, RFC 6479)

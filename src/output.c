@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The outbound path: a POST_ROUTING hook sees every packet that leaves the
- * host, locally generated or forwarded, looks it up in the SPD, and for a
- * protect policy applies ESP (RFC 4303) with the policy's SA and sends the
- * result itself.
+ * The outbound path: a POST_ROUTING hook, one per family, sees every packet
+ * that leaves the host, locally generated or forwarded, looks it up in the
+ * SPD, and for a protect policy applies ESP (RFC 4303) with the policy's SA
+ * and sends the result itself. The SA's family is the outer one; in tunnel
+ * mode the packet inside may be of the other family.
  *
  * The hook runs before source NAT (NF_IP_PRI_NAT_SRC - 1): protected traffic
  * leaves with the addresses its policy names, never rewritten by a
@@ -15,15 +16,20 @@
 
 #include <crypto/aead.h>
 #include <linux/icmp.h>
+#include <linux/icmpv6.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
 #include <linux/random.h>
 #include <net/dsfield.h>
 #include <net/esp.h>
 #include <net/icmp.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/ip.h>
+#include <net/ip6_route.h>
+#include <net/ipv6.h>
 #include <net/route.h>
 #include <asm/unaligned.h>
 
@@ -48,22 +54,36 @@ static DEFINE_PER_CPU(struct sending, sending);
  * to skip the SPD: ESP that is forwarded, or sent by anyone else, goes
  * through the SPD like any other packet.
  */
-static bool is_ours(struct sk_buff *skb)
+static bool is_ours(struct sk_buff *skb, u8 family)
 {
-	const struct iphdr *iph = ip_hdr(skb);
-	unsigned int depth = this_cpu_read(sending.depth);
+	unsigned int depth = this_cpu_read(sending.depth), off;
 	const struct nfsec_sa *sa;
+	struct nfsec_ip6_walk w;
 	__be32 _spi;
 	const __be32 *spi;
+	u8 proto;
 
 	if (!depth)
 		return false;
 	sa = this_cpu_read(sending.sa[depth - 1]);
-	if (iph->protocol != sa->id.proto || iph->daddr != sa->id.daddr.ip)
+	if (family != sa->id.family)
+		return false;
+	if (family == AF_INET) {
+		if (ip_hdr(skb)->daddr != sa->id.daddr.ip)
+			return false;
+		proto = ip_hdr(skb)->protocol;
+		off = ip_hdrlen(skb);
+	} else {
+		if (!ipv6_addr_equal(&ipv6_hdr(skb)->daddr, &sa->id.daddr.ip6) ||
+		    !nfsec_ip6_walk(skb, &w) || w.later)
+			return false;
+		proto = w.proto;
+		off = w.off;
+	}
+	if (proto != sa->id.proto)
 		return false;
 	/* ESP: the SPI comes first; AH: after next header, length, reserved */
-	spi = skb_header_pointer(skb, iph->ihl * 4 +
-				 (iph->protocol == IPPROTO_AH ? 4 : 0),
+	spi = skb_header_pointer(skb, off + (proto == IPPROTO_AH ? 4 : 0),
 				 sizeof(_spi), &_spi);
 	return spi && *spi == sa->id.spi;
 }
@@ -93,7 +113,10 @@ static void send(struct nfsec_sa *sa, struct sk_buff *skb)
 	st = this_cpu_ptr(&sending);
 	if (st->depth < NFSEC_NEST_MAX) {
 		st->sa[st->depth++] = sa;
-		ip_local_out(sa->nn->net, skb->sk, skb);
+		if (sa->id.family == AF_INET)
+			ip_local_out(sa->nn->net, skb->sk, skb);
+		else
+			ip6_local_out(sa->nn->net, skb->sk, skb);
 		st->depth--;
 	} else {
 		nfsec_sa_drop(sa, skb, NFSEC_SA_LOOP);
@@ -137,26 +160,35 @@ static bool seq_next(struct nfsec_sa *sa, u64 *seq)
 	return true;
 }
 
-/* Bytes ESP adds in front of the payload and the most it adds behind. */
+static unsigned int ip_header_bytes(u8 family)
+{
+	return family == AF_INET ? sizeof(struct iphdr) :
+				   sizeof(struct ipv6hdr);
+}
+
+/* Bytes ESP adds in front of the payload (tunnel: with the outer header). */
 static unsigned int esp_head(const struct nfsec_sa *sa)
 {
 	return sizeof(struct ip_esp_hdr) + sa->ivlen +
-	       (sa->mode == NFSEC_MODE_TUNNEL ? sizeof(struct iphdr) : 0);
+	       (sa->mode == NFSEC_MODE_TUNNEL ?
+		ip_header_bytes(sa->id.family) : 0);
 }
 
 /*
- * The largest packet (inner packet in tunnel mode, whole packet in
- * transport mode) whose ESP form fits @mtu.
+ * The largest packet of @family (inner packet in tunnel mode, whole packet
+ * in transport mode, whose headers up to ESP take @ihl) whose ESP form
+ * fits @mtu; never below the family's minimum MTU.
  */
 static unsigned int inner_mtu(const struct nfsec_sa *sa, unsigned int mtu,
-			      unsigned int ihl)
+			      unsigned int ihl, u8 family)
 {
 	unsigned int fixed = esp_head(sa) + sa->icvlen +
 			     (sa->mode == NFSEC_MODE_TRANSPORT ? ihl : 0);
+	unsigned int min = family == AF_INET ? IPV4_MIN_MTU : IPV6_MIN_MTU;
 	unsigned int room;
 
-	if (mtu < fixed + sa->blksize + IPV4_MIN_MTU)
-		return IPV4_MIN_MTU;
+	if (mtu < fixed + sa->blksize + min)
+		return min;
 	room = rounddown(mtu - fixed, sa->blksize) - NFSEC_ESP_TRAILER_BYTES;
 	return room + (sa->mode == NFSEC_MODE_TRANSPORT ? ihl : 0);
 }
@@ -174,21 +206,34 @@ static void output_finish(struct nfsec_crypt *c, int err)
 	}
 	/* The ESP packet is a new packet of this host: track it afresh. */
 	nf_reset_ct(skb);
-	/* Sized to path_mtu(): ip_output must measure it the same way. */
-	IPCB(skb)->flags |= IPSKB_FORWARDED;
-	/* Fragments, when allowed, fit the SA's path MTU too. */
 	pmtu = nfsec_sa_pmtu(sa);
-	if (pmtu && skb->len > pmtu &&
-	    !(ip_hdr(skb)->frag_off & htons(IP_DF)))
-		IPCB(skb)->frag_max_size = pmtu;
+	if (sa->id.family == AF_INET) {
+		/* Sized to path_mtu(): ip_output must measure it alike. */
+		IPCB(skb)->flags |= IPSKB_FORWARDED;
+		/* Fragments, when allowed, fit the SA's path MTU too. */
+		if (pmtu && skb->len > pmtu &&
+		    !(ip_hdr(skb)->frag_off & htons(IP_DF)))
+			IPCB(skb)->frag_max_size = pmtu;
+	} else {
+		/*
+		 * This host is the ESP packet's source, which IPv6 lets
+		 * fragment (RFC 8200 5): what out_route() let through fits
+		 * the link, and the path learnt for the peer may be
+		 * narrower (our own Packet Too Big to a local sender
+		 * lowers it too).
+		 */
+		skb->ignore_df = 1;
+		if (pmtu && skb->len > pmtu)
+			IP6CB(skb)->frag_max_size = pmtu;
+	}
 	send(sa, skb);
 out:
 	nfsec_crypt_end(sa);
 }
 
 /* The tunnel's outer route, to the SA's peer from the SA's source. */
-static struct rtable *outer_route(struct net *net, struct nfsec_sa *sa,
-				  struct sk_buff *skb)
+static struct dst_entry *outer_route4(struct net *net, struct nfsec_sa *sa,
+				      struct sk_buff *skb)
 {
 	struct flowi4 fl4 = {
 		.daddr = sa->id.daddr.ip,
@@ -196,12 +241,43 @@ static struct rtable *outer_route(struct net *net, struct nfsec_sa *sa,
 		.flowi4_proto = IPPROTO_ESP,
 		.flowi4_mark = skb->mark,
 	};
+	struct rtable *rt = ip_route_output_key(net, &fl4);
 
-	return ip_route_output_key(net, &fl4);
+	return IS_ERR(rt) ? NULL : &rt->dst;
+}
+
+static struct dst_entry *outer_route6(struct net *net, struct nfsec_sa *sa,
+				      struct sk_buff *skb)
+{
+	struct flowi6 fl6 = {
+		.daddr = sa->id.daddr.ip6,
+		.saddr = sa->saddr.ip6,
+		.flowi6_proto = IPPROTO_ESP,
+		.flowi6_mark = skb->mark,
+	};
+	struct dst_entry *dst = ip6_route_output(net, NULL, &fl6);
+
+	if (dst->error) {
+		dst_release(dst);
+		return NULL;
+	}
+	return dst;
+}
+
+/*
+ * May the inner packet be fragmented? IPv4: its DF bit. IPv6: never in
+ * transit (RFC 8200 5); a local sender that allows its own packets to be
+ * (ignore_df) may have them fragmented after ESP.
+ */
+static bool inner_df(const struct sk_buff *skb)
+{
+	if (skb->protocol == htons(ETH_P_IP))
+		return ip_hdr(skb)->frag_off & htons(IP_DF);
+	return !skb->ignore_df;
 }
 
 /* Outer IPv4 DF bit, RFC 4301 8.1. */
-static bool outer_df(const struct nfsec_sa *sa, const struct iphdr *inner)
+static bool outer_df(const struct nfsec_sa *sa, const struct sk_buff *inner)
 {
 	switch (sa->df) {
 	case NFSEC_DF_SET:
@@ -209,7 +285,7 @@ static bool outer_df(const struct nfsec_sa *sa, const struct iphdr *inner)
 	case NFSEC_DF_CLEAR:
 		return false;
 	default:
-		return inner->frag_off & htons(IP_DF);
+		return inner_df(inner);
 	}
 }
 
@@ -225,7 +301,9 @@ static bool outer_df(const struct nfsec_sa *sa, const struct iphdr *inner)
 static unsigned int path_mtu(const struct nfsec_sa *sa,
 			     const struct dst_entry *dst)
 {
-	unsigned int mtu = ip_dst_mtu_maybe_forward(dst, true);
+	unsigned int mtu = sa->id.family == AF_INET ?
+			   ip_dst_mtu_maybe_forward(dst, true) :
+			   ip6_dst_mtu_maybe_forward(dst, true);
 	unsigned int pmtu = nfsec_sa_pmtu(sa);
 
 	return pmtu ? min(mtu, pmtu) : mtu;
@@ -236,14 +314,17 @@ static unsigned int path_mtu(const struct nfsec_sa *sa,
  * tell the sender the MTU that fits (RFC 4301 8.2), and drop.
  */
 static bool too_big(struct nfsec_sa *sa, struct sk_buff *skb,
-		    unsigned int mtu, bool df)
+		    unsigned int mtu, unsigned int ihl, bool df)
 {
-	const struct iphdr *iph = ip_hdr(skb);
-	unsigned int fit = inner_mtu(sa, mtu, iph->ihl * 4);
+	bool v4 = skb->protocol == htons(ETH_P_IP);
+	unsigned int fit = inner_mtu(sa, mtu, ihl, v4 ? AF_INET : AF_INET6);
 
 	if (skb->len <= fit || !df || skb->ignore_df)
 		return false;
-	icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(fit));
+	if (v4)
+		icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(fit));
+	else
+		icmpv6_send(skb, ICMPV6_PKT_TOOBIG, 0, fit);
 	return true;
 }
 
@@ -352,8 +433,10 @@ static struct scatterlist *map_out_of_place(struct nfsec_crypt *c,
 struct esp_out {
 	struct nfsec_sa *sa;
 	struct sk_buff *skb;
-	struct rtable *rt;	/* tunnel: the outer route, until skb has it */
+	struct dst_entry *dst;	/* tunnel: the outer route, until skb has it */
 	struct ip_esp_hdr *esph;
+	unsigned int ihl;	/* the headers ESP goes behind */
+	unsigned int nhoff;	/* transport: the next-header byte for ESP */
 	struct nfsec_crypt *c;
 	unsigned int plen;	/* the payload ESP protects */
 	unsigned int clen;	/* payload, padding and trailer: ciphertext */
@@ -378,54 +461,87 @@ static unsigned int tail_len(const struct esp_out *o)
 }
 
 /*
+ * Transport mode: where ESP goes in (o->ihl) and what it protects
+ * (o->proto): behind the IPv4 header; behind IPv6's per-hop headers, the
+ * ones a fragment header would follow (RFC 4303 3.1.1, RFC 8200 4.5).
+ */
+static bool transport_point(struct esp_out *o)
+{
+	struct sk_buff *skb = o->skb;
+	u8 *nexthdr;
+	int off;
+
+	if (skb->protocol == htons(ETH_P_IP)) {
+		o->ihl = ip_hdrlen(skb);
+		o->proto = ip_hdr(skb)->protocol;
+		return true;
+	}
+	off = ip6_find_1stfragopt(skb, &nexthdr);
+	if (off < 0)
+		return false;
+	o->ihl = off;
+	o->nhoff = nexthdr - skb_network_header(skb);
+	o->proto = *nexthdr;
+	return true;
+}
+
+/*
  * What ESP will protect and how big it will be: the whole inner packet in
- * tunnel mode, what follows the IP header in transport mode, padded to the
- * SA's block with room for the trailer (RFC 4303 2.4).
+ * tunnel mode, what follows the headers ESP goes behind in transport mode,
+ * padded to the SA's block with room for the trailer (RFC 4303 2.4).
  */
 static void out_layout(struct esp_out *o)
 {
-	const struct iphdr *iph = ip_hdr(o->skb);
-
 	if (o->sa->mode == NFSEC_MODE_TUNNEL) {
 		o->plen = o->skb->len;
-		o->proto = IPPROTO_IPIP;
+		o->proto = o->skb->protocol == htons(ETH_P_IP) ?
+			   IPPROTO_IPIP : IPPROTO_IPV6;
 	} else {
-		o->plen = o->skb->len - iph->ihl * 4;
-		o->proto = iph->protocol;
+		o->plen = o->skb->len - o->ihl;
 	}
 	o->clen = ALIGN(o->plen + NFSEC_ESP_TRAILER_BYTES, o->sa->blksize);
 	o->padlen = o->clen - o->plen - NFSEC_ESP_TRAILER_BYTES;
 	o->hlen = esp_head(o->sa);
 }
 
+/* The largest packet the outer family carries: IPv4's, or IPv6's payload */
+static unsigned int max_len(const struct nfsec_sa *sa)
+{
+	return sa->id.family == AF_INET ? IP_MAX_MTU :
+	       IPV6_MAXPLEN + sizeof(struct ipv6hdr);
+}
+
 /*
  * Stage 1, route and MTU: the tunnel's outer route, and whether the packet
- * still fits its path once ESP is added (RFC 4301 8.2) and IPv4's 64 KiB.
+ * still fits its path once ESP is added (RFC 4301 8.2) and the outer
+ * family's 64 KiB.
  */
 static bool out_route(struct net *net, struct esp_out *o)
 {
 	struct nfsec_sa *sa = o->sa;
 	struct sk_buff *skb = o->skb;
-	const struct iphdr *iph = ip_hdr(skb);
 	unsigned int mtu;
 	bool df;
 
 	if (sa->mode == NFSEC_MODE_TUNNEL) {
-		o->rt = outer_route(net, sa, skb);
-		if (IS_ERR(o->rt)) {
-			o->rt = NULL;
+		o->dst = sa->id.family == AF_INET ? outer_route4(net, sa, skb) :
+						    outer_route6(net, sa, skb);
+		if (!o->dst)
 			return out_drop(o, NFSEC_SA_NO_BUFFER);
-		}
-		mtu = path_mtu(sa, &o->rt->dst);
-		df = outer_df(sa, iph);
+		mtu = path_mtu(sa, o->dst);
+		/* an IPv4 outer header may say fragment; IPv6's never */
+		df = sa->id.family == AF_INET ? outer_df(sa, skb) :
+						inner_df(skb);
 	} else {
+		if (!transport_point(o))
+			return out_drop(o, NFSEC_SA_NO_BUFFER);
 		mtu = path_mtu(sa, skb_dst(skb));
-		df = iph->frag_off & htons(IP_DF);
+		df = inner_df(skb);
 	}
-	if (too_big(sa, skb, mtu, df))
+	if (too_big(sa, skb, mtu, o->ihl, df))
 		return out_drop(o, NFSEC_SA_TOO_BIG);
 	out_layout(o);
-	if (skb->len + o->hlen + o->clen - o->plen + sa->icvlen > IP_MAX_MTU)
+	if (skb->len + o->hlen + o->clen - o->plen + sa->icvlen > max_len(sa))
 		return out_drop(o, NFSEC_SA_TOO_BIG);
 	return true;
 }
@@ -485,42 +601,87 @@ static bool out_trailer(struct esp_out *o)
 	return true;
 }
 
-/* Tunnel mode: a new outer IPv4 header to the SA's peer, on its route. */
-static void tunnel_header(struct net *net, struct esp_out *o)
+/* Tunnel mode: a new outer IPv4 header to the SA's peer. */
+static void tunnel_header4(struct net *net, struct esp_out *o, u8 dsfield,
+			   bool df)
 {
 	struct sk_buff *skb = o->skb;
-	const struct iphdr *inner = ip_hdr(skb);
-	u8 tos = inner->tos;	/* DSCP and ECN copied, RFC 6040 */
-	bool df = outer_df(o->sa, inner);
-	struct iphdr *iph;
+	struct iphdr *iph = ip_hdr(skb);
 
-	skb_push(skb, o->hlen);
-	skb_reset_network_header(skb);
-	iph = ip_hdr(skb);
 	iph->version = 4;
 	iph->ihl = sizeof(*iph) / 4;
-	iph->tos = tos;
+	iph->tos = dsfield;
 	iph->frag_off = df ? htons(IP_DF) : 0;
-	iph->ttl = ip4_dst_hoplimit(&o->rt->dst);
+	iph->ttl = ip4_dst_hoplimit(skb_dst(skb));
+	iph->protocol = IPPROTO_ESP;
 	iph->saddr = o->sa->saddr.ip;
 	iph->daddr = o->sa->id.daddr.ip;
 	iph->tot_len = htons(skb->len);
-	skb_dst_drop(skb);
-	skb_dst_set(skb, &o->rt->dst);
-	o->rt = NULL;
 	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
 	ip_select_ident(net, skb, NULL);
 }
 
-/* Transport mode: the IP header moves forward, ESP goes in behind it. */
+/*
+ * Tunnel mode: a new outer IPv6 header to the SA's peer, its flow label
+ * from the inner packet's flow (RFC 6437 3).
+ */
+static void tunnel_header6(struct esp_out *o, u8 dsfield, u32 hash)
+{
+	struct sk_buff *skb = o->skb;
+	struct ipv6hdr *ip6 = ipv6_hdr(skb);
+
+	ip6_flow_hdr(ip6, dsfield, htonl(hash) & IPV6_FLOWLABEL_MASK);
+	ip6->payload_len = htons(skb->len - sizeof(*ip6));
+	ip6->nexthdr = IPPROTO_ESP;
+	ip6->hop_limit = ip6_dst_hoplimit(skb_dst(skb));
+	ip6->saddr = o->sa->saddr.ip6;
+	ip6->daddr = o->sa->id.daddr.ip6;
+	memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
+}
+
+/*
+ * Tunnel mode: the outer header of the SA's family in front, DSCP and
+ * ECN copied from the inner one (RFC 6040 4.1), on the outer route.
+ */
+static void tunnel_header(struct net *net, struct esp_out *o)
+{
+	struct sk_buff *skb = o->skb;
+	bool v4 = skb->protocol == htons(ETH_P_IP);
+	u8 dsfield = v4 ? ipv4_get_dsfield(ip_hdr(skb)) :
+			  ipv6_get_dsfield(ipv6_hdr(skb));
+	bool df = outer_df(o->sa, skb);
+	u32 hash = skb_get_hash(skb);
+
+	skb_push(skb, o->hlen);
+	skb_reset_network_header(skb);
+	skb_dst_drop(skb);
+	skb_dst_set(skb, o->dst);
+	o->dst = NULL;
+	if (o->sa->id.family == AF_INET) {
+		skb->protocol = htons(ETH_P_IP);
+		tunnel_header4(net, o, dsfield, df);
+	} else {
+		skb->protocol = htons(ETH_P_IPV6);
+		tunnel_header6(o, dsfield, hash);
+	}
+	o->ihl = ip_header_bytes(o->sa->id.family);
+}
+
+/*
+ * Transport mode: the headers ESP goes behind move forward, and the last
+ * of them names ESP next.
+ */
 static void transport_header(struct esp_out *o)
 {
 	struct sk_buff *skb = o->skb;
-	unsigned int ihl = ip_hdrlen(skb);
 
 	skb_push(skb, o->hlen);
-	memmove(skb->data, skb->data + o->hlen, ihl);
+	memmove(skb->data, skb->data + o->hlen, o->ihl);
 	skb_reset_network_header(skb);
+	if (skb->protocol == htons(ETH_P_IP))
+		ip_hdr(skb)->protocol = IPPROTO_ESP;
+	else
+		skb_network_header(skb)[o->nhoff] = IPPROTO_ESP;
 }
 
 /* Stage 4, encapsulation by mode, then the ESP header (RFC 4303 2.1, 2.2). */
@@ -532,8 +693,7 @@ static void out_encap(struct net *net, struct esp_out *o)
 		tunnel_header(net, o);
 	else
 		transport_header(o);
-	ip_hdr(skb)->protocol = IPPROTO_ESP;
-	skb_set_transport_header(skb, ip_hdrlen(skb));
+	skb_set_transport_header(skb, o->ihl);
 	o->esph = ip_esp_hdr(skb);
 	o->esph->spi = o->sa->id.spi;
 	o->esph->seq_no = htonl(lower_32_bits(o->seq));
@@ -574,7 +734,7 @@ static bool out_request(struct esp_out *o)
  */
 static bool out_submit(struct esp_out *o)
 {
-	unsigned int off = ip_hdrlen(o->skb) + sizeof(*o->esph);
+	unsigned int off = o->ihl + sizeof(*o->esph);
 	struct scatterlist *dst;
 
 	if (o->oop) {
@@ -604,8 +764,7 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 	if (out_request(&o) && out_submit(&o))
 		return;		/* output_finish() has it, now or later */
 dropped:
-	if (o.rt)
-		ip_rt_put(o.rt);
+	dst_release(o.dst);
 	nfsec_sa_put(sa);
 }
 
@@ -640,13 +799,14 @@ static unsigned int output_hook(void *priv, struct sk_buff *skb,
 {
 	struct nfsec_net *nn = nfsec_pernet(state->net);
 	struct nfsec_policy *pol;
+	u8 family = state->pf == NFPROTO_IPV4 ? AF_INET : AF_INET6;
 	struct nfsec_flow flow;
 	struct nfsec_sa *sa;
 
-	if (list_empty(&nn->spd[NFSEC_DIR_OUT - 1]) || is_ours(skb))
+	if (list_empty(&nn->spd[NFSEC_DIR_OUT - 1]) || is_ours(skb, family))
 		return NF_ACCEPT;
 	/* Fail closed: what cannot be matched cannot be let through. */
-	if (!nfsec_flow_from_skb(skb, AF_INET, &flow)) {
+	if (!nfsec_flow_from_skb(skb, family, &flow)) {
 		nfsec_counter_inc(nn->counters, NFSEC_NET_MALFORMED);
 		return NF_DROP;
 	}
@@ -683,6 +843,12 @@ static const struct nf_hook_ops output_ops[] = {
 		.pf = NFPROTO_IPV4,
 		.hooknum = NF_INET_POST_ROUTING,
 		.priority = NF_IP_PRI_NAT_SRC - 1,
+	},
+	{
+		.hook = output_hook,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_POST_ROUTING,
+		.priority = NF_IP6_PRI_NAT_SRC - 1,
 	},
 };
 

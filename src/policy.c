@@ -14,6 +14,8 @@
 #include <linux/slab.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
+#include <net/ndisc.h>
+#include <linux/icmpv6.h>
 #include <net/netlink.h>
 
 static unsigned int addr_bits(u8 family)
@@ -131,10 +133,12 @@ static const char *sa_misfit(const struct nfsec_policy *pol,
 {
 	bool out = pol->dir == NFSEC_DIR_OUT, sa_out = sa->dir == NFSEC_DIR_OUT;
 
-	if (out != sa_out || pol->sel.family != sa->id.family)
-		return "policy names an SA of the other direction or family";
+	if (out != sa_out)
+		return "policy names an SA of the other direction";
 	if (sa->mode != NFSEC_MODE_TRANSPORT)
-		return NULL;
+		return NULL;	/* a tunnel carries either family */
+	if (pol->sel.family != sa->id.family)
+		return "a transport mode SA carries only its own family";
 	if (pol->dir == NFSEC_DIR_FWD)
 		return "a transport mode SA carries no forwarded traffic";
 	if (out && !is_host(&pol->sel.dst, pol->sel.dst_plen, &sa->id.daddr,
@@ -288,7 +292,8 @@ static bool selector_match(const struct nfsec_policy *pol,
 	const struct nfsec_selector *sel = &pol->sel;
 
 	return sel->family == flow->family &&
-	       (!sel->proto || sel->proto == flow->proto) &&
+	       (sel->proto == flow->proto ||
+		(!sel->proto && !flow->link_local)) &&
 	       ports_match(pol, flow) &&
 	       prefix_match(&flow->src, &sel->src, sel->src_plen,
 			    sel->family) &&
@@ -311,33 +316,140 @@ struct nfsec_policy *nfsec_spd_lookup(struct nfsec_net *nn, u8 dir,
 	return NULL;
 }
 
-/*
- * Reads the selector fields of an IPv4 packet whose network header is at
- * skb->data. Ports are 0 for protocols without ports, and OPAQUE (RFC 4301
- * 4.4.1.1) for fragments after the first and headers too short to hold
- * them. Returns false for an IP header too short to read.
- */
-bool nfsec_flow_from_skb(struct sk_buff *skb, u8 family,
-			 struct nfsec_flow *flow)
+/* ICMPv6 neighbour discovery and MLD (RFC 4861 4, RFC 2710 3, RFC 3810 5). */
+static bool icmpv6_link(const struct sk_buff *skb, unsigned int off)
+{
+	u8 _type;
+	const u8 *type = skb_header_pointer(skb, off, sizeof(_type), &_type);
+
+	if (!type)
+		return false;
+	switch (*type) {
+	case ICMPV6_MGM_QUERY:
+	case ICMPV6_MGM_REPORT:
+	case ICMPV6_MGM_REDUCTION:
+	case ICMPV6_MLD2_REPORT:
+	case NDISC_ROUTER_SOLICITATION:
+	case NDISC_ROUTER_ADVERTISEMENT:
+	case NDISC_NEIGHBOUR_SOLICITATION:
+	case NDISC_NEIGHBOUR_ADVERTISEMENT:
+	case NDISC_REDIRECT:
+		return true;
+	}
+	return false;
+}
+
+bool nfsec_ip6_walk(const struct sk_buff *skb, struct nfsec_ip6_walk *w)
+{
+	unsigned int base = skb_network_offset(skb), len, n;
+	struct ipv6hdr _ip6;
+	const struct ipv6hdr *ip6;
+
+	memset(w, 0, sizeof(*w));
+	ip6 = skb_header_pointer(skb, base, sizeof(_ip6), &_ip6);
+	if (!ip6 || ip6->version != 6)
+		return false;
+	w->proto = ip6->nexthdr;
+	w->nhoff = offsetof(struct ipv6hdr, nexthdr);
+	w->off = sizeof(*ip6);
+	for (n = 0; n <= NFSEC_EXTHDR_MAX; n++) {
+		struct frag_hdr _fh;
+		const struct frag_hdr *fh;
+
+		/* (a fragment header and an ipv6_opt_hdr start alike) */
+		fh = skb_header_pointer(skb, base + w->off, sizeof(_fh), &_fh);
+		switch (w->proto) {
+		case NEXTHDR_HOP:
+			if (n)		/* RFC 8200 4.3: first or nowhere */
+				return false;
+			fallthrough;
+		case NEXTHDR_ROUTING:
+		case NEXTHDR_DEST:
+			if (!fh)
+				return false;
+			len = ipv6_optlen((const struct ipv6_opt_hdr *)fh);
+			break;
+		case NEXTHDR_FRAGMENT:
+			if (!fh)
+				return false;
+			len = sizeof(*fh);
+			w->fragment = true;
+			if (fh->frag_off & htons(IP6_OFFSET))
+				w->later = true;
+			break;
+		default:
+			return w->off <= skb->len - base;
+		}
+		w->nhoff = w->off;
+		w->proto = fh->nexthdr;
+		w->off += len;
+		if (w->later)	/* what follows is not a header */
+			return w->off <= skb->len - base;
+	}
+	return false;
+}
+
+static bool flow_from_ipv6(struct sk_buff *skb, struct nfsec_flow *flow,
+			   unsigned int *off)
+{
+	const struct ipv6hdr *ip6;
+	struct nfsec_ip6_walk w;
+
+	if (!nfsec_ip6_walk(skb, &w))
+		return false;
+	ip6 = ipv6_hdr(skb);
+	flow->src.ip6 = ip6->saddr;
+	flow->dst.ip6 = ip6->daddr;
+	flow->proto = w.proto;
+	flow->opaque = w.later;
+	if (w.proto == IPPROTO_ICMPV6 && !w.later)
+		flow->link_local = icmpv6_link(skb, skb_network_offset(skb) +
+					       w.off);
+	*off = w.off;
+	return true;
+}
+
+static bool flow_from_ipv4(struct sk_buff *skb, struct nfsec_flow *flow,
+			   unsigned int *off)
 {
 	const struct iphdr *iph;
-	__be16 _ports[2];
-	const __be16 *ports;
 
-	memset(flow, 0, sizeof(*flow));
-	flow->family = family;
 	if (!pskb_network_may_pull(skb, sizeof(*iph)))
 		return false;
 	iph = ip_hdr(skb);
 	flow->src.ip = iph->saddr;
 	flow->dst.ip = iph->daddr;
 	flow->proto = iph->protocol;
-	if (!ports_allowed(iph->protocol))
+	flow->opaque = iph->frag_off & htons(IP_OFFSET);
+	*off = iph->ihl * 4;
+	return true;
+}
+
+/*
+ * Reads the selector fields of a packet of @family whose network header
+ * is at skb->data. Ports are 0 for protocols without ports, and OPAQUE
+ * (RFC 4301 4.4.1.1) for fragments after the first and headers too short
+ * to hold them. Returns false for an IP header (IPv6: or a chain of
+ * extension headers) too short or malformed to read.
+ */
+bool nfsec_flow_from_skb(struct sk_buff *skb, u8 family,
+			 struct nfsec_flow *flow)
+{
+	__be16 _ports[2];
+	const __be16 *ports;
+	unsigned int off;
+
+	memset(flow, 0, sizeof(*flow));
+	flow->family = family;
+	if (family == AF_INET ? !flow_from_ipv4(skb, flow, &off) :
+				!flow_from_ipv6(skb, flow, &off))
+		return false;
+	if (!ports_allowed(flow->proto))
 		return true;
 	ports = NULL;
-	if (!(iph->frag_off & htons(IP_OFFSET)))
-		ports = skb_header_pointer(skb, skb_network_offset(skb) +
-					   iph->ihl * 4, sizeof(_ports), _ports);
+	if (!flow->opaque)
+		ports = skb_header_pointer(skb, skb_network_offset(skb) + off,
+					   sizeof(_ports), _ports);
 	if (!ports) {
 		flow->opaque = true;
 		return true;

@@ -15,6 +15,7 @@ if [ ! -f "$debug" ]; then
 fi
 [ ! -d /sys/module/nfsec ] || module_unload
 klines=$(dmesg | wc -l)
+module_deps
 check "DEBUG build loads (its self-tests pass)" insmod "$debug"
 msg=$(dmesg | tail -n +"$((klines + 1))")
 if [[ $msg =~ nfsec:\ selftest\ replay:\ ([0-9]+)\ cases\ passed ]]; then

@@ -114,19 +114,21 @@ check "add spi 0XABCDEF (upper-case hex)" nf sa add dir out src 10.0.0.1 \
 expect_eq "spi 0XABCDEF round trip" 11259375 \
 	"$(nf -j sa get dst 10.0.0.2 spi 0xabcdef proto esp | jq_py 'd["spi"]')"
 
-log "IPv6: refused until the IPv6 data path enforces it (fail closed)"
+log "IPv6: SAs added and shown, addresses in RFC 5952 form"
 K6=$(hexkey 36 2)
 before=$(sa_count)
-refuse "v6 in SA refused: EAFNOSUPPORT" \
-	"IPv6 is not supported yet: its packets would pass unprotected.*Address family not supported" \
-	nf sa add dir in src 2001:db8::1 dst 2001:db8::2 spi 0x2000 proto esp \
-	mode transport aead aes-gcm-256 key "$K6"
-refuse "v6 out SA refused: EAFNOSUPPORT" \
-	"IPv6 is not supported yet.*Address family not supported" \
-	nf sa add dir out src 2001:0DB8:0:0:0:0:0:0001 \
-	dst 2001:0db8:0000:0000:0000:0000:0000:0003 spi 0x2001 proto esp \
-	mode tunnel aead aes-gcm-128 key "$K"
-expect_eq "no v6 SA was added (sa_count $before)" "$before" "$(sa_count)"
+check "v6 in SA" nf sa add dir in src 2001:db8::1 dst 2001:db8::2 \
+	spi 0x2000 proto esp mode transport aead aes-gcm-256 key "$K6"
+check "v6 out SA, addresses written long" nf sa add dir out \
+	src 2001:0DB8:0:0:0:0:0:0001 dst 2001:0db8:0000:0000:0000:0000:0000:0003 \
+	spi 0x2001 proto esp mode tunnel aead aes-gcm-128 key "$K"
+expect_eq "two v6 SAs added" $((before + 2)) "$(sa_count)"
+expect_eq "v6 out SA: family, src, dst" "inet6 2001:db8::1 2001:db8::3" \
+	"$(nf -j sa get dst 2001:db8::3 spi 0x2001 proto esp |
+		jq_py '" ".join((d["family"], d["src"], d["dst"]))')"
+check "v6 in SA deleted" nf sa del dst 2001:db8::2 spi 0x2000 proto esp
+check "v6 out SA deleted" nf sa del dst 2001:db8::3 spi 0x2001 proto esp
+expect_eq "sa_count back to $before" "$before" "$(sa_count)"
 
 log "every algorithm, by alias and by crypto API name"
 # alias kind kernel-name key-bytes bits (ICV for aead, truncation for auth)

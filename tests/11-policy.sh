@@ -70,10 +70,9 @@ log "the SAs the policies name"
 		auth hmac-sha1-96 key "$(printf '%040x' 2)"
 	check "SA in 10.0.0.1 esp 0x2000" nf sa add dir in src 10.0.0.2 \
 		dst 10.0.0.1 spi 0x2000 proto esp mode tunnel $(gcm)
-	refuse "SA out 2001:db8::2 refused: no IPv6 data path yet" \
-		"IPv6 is not supported yet.*Address family not supported" \
-		nf sa add dir out src 2001:db8::1 dst 2001:db8::2 spi 0x3000 \
-		proto esp mode tunnel $(gcm)
+	check "SA out 2001:db8::2 esp 0x3000" nf sa add dir out \
+		src 2001:db8::1 dst 2001:db8::2 spi 0x3000 proto esp \
+		mode tunnel $(gcm)
 }
 expect_eq "fresh namespace: policy list is []" "[]" "$(snapshot)"
 expect_eq "fresh namespace: policy_count 0" 0 "$(pol_count)"
@@ -142,19 +141,26 @@ for t in 'tcp 6 sport 1234 dport 80' 'udp 17 dport 53' 'sctp 132 sport 0x50' \
 		out "10.3.$i.0/24"
 done
 
-log "IPv6: every v6 policy refused, so none can fail open"
+log "IPv6: prefixes, any, a v6 SA"
 n_before=$(pol_len)
-refuse "out protect v6 refused" "IPv6 is not supported yet.*Address family not supported" \
-	nf policy add dir out src 2001:db8:1::/48 dst 2001:db8:2::/64 \
-	protect spi 0x3000 dst 2001:db8::2
-refuse "in protect v6 refused" "IPv6 is not supported yet.*Address family not supported" \
+check "out protect v6 prefix" nf policy add dir out src 2001:db8:1::/48 \
+	dst 2001:db8:2::/64 protect spi 0x3000 dst 2001:db8::2
+expect_pol "out protect v6: every field" '{
+	"dir": "out", "family": "inet6", "src": "2001:db8:1::/48",
+	"dst": "2001:db8:2::/64", "proto": 0, "action": "protect",
+	"sa": {"spi": 12288, "dst": "2001:db8::2", "proto": "esp"}}' \
+	out 2001:db8:2::/64
+refuse "in protect v6 naming a missing SA" "policy names an SA that does not exist" \
 	nf policy add dir in src any dst 2001:db8:1:ff00::/56 proto ipv6-icmp \
 	protect spi 0x4000 dst 2001:db8::1
-refuse "out discard v6 refused" "IPv6 is not supported yet.*Address family not supported" \
-	nf policy add dir out src 2001:db8:1::/48 dst ::/0 discard
-refuse "fwd bypass v6 refused" "IPv6 is not supported yet.*Address family not supported" \
-	nf policy add dir fwd src 2001:0DB8:00AA::/64 dst ::/0 bypass
-expect_eq "no v6 policy was added ($n_before policies)" "$n_before" "$(pol_len)"
+check "out discard v6 to ::/0" nf policy add dir out src 2001:db8:1::/48 \
+	dst ::/0 discard
+check "fwd bypass v6, prefix written long" nf policy add dir fwd \
+	src 2001:0DB8:00AA::/64 dst ::/0 bypass
+expect_pol "fwd bypass v6: prefixes in RFC 5952 form" '{
+	"family": "inet6", "src": "2001:db8:aa::/64", "dst": "::/0",
+	"action": "bypass"}' fwd ::/0
+expect_eq "three v6 policies added" $((n_before + 3)) "$(pol_len)"
 
 log "count"
 n_pol=$(pol_len)

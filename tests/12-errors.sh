@@ -73,7 +73,7 @@ SOFTHARD='a soft lifetime limit exceeds its hard limit \(Invalid argument\)'
 NOSA='no such SA \(No such file or directory\)'
 NOPOL='no such policy \(No such file or directory\)'
 NOSUCHSA='policy names an SA that does not exist \(No such file or directory\)'
-MISFIT='policy names an SA of the other direction or family \(Invalid argument\)'
+MISFIT='policy names an SA of the other direction \(Invalid argument\)'
 HOSTBITS='prefix has host bits set \(Invalid argument\)'
 PORTS='ports need protocol tcp, udp, sctp or udplite \(Invalid argument\)'
 
@@ -321,8 +321,7 @@ bad "prefix 2001:db8::/129 (tool)" 'invalid prefix: "2001:db8::/129"' \
 	policy add dir out src 2001:db8::/129 dst any bypass
 bad "prefix 10.0.0.1/24: host bits (kernel)" "$HOSTBITS" \
 	policy add dir out src 10.0.0.1/24 dst 10.1.0.0/16 bypass
-bad "v6 policy: refused before its prefixes are looked at" \
-	"IPv6 is not supported yet: its packets would pass unprotected \(Address family not supported by protocol\)" \
+bad "prefix 2001:db8::1/64: host bits (kernel)" "$HOSTBITS" \
 	policy add dir out src 2001:db8::1/64 dst any bypass
 bad "dst 10.1.0.0/0: host bits" "$HOSTBITS" \
 	policy add dir out src any dst 10.1.0.0/0 bypass
@@ -345,10 +344,10 @@ bad "out policy naming an in SA" "$MISFIT" \
 bad "in policy naming an out SA" "$MISFIT" \
 	policy add dir in src 192.168.3.0/24 dst 192.168.1.0/24 \
 	protect spi 0x1000 dst 10.0.0.2
-bad "v6 policy naming a v4 SA (the tool sees two families)" \
-	"policy add: addresses of different families" \
+bad "v6 policy naming a v4 transport SA" \
+	"a transport mode SA carries only its own family \(Invalid argument\)" \
 	policy add dir out src 2001:db8:1::/48 dst 2001:db8:2::/48 \
-	protect spi 0x1000 dst 10.0.0.2
+	protect spi 0x3000 dst 10.0.0.2 proto ah
 bad "protect without spi" 'policy add: missing "spi"' \
 	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 protect \
 	dst 10.0.0.2

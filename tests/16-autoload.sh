@@ -20,7 +20,7 @@ conf=/etc/modprobe.d/nfsec-test.conf
 expect_eq "the module carries the genl family alias" "$alias" \
 	"$(modinfo -F alias "$MODULE")"
 check "tell modprobe where nfsec is" sh -c \
-	"printf 'alias $alias nfsec\ninstall nfsec /sbin/insmod $MODULE\n' >$conf"
+	"printf 'alias $alias nfsec\ninstall nfsec /sbin/modprobe nf_defrag_ipv6 && /sbin/insmod $MODULE\n' >$conf"
 expect_eq "not loaded before" no "$([ -d /sys/module/nfsec ] && echo yes || echo no)"
 expect_eq "nfsec sa list autoloads the module and answers []" "[]" \
 	"$("$NFSEC" -j sa list 2>&1)"

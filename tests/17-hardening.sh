@@ -23,6 +23,7 @@ log "a device named nfsec0 made before the module loads"
 check "rmmod nfsec" module_unload
 ns_create c
 check "c: its own dummy device nfsec0" ip -n "$(ns_name c)" link add nfsec0 type dummy
+module_deps
 check "insmod nfsec" insmod "$MODULE"
 ns_create d
 expect_eq "c: nfsec0 is still the dummy" dummy \

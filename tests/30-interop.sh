@@ -2,18 +2,30 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # 30-interop.sh: nfsec against Linux XFRM, every algorithm, both modes, both
-# directions. nfsec runs in namespace A, `ip xfrm` in namespace B: each ESP
-# packet is built by one implementation and opened by the other.
+# directions, IPv4 and IPv6. nfsec runs in namespace A, `ip xfrm` in
+# namespace B: each ESP packet is built by one implementation and opened by
+# the other.
 #
 #   +----------------------+             +----------------------+
 #   | ns a (nfsec)         |             | ns b (XFRM)          |
 #   | veth0 10.0.0.1/24    |-------------| veth1 10.0.0.2/24    |
+#   |       fd00::1/64     |             |       fd00::2/64     |
 #   | lo    172.16.1.1/32  |             | lo    172.16.2.1/32  |
+#   |       fd01::1/128    |             |       fd02::1/128    |
 #   +----------------------+             +----------------------+
 #
-# Transport mode protects 10.0.0.1 <-> 10.0.0.2. Tunnel mode carries
-# 172.16.1.1 <-> 172.16.2.1 inside 10.0.0.1 <-> 10.0.0.2 (host-to-host
-# tunnel with inner addresses that differ from the outer ones).
+# Transport mode protects 10.0.0.1 <-> 10.0.0.2 (fd00::1 <-> fd00::2).
+# Tunnel mode carries 172.16.1.1 <-> 172.16.2.1 inside 10.0.0.1 <->
+# 10.0.0.2 (fd01::1 <-> fd02::1 inside fd00::1 <-> fd00::2): a host-to-host
+# tunnel with inner addresses that differ from the outer ones. IPv6 runs
+# the cases of CASES6 (the mode is then "transport6" or "tunnel6"), and
+# tunnels across families those of CASES46 ("tunnel46": 172.16.x.1 inside
+# fd00::x, "tunnel64": fd0x::1 inside 10.0.0.x); the two
+# ends know each other's link-layer address (no neighbour discovery, which
+# XFRM would protect and nfsec leaves in clear), and a capture on A's link
+# during each mode's first case shows nothing but ESP of that family. (On
+# B's, the packets XFRM decapsulated would show too: it hands them to the
+# stack again as received on that link; nfsec hands them to nfsec0.)
 #
 # Each case: fresh SPIs, both sides flushed and configured in one batch
 # each (`nfsec -b -`, `ip -batch -`), then
@@ -36,7 +48,6 @@ t_begin interop
 T_START=$SECONDS
 
 module_load || { not_ok "module loads"; t_end; }
-log "nfsec parallel=$(cat /sys/module/nfsec/parameters/parallel 2>/dev/null)"
 ns_create a b
 NA=$(ns_name a)
 NB=$(ns_name b)
@@ -64,17 +75,35 @@ phase() {	# phase NAME: charge the time since the last call to NAME
 }
 T_LAST=${EPOCHREALTIME/./}
 ip link add veth0 netns "$NA" type veth peer name veth1 netns "$NB"
+MAC_A=02:00:00:00:00:0a
+MAC_B=02:00:00:00:00:0b
+# No router solicitations or MLD reports of their own during the test.
+for ns in a b; do
+	x "$ns" sysctl -qw net.ipv6.conf.default.router_solicitations=0 \
+		net.ipv6.conf.all.router_solicitations=0 \
+		net.ipv6.conf.default.accept_ra=0 >/dev/null
+done
 ip -n "$NA" -b - <<EOF
+link set veth0 address $MAC_A
 addr add 10.0.0.1/24 dev veth0
 addr add 172.16.1.1/32 dev lo
+addr add fd00::1/64 dev veth0 nodad
+addr add fd01::1/128 dev lo
 link set veth0 up
 route add 172.16.2.1/32 via 10.0.0.2 src 172.16.1.1
+neigh add fd00::2 lladdr $MAC_B dev veth0 nud permanent
+route add fd02::1/128 via fd00::2 src fd01::1
 EOF
 ip -n "$NB" -b - <<EOF
+link set veth1 address $MAC_B
 addr add 10.0.0.2/24 dev veth1
 addr add 172.16.2.1/32 dev lo
+addr add fd00::2/64 dev veth1 nodad
+addr add fd02::1/128 dev lo
 link set veth1 up
 route add 172.16.1.1/32 via 10.0.0.1 src 172.16.2.1
+neigh add fd00::1 lladdr $MAC_A dev veth1 nud permanent
+route add fd01::1/128 via fd00::1 src fd02::1
 EOF
 check "cleartext ping a -> b before any SA" n a ping -c 1 -W 5 10.0.0.2 || true
 
@@ -239,11 +268,22 @@ run_case() {
 	sab=$(printf '0x%x' "$SPI")
 	sba=$(printf '0x%x' $((SPI + 1)))
 	dab=$((SPI)) dba=$((SPI + 1))
-	if [ "$mode" = tunnel ]; then
-		ia=172.16.1.1 ib=172.16.2.1
-	else
-		ia=10.0.0.1 ib=10.0.0.2
-	fi
+	# MODE: transport|tunnel (IPv4), transport6|tunnel6 (IPv6), tunnel46
+	# (IPv4 inside IPv6), tunnel64 (IPv6 inside IPv4)
+	local oa=10.0.0.1 ob=10.0.0.2 xmode=${mode%%[46]*} xsel=
+	case $mode in
+	*6|tunnel46) oa=fd00::1 ob=fd00::2 ;;
+	esac
+	case $mode in
+	tunnel|tunnel46) ia=172.16.1.1 ib=172.16.2.1 ;;
+	tunnel6|tunnel64) ia=fd01::1 ib=fd02::1 ;;
+	*) ia=$oa ib=$ob ;;
+	esac
+	# XFRM: a state's selector gives its inner family
+	case $mode in
+	tunnel46) xsel=" sel src 0.0.0.0/0 dst 0.0.0.0/0" ;;
+	tunnel64) xsel=" sel src ::/0 dst ::/0" ;;
+	esac
 	# ESN across a 2^32 boundary: nfsec sends 0x1ffffffff, 0x200000000, ...
 	if [ "$ESN" = 2 ]; then
 		nfseq=" seq 0x1fffffffe"
@@ -254,19 +294,19 @@ run_case() {
 	out=$(x a "$NFSEC" -b - 2>&1 <<EOF
 sa flush
 policy flush
-sa add dir out src 10.0.0.1 dst 10.0.0.2 spi $sab proto esp mode $mode $NF_AB$nfseq
-sa add dir in src 10.0.0.2 dst 10.0.0.1 spi $sba proto esp mode $mode $NF_BA
-policy add dir out src $ia dst $ib protect spi $sab dst 10.0.0.2
-policy add dir in src $ib dst $ia protect spi $sba dst 10.0.0.1
+sa add dir out src $oa dst $ob spi $sab proto esp mode $xmode $NF_AB$nfseq
+sa add dir in src $ob dst $oa spi $sba proto esp mode $xmode $NF_BA
+policy add dir out src $ia dst $ib protect spi $sab dst $ob
+policy add dir in src $ib dst $ia protect spi $sba dst $oa
 EOF
 	) || { not_ok "$c $mode: nfsec config" "$out"; result "$c" "$mode" both FAIL; return; }
 	out=$(ip -n "$NB" -b - 2>&1 <<EOF
 xfrm state flush
 xfrm policy flush
-xfrm state add src 10.0.0.1 dst 10.0.0.2 proto esp spi $sab mode $mode $XF_AB$xfin_extra
-xfrm state add src 10.0.0.2 dst 10.0.0.1 proto esp spi $sba mode $mode $XF_BA
-xfrm policy add src $ib dst $ia dir out tmpl src 10.0.0.2 dst 10.0.0.1 proto esp mode $mode
-xfrm policy add src $ia dst $ib dir in tmpl src 10.0.0.1 dst 10.0.0.2 proto esp mode $mode
+xfrm state add src $oa dst $ob proto esp spi $sab mode $xmode $XF_AB$xfin_extra$xsel
+xfrm state add src $ob dst $oa proto esp spi $sba mode $xmode $XF_BA$xsel
+xfrm policy add src $ib dst $ia dir out tmpl src $ob dst $oa proto esp mode $xmode
+xfrm policy add src $ia dst $ib dir in tmpl src $oa dst $ob proto esp mode $xmode
 EOF
 	) || { not_ok "$c $mode: ip xfrm config" "$out"; result "$c" "$mode" both FAIL; return; }
 
@@ -319,10 +359,10 @@ EOF
 		# nfsec sent 0x1ffffffff, 0x200000000 (requests), then
 		# 0x200000001, 0x200000002 (replies); XFRM's window is at
 		# seq-hi 2 now.
-		got=$(x a "$NFSEC" -j sa get dst 10.0.0.2 spi "$sab" proto esp | jq .seq)
+		got=$(x a "$NFSEC" -j sa get dst "$ob" spi "$sab" proto esp | jq .seq)
 		expect_eq "$c $mode: nfsec outbound seq crossed 2^32 (0x200000002)" \
 			$((0x200000002)) "$got" || true
-		got=$(ip -n "$NB" xfrm state get src 10.0.0.1 dst 10.0.0.2 proto esp spi "$sab" 2>&1)
+		got=$(ip -n "$NB" xfrm state get src "$oa" dst "$ob" proto esp spi "$sab" 2>&1)
 		if printf '%s\n' "$got" | grep -qE 'seq-hi 0x2, seq 0x2\b'; then
 			ok "$c $mode: XFRM accepted seq-hi 2 (window at 0x2_00000002)"
 		else
@@ -344,7 +384,9 @@ BLOB_MD5=$(md5sum <"$BLOB_DIR/blob" | cut -d' ' -f1)
 tcp_one() {
 	local from=$1 to=$2 addr=$3 rc=0 out md5
 	rm -f "$BLOB_DIR/recv"
-	x "$to" timeout 25 nc -l 5001 >"$BLOB_DIR/recv" 2>/dev/null &
+	local fam=-4
+	[[ $addr == *:* ]] && fam=-6	# (nc listens on IPv4 alone by default)
+	x "$to" timeout 25 nc $fam -l 5001 >"$BLOB_DIR/recv" 2>/dev/null &
 	local lpid=$!
 	out=$(x "$from" bash -c '
 		for i in $(seq 30); do
@@ -431,16 +473,79 @@ CASES=(
 	aes-gcm-128+esnhi
 )
 TCP_CASES=" aes-gcm-128 chacha20-poly1305 aes-cbc-256+hmac-sha256-128 "
+# IPv6: each kind of transform once, each HMAC once, ESN.
+CASES6=(
+	aes-gcm-128 aes-gcm-256 chacha20-poly1305 aes-gmac-128
+	aes-cbc-128+hmac-sha1-96 aes-cbc-256+hmac-sha256-128
+	aes-cbc-128+hmac-sha384-192 aes-cbc-256+hmac-sha512-256
+	aes-ctr-128+hmac-sha256-128 null+hmac-sha256-128
+	aes-gcm-128+esn
+)
+TCP_CASES6=" aes-gcm-128 "
+# Tunnels across families: each way, an AEAD and a cipher with an HMAC.
+CASES46=(aes-gcm-128 aes-cbc-256+hmac-sha256-128)
 
-for mode in transport tunnel; do
-	log "=== $mode mode"
-	t0=$SECONDS
-	for c in "${CASES[@]}"; do
-		tcp=
-		[[ $TCP_CASES == *" $c "* ]] && tcp=tcp
-		run_case "$c" "$mode" $tcp
+# cap_a FILE: tcpdump on A's link (back once it listens); cap_a_stop.
+cap_a() {
+	x a tcpdump -ni veth0 -U --immediate-mode -w "$1" 2>"$1.log" &
+	CAP=$!
+	for _ in $(seq 50); do
+		grep -q "listening on" "$1.log" 2>/dev/null && return
+		sleep 0.2
 	done
-	log "$mode mode took $((SECONDS - t0)) s"
+}
+cap_a_stop() {
+	sleep 1
+	kill "$CAP" 2>/dev/null
+	wait "$CAP" 2>/dev/null || true
+}
+cap_n() {	# cap_n FILE FILTER: the packets of FILE that match FILTER
+	tcpdump -nr "$1" "$2" 2>/dev/null | wc -l
+}
+
+# cap_check CASE MODE FAMILY FILE: FILE holds ESP of FAMILY (4 or 6) only.
+cap_check() {
+	local all esp other
+	# (link-local router solicitations are no policy's business)
+	local ll='not (ip6 and src net fe80::/10)'
+	all=$(cap_n "$4" "ip$([ "$3" = 6 ] && echo 6) and $ll")
+	esp=$(cap_n "$4" esp)
+	other=$(cap_n "$4" "not esp and not arp and $ll")
+	if [ "$other" = 0 ] && [ "$esp" -gt 0 ] && [ "$all" = "$esp" ]; then
+		ok "$1 $2: the link carried $esp ESP packets of IPv$3, nothing else"
+	else
+		not_ok "$1 $2: the link carried ESP of IPv$3 only" \
+			"IPv$3 packets $all, ESP $esp, neither ESP nor ARP $other" \
+			"$(tcpdump -nr "$4" 'not esp' 2>/dev/null | head -n 5)"
+	fi
+}
+
+for fam in ${NFSEC_INTEROP_FAMILIES:-4 6 46}; do
+	case $fam in
+	4) modes="transport tunnel" cases=("${CASES[@]}") tcps=$TCP_CASES ;;
+	6) modes="transport6 tunnel6" cases=("${CASES6[@]}") tcps=$TCP_CASES6 ;;
+	46) modes="tunnel46 tunnel64" cases=("${CASES46[@]}") tcps=$TCP_CASES6 ;;
+	esac
+	for mode in $modes; do
+		log "=== $mode mode"
+		t0=$SECONDS
+		for c in "${cases[@]}"; do
+			tcp=
+			[[ $tcps == *" $c "* ]] && tcp=tcp
+			if [ "$c" = "${cases[0]}" ]; then
+				cap_a "$BLOB_DIR/$mode.pcap"
+				run_case "$c" "$mode" $tcp
+				cap_a_stop
+				# (the outer family)
+				f=4
+				[[ $mode == *6 || $mode == tunnel46 ]] && f=6
+				cap_check "$c" "$mode" "$f" "$BLOB_DIR/$mode.pcap"
+			else
+				run_case "$c" "$mode" $tcp
+			fi
+		done
+		log "$mode mode took $((SECONDS - t0)) s"
+	done
 done
 
 log "matrix: algorithm mode dir result"

@@ -35,6 +35,7 @@ FLOOD=20000
 
 # (run_all loaded the module as usual: reload it asynchronous)
 check "rmmod nfsec" module_unload
+module_deps
 check "insmod nfsec async_crypto=1 sa_inflight_max=4" \
 	insmod "$MODULE" async_crypto=1 sa_inflight_max=4
 

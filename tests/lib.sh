@@ -179,9 +179,15 @@ ns_cleanup() {
 
 # --- module -------------------------------------------------------------------
 
+# module_deps: what nfsec needs loaded first, which insmod (unlike
+# modprobe) does not load: IPv6 reassembly before routing.
+module_deps() {
+	modprobe -q nf_defrag_ipv6
+}
+
 module_load() {
 	[ -d /sys/module/nfsec ] && return 0
-	insmod "$MODULE"
+	module_deps && insmod "$MODULE"
 }
 
 module_unload() {

@@ -256,15 +256,18 @@ file_has() {
 # not nfsec, reorder: on one CPU the whole chain of namespaces runs in order.
 tcp_md5() {
 	local desc=$1 src=$2 dst=$3 addr=$4 port=$5 file=$6 pid rc=0
-	local recv=$file.recv
+	local recv=$file.recv v=''
 
+	if [[ $addr == *:* ]]; then	# IPv6
+		v=6 addr="[$addr]"
+	fi
 	rm -f "$recv"
 	ip netns exec "$(ns_name "$dst")" taskset -c 0 socat -T 20 -u \
-		"TCP-LISTEN:$port,reuseaddr" "OPEN:$recv,creat,trunc" 2>"$recv.log" &
+		"TCP$v-LISTEN:$port,reuseaddr" "OPEN:$recv,creat,trunc" 2>"$recv.log" &
 	pid=$!
 	# socat retries the connection until the listener is up.
 	if ! n "$src" taskset -c 0 socat -T 20 -u "OPEN:$file" \
-		"TCP:$addr:$port,retry=100,interval=0.1" 2>"$file.log"; then
+		"TCP$v:$addr:$port,retry=100,interval=0.1" 2>"$file.log"; then
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 		not_ok "$desc" "sender failed after $(stat -c %s "$recv" 2>&1) bytes" \

@@ -19,7 +19,7 @@ S() { ip netns exec "$s" "$@"; }
 cleanup() { ip netns del "$c" 2>/dev/null || true; ip netns del "$s" 2>/dev/null || true; }
 trap cleanup EXIT
 
-[ -d /sys/module/nfsec ] || insmod src/nfsec.ko
+[ -d /sys/module/nfsec ] || { modprobe nf_defrag_ipv6 && insmod src/nfsec.ko; }
 # Without udev nothing loads the accelerated crypto drivers: load the best.
 for m in aesni_intel ghash-clmulni-intel chacha20-x86_64 poly1305-x86_64 \
 	 sha256-ssse3 sha512-ssse3 esp4 esp4_offload wireguard; do

@@ -23,7 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-[ -d /sys/module/nfsec ] || insmod src/nfsec.ko
+[ -d /sys/module/nfsec ] || { modprobe nf_defrag_ipv6 && insmod src/nfsec.ko; }
 modprobe -q aesni_intel 2>/dev/null || true
 
 say "Building the topology: hostA - gwA - inet - gwB - hostB"

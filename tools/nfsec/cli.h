@@ -61,7 +61,7 @@ struct sa_spec {
 struct policy_spec {
 	uint64_t have;		/* HAVE(NFSEC_POL_A_*) */
 	uint32_t index, priority, sa_spi;
-	uint16_t family, sport, dport;
+	uint16_t family, sport, dport, sa_family;
 	uint8_t dir, src_plen, dst_plen, proto, action, sa_proto;
 	union ip_addr src, dst, sa_dst;
 	uint64_t matches;

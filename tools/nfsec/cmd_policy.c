@@ -118,13 +118,17 @@ static int check_policy(struct args *a, struct policy_spec *pol,
 		if (!(pol->have & HAVE(required[i].attr)))
 			return missing_keyword(a, required[i].kw);
 	if (merge_family(a, &pol->family, fam->src) ||
-	    merge_family(a, &pol->family, fam->dst) ||
-	    merge_family(a, &pol->family, fam->sa_dst))
+	    merge_family(a, &pol->family, fam->dst))
 		return -1;
 	if (!pol->family)
 		return error("%s: no address tells the family: write %s rather than \"any\"",
 			     a->cmd, "0.0.0.0/0 or ::/0");
 	pol->have |= HAVE(NFSEC_POL_A_FAMILY);
+	/* an SA of the other family: a tunnel across families */
+	if (fam->sa_dst && fam->sa_dst != pol->family) {
+		pol->sa_family = fam->sa_dst;
+		pol->have |= HAVE(NFSEC_POL_A_SA_FAMILY);
+	}
 	return 0;
 }
 

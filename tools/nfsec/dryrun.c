@@ -79,6 +79,7 @@ static const struct desc pol_desc[] = {
 	[NFSEC_POL_A_SA_SPI] = A("SA_SPI", D_BE32),
 	[NFSEC_POL_A_SA_DST] = A("SA_DST", D_ADDR),
 	[NFSEC_POL_A_SA_PROTO] = A("SA_PROTO", D_NUM),
+	[NFSEC_POL_A_SA_FAMILY] = A("SA_FAMILY", D_NUM),
 	[NFSEC_POL_A_MATCHES] = A("MATCHES", D_NUM),
 	[NFSEC_POL_A_PAD] = A(NULL, D_BIN),
 };

@@ -32,7 +32,8 @@ static uint8_t rx[32768] __aligned(8);
  * Scalar attributes and the struct members they fill, per attribute space.
  * An address is 4 or 16 bytes long, after the object's family.
  */
-enum ftype { F_NONE, F_U8, F_U16, F_U32, F_U64, F_BE32, F_ADDR };
+/* F_SA_ADDR: an address of the SA's family, which may differ (a policy's) */
+enum ftype { F_NONE, F_U8, F_U16, F_U32, F_U64, F_BE32, F_ADDR, F_SA_ADDR };
 
 struct field {
 	uint8_t type;
@@ -73,9 +74,10 @@ static const struct field pol_fields[NFSEC_POL_A_MAX + 1] = {
 	[NFSEC_POL_A_PRIORITY] = POL_FIELD(F_U32, priority),
 	[NFSEC_POL_A_ACTION] = POL_FIELD(F_U8, action),
 	[NFSEC_POL_A_SA_SPI] = POL_FIELD(F_BE32, sa_spi),
-	[NFSEC_POL_A_SA_DST] = POL_FIELD(F_ADDR, sa_dst),
+	[NFSEC_POL_A_SA_DST] = POL_FIELD(F_SA_ADDR, sa_dst),
 	[NFSEC_POL_A_SA_PROTO] = POL_FIELD(F_U8, sa_proto),
 	[NFSEC_POL_A_MATCHES] = POL_FIELD(F_U64, matches),
+	[NFSEC_POL_A_SA_FAMILY] = POL_FIELD(F_U16, sa_family),
 };
 
 static size_t addr_len(uint16_t family)
@@ -85,7 +87,7 @@ static size_t addr_len(uint16_t family)
 
 static void put_fields(struct nlmsghdr *nlh, const struct field *fields,
 		       unsigned int max, const void *obj, uint64_t have,
-		       uint16_t family)
+		       uint16_t family, uint16_t sa_family)
 {
 	unsigned int attr;
 
@@ -114,6 +116,9 @@ static void put_fields(struct nlmsghdr *nlh, const struct field *fields,
 			break;
 		case F_ADDR:
 			mnl_attr_put(nlh, attr, addr_len(family), p);
+			break;
+		case F_SA_ADDR:
+			mnl_attr_put(nlh, attr, addr_len(sa_family), p);
 			break;
 		}
 	}
@@ -151,7 +156,7 @@ static bool get_field(const struct nlattr *attr, const struct field *fields,
 	if (type > max || fields[type].type == F_NONE)
 		return false;
 	p = (uint8_t *)obj + fields[type].off;
-	if (fields[type].type == F_ADDR) {
+	if (fields[type].type == F_ADDR || fields[type].type == F_SA_ADDR) {
 		if (len != 4 && len != 16)
 			return true;
 		memset(p, 0, sizeof(union ip_addr));
@@ -252,7 +257,8 @@ static void put_sa(struct nlmsghdr *nlh, const struct sa_spec *sa)
 	struct nlattr *nest = mnl_attr_nest_start(nlh, NFSEC_A_SA);
 	unsigned int i;
 
-	put_fields(nlh, sa_fields, NFSEC_SA_A_MAX, sa, sa->have, sa->family);
+	put_fields(nlh, sa_fields, NFSEC_SA_A_MAX, sa, sa->have, sa->family,
+		   sa->family);
 	put_alg(nlh, NFSEC_SA_A_AEAD, &sa->aead);
 	put_alg(nlh, NFSEC_SA_A_ENC, &sa->enc);
 	put_alg(nlh, NFSEC_SA_A_AUTH, &sa->auth);
@@ -303,7 +309,8 @@ static void put_policy(struct nlmsghdr *nlh, const struct policy_spec *pol)
 	struct nlattr *nest = mnl_attr_nest_start(nlh, NFSEC_A_POLICY);
 
 	put_fields(nlh, pol_fields, NFSEC_POL_A_MAX, pol, pol->have,
-		   pol->family);
+		   pol->family, pol->have & HAVE(NFSEC_POL_A_SA_FAMILY) ?
+		   pol->sa_family : pol->family);
 	mnl_attr_nest_end(nlh, nest);
 }
 

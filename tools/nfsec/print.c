@@ -84,6 +84,13 @@ const char *addr_str(uint16_t family, const union ip_addr *addr)
 	return buf;
 }
 
+/* The family of the SA a policy names: its own, unless it says another */
+static uint16_t sa_family(const struct policy_spec *pol)
+{
+	return pol->have & HAVE(NFSEC_POL_A_SA_FAMILY) ? pol->sa_family :
+							 pol->family;
+}
+
 static const char *prefix_str(uint16_t family, const union ip_addr *addr,
 			      uint8_t plen)
 {
@@ -522,7 +529,7 @@ static void json_policy(const struct policy_spec *pol)
 		json_begin('{', "sa");
 		json_u64("spi", pol->sa_spi);
 		if (pol->have & HAVE(NFSEC_POL_A_SA_DST))
-			json_str("dst", addr_str(pol->family, &pol->sa_dst));
+			json_str("dst", addr_str(sa_family(pol), &pol->sa_dst));
 		json_str("proto", xfrm_proto(pol->have &
 					     HAVE(NFSEC_POL_A_SA_PROTO) ?
 					     pol->sa_proto : IPPROTO_ESP));
@@ -579,7 +586,7 @@ void print_policy(const struct policy_spec *pol)
 	if (p.action == NFSEC_ACTION_PROTECT) {
 		printf(" %s spi 0x%x", xfrm_proto(p.sa_proto), p.sa_spi);
 		if (p.have & HAVE(NFSEC_POL_A_SA_DST))
-			printf(" dst %s", addr_str(p.family, &p.sa_dst));
+			printf(" dst %s", addr_str(sa_family(&p), &p.sa_dst));
 	}
 	printf(" matches %llu\n", (unsigned long long)p.matches);
 }
@@ -599,7 +606,7 @@ void print_policy_conf(const struct policy_spec *pol)
 	if (p.action == NFSEC_ACTION_PROTECT) {
 		printf(" spi 0x%08x", p.sa_spi);
 		if (p.have & HAVE(NFSEC_POL_A_SA_DST))
-			printf(" dst %s", addr_str(p.family, &p.sa_dst));
+			printf(" dst %s", addr_str(sa_family(&p), &p.sa_dst));
 		if (p.sa_proto != IPPROTO_ESP)
 			printf(" proto %s", xfrm_proto(p.sa_proto));
 	}

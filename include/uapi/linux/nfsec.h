@@ -16,9 +16,8 @@
  * A request or reply carries at most one of NFSEC_A_SA, NFSEC_A_POLICY or
  * NFSEC_A_STATS at the top level, each a nest of its own attribute space.
  * Addresses are in network byte order: 4 bytes for AF_INET, 16 for AF_INET6,
- * and their length must match NFSEC_SA_A_FAMILY / NFSEC_POL_A_FAMILY.
- * AF_INET6 is refused with EAFNOSUPPORT until the IPv6 data path exists
- * (an IPv6 SA or policy would protect nothing).
+ * and their length must match NFSEC_SA_A_FAMILY / NFSEC_POL_A_FAMILY
+ * (NFSEC_POL_A_SA_FAMILY for NFSEC_POL_A_SA_DST).
  *
  * NFSEC_CMD_SA_ADD (doit)
  *   NFSEC_A_SA: {
@@ -101,14 +100,18 @@
  *     ACTION          u8, enum nfsec_action
  *     SA_SPI          be32, protect only: the SA the policy uses
  *     SA_DST          address, protect only; defaults to the selector's
- *                     DST when that is a host address
+ *                     DST when that is a host address of the SA's family
  *     SA_PROTO        u8, protect only; default IPPROTO_ESP
+ *     SA_FAMILY       u16, protect only: the SA's family, default FAMILY;
+ *                     another family is a tunnel across families (IPv4
+ *                     inside IPv6 or IPv6 inside IPv4)
  *   }
- *   A protect policy must name an existing SA (ENOENT otherwise) of the
- *   same family whose direction is OUT for an OUT policy and IN for IN and
- *   FWD policies (EINVAL otherwise). A transport mode SA carries only this
- *   host's traffic with its peer: an OUT policy naming one must have the
- *   SA's DST as its host DST, and no FWD policy may name one (EINVAL). A
+ *   A protect policy must name an existing SA (ENOENT otherwise) whose
+ *   direction is OUT for an OUT policy and IN for IN and FWD policies
+ *   (EINVAL otherwise). A transport mode SA carries only this host's
+ *   traffic of its own family with its peer: an OUT policy naming one must
+ *   have the SA's DST as its host DST, and no FWD policy may name one, nor
+ *   a policy of the other family (EINVAL). A
  *   policy whose SA is deleted and added again such that it no longer fits
  *   stays without an SA and drops what it matches. Two policies with the
  *   same direction, selector and priority are refused with EEXIST. The
@@ -333,6 +336,7 @@ enum nfsec_policy_attr {
 	NFSEC_POL_A_SA_PROTO,		/* u8 */
 	NFSEC_POL_A_MATCHES,		/* u64, reply only */
 	NFSEC_POL_A_PAD,
+	NFSEC_POL_A_SA_FAMILY,		/* u16, the SA's: default FAMILY */
 	__NFSEC_POL_A_MAX
 };
 

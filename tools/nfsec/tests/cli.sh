@@ -295,8 +295,23 @@ expect_err 'nfsec: policy add: missing "spi"' \
 	policy add dir out src any dst 10.0.0.0/8 protect
 expect_err 'nfsec: policy add: "bypass" after "protect"' \
 	policy add dir out src any dst 10.0.0.0/8 protect spi 4096 bypass
-expect_err 'nfsec: policy add: addresses of different families' \
-	policy add dir out src any dst 10.0.0.0/8 protect spi 4096 dst ::1
+# an SA of the other family: a tunnel across families, for the kernel to
+# check
+expect_req policy add dir out src any dst 10.0.0.0/8 protect spi 4096 \
+	dst ::1 <<EOT
+request POLICY_ADD ack
+  POLICY
+    DIR u8 2
+    FAMILY u16 2
+    SRC inet 0.0.0.0
+    SRC_PLEN u8 0
+    DST inet 10.0.0.0
+    DST_PLEN u8 8
+    ACTION u8 1
+    SA_SPI be32 0x00001000
+    SA_DST inet6 ::1
+    SA_FAMILY u16 10
+EOT
 expect_err 'nfsec: policy add: no address tells the family: write 0.0.0.0/0 or ::/0 rather than "any"' \
 	policy add dir out src any dst any bypass
 expect_err 'nfsec: policy add: unknown keyword "spi"' \

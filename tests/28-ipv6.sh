@@ -1,0 +1,222 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# 28-ipv6.sh: ESP over IPv6 with nfsec on both ends: a site-to-site tunnel
+# between two gateways, and two hosts in transport mode on one link.
+#
+#   ha fd10::10 - lan0 ga wan0 2001:db8:1::1 - wan1 inet wan2 -
+#       2001:db8:2::1 wan0 gb lan0 - fd20::10 hb
+#   (ga: fd10::1 on lan0, gb: fd20::1 on lan0; inet routes between the wans)
+#   tunnel ga <-> gb for fd10::/64 <-> fd20::/64:
+#       ga -> gb SPI 0x6001 (KEY1), gb -> ga SPI 0x6002 (KEY2)
+#
+#   c veth0 fd30::1/64 ---- veth1 fd30::2/64 d
+#   transport c <-> d: c -> d SPI 0x6101 (KEY3), d -> c SPI 0x6102 (KEY4)
+#
+# Covers:
+#  - tunnel: ping with exact per-SA packet and byte counts (bytes are the
+#    whole inner packets: 40 IPv6 + 8 ICMPv6 + 56 data), 512 KiB over TCP
+#    (md5), through gateways that run a stateful ip6 filter (conntrack)
+#    which drops nothing; on the internet link, ESP between the gateways
+#    and no site address;
+#  - transport: neighbour discovery is left in clear by a protect policy
+#    for any protocol (the hosts know nothing of each other at first), the
+#    echo requests go in ESP; a discard policy for ::/0 drops c's echo
+#    requests and replies and counts them, with nothing on the wire, while
+#    c still answers neighbour solicitations;
+#  - hostile input to d, sent raw from c: a chain of nine destination
+#    options headers before ESP, an options header longer than the
+#    packet, an ESP packet whose ciphertext is not whole blocks: each
+#    dropped and counted `malformed`; d still accepts c's ESP afterwards.
+set -e
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_dp.sh"
+t_begin ipv6
+
+TMP=$(mktemp -d)
+module_load
+ns_create ha ga inet gb hb c d
+
+# ip6_filter NS: a stateful ip6 filter: input and forward drop by default;
+# established and related, lo, ICMPv6, ESP, nfsec0 and lan0's traffic
+# accepted; the drop rules count (see nft_counters).
+ip6_filter() {
+	n "$1" nft -f - <<-EOF
+		table ip6 ctf6 {
+			chain input {
+				type filter hook input priority filter; policy drop;
+				ct state established,related accept
+				ct state invalid counter drop comment "in-invalid"
+				iif lo accept
+				meta l4proto { ipv6-icmp, esp } accept
+				iifname "nfsec0" accept
+				counter comment "in-policy"
+			}
+			chain forward {
+				type filter hook forward priority filter; policy drop;
+				ct state established,related accept
+				ct state invalid counter drop comment "fwd-invalid"
+				iifname { "nfsec0", "lan0" } accept
+				counter comment "fwd-policy"
+			}
+		}
+	EOF
+}
+nft6_counters() {
+	n "$1" nft -j list table ip6 ctf6 | jq -r '[.nftables[] | .rule? // empty |
+		select(.comment) | first(.expr[] | .counter? // empty) as $c |
+		"\(.comment)=\($c.packets)"] | join(" ")'
+}
+
+log "topology: two sites across an IPv6 internet"
+link ha eth0 fd10::10/64 ga lan0 fd10::1/64
+link ga wan0 2001:db8:1::1/64 inet wan1 2001:db8:1::fe/64
+link gb wan0 2001:db8:2::1/64 inet wan2 2001:db8:2::fe/64
+link gb lan0 fd20::1/64 hb eth0 fd20::10/64
+echo "route add default via fd10::1" | ipb ha
+echo "route add default via fd20::1" | ipb hb
+echo "route add default via 2001:db8:1::fe" | ipb ga
+echo "route add default via 2001:db8:2::fe" | ipb gb
+for g in ga inet gb; do
+	n "$g" sysctl -qw net.ipv6.conf.all.forwarding=1
+done
+# (duplicate address detection would hold the addresses back a while)
+for h in ha ga inet gb hb; do
+	wait_for "$h: addresses usable" 10 \
+		sh -c "! ip -n $(ns_name "$h") -6 addr show tentative | grep -q inet6"
+done
+check "ga: stateful ip6 filter (conntrack)" ip6_filter ga
+check "gb: stateful ip6 filter (conntrack)" ip6_filter gb
+
+check "ga: tunnel SAs and policies" nf ga -b - <<EOF
+sa add dir out src 2001:db8:1::1 dst 2001:db8:2::1 spi 0x6001 proto esp mode tunnel aead aes-gcm-128 key $KEY1
+sa add dir in src 2001:db8:2::1 dst 2001:db8:1::1 spi 0x6002 proto esp mode tunnel aead aes-gcm-128 key $KEY2
+policy add dir out src fd10::/64 dst fd20::/64 protect spi 0x6001 dst 2001:db8:2::1
+policy add dir fwd src fd20::/64 dst fd10::/64 protect spi 0x6002 dst 2001:db8:1::1
+EOF
+check "gb: tunnel SAs and policies" nf gb -b - <<EOF
+sa add dir in src 2001:db8:1::1 dst 2001:db8:2::1 spi 0x6001 proto esp mode tunnel aead aes-gcm-128 key $KEY1
+sa add dir out src 2001:db8:2::1 dst 2001:db8:1::1 spi 0x6002 proto esp mode tunnel aead aes-gcm-128 key $KEY2
+policy add dir out src fd20::/64 dst fd10::/64 protect spi 0x6002 dst 2001:db8:1::1
+policy add dir fwd src fd10::/64 dst fd20::/64 protect spi 0x6001 dst 2001:db8:2::1
+EOF
+
+cap_start inet wan1 "$TMP/wan.pcap"
+log "ping -c 5 ha -> hb: 104-byte inner packets"
+check "ping ha -> hb, 5 of 5" n ha ping -c 5 -i 0.2 -W 2 fd20::10
+expect_stats "ga: out SA 0x6001 sent 5 packets, 520 bytes" ga 0x6001 "bytes=520 packets=5"
+expect_stats "gb: in SA 0x6001 accepted 5, 520 bytes" gb 0x6001 "bytes=520 packets=5"
+expect_stats "gb: out SA 0x6002 sent 5, 520 bytes" gb 0x6002 "bytes=520 packets=5"
+expect_stats "ga: in SA 0x6002 accepted 5, 520 bytes" ga 0x6002 "bytes=520 packets=5"
+
+log "512 KiB over TCP through the tunnel"
+head -c 524288 /dev/urandom >"$TMP/blob"
+tcp_md5 "TCP ha -> hb: 512 KiB arrive intact (md5)" ha hb fd20::10 5001 "$TMP/blob" || true
+cap_stop "$TMP/wan.pcap"
+aout=$(sa_stats ga 0x6001) bin=$(sa_stats gb 0x6001)
+expect_eq "gb's in SA accepted what ga's out SA sent, no drop counter" \
+	"$(traffic "$aout")" "$bin" || true
+expect_eq "ga: no namespace drops" "" "$(ns_stats ga)" || true
+expect_eq "gb: no namespace drops" "" "$(ns_stats gb)" || true
+cap_show "$TMP/wan.pcap" "" 3
+expect_eq "internet link: no site address (fd00::/8)" 0 \
+	"$(cap_count "$TMP/wan.pcap" 'ip6 and net fd00::/8')" || true
+expect_eq "internet link: no IPv6 packet between the gateways but ESP" 0 \
+	"$(cap_count "$TMP/wan.pcap" 'ip6 and host 2001:db8:1::1 and host 2001:db8:2::1 and not ip6 proto 50')" || true
+[[ $aout =~ packets=([0-9]+) ]] && esp_a=${BASH_REMATCH[1]} || esp_a=x
+cap_expect "internet link: as many ESP packets of SA 0x6001 as ga counted" \
+	"$TMP/wan.pcap" "$esp_a" \
+	"$(cap_count "$TMP/wan.pcap" 'ip6 proto 50 and src 2001:db8:1::1 and ip6[40:4] = 0x6001')" || true
+for g in ga gb; do
+	expect_eq "$g: the stateful ip6 filter dropped nothing" \
+		"in-invalid=0 in-policy=0 fwd-invalid=0 fwd-policy=0" "$(nft6_counters $g)" || true
+done
+
+log "transport c <-> d, neighbour discovery in clear"
+link c veth0 fd30::1/64 d veth1 fd30::2/64
+for h in c d; do
+	wait_for "$h: address usable" 10 \
+		sh -c "! ip -n $(ns_name "$h") -6 addr show tentative | grep -q inet6"
+done
+check "c: transport SAs and policies, any protocol" nf c -b - <<EOF
+sa add dir out src fd30::1 dst fd30::2 spi 0x6101 proto esp mode transport aead aes-gcm-128 key $KEY3
+sa add dir in src fd30::2 dst fd30::1 spi 0x6102 proto esp mode transport aead aes-gcm-128 key $KEY4
+policy add dir out src fd30::1 dst fd30::2 protect spi 0x6101
+policy add dir in src fd30::2 dst fd30::1 protect spi 0x6102
+EOF
+check "d: transport SAs and policies, any protocol" nf d -b - <<EOF
+sa add dir in src fd30::1 dst fd30::2 spi 0x6101 proto esp mode transport aead aes-gcm-128 key $KEY3
+sa add dir out src fd30::2 dst fd30::1 spi 0x6102 proto esp mode transport aead aes-gcm-128 key $KEY4
+policy add dir out src fd30::2 dst fd30::1 protect spi 0x6102
+policy add dir in src fd30::1 dst fd30::2 protect spi 0x6101
+EOF
+cap_start d veth1 "$TMP/link.pcap"
+check "ping c -> d, 3 of 3 (neighbours unknown at first)" \
+	n c ping -c 3 -i 0.2 -W 2 fd30::2
+expect_stats "c: out SA 0x6101 sent 3 (104 bytes each)" c 0x6101 "bytes=312 packets=3"
+expect_stats "d: in SA 0x6101 accepted 3" d 0x6101 "bytes=312 packets=3"
+expect_stats "d: out SA 0x6102 sent 3" d 0x6102 "bytes=312 packets=3"
+expect_stats "c: in SA 0x6102 accepted 3" c 0x6102 "bytes=312 packets=3"
+
+log "c: discard ::/0 out, priority 10"
+check "c: discard policy for everything" nf c policy add dir out \
+	src ::/0 dst ::/0 priority 10 discard
+expect_fail "ping c -> d under discard: no answer" "0 received" \
+	n c ping -c 3 -i 0.2 -W 1 fd30::2
+expect_eq "c: discard 3 (its echo requests)" "discard=3" "$(ns_stats c)" || true
+# d must find c again: c answers d's neighbour solicitation in clear
+# under its discard policy, and discards only its echo replies.
+n d ip -6 neigh flush dev veth1
+expect_fail "ping d -> c: c's replies discarded" "0 received" \
+	n d ping -c 2 -i 0.2 -W 1 fd30::1
+check "d: c's link-layer address learnt (c's advertisement in clear)" \
+	sh -c "ip -n $(ns_name d) -6 neigh show fd30::1 | grep -q lladdr"
+expect_eq "c: discard 5 (and the 2 echo replies)" "discard=5" "$(ns_stats c)" || true
+expect_stats "c: in SA 0x6102 accepted d's 2 requests" c 0x6102 "bytes=520 packets=5"
+expect_eq "c: out SA 0x6101 unchanged" "bytes=312 packets=3" "$(sa_stats c 0x6101)" || true
+check "c: discard removed" nf c policy del dir out src ::/0 dst ::/0 priority 10
+cap_stop "$TMP/link.pcap"
+expect_eq "link: no echo request or reply in clear" 0 \
+	"$(cap_count "$TMP/link.pcap" 'icmp6 and (ip6[40] = 128 or ip6[40] = 129)')" || true
+n=$(cap_count "$TMP/link.pcap" 'icmp6 and (ip6[40] = 135 or ip6[40] = 136)')
+if [[ $n =~ ^[0-9]+$ ]] && ((n >= 2)); then
+	ok "link: neighbour solicitations and advertisements in clear ($n)"
+else
+	not_ok "link: neighbour solicitations and advertisements in clear" "$n"
+fi
+expect_eq "link: 8 ESP packets (3 requests, 3 replies, 2 requests)" 8 \
+	"$(cap_count "$TMP/link.pcap" 'ip6 proto 50')" || true
+
+log "hostile input to d, raw from c (whose policies are out of the way)"
+check "c: policies flushed" nf c policy flush
+n c python3 - <<'EOF' || not_ok "raw sender" "python3 failed"
+import socket, struct
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
+src = socket.inet_pton(socket.AF_INET6, 'fd30::1')
+dst = socket.inet_pton(socket.AF_INET6, 'fd30::2')
+def ip6(nh, payload):
+    return struct.pack('!IHBB', 0x60000000, len(payload), nh, 64) + src + dst + payload
+def dstopt(nh):		# 8 bytes: next header, length 0, PadN of 4
+    return bytes([nh, 0, 1, 4, 0, 0, 0, 0])
+esp = struct.pack('!II', 0x6101, 100) + bytes(8 + 16 + 16)
+# nine destination options headers, then ESP
+chain = b''.join(dstopt(60) for _ in range(8)) + dstopt(50) + esp
+s.sendto(ip6(60, chain), ('fd30::2', 0))
+# an options header that says it is 2048 bytes long
+s.sendto(ip6(60, bytes([50, 255]) + bytes(6) + esp), ('fd30::2', 0))
+# ESP whose ciphertext is 3 bytes: no whole block
+s.sendto(ip6(50, struct.pack('!II', 0x6101, 101) + bytes(8 + 3 + 16)),
+         ('fd30::2', 0))
+EOF
+check "c: policies back" nf c -b - <<EOF
+policy add dir out src fd30::1 dst fd30::2 protect spi 0x6101
+policy add dir in src fd30::2 dst fd30::1 protect spi 0x6102
+EOF
+wait_for "d: malformed 3" 5 eval '[ "$(ns_stats d)" = "malformed=3" ]' || true
+expect_eq "d: each counted malformed, nothing else" "malformed=3" "$(ns_stats d)" || true
+expect_eq "d: in SA 0x6101 unchanged" "bytes=312 packets=3" "$(sa_stats d 0x6101)" || true
+check "ping c -> d still protected and answered" n c ping -c 1 -W 2 fd30::2
+expect_stats "d: in SA 0x6101 accepted the 4th" d 0x6101 "bytes=416 packets=4"
+
+rm -rf "$TMP"
+t_end
