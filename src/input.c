@@ -516,11 +516,14 @@ static unsigned int local_in_hook6(void *priv, struct sk_buff *skb,
 
 	if (decapsulated(nn, skb, state))
 		return NF_ACCEPT;
-	if (nfsec_ip6_walk(skb, &w) && w.proto == IPPROTO_ESP &&
-	    !w.fragment) {
-		verdict = esp_rcv(nn, skb, AF_INET6, w.off);
-		if (verdict != NF_ACCEPT)
-			return verdict;
+	if (nfsec_ip6_walk(skb, &w) && !w.fragment) {
+		if (w.proto == IPPROTO_ESP) {
+			verdict = esp_rcv(nn, skb, AF_INET6, w.off);
+			if (verdict != NF_ACCEPT)
+				return verdict;
+		} else if (w.proto == IPPROTO_ICMPV6) {
+			nfsec_pmtu_icmp6(nn, skb, w.off);
+		}
 	}
 	return cleartext_check(nn, skb, AF_INET6, NFSEC_DIR_IN);
 }

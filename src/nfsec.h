@@ -332,6 +332,8 @@ void nfsec_sa_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why);
 /* pmtu.c APIs: the path MTU output.c holds an SA's packets to */
 unsigned int nfsec_sa_pmtu(const struct nfsec_sa *sa);
 void nfsec_pmtu_icmp(struct nfsec_net *nn, struct sk_buff *skb);
+void nfsec_pmtu_icmp6(struct nfsec_net *nn, struct sk_buff *skb,
+		      unsigned int off);
 
 /*
  * The receive chain: input.c's hook finds the SA, checks replay.c's window,

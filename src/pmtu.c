@@ -2,21 +2,25 @@
 /*
  * Path MTU of an outbound SA (RFC 4301 8.2): a router between us and the
  * peer that cannot forward one of our ESP packets whole answers with ICMP
- * "fragmentation needed". The MTU it reports belongs to the SA, not to the
+ * "fragmentation needed" (ICMPv6 "packet too big"). The MTU it reports
+ * belongs to the SA, not to the
  * route to the peer: that route may also carry the inner packets (transport
  * mode, or a tunnel between two hosts), and the MTU the stack learns for
  * them from our own "fragmentation needed" is the inner MTU. So nfsec keeps
  * the path MTU in the SA, ages it like the stack ages a learnt route MTU
- * (net.ipv4.route.mtu_expires), and refuses to lower it below
- * net.ipv4.route.min_pmtu.
+ * (net.ipv4.route.mtu_expires, net.ipv6.route.mtu_expires), and refuses to
+ * lower it below net.ipv4.route.min_pmtu (IPv6: its minimum MTU, 1280).
  */
 
 #include "nfsec.h"
 
 #include <linux/icmp.h>
+#include <linux/icmpv6.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <net/esp.h>
 #include <net/ip.h>
+#include <net/ipv6.h>
 
 /* The SA's learnt path MTU, or 0 if it has none or it has expired. */
 unsigned int nfsec_sa_pmtu(const struct nfsec_sa *sa)
@@ -29,6 +33,38 @@ unsigned int nfsec_sa_pmtu(const struct nfsec_sa *sa)
 }
 
 /*
+ * The quoted ESP packet @esph, from @saddr to @id's destination, reported
+ * too big for @mtu: if one of our outbound SAs could have sent it (our
+ * addresses, a sequence number already used) and @mtu is smaller than
+ * what the SA holds, the SA's path MTU becomes @mtu for @expires jiffies.
+ */
+static void pmtu_lower(struct nfsec_net *nn, struct nfsec_sa_id *id,
+		       const union nfsec_addr *saddr,
+		       const struct ip_esp_hdr *esph, unsigned int mtu,
+		       unsigned long expires)
+{
+	struct nfsec_sa *sa;
+	unsigned int old;
+	u32 seq;
+
+	id->spi = esph->spi;
+	id->proto = IPPROTO_ESP;
+	sa = nfsec_sa_lookup(nn, id);
+	if (!sa || sa->dir != NFSEC_DIR_OUT ||
+	    memcmp(saddr, &sa->saddr, id->family == AF_INET ? 4 : 16))
+		return;
+	seq = ntohl(esph->seq_no);
+	if (!seq || (!(sa->flags & NFSEC_SA_F_ESN) &&
+		     seq > (u64)atomic64_read(&sa->oseq)))
+		return;
+	old = nfsec_sa_pmtu(sa);
+	if (old && old <= mtu)
+		return;
+	WRITE_ONCE(sa->pmtu_expires, jiffies + expires);
+	WRITE_ONCE(sa->pmtu, mtu);
+}
+
+/*
  * An ICMP packet for this host: if it says that an ESP packet of one of our
  * outbound SAs was too big, lower that SA's path MTU. The quoted packet
  * must be one we could have sent: our addresses, a sequence number already
@@ -37,7 +73,7 @@ unsigned int nfsec_sa_pmtu(const struct nfsec_sa *sa)
 void nfsec_pmtu_icmp(struct nfsec_net *nn, struct sk_buff *skb)
 {
 	struct net *net = nn->net;
-	unsigned int off = ip_hdrlen(skb), mtu, old;
+	unsigned int off = ip_hdrlen(skb), mtu;
 	struct {
 		struct icmphdr icmp;
 		struct iphdr ip;
@@ -45,9 +81,8 @@ void nfsec_pmtu_icmp(struct nfsec_net *nn, struct sk_buff *skb)
 	const typeof(_h) *h;
 	struct ip_esp_hdr _esph;
 	const struct ip_esp_hdr *esph;
-	struct nfsec_sa_id id = {};
-	struct nfsec_sa *sa;
-	u32 seq;
+	struct nfsec_sa_id id = { .family = AF_INET };
+	union nfsec_addr saddr = {};
 
 	if (ip_is_fragment(ip_hdr(skb)))
 		return;
@@ -60,27 +95,49 @@ void nfsec_pmtu_icmp(struct nfsec_net *nn, struct sk_buff *skb)
 				  sizeof(_esph), &_esph);
 	if (!esph)
 		return;
-
 	id.daddr.ip = h->ip.daddr;
-	id.spi = esph->spi;
-	id.proto = IPPROTO_ESP;
-	id.family = AF_INET;
-	sa = nfsec_sa_lookup(nn, &id);
-	if (!sa || sa->dir != NFSEC_DIR_OUT || sa->saddr.ip != h->ip.saddr)
-		return;
-	seq = ntohl(esph->seq_no);
-	if (!seq || (!(sa->flags & NFSEC_SA_F_ESN) &&
-		     seq > (u64)atomic64_read(&sa->oseq)))
-		return;
+	saddr.ip = h->ip.saddr;
 	mtu = ntohs(h->icmp.un.frag.mtu);
 	if (mtu < IPV4_MIN_MTU || mtu >= ntohs(h->ip.tot_len))
 		return;
+	pmtu_lower(nn, &id, &saddr, esph,
+		   max(mtu, READ_ONCE(net->ipv4.ip_rt_min_pmtu)),
+		   READ_ONCE(net->ipv4.ip_rt_mtu_expires));
+}
 
-	mtu = max(mtu, READ_ONCE(net->ipv4.ip_rt_min_pmtu));
-	old = nfsec_sa_pmtu(sa);
-	if (old && old <= mtu)
+/*
+ * The same for ICMPv6 "packet too big" (RFC 8201), the ICMPv6 header at
+ * @off: the quoted packet's ESP header must follow its IPv6 header.
+ */
+void nfsec_pmtu_icmp6(struct nfsec_net *nn, struct sk_buff *skb,
+		      unsigned int off)
+{
+	struct net *net = nn->net;
+	struct {
+		struct icmp6hdr icmp;
+		struct ipv6hdr ip;
+	} _h;
+	const typeof(_h) *h;
+	struct ip_esp_hdr _esph;
+	const struct ip_esp_hdr *esph;
+	struct nfsec_sa_id id = { .family = AF_INET6 };
+	union nfsec_addr saddr;
+	unsigned int mtu;
+
+	h = skb_header_pointer(skb, off, sizeof(_h), &_h);
+	if (!h || h->icmp.icmp6_type != ICMPV6_PKT_TOOBIG ||
+	    h->ip.version != 6 || h->ip.nexthdr != IPPROTO_ESP)
 		return;
-	WRITE_ONCE(sa->pmtu_expires,
-		   jiffies + READ_ONCE(net->ipv4.ip_rt_mtu_expires));
-	WRITE_ONCE(sa->pmtu, mtu);
+	esph = skb_header_pointer(skb, off + sizeof(_h), sizeof(_esph),
+				  &_esph);
+	if (!esph)
+		return;
+	id.daddr.ip6 = h->ip.daddr;
+	saddr.ip6 = h->ip.saddr;
+	mtu = ntohl(h->icmp.icmp6_mtu);
+	if (mtu < IPV6_MIN_MTU ||
+	    mtu >= sizeof(h->ip) + ntohs(h->ip.payload_len))
+		return;
+	pmtu_lower(nn, &id, &saddr, esph, mtu,
+		   READ_ONCE(net->ipv6.sysctl.ip6_rt_mtu_expires));
 }

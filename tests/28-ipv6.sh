@@ -19,6 +19,10 @@
 #    (md5), through gateways that run a stateful ip6 filter (conntrack)
 #    which drops nothing; on the internet link, ESP between the gateways
 #    and no site address;
+#  - path MTU: with inet's link to gb narrowed to 1400, ga's SA learns
+#    1400 from inet's packet too big and TCP still gets through; forged
+#    packet too big (a sequence number never sent, another source, an MTU
+#    below 1280) changes nothing;
 #  - transport: neighbour discovery is left in clear by a protect policy
 #    for any protocol (the hosts know nothing of each other at first), the
 #    echo requests go in ESP; a discard policy for ::/0 drops c's echo
@@ -131,6 +135,47 @@ for g in ga gb; do
 	expect_eq "$g: the stateful ip6 filter dropped nothing" \
 		"in-invalid=0 in-policy=0 fwd-invalid=0 fwd-policy=0" "$(nft6_counters $g)" || true
 done
+
+log "path MTU: the link inet - gb narrowed to 1400"
+pmtu_of() {	# pmtu_of NS SPI: the SA's path MTU, "none" without one
+	sa_field "$1" "$2" '.pmtu // "none"'
+}
+expect_eq "ga: out SA 0x6001 starts without a path MTU" none "$(pmtu_of ga 0x6001)" || true
+ip -n "$(ns_name inet)" link set wan2 mtu 1400
+ip -n "$(ns_name gb)" link set wan0 mtu 1400
+head -c 262144 /dev/urandom >"$TMP/blob2"
+tcp_md5 "TCP ha -> hb across the narrow link: 256 KiB intact" ha hb fd20::10 5002 "$TMP/blob2" || true
+expect_eq "ga: out SA 0x6001 learnt path MTU 1400 from inet's packet too big" \
+	1400 "$(pmtu_of ga 0x6001)" || true
+[[ $(sa_stats ga 0x6001) =~ too_big=([0-9]+) ]] && ((BASH_REMATCH[1] > 0)) &&
+	ok "ga: too-big inner packets answered, not sent ($(sa_stats ga 0x6001))" ||
+	not_ok "ga: too-big inner packets answered, not sent" "$(sa_stats ga 0x6001)"
+
+log "forged packet too big to ga about SA 0x6001 (raw ICMPv6 from inet)"
+# forge SRC SEQ MTU: a packet too big quoting an ESP packet of SPI 0x6001
+# from SRC to 2001:db8:2::1 with sequence number SEQ
+forge() {
+	n inet python3 - "$@" <<-'EOF'
+		import socket, struct, sys
+		src, seq, mtu = sys.argv[1], int(sys.argv[2], 0), int(sys.argv[3])
+		esp = struct.pack('!II', 0x6001, seq) + bytes(64)
+		quoted = struct.pack('!IHBB', 0x60000000, 1400, 50, 63) + \
+			socket.inet_pton(socket.AF_INET6, src) + \
+			socket.inet_pton(socket.AF_INET6, '2001:db8:2::1') + esp
+		s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+		# (the kernel fills in the ICMPv6 checksum)
+		s.sendto(struct.pack('!BBHI', 2, 0, 0, mtu) + quoted, ('2001:db8:1::1', 0))
+	EOF
+}
+forge 2001:db8:1::1 0x7fffffff 1280	# a sequence number never sent
+forge 2001:db8:1::99 1 1280		# not the SA's source
+forge 2001:db8:1::1 1 1200		# below IPv6's minimum MTU
+sleep 1
+expect_eq "ga: out SA 0x6001: path MTU still 1400" 1400 "$(pmtu_of ga 0x6001)" || true
+forge 2001:db8:1::1 1 1300
+wait_for "path MTU 1300" 5 eval '[ "$(pmtu_of ga 0x6001)" = 1300 ]' || true
+expect_eq "ga: a genuine-looking one (seq 1, our source) lowers it to 1300" \
+	1300 "$(pmtu_of ga 0x6001)" || true
 
 log "transport c <-> d, neighbour discovery in clear"
 link c veth0 fd30::1/64 d veth1 fd30::2/64
