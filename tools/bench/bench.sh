@@ -6,8 +6,11 @@
 #
 #   +----------------------+   veth (10.0.0.0/24)   +----------------------+
 #   | ns c  172.16.0.1 (lo)|------------------------| ns s  172.16.0.2 (lo)|
+#   |       fd01::1    (lo)|       (fd00::/64)      |       fd01::2    (lo)|
 #   |       iperf3 client  |   ESP tunnel / wg0     |       iperf3 server  |
 #   +----------------------+                        +----------------------+
+#
+# The *6 configurations run the same tunnel over IPv6 (IPv6 inside IPv6).
 set -eu
 cd "$(dirname "$0")/../.."
 NFSEC=$PWD/tools/nfsec/nfsec
@@ -22,7 +25,7 @@ trap cleanup EXIT
 [ -d /sys/module/nfsec ] || { modprobe nf_defrag_ipv6 && insmod src/nfsec.ko; }
 # Without udev nothing loads the accelerated crypto drivers: load the best.
 for m in aesni_intel ghash-clmulni-intel chacha20-x86_64 poly1305-x86_64 \
-	 sha256-ssse3 sha512-ssse3 esp4 esp4_offload wireguard; do
+	 sha256-ssse3 sha512-ssse3 esp4 esp4_offload esp6 esp6_offload wireguard; do
 	modprobe -q "$m" 2>/dev/null || true
 done
 gcm=$(awk '/^name/ {n=$3} /^driver/ {d=$3} /^priority/ && n=="gcm(aes)" {print d" ("$3")"}' /proc/crypto | sort -u | head -3 | tr '\n' ' ')
@@ -37,23 +40,36 @@ C ip link set veth0 up; S ip link set veth1 up
 C ip addr add 172.16.0.1/32 dev lo; S ip addr add 172.16.0.2/32 dev lo
 C ip route add 172.16.0.2/32 via 10.0.0.2 src 172.16.0.1
 S ip route add 172.16.0.1/32 via 10.0.0.1 src 172.16.0.2
+C ip addr add fd00::1/64 dev veth0 nodad; S ip addr add fd00::2/64 dev veth1 nodad
+C ip addr add fd01::1/128 dev lo; S ip addr add fd01::2/128 dev lo
+C ip route add fd01::2/128 via fd00::2 src fd01::1
+S ip route add fd01::1/128 via fd00::1 src fd01::2
 S iperf3 -s -D -1 >/dev/null 2>&1 || true
 
 key=0x0102030405060708090a0b0c0d0e0f10111213141516171819202122232425262728292a2b2c
 k20=${key:0:42} k36=${key:0:74}
 
-setup_nfsec() {	# ALIAS KEY
+# Outer and inner addresses of c and s, by family (4 or 6): sets oc os ic is.
+addrs() {
+	if [ "$1" = 6 ]; then
+		oc=fd00::1 os=fd00::2 ic=fd01::1 is=fd01::2
+	else
+		oc=10.0.0.1 os=10.0.0.2 ic=172.16.0.1 is=172.16.0.2
+	fi
+}
+setup_nfsec() {	# ALIAS KEY FAMILY
+	addrs "$3"
 	C "$NFSEC" -b - <<-EOF
-	sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x1001 proto esp mode tunnel aead $1 key $2
-	sa add dir in src 10.0.0.2 dst 10.0.0.1 spi 0x1002 proto esp mode tunnel aead $1 key $2
-	policy add dir out src 172.16.0.1/32 dst 172.16.0.2/32 protect spi 0x1001 dst 10.0.0.2
-	policy add dir in src 172.16.0.2/32 dst 172.16.0.1/32 protect spi 0x1002 dst 10.0.0.1
+	sa add dir out src $oc dst $os spi 0x1001 proto esp mode tunnel aead $1 key $2
+	sa add dir in src $os dst $oc spi 0x1002 proto esp mode tunnel aead $1 key $2
+	policy add dir out src $ic dst $is protect spi 0x1001 dst $os
+	policy add dir in src $is dst $ic protect spi 0x1002 dst $oc
 	EOF
 	S "$NFSEC" -b - <<-EOF
-	sa add dir in src 10.0.0.1 dst 10.0.0.2 spi 0x1001 proto esp mode tunnel aead $1 key $2
-	sa add dir out src 10.0.0.2 dst 10.0.0.1 spi 0x1002 proto esp mode tunnel aead $1 key $2
-	policy add dir out src 172.16.0.2/32 dst 172.16.0.1/32 protect spi 0x1002 dst 10.0.0.1
-	policy add dir in src 172.16.0.1/32 dst 172.16.0.2/32 protect spi 0x1001 dst 10.0.0.2
+	sa add dir in src $oc dst $os spi 0x1001 proto esp mode tunnel aead $1 key $2
+	sa add dir out src $os dst $oc spi 0x1002 proto esp mode tunnel aead $1 key $2
+	policy add dir out src $is dst $ic protect spi 0x1002 dst $oc
+	policy add dir in src $ic dst $is protect spi 0x1001 dst $os
 	EOF
 }
 xfrm_side() {	# NS SRC DST INNER_SRC INNER_DST OUTSPI INSPI ALG KEY
@@ -63,9 +79,10 @@ xfrm_side() {	# NS SRC DST INNER_SRC INNER_DST OUTSPI INSPI ALG KEY
 	ip netns exec "$ns" ip xfrm policy add src "$4" dst "$5" dir out tmpl src "$2" dst "$3" proto esp mode tunnel
 	ip netns exec "$ns" ip xfrm policy add src "$5" dst "$4" dir in tmpl src "$3" dst "$2" proto esp mode tunnel
 }
-setup_xfrm() {	# KERNEL-ALG KEY
-	xfrm_side "$c" 10.0.0.1 10.0.0.2 172.16.0.1/32 172.16.0.2/32 0x2001 0x2002 "$1" "$2"
-	xfrm_side "$s" 10.0.0.2 10.0.0.1 172.16.0.2/32 172.16.0.1/32 0x2002 0x2001 "$1" "$2"
+setup_xfrm() {	# KERNEL-ALG KEY FAMILY
+	addrs "$3"
+	xfrm_side "$c" "$oc" "$os" "$ic" "$is" 0x2001 0x2002 "$1" "$2"
+	xfrm_side "$s" "$os" "$oc" "$is" "$ic" 0x2002 0x2001 "$1" "$2"
 }
 setup_wg() {
 	local kc=/tmp/bench-$$-c.key ks=/tmp/bench-$$-s.key
@@ -94,17 +111,19 @@ measure() {	# DEST: prints Mbit/s of one single-stream TCP run
 		echo 0
 }
 
-configs=${BENCH_CONFIGS:-"veth nfsec-gcm xfrm-gcm nfsec-chacha xfrm-chacha wireguard"}
+configs=${BENCH_CONFIGS:-"veth nfsec-gcm xfrm-gcm nfsec-chacha xfrm-chacha wireguard nfsec6-gcm xfrm6-gcm"}
 declare -A results
 for r in $(seq "$rounds"); do
 	for cfg in $configs; do
 		dest=172.16.0.2
 		case $cfg in
 		veth) dest=10.0.0.2 ;;
-		nfsec-gcm) setup_nfsec aes-gcm-128 "$k20" ;;
-		xfrm-gcm) setup_xfrm 'rfc4106(gcm(aes))' "$k20" ;;
-		nfsec-chacha) setup_nfsec chacha20-poly1305 "$k36" ;;
-		xfrm-chacha) setup_xfrm 'rfc7539esp(chacha20,poly1305)' "$k36" ;;
+		nfsec-gcm) setup_nfsec aes-gcm-128 "$k20" 4 ;;
+		xfrm-gcm) setup_xfrm 'rfc4106(gcm(aes))' "$k20" 4 ;;
+		nfsec-chacha) setup_nfsec chacha20-poly1305 "$k36" 4 ;;
+		xfrm-chacha) setup_xfrm 'rfc7539esp(chacha20,poly1305)' "$k36" 4 ;;
+		nfsec6-gcm) setup_nfsec aes-gcm-128 "$k20" 6; dest=fd01::2 ;;
+		xfrm6-gcm) setup_xfrm 'rfc4106(gcm(aes))' "$k20" 6; dest=fd01::2 ;;
 		wireguard) setup_wg; dest=172.16.1.2 ;;
 		esac
 		C ping -c 1 -W 2 "$dest" >/dev/null || echo "# $cfg: ping failed"
@@ -128,3 +147,4 @@ echo
 echo "nfsec/XFRM AES-GCM-128:        $(ratio "${med_nfsec_gcm:-0}" "${med_xfrm_gcm:-0}")"
 echo "nfsec/XFRM ChaCha20-Poly1305:  $(ratio "${med_nfsec_chacha:-0}" "${med_xfrm_chacha:-0}")"
 echo "nfsec AES-GCM-128/WireGuard:   $(ratio "${med_nfsec_gcm:-0}" "${med_wireguard:-0}")"
+echo "nfsec/XFRM AES-GCM-128, IPv6:  $(ratio "${med_nfsec6_gcm:-0}" "${med_xfrm6_gcm:-0}")"
