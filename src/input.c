@@ -503,9 +503,9 @@ static unsigned int local_in_hook(void *priv, struct sk_buff *skb,
 
 /*
  * IPv6: ESP behind the extension headers that precede it. Fragments were
- * reassembled before routing (nf_defrag_ipv6); a fragment header left
- * (an atomic fragment, RFC 8021) is for the stack to strip, and the packet
- * meets the SPD as cleartext of protocol ESP.
+ * reassembled before routing (nf_defrag_ipv6); a fragment header still
+ * there belongs to a packet the stack will drop, and it meets the SPD as
+ * cleartext of protocol ESP.
  */
 static unsigned int local_in_hook6(void *priv, struct sk_buff *skb,
 				   const struct nf_hook_state *state)
@@ -516,15 +516,24 @@ static unsigned int local_in_hook6(void *priv, struct sk_buff *skb,
 
 	if (decapsulated(nn, skb, state))
 		return NF_ACCEPT;
-	if (nfsec_ip6_walk(skb, &w) && !w.fragment) {
-		if (w.proto == IPPROTO_ESP) {
-			verdict = esp_rcv(nn, skb, AF_INET6, w.off);
-			if (verdict != NF_ACCEPT)
-				return verdict;
-		} else if (w.proto == IPPROTO_ICMPV6) {
-			nfsec_pmtu_icmp6(nn, skb, w.off);
-		}
+	if (!nfsec_ip6_walk(skb, &w))
+		goto check;	/* (which counts it malformed) */
+	/*
+	 * A routing header with segments left: this host is a waypoint,
+	 * not the destination, and nothing behind that header is for it
+	 * yet. The stack processes the header and the packet comes back,
+	 * here at its last segment or through FORWARD, to be checked then.
+	 */
+	if (w.routed)
+		return NF_ACCEPT;
+	if (w.proto == IPPROTO_ESP && !w.fragment) {
+		verdict = esp_rcv(nn, skb, AF_INET6, w.off);
+		if (verdict != NF_ACCEPT)
+			return verdict;
+	} else if (w.proto == IPPROTO_ICMPV6 && !w.fragment) {
+		nfsec_pmtu_icmp6(nn, skb, w.off);
 	}
+check:
 	return cleartext_check(nn, skb, AF_INET6, NFSEC_DIR_IN);
 }
 
@@ -568,12 +577,15 @@ static const struct nf_hook_ops input_ops[] = {
 
 int nfsec_input_init(struct net *net)
 {
-	int err = nf_defrag_ipv6_enable(net);
+	int err = 0;
 
+	/* (IPv6 disabled at boot: no IPv6 packet and no IPv6 SA) */
+	if (ipv6_mod_enabled())
+		err = nf_defrag_ipv6_enable(net);
 	if (err)
 		return err;
 	err = nf_register_net_hooks(net, input_ops, ARRAY_SIZE(input_ops));
-	if (err)
+	if (err && ipv6_mod_enabled())
 		nf_defrag_ipv6_disable(net);
 	return err;
 }
@@ -581,5 +593,6 @@ int nfsec_input_init(struct net *net)
 void nfsec_input_uninit(struct net *net)
 {
 	nf_unregister_net_hooks(net, input_ops, ARRAY_SIZE(input_ops));
-	nf_defrag_ipv6_disable(net);
+	if (ipv6_mod_enabled())
+		nf_defrag_ipv6_disable(net);
 }

@@ -7,6 +7,7 @@
 #include "nfsec.h"
 
 #include <linux/in.h>
+#include <linux/ipv6.h>
 #include <linux/stringify.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
@@ -167,6 +168,12 @@ static int parse_family(struct nlattr *attr, u8 *family,
 	if (f != AF_INET && f != AF_INET6) {
 		NL_SET_ERR_MSG_ATTR(extack, attr,
 				    "family must be AF_INET or AF_INET6");
+		return -EAFNOSUPPORT;
+	}
+	/* (booted with ipv6.disable=1: no IPv6 routing to send with) */
+	if (f == AF_INET6 && !ipv6_mod_enabled()) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "IPv6 is disabled on this host");
 		return -EAFNOSUPPORT;
 	}
 	*family = f;

@@ -420,6 +420,7 @@ struct nfsec_ip6_walk {
 	u8 proto;		/* what it is */
 	bool fragment;		/* a fragment header was on the way */
 	bool later;		/* not the first fragment: off is payload */
+	bool routed;		/* a routing header has segments left */
 };
 
 bool nfsec_ip6_walk(const struct sk_buff *skb, struct nfsec_ip6_walk *w);

@@ -768,11 +768,62 @@ dropped:
 	nfsec_sa_put(sa);
 }
 
+/*
+ * IPv6 fragments that nf_defrag_ipv6 put together before routing leave as
+ * fragments again, no bigger than they came, each in an ESP packet of its
+ * own, as their source made them (RFC 8200 5: no router fragments, so the
+ * whole packet would draw Packet Too Big beyond the tunnel for a size its
+ * sender already kept to). The stack's fragmenter hands each fragment to
+ * refrag_one(), on this CPU with bottom halves off, with the SA in
+ * refrag_sa.
+ */
+static DEFINE_PER_CPU(struct nfsec_sa *, refrag_sa);
+
+static int refrag_one(struct net *net, struct sock *sk, struct sk_buff *skb)
+{
+	struct nfsec_sa *sa = this_cpu_read(refrag_sa);
+
+	/* (a fragment is no bigger than its source sent: ESP may split it) */
+	skb->ignore_df = 1;
+	if (nfsec_sa_get(sa))
+		esp_output(net, sa, skb);
+	else
+		kfree_skb(skb);
+	return 0;
+}
+
+/* True when it took the packet (not its SA reference) to refragment it. */
+static bool refragment(struct net *net, struct nfsec_sa *sa,
+		       struct sk_buff *skb)
+{
+	const struct nf_ipv6_ops *v6ops;
+	struct nfsec_sa *outer;
+
+	if (skb->protocol != htons(ETH_P_IPV6) ||
+	    !IP6CB(skb)->frag_max_size ||
+	    skb->len <= IP6CB(skb)->frag_max_size)
+		return false;
+	v6ops = nf_get_ipv6_ops();
+	if (!v6ops || !v6ops->fragment)
+		return false;
+	local_bh_disable();
+	outer = this_cpu_read(refrag_sa);	/* (a tunnel inside a tunnel) */
+	this_cpu_write(refrag_sa, sa);
+	v6ops->fragment(net, skb->sk, skb, refrag_one);
+	this_cpu_write(refrag_sa, outer);
+	local_bh_enable();
+	return true;
+}
+
 /* Segments a GSO packet and protects each segment. Consumes both. */
 static void protect(struct net *net, struct nfsec_sa *sa, struct sk_buff *skb)
 {
 	struct sk_buff *segs, *next;
 
+	if (refragment(net, sa, skb)) {
+		nfsec_sa_put(sa);
+		return;
+	}
 	if (!skb_is_gso(skb)) {
 		esp_output(net, sa, skb);
 		return;

@@ -106,8 +106,47 @@ void nfsec_pmtu_icmp(struct nfsec_net *nn, struct sk_buff *skb)
 }
 
 /*
+ * The offset of the ESP header in the packet that @off quotes, behind
+ * the extension headers that may precede it (the first fragment's too:
+ * this host may have fragmented the ESP packet), or 0.
+ */
+static unsigned int quoted_esp(const struct sk_buff *skb, unsigned int off,
+			       u8 nexthdr)
+{
+	unsigned int n;
+
+	off += sizeof(struct ipv6hdr);
+	for (n = 0; n <= NFSEC_EXTHDR_MAX; n++) {
+		struct frag_hdr _fh;
+		const struct frag_hdr *fh;
+
+		if (nexthdr == IPPROTO_ESP)
+			return off;
+		fh = skb_header_pointer(skb, off, sizeof(_fh), &_fh);
+		if (!fh)
+			return 0;
+		switch (nexthdr) {
+		case NEXTHDR_HOP:
+		case NEXTHDR_ROUTING:
+		case NEXTHDR_DEST:
+			off += ipv6_optlen((const struct ipv6_opt_hdr *)fh);
+			break;
+		case NEXTHDR_FRAGMENT:
+			if (fh->frag_off & htons(IP6_OFFSET))
+				return 0;
+			off += sizeof(*fh);
+			break;
+		default:
+			return 0;
+		}
+		nexthdr = fh->nexthdr;
+	}
+	return 0;
+}
+
+/*
  * The same for ICMPv6 "packet too big" (RFC 8201), the ICMPv6 header at
- * @off: the quoted packet's ESP header must follow its IPv6 header.
+ * @off.
  */
 void nfsec_pmtu_icmp6(struct nfsec_net *nn, struct sk_buff *skb,
 		      unsigned int off)
@@ -122,14 +161,13 @@ void nfsec_pmtu_icmp6(struct nfsec_net *nn, struct sk_buff *skb,
 	const struct ip_esp_hdr *esph;
 	struct nfsec_sa_id id = { .family = AF_INET6 };
 	union nfsec_addr saddr;
-	unsigned int mtu;
+	unsigned int mtu, esp;
 
 	h = skb_header_pointer(skb, off, sizeof(_h), &_h);
-	if (!h || h->icmp.icmp6_type != ICMPV6_PKT_TOOBIG ||
-	    h->ip.version != 6 || h->ip.nexthdr != IPPROTO_ESP)
+	if (!h || h->icmp.icmp6_type != ICMPV6_PKT_TOOBIG || h->ip.version != 6)
 		return;
-	esph = skb_header_pointer(skb, off + sizeof(_h), sizeof(_esph),
-				  &_esph);
+	esp = quoted_esp(skb, off + sizeof(h->icmp), h->ip.nexthdr);
+	esph = esp ? skb_header_pointer(skb, esp, sizeof(_esph), &_esph) : NULL;
 	if (!esph)
 		return;
 	id.daddr.ip6 = h->ip.daddr;

@@ -13,6 +13,7 @@
 #include <linux/rculist.h>
 #include <linux/slab.h>
 #include <net/ip.h>
+#include <net/ip6_fib.h>
 #include <net/ipv6.h>
 #include <net/ndisc.h>
 #include <linux/icmpv6.h>
@@ -290,10 +291,11 @@ static bool selector_match(const struct nfsec_policy *pol,
 			   const struct nfsec_flow *flow)
 {
 	const struct nfsec_selector *sel = &pol->sel;
+	/* (ND and MLD never cross a router: FWD policies take them all) */
+	bool link = flow->link_local && pol->dir != NFSEC_DIR_FWD;
 
 	return sel->family == flow->family &&
-	       (sel->proto == flow->proto ||
-		(!sel->proto && !flow->link_local)) &&
+	       (sel->proto == flow->proto || (!sel->proto && !link)) &&
 	       ports_match(pol, flow) &&
 	       prefix_match(&flow->src, &sel->src, sel->src_plen,
 			    sel->family) &&
@@ -316,25 +318,38 @@ struct nfsec_policy *nfsec_spd_lookup(struct nfsec_net *nn, u8 dir,
 	return NULL;
 }
 
-/* ICMPv6 neighbour discovery and MLD (RFC 4861 4, RFC 2710 3, RFC 3810 5). */
+/*
+ * ICMPv6 neighbour discovery and MLD as they must look to be genuine:
+ * ND with hop limit 255 and code 0 (RFC 4861 6.1, 7.1: no router between
+ * sender and receiver), MLD with hop limit 1 from a link-local source
+ * (RFC 2710 3, RFC 3810 5; a report may come from ::), and, when sent,
+ * not to a destination behind a router. Anything else of those types is
+ * ordinary ICMPv6 for the policies.
+ */
 static bool icmpv6_link(const struct sk_buff *skb, unsigned int off)
 {
-	u8 _type;
-	const u8 *type = skb_header_pointer(skb, off, sizeof(_type), &_type);
+	const struct ipv6hdr *ip6 = ipv6_hdr(skb);
+	const struct rt6_info *rt = (const struct rt6_info *)skb_dst(skb);
+	u8 _h[2];
+	const u8 *h = skb_header_pointer(skb, off, sizeof(_h), &_h);
 
-	if (!type)
+	if (!h || (rt && (rt->rt6i_flags & RTF_GATEWAY)))
 		return false;
-	switch (*type) {
-	case ICMPV6_MGM_QUERY:
-	case ICMPV6_MGM_REPORT:
-	case ICMPV6_MGM_REDUCTION:
-	case ICMPV6_MLD2_REPORT:
+	switch (h[0]) {
 	case NDISC_ROUTER_SOLICITATION:
 	case NDISC_ROUTER_ADVERTISEMENT:
 	case NDISC_NEIGHBOUR_SOLICITATION:
 	case NDISC_NEIGHBOUR_ADVERTISEMENT:
 	case NDISC_REDIRECT:
-		return true;
+		return ip6->hop_limit == 255 && !h[1];
+	case ICMPV6_MGM_QUERY:
+	case ICMPV6_MGM_REPORT:
+	case ICMPV6_MGM_REDUCTION:
+	case ICMPV6_MLD2_REPORT:
+		return ip6->hop_limit == 1 &&
+		       (ipv6_addr_type(&ip6->saddr) & IPV6_ADDR_LINKLOCAL ||
+			(h[0] != ICMPV6_MGM_QUERY &&
+			 ipv6_addr_any(&ip6->saddr)));
 	}
 	return false;
 }
@@ -368,6 +383,10 @@ bool nfsec_ip6_walk(const struct sk_buff *skb, struct nfsec_ip6_walk *w)
 			if (!fh)
 				return false;
 			len = ipv6_optlen((const struct ipv6_opt_hdr *)fh);
+			/* (a routing header's 4th byte: segments left) */
+			if (w->proto == NEXTHDR_ROUTING &&
+			    ((const u8 *)fh)[3])
+				w->routed = true;
 			break;
 		case NEXTHDR_FRAGMENT:
 			if (!fh)
