@@ -92,7 +92,7 @@ check() {
 # expect_fail DESC PATTERN CMD...: ok if CMD fails and its output matches
 # the extended regular expression PATTERN (case-insensitive).
 expect_fail() {
-	local desc=$1 pattern=$2 out rc=0
+	local desc=$1 pattern=$2 out rc=0 match=1 nocase=0
 	shift 2
 	out=$("$@" 2>&1) || rc=$?
 	if [ "$rc" -eq 0 ]; then
@@ -100,15 +100,14 @@ expect_fail() {
 		return 1
 	fi
 	# bash's own ERE, case-insensitive: no grep to start (slow in the VM)
-	local restore
-	restore=$(shopt -p nocasematch) || true
+	shopt -q nocasematch && nocase=1
 	shopt -s nocasematch
-	if ! [[ $out =~ $pattern ]]; then
-		$restore
+	[[ $out =~ $pattern ]] && match=0
+	[ "$nocase" = 1 ] || shopt -u nocasematch
+	if [ "$match" -ne 0 ]; then
 		not_ok "$desc" "\$ $* (exit $rc, output does not match /$pattern/)" "$out"
 		return 1
 	fi
-	$restore
 	ok "$desc"
 }
 
