@@ -14,19 +14,15 @@
 # No topology: namespaces A and B hold state only, no links.
 
 . "${0%/*}/lib.sh"
-. "${0%/*}/lib_ctl.sh"
+. "${0%/*}/lib_net.sh"
 
-ctl_enter policy A B			# the rest runs in namespace A
+ns_enter policy A B			# the rest runs in namespace A
 
-nf() { "$NFSEC" "$@"; }					# nfsec in A
-ns_shell B
-nfb() { on B "$NFSEC" "$@"; }				# nfsec in B
-
-# pol_find DIR DST [NS-FN [EXPR [WANT]]]: the one policy of DIR whose dst
+# pol_find DIR DST [NS [EXPR [WANT]]]: the one policy of DIR whose dst
 # prefix is DST, or EXPR of it (python: p = the policy, w = the JSON WANT).
 # One jq_py: jq_py must not run twice in one pipeline.
 pol_find() {
-	${3:-nf} -j policy list | jq_py '(lambda A: (lambda m:
+	nf "${3:-A}" -j policy list | jq_py '(lambda A: (lambda m:
 		eval(A[2], {"p": m[0], "w": json.loads(A[3]), "json": json})
 		if len(m) == 1
 		else "<%d policies of dir %s with dst %s>" % (len(m), A[0], A[1]))(
@@ -37,19 +33,19 @@ pol_find() {
 # expect_pol DESC WANT DIR DST: that policy has WANT's fields ("<absent>"
 # asserts a field is absent).
 expect_pol() {
-	expect_eq "$1" "$(canon "$2")" "$(pol_find "$3" "$4" nf \
+	expect_eq "$1" "$(canon "$2")" "$(pol_find "$3" "$4" A \
 		'{k: p.get(k, "<absent>") for k in w}' "$2")"
 }
 
-pol_count() { json_int policy_count "$(${1:-nf} -j stats)"; }
-pol_len() { ${1:-nf} -j policy list | jq_py 'len(d)'; }
-# pol_order DIR [NS-FN]: "priority:dst" of DIR's policies, in list order
+pol_count() { ns_stat "${1:-A}" policy_count; }
+pol_len() { nf "${1:-A}" -j policy list | jq_py 'len(d)'; }
+# pol_order DIR [NS]: "priority:dst" of DIR's policies, in list order
 pol_order() {
-	${2:-nf} -j policy list |
+	nf "${2:-A}" -j policy list |
 		jq_py "' '.join('%d:%s' % (p['priority'], p['dst']) for p in d if p['dir'] == '$1')"
 }
-pol_index() { pol_find "$1" "$2" "${3:-nf}" 'p["index"]'; }
-snapshot() { ${1:-nf} -j policy list | jq_py d; }
+pol_index() { pol_find "$1" "$2" "${3:-A}" 'p["index"]'; }
+snapshot() { nf "${1:-A}" -j policy list | jq_py d; }
 # snap_len DESC SNAP N: the snapshot SNAP is a list of exactly N policies
 # (so that "nothing changed" cannot pass on two failed dumps)
 snap_len() {
@@ -63,14 +59,14 @@ gcm() { echo aead aes-gcm-128 key "$K"; }
 log "the SAs the policies name"
 # shellcheck disable=SC2046 # gcm's words are meant to split
 {
-	check "SA out 10.0.0.2 esp 0x1000" nf sa add dir out src 10.0.0.1 \
+	check "SA out 10.0.0.2 esp 0x1000" nf A sa add dir out src 10.0.0.1 \
 		dst 10.0.0.2 spi 0x1000 proto esp mode tunnel $(gcm)
-	check "SA out 10.0.0.2 ah 0x1001" nf sa add dir out src 10.0.0.1 \
+	check "SA out 10.0.0.2 ah 0x1001" nf A sa add dir out src 10.0.0.1 \
 		dst 10.0.0.2 spi 0x1001 proto ah mode tunnel \
 		auth hmac-sha1-96 key "$(printf '%040x' 2)"
-	check "SA in 10.0.0.1 esp 0x2000" nf sa add dir in src 10.0.0.2 \
+	check "SA in 10.0.0.1 esp 0x2000" nf A sa add dir in src 10.0.0.2 \
 		dst 10.0.0.1 spi 0x2000 proto esp mode tunnel $(gcm)
-	check "SA out 2001:db8::2 esp 0x3000" nf sa add dir out \
+	check "SA out 2001:db8::2 esp 0x3000" nf A sa add dir out \
 		src 2001:db8::1 dst 2001:db8::2 spi 0x3000 proto esp \
 		mode tunnel $(gcm)
 }
@@ -79,7 +75,7 @@ expect_eq "fresh namespace: policy_count 0" 0 "$(pol_count)"
 
 log "protect, bypass, discard; every field"
 check "out protect 192.168.1.0/24 > 192.168.2.0/24 spi 0x1000 dst 10.0.0.2" \
-	nf policy add dir out src 192.168.1.0/24 dst 192.168.2.0/24 \
+	nf A policy add dir out src 192.168.1.0/24 dst 192.168.2.0/24 \
 	protect spi 0x1000 dst 10.0.0.2
 expect_pol "out protect: every field, defaults as documented" '{
 	"dir": "out", "family": "inet", "src": "192.168.1.0/24",
@@ -88,38 +84,38 @@ expect_pol "out protect: every field, defaults as documented" '{
 	"sa": {"spi": 4096, "dst": "10.0.0.2", "proto": "esp"}}' \
 	out 192.168.2.0/24
 expect_eq "index is a positive integer" True \
-	"$(pol_find out 192.168.2.0/24 nf 'str(type(p["index"]) is int and p["index"] > 0)')"
+	"$(pol_find out 192.168.2.0/24 A 'str(type(p["index"]) is int and p["index"] > 0)')"
 check "out protect host 10.0.0.1 > 10.0.0.2, SA dst left out" \
-	nf policy add dir out src 10.0.0.1 dst 10.0.0.2 protect spi 0x1000
+	nf A policy add dir out src 10.0.0.1 dst 10.0.0.2 protect spi 0x1000
 expect_pol "host selector: /32, SA dst defaults to the selector's dst" '{
 	"src": "10.0.0.1/32", "dst": "10.0.0.2/32", "action": "protect",
 	"sa": {"spi": 4096, "dst": "10.0.0.2", "proto": "esp"}}' out 10.0.0.2/32
 check "out protect tcp 10.0.0.1 > 10.0.0.2/31 ... protect spi 0x1001 dst 10.0.0.2 proto ah" \
-	nf policy add dir out src 10.0.0.1 dst 10.0.0.2/31 proto tcp \
+	nf A policy add dir out src 10.0.0.1 dst 10.0.0.2/31 proto tcp \
 	protect spi 0x1001 dst 10.0.0.2 proto ah
 expect_eq "tcp selector naming the AH SA: proto 6, sa proto ah" \
 	'{"proto": 6, "sa": {"dst": "10.0.0.2", "proto": "ah", "spi": 4097}}' \
-	"$(pol_find out 10.0.0.2/31 nf '{"proto": p["proto"], "sa": p["sa"]}')"
+	"$(pol_find out 10.0.0.2/31 A '{"proto": p["proto"], "sa": p["sa"]}')"
 check "in protect 192.168.2.0/24 > 192.168.1.0/24 spi 0x2000" \
-	nf policy add dir in src 192.168.2.0/24 dst 192.168.1.0/24 \
+	nf A policy add dir in src 192.168.2.0/24 dst 192.168.1.0/24 \
 	protect spi 0x2000 dst 10.0.0.1
 expect_pol "in protect" '{"dir": "in", "action": "protect",
 	"src": "192.168.2.0/24",
 	"sa": {"spi": 8192, "dst": "10.0.0.1", "proto": "esp"}}' in 192.168.1.0/24
 check "fwd protect 192.168.2.0/24 > 192.168.3.0/24 spi 0x2000 (an in SA)" \
-	nf policy add dir fwd src 192.168.2.0/24 dst 192.168.3.0/24 \
+	nf A policy add dir fwd src 192.168.2.0/24 dst 192.168.3.0/24 \
 	protect spi 0x2000 dst 10.0.0.1
 expect_pol "fwd protect" '{"dir": "fwd", "action": "protect",
 	"sa": {"spi": 8192, "dst": "10.0.0.1", "proto": "esp"}}' fwd 192.168.3.0/24
-check "out bypass" nf policy add dir out src 192.168.1.0/24 \
+check "out bypass" nf A policy add dir out src 192.168.1.0/24 \
 	dst 192.168.9.0/24 bypass
 expect_pol "bypass: no sa" '{"action": "bypass", "sa": "<absent>",
 	"priority": 1000}' out 192.168.9.0/24
-check "in discard from any" nf policy add dir in src any dst 192.168.8.0/24 \
+check "in discard from any" nf A policy add dir in src any dst 192.168.8.0/24 \
 	discard
 expect_pol "discard: no sa, any is 0.0.0.0/0" '{"action": "discard",
 	"sa": "<absent>", "src": "0.0.0.0/0", "family": "inet"}' in 192.168.8.0/24
-check "fwd bypass to any" nf policy add dir fwd src 172.16.0.0/12 dst any \
+check "fwd bypass to any" nf A policy add dir fwd src 172.16.0.0/12 dst any \
 	priority 3 bypass
 expect_pol "dst any is 0.0.0.0/0" '{"src": "172.16.0.0/12",
 	"priority": 3}' fwd 0.0.0.0/0
@@ -134,7 +130,7 @@ for t in 'tcp 6 sport 1234 dport 80' 'udp 17 dport 53' 'sctp 132 sport 0x50' \
 	sport=0 dport=0
 	[[ $ports =~ sport\ ([0-9x]+) ]] && sport=$((BASH_REMATCH[1]))
 	[[ $ports =~ dport\ ([0-9x]+) ]] && dport=$((BASH_REMATCH[1]))
-	check "out bypass proto $pname $ports" nf policy add dir out \
+	check "out bypass proto $pname $ports" nf A policy add dir out \
 		src 10.2.0.0/16 dst "10.3.$i.0/24" proto "$pname" "${pargs[@]}" bypass
 	expect_pol "proto $pname $ports round trip" \
 		"{\"proto\": $pnum, \"sport\": $sport, \"dport\": $dport}" \
@@ -143,19 +139,19 @@ done
 
 log "IPv6: prefixes, any, a v6 SA"
 n_before=$(pol_len)
-check "out protect v6 prefix" nf policy add dir out src 2001:db8:1::/48 \
+check "out protect v6 prefix" nf A policy add dir out src 2001:db8:1::/48 \
 	dst 2001:db8:2::/64 protect spi 0x3000 dst 2001:db8::2
 expect_pol "out protect v6: every field" '{
 	"dir": "out", "family": "inet6", "src": "2001:db8:1::/48",
 	"dst": "2001:db8:2::/64", "proto": 0, "action": "protect",
 	"sa": {"spi": 12288, "dst": "2001:db8::2", "proto": "esp"}}' \
 	out 2001:db8:2::/64
-refuse "in protect v6 naming a missing SA" "policy names an SA that does not exist" \
-	nf policy add dir in src any dst 2001:db8:1:ff00::/56 proto ipv6-icmp \
+expect_fail "in protect v6 naming a missing SA" "policy names an SA that does not exist" \
+	nf A policy add dir in src any dst 2001:db8:1:ff00::/56 proto ipv6-icmp \
 	protect spi 0x4000 dst 2001:db8::1
-check "out discard v6 to ::/0" nf policy add dir out src 2001:db8:1::/48 \
+check "out discard v6 to ::/0" nf A policy add dir out src 2001:db8:1::/48 \
 	dst ::/0 discard
-check "fwd bypass v6, prefix written long" nf policy add dir fwd \
+check "fwd bypass v6, prefix written long" nf A policy add dir fwd \
 	src 2001:0DB8:00AA::/64 dst ::/0 bypass
 expect_pol "fwd bypass v6: prefixes in RFC 5952 form" '{
 	"family": "inet6", "src": "2001:db8:aa::/64", "dst": "::/0",
@@ -166,13 +162,13 @@ log "count"
 n_pol=$(pol_len)
 expect_eq "policy_count = entries of policy list ($n_pol)" "$n_pol" "$(pol_count)"
 expect_eq "indexes are distinct" "$n_pol" \
-	"$(nf -j policy list | jq_py 'len({p["index"] for p in d})')"
+	"$(nf A -j policy list | jq_py 'len({p["index"] for p in d})')"
 expect_eq "within each direction, priorities never decrease" True \
-	"$(nf -j policy list | jq_py 'str(all(d[i]["priority"] <= d[i + 1]["priority"] for i in range(len(d) - 1) if d[i]["dir"] == d[i + 1]["dir"]))')"
+	"$(nf A -j policy list | jq_py 'str(all(d[i]["priority"] <= d[i + 1]["priority"] for i in range(len(d) - 1) if d[i]["dir"] == d[i + 1]["dir"]))')"
 
 log "order: priority, then insertion, per direction (namespace B)"
 add_b() {	# add_b DIR DST [priority N]
-	check "B: $1 bypass to $2 ${*:3}" nfb policy add dir "$1" \
+	check "B: $1 bypass to $2 ${*:3}" nf B policy add dir "$1" \
 		src 10.0.0.0/8 dst "$2" "${@:3}" bypass
 }
 add_b out 10.1.1.0/24 priority 500
@@ -186,112 +182,112 @@ add_b out 10.1.6.0/24 priority 0
 add_b out 10.1.7.0/24 priority 4294967295
 add_b out 10.1.8.0/24 priority 100
 expect_eq "out order" "0:10.1.6.0/24 100:10.1.2.0/24 100:10.1.4.0/24 100:10.1.8.0/24 500:10.1.1.0/24 1000:10.1.3.0/24 2000:10.1.5.0/24 4294967295:10.1.7.0/24" \
-	"$(pol_order out nfb)"
-expect_eq "in order" "5:10.1.2.0/24 100:10.1.1.0/24" "$(pol_order in nfb)"
-check "B: del 10.1.2.0/24 by selector" nfb policy del dir out src 10.0.0.0/8 \
+	"$(pol_order out B)"
+expect_eq "in order" "5:10.1.2.0/24 100:10.1.1.0/24" "$(pol_order in B)"
+check "B: del 10.1.2.0/24 by selector" nf B policy del dir out src 10.0.0.0/8 \
 	dst 10.1.2.0/24 priority 100
 add_b out 10.1.2.0/24 priority 100
 expect_eq "re-added policy goes after its equal-priority peers" \
 	"0:10.1.6.0/24 100:10.1.4.0/24 100:10.1.8.0/24 100:10.1.2.0/24 500:10.1.1.0/24 1000:10.1.3.0/24 2000:10.1.5.0/24 4294967295:10.1.7.0/24" \
-	"$(pol_order out nfb)"
+	"$(pol_order out B)"
 
 log "del by index"
-idx=$(pol_index out 10.1.5.0/24 nfb)
-before=$(pol_len nfb)
-check "B: del index $idx (10.1.5.0/24)" nfb policy del index "$idx"
+idx=$(pol_index out 10.1.5.0/24 B)
+before=$(pol_len B)
+check "B: del index $idx (10.1.5.0/24)" nf B policy del index "$idx"
 expect_eq "policy 10.1.5.0/24 gone, the others in order" \
 	"0:10.1.6.0/24 100:10.1.4.0/24 100:10.1.8.0/24 100:10.1.2.0/24 500:10.1.1.0/24 1000:10.1.3.0/24 4294967295:10.1.7.0/24" \
-	"$(pol_order out nfb)"
-expect_eq "policy_count $((before - 1))" "$((before - 1))" "$(pol_count nfb)"
-snap=$(snapshot nfb)
+	"$(pol_order out B)"
+expect_eq "policy_count $((before - 1))" "$((before - 1))" "$(pol_count B)"
+snap=$(snapshot B)
 snap_len "B after the del by index" "$snap" 9
-refuse "del index $idx again: no such policy" "no such policy.*No such file" \
-	nfb policy del index "$idx"
-refuse "del index 0x7fffffff: no such policy" "no such policy" \
-	nfb policy del index 0x7fffffff
-expect_eq "failed dels change nothing" "$snap" "$(snapshot nfb)"
+expect_fail "del index $idx again: no such policy" "no such policy.*No such file" \
+	nf B policy del index "$idx"
+expect_fail "del index 0x7fffffff: no such policy" "no such policy" \
+	nf B policy del index 0x7fffffff
+expect_eq "failed dels change nothing" "$snap" "$(snapshot B)"
 expect_eq "A's policies untouched by B's" "$n_pol" "$(pol_count)"
 
 log "del by selector"
-refuse "selector without its priority 500 (means 1000): no such policy" \
-	"no such policy" nfb policy del dir out src 10.0.0.0/8 dst 10.1.1.0/24
-refuse "selector in the wrong direction: no such policy" \
-	"no such policy" nfb policy del dir fwd src 10.0.0.0/8 dst 10.1.1.0/24 \
+expect_fail "selector without its priority 500 (means 1000): no such policy" \
+	"no such policy" nf B policy del dir out src 10.0.0.0/8 dst 10.1.1.0/24
+expect_fail "selector in the wrong direction: no such policy" \
+	"no such policy" nf B policy del dir fwd src 10.0.0.0/8 dst 10.1.1.0/24 \
 	priority 500
-refuse "selector with another src: no such policy" "no such policy" \
-	nfb policy del dir out src 10.0.0.0/9 dst 10.1.1.0/24 priority 500
-expect_eq "failed selector dels change nothing" "$snap" "$(snapshot nfb)"
+expect_fail "selector with another src: no such policy" "no such policy" \
+	nf B policy del dir out src 10.0.0.0/9 dst 10.1.1.0/24 priority 500
+expect_eq "failed selector dels change nothing" "$snap" "$(snapshot B)"
 check "del dir out src 10.0.0.0/8 dst 10.1.1.0/24 priority 500" \
-	nfb policy del dir out src 10.0.0.0/8 dst 10.1.1.0/24 priority 500
+	nf B policy del dir out src 10.0.0.0/8 dst 10.1.1.0/24 priority 500
 check "del of the default-priority one without priority" \
-	nfb policy del dir out src 10.0.0.0/8 dst 10.1.3.0/24
+	nf B policy del dir out src 10.0.0.0/8 dst 10.1.3.0/24
 expect_eq "both gone" \
 	"0:10.1.6.0/24 100:10.1.4.0/24 100:10.1.8.0/24 100:10.1.2.0/24 4294967295:10.1.7.0/24" \
-	"$(pol_order out nfb)"
-check "B: add tcp dport 443 priority 7" nfb policy add dir out src any \
+	"$(pol_order out B)"
+check "B: add tcp dport 443 priority 7" nf B policy add dir out src any \
 	dst 10.1.9.0/24 proto tcp dport 443 priority 7 bypass
-snap=$(snapshot nfb)
+snap=$(snapshot B)
 snap_len "B with the tcp dport 443 policy" "$snap" 8
-refuse "selector without proto/port (means any): no such policy" \
-	"no such policy" nfb policy del dir out src any dst 10.1.9.0/24 priority 7
-refuse "selector with another dport: no such policy" "no such policy" \
-	nfb policy del dir out src any dst 10.1.9.0/24 proto tcp dport 444 \
+expect_fail "selector without proto/port (means any): no such policy" \
+	"no such policy" nf B policy del dir out src any dst 10.1.9.0/24 priority 7
+expect_fail "selector with another dport: no such policy" "no such policy" \
+	nf B policy del dir out src any dst 10.1.9.0/24 proto tcp dport 444 \
 	priority 7
-expect_eq "nothing changed" "$snap" "$(snapshot nfb)"
-check "del with proto tcp dport 443 priority 7" nfb policy del dir out \
+expect_eq "nothing changed" "$snap" "$(snapshot B)"
+check "del with proto tcp dport 443 priority 7" nf B policy del dir out \
 	src any dst 10.1.9.0/24 proto tcp dport 443 priority 7
 expect_eq "10.1.9.0/24 gone" "" \
-	"$(nfb -j policy list | jq_py "' '.join(p['dst'] for p in d if p['dst'] == '10.1.9.0/24')")"
+	"$(nf B -j policy list | jq_py "' '.join(p['dst'] for p in d if p['dst'] == '10.1.9.0/24')")"
 
 log "duplicates"
 add_b out 10.1.10.0/24
-snap=$(snapshot nfb)
+snap=$(snapshot B)
 snap_len "B before the duplicates" "$snap" 8
-refuse "same dir, selector and priority: policy already exists" \
+expect_fail "same dir, selector and priority: policy already exists" \
 	"policy already exists.*File exists" \
-	nfb policy add dir out src 10.0.0.0/8 dst 10.1.4.0/24 priority 100 bypass
-refuse "same, with another action: policy already exists" \
+	nf B policy add dir out src 10.0.0.0/8 dst 10.1.4.0/24 priority 100 bypass
+expect_fail "same, with another action: policy already exists" \
 	"policy already exists" \
-	nfb policy add dir out src 10.0.0.0/8 dst 10.1.4.0/24 priority 100 discard
-refuse "default priority given explicitly (1000 = 1000)" \
+	nf B policy add dir out src 10.0.0.0/8 dst 10.1.4.0/24 priority 100 discard
+expect_fail "default priority given explicitly (1000 = 1000)" \
 	"policy already exists" \
-	nfb policy add dir out src 10.0.0.0/8 dst 10.1.10.0/24 priority 1000 \
+	nf B policy add dir out src 10.0.0.0/8 dst 10.1.10.0/24 priority 1000 \
 	bypass
-expect_eq "refused duplicates change nothing" "$snap" "$(snapshot nfb)"
-n_b=$(pol_len nfb)
-check "same selector, other priority: accepted" nfb policy add dir out \
+expect_eq "refused duplicates change nothing" "$snap" "$(snapshot B)"
+n_b=$(pol_len B)
+check "same selector, other priority: accepted" nf B policy add dir out \
 	src 10.0.0.0/8 dst 10.1.4.0/24 priority 101 bypass
-check "same selector and priority, other dir: accepted" nfb policy add \
+check "same selector and priority, other dir: accepted" nf B policy add \
 	dir in src 10.0.0.0/8 dst 10.1.4.0/24 priority 100 bypass
-check "same selector and priority, other dport: accepted" nfb policy add \
+check "same selector and priority, other dport: accepted" nf B policy add \
 	dir out src 10.0.0.0/8 dst 10.1.4.0/24 proto tcp dport 1 priority 100 \
 	bypass
-expect_eq "three more policies" "$((n_b + 3))" "$(pol_count nfb)"
+expect_eq "three more policies" "$((n_b + 3))" "$(pol_count B)"
 
 log "fail closed: SA delete and flush leave the policies"
 snap=$(snapshot)
 snap_len "A before the SA delete" "$snap" "$n_pol"
-check "sa del 10.0.0.2 esp 0x1000 (named by two policies)" nf sa del \
+check "sa del 10.0.0.2 esp 0x1000 (named by two policies)" nf A sa del \
 	dst 10.0.0.2 spi 0x1000 proto esp
 expect_eq "policies unchanged after sa del" "$snap" "$(snapshot)"
 expect_eq "policy_count unchanged after sa del" "$n_pol" "$(pol_count)"
-check "sa flush" nf sa flush
-expect_eq "sa_count 0" 0 "$(json_int sa_count "$(nf -j stats)")"
+check "sa flush" nf A sa flush
+expect_eq "sa_count 0" 0 "$(ns_stat A sa_count)"
 expect_eq "policies unchanged after sa flush" "$snap" "$(snapshot)"
 expect_eq "policy_count unchanged after sa flush" "$n_pol" "$(pol_count)"
 
 log "policy flush"
-check "B: an SA" nfb sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x1000 \
+check "B: an SA" nf B sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x1000 \
 	proto esp mode tunnel aead aes-gcm-128 key "$K"
-sas_b=$(json_int sa_count "$(nfb -j stats)")
-check "policy flush (B)" nfb policy flush
-expect_eq "B: policy list []" "[]" "$(snapshot nfb)"
-expect_eq "B: policy_count 0" 0 "$(pol_count nfb)"
+sas_b=$(ns_stat B sa_count)
+check "policy flush (B)" nf B policy flush
+expect_eq "B: policy list []" "[]" "$(snapshot B)"
+expect_eq "B: policy_count 0" 0 "$(pol_count B)"
 expect_eq "B: SAs untouched by policy flush" "$sas_b" \
-	"$(json_int sa_count "$(nfb -j stats)")"
+	"$(ns_stat B sa_count)"
 expect_eq "A untouched by B's flush" "$n_pol" "$(pol_count)"
-check "policy flush (A)" nf policy flush
+check "policy flush (A)" nf A policy flush
 expect_eq "A: policy_count 0" 0 "$(pol_count)"
-check "policy flush of an empty table" nf policy flush
+check "policy flush of an empty table" nf A policy flush
 
 t_end

@@ -20,11 +20,9 @@
 # No topology: namespace A holds state only.
 
 . "${0%/*}/lib.sh"
-. "${0%/*}/lib_ctl.sh"
+. "${0%/*}/lib_net.sh"
 
-ctl_enter errors A			# the rest runs in namespace A
-
-nf() { "$NFSEC" "$@"; }
+ns_enter errors A			# the rest runs in namespace A
 
 # state: the SAs with keys, the policies and the stats, as the tool prints
 # them, in one batch. Without traffic and without changes, the dumps come
@@ -48,7 +46,7 @@ expect_state() {
 bad() {
 	local desc=$1 pat=$2 after
 	shift 2
-	refuse "$desc" "^nfsec: ($pat)\$" nf "$@"
+	expect_fail "$desc" "^nfsec: ($pat)\$" nf A "$@"
 	after=$(state)
 	if [ "$STATE" == "$after" ]; then
 		ok "$desc: nothing changed"
@@ -84,14 +82,14 @@ IN=(dir in src 10.0.0.2 dst 10.0.0.1 proto esp mode tunnel)
 AH=(dir out src 10.0.0.1 dst 10.0.0.2 proto ah mode transport)
 
 log "the state every case must leave alone"
-check "SA out 0x1000" nf sa add "${OUT[@]}" spi 0x1000 aead aes-gcm-128 key "$K20"
-check "SA in 0x2000" nf sa add "${IN[@]}" spi 0x2000 \
+check "SA out 0x1000" nf A sa add "${OUT[@]}" spi 0x1000 aead aes-gcm-128 key "$K20"
+check "SA in 0x2000" nf A sa add "${IN[@]}" spi 0x2000 \
 	enc aes-cbc-128 key "$K16" auth hmac-sha256-128 key "$K32"
-check "SA out AH 0x3000" nf sa add "${AH[@]}" spi 0x3000 \
+check "SA out AH 0x3000" nf A sa add "${AH[@]}" spi 0x3000 \
 	auth hmac-sha1-96 key "$K20"
-check "policy out protect" nf policy add dir out src 192.168.1.0/24 \
+check "policy out protect" nf A policy add dir out src 192.168.1.0/24 \
 	dst 192.168.2.0/24 protect spi 0x1000 dst 10.0.0.2
-check "policy in protect" nf policy add dir in src 192.168.2.0/24 \
+check "policy in protect" nf A policy add dir in src 192.168.2.0/24 \
 	dst 192.168.1.0/24 protect spi 0x2000 dst 10.0.0.1
 STATE=$(state) || true
 # Every "nothing changed" below compares with this state: it must be a
@@ -99,15 +97,15 @@ STATE=$(state) || true
 expect_state "the state to compare with" "$STATE" 3 2
 
 log "exit status and format"
-out=$(nf sa add "${OUT[@]}" spi 0x1000 aead aes-gcm-128 key "$K20" 2>&1)
+out=$(nf A sa add "${OUT[@]}" spi 0x1000 aead aes-gcm-128 key "$K20" 2>&1)
 expect_eq "kernel refusal: exit status 1" 1 "$?"
 expect_eq "kernel refusal: one line 'nfsec: MSG (strerror)'" \
 	"nfsec: SA already exists (File exists)" "$out"
-out=$(nf sa add "${OUT[@]}" spi 0xzz aead aes-gcm-128 key "$K20" 2>&1)
+out=$(nf A sa add "${OUT[@]}" spi 0xzz aead aes-gcm-128 key "$K20" 2>&1)
 expect_eq "bad token: exit status 1" 1 "$?"
 expect_eq "bad token: 'nfsec: invalid SPI: \"0xzz\"'" 'nfsec: invalid SPI: "0xzz"' "$out"
 expect_eq "a refusal prints nothing on stdout" "" \
-	"$(nf sa add "${OUT[@]}" spi 0x1000 aead aes-gcm-128 key "$K20" 2>/dev/null)"
+	"$(nf A sa add "${OUT[@]}" spi 0x1000 aead aes-gcm-128 key "$K20" 2>/dev/null)"
 
 log "SA: duplicates"
 bad "duplicate SA" "$EEXIST_SA" \
@@ -394,23 +392,23 @@ sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x9002 proto esp mode tunnel aead a
 sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x9001 proto esp mode tunnel aead aes-gcm-128 key $K20
 sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x9003 proto esp mode tunnel aead aes-gcm-128 key $K20
 EOF
-refuse "batch: kernel refusal on line 5" \
-	"nfsec: $batch:5: SA already exists" nf -b "$batch"
+expect_fail "batch: kernel refusal on line 5" \
+	"nfsec: $batch:5: SA already exists" nf A -b "$batch"
 expect_eq "batch: lines 2 and 4 applied, line 6 not" "[36865, 36866]" \
-	"$(nf -j sa list | jq_py 'sorted(s["spi"] for s in d if s["spi"] > 0x9000)')"
+	"$(nf A -j sa list | jq_py 'sorted(s["spi"] for s in d if s["spi"] > 0x9000)')"
 cat >"$batch" <<EOF
 sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x9004 proto esp mode tunnel aead aes-gcm-128 key $K20
 sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0xzz proto esp mode tunnel aead aes-gcm-128 key $K20
 sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x9005 proto esp mode tunnel aead aes-gcm-128 key $K20
 EOF
-refuse "batch: bad token on line 2" \
-	"nfsec: $batch:2: invalid SPI: \"0xzz\"" nf -b "$batch"
+expect_fail "batch: bad token on line 2" \
+	"nfsec: $batch:2: invalid SPI: \"0xzz\"" nf A -b "$batch"
 expect_eq "batch: line 1 applied, line 3 not" "[36865, 36866, 36868]" \
-	"$(nf -j sa list | jq_py 'sorted(s["spi"] for s in d if s["spi"] > 0x9000)')"
+	"$(nf A -j sa list | jq_py 'sorted(s["spi"] for s in d if s["spi"] > 0x9000)')"
 before=$(state) || true
 expect_state "batch: the state before" "$before" 6 2
-refuse "batch: missing file" "^nfsec: /nonexistent/batch: No such file or directory$" \
-	nf -b /nonexistent/batch
+expect_fail "batch: missing file" "^nfsec: /nonexistent/batch: No such file or directory$" \
+	nf A -b /nonexistent/batch
 expect_eq "batch: missing file changes nothing" "$before" "$(state)"
 rm -f "$batch"
 

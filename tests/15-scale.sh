@@ -18,18 +18,11 @@
 # No topology: namespace A holds state only.
 
 . "${0%/*}/lib.sh"
-. "${0%/*}/lib_ctl.sh"
+. "${0%/*}/lib_net.sh"
 
-ctl_enter scale A			# the rest runs in namespace A
+ns_enter scale A			# the rest runs in namespace A
 
-nf() { "$NFSEC" "$@"; }
-
-dump_to() { nf -j sa list >"$1"; }	# dump_to FILE: sa list -j into FILE
-counts() {	# "[sa_count, policy_count]"
-	local st
-	st=$(nf -j stats)
-	echo "[$(json_int sa_count "$st"), $(json_int policy_count "$st")]"
-}
+dump_to() { nf A -j sa list >"$1"; }	# dump_to FILE: sa list -j into FILE
 
 # timed DESC CMD...: check CMD, logging how long it took
 timed() {
@@ -77,8 +70,8 @@ log "10,000 SAs and 100 policies"
 	gen_policies 100
 } >"$batch"
 expect_eq "batch file lines" 10101 "$(wc -l <"$batch")"
-timed "nfsec -b: 10000 SAs + 100 policies" nf -b "$batch"
-expect_eq "[sa_count, policy_count]" "[10000, 100]" "$(counts)"
+timed "nfsec -b: 10000 SAs + 100 policies" nf A -b "$batch"
+expect_eq "[sa_count, policy_count]" "[10000, 100]" "$(ns_counts A)"
 timed "sa list -j of 10000" dump_to "$dump"
 expect_eq "dump: 10000 SAs, 10000 distinct SPIs, the ones added" \
 	"10000 10000 True" \
@@ -87,10 +80,10 @@ expect_eq "dump: 5000 in, 5000 out" '{"in": 5000, "out": 5000}' \
 	"$(jq_py '{k: sum(s["dir"] == k for s in d) for k in ("in", "out")}' <"$dump")"
 expect_eq "SA 9999 as generated" \
 	'["in", "10.0.39.15", 14095, "ecb(cipher_null)", "hmac(sha256)", 128]' \
-	"$(nf -j sa get dst 10.0.39.15 spi 14095 proto esp |
+	"$(nf A -j sa get dst 10.0.39.15 spi 14095 proto esp |
 		jq_py '[d["dir"], d["dst"], d["spi"], d["enc"]["name"], d["auth"]["name"], d["auth"]["trunc_bits"]]')"
 expect_eq "policy list: 100, ports 1000..1099 in order" "100 True" \
-	"$(nf -j policy list | jq_py '"%d %s" % (len(d), [p["dport"] for p in d] == list(range(1000, 1100)))')"
+	"$(nf A -j policy list | jq_py '"%d %s" % (len(d), [p["dport"] for p in d] == list(range(1000, 1100)))')"
 
 log "rmmod with 10,000 SAs present"
 t0=$EPOCHREALTIME
@@ -102,12 +95,12 @@ fi
 log "rmmod: $(elapsed "$t0")"
 expect_eq "module gone" no "$([ -d /sys/module/nfsec ] && echo yes || echo no)"
 module_load
-expect_eq "reloaded: [0, 0]" "[0, 0]" "$(counts)"
+expect_eq "reloaded: [0, 0]" "[0, 0]" "$(ns_counts A)"
 
 log "50,000 SAs"
 gen_sas 50000 >"$batch"
-timed "nfsec -b: 50000 SAs" nf -b "$batch"
-expect_eq "sa_count 50000" "[50000, 0]" "$(counts)"
+timed "nfsec -b: 50000 SAs" nf A -b "$batch"
+expect_eq "sa_count 50000" "[50000, 0]" "$(ns_counts A)"
 timed "sa list -j of 50000" dump_to "$dump"
 log "dump: $(wc -c <"$dump") bytes of JSON"
 expect_eq "dump: 50000 SAs, 50000 distinct SPIs, exactly the ones added" \
@@ -116,11 +109,11 @@ expect_eq "dump: 50000 SAs, 50000 distinct SPIs, exactly the ones added" \
 expect_eq "dump: each (dst, spi) as generated" True \
 	"$(jq_py 'str(all(s["dst"] == "10.%d.%d.%d" % ((s["spi"] - '"$FIRST"') >> 16 & 255, (s["spi"] - '"$FIRST"') >> 8 & 255, (s["spi"] - '"$FIRST"') & 255) for s in d))' <"$dump")"
 t0=$EPOCHREALTIME
-check "sa get of the last SA" nf sa get dst 10.0.195.79 spi $((FIRST + 49999)) proto esp
+check "sa get of the last SA" nf A sa get dst 10.0.195.79 spi $((FIRST + 49999)) proto esp
 log "sa get in a table of 50000: $(elapsed "$t0")"
-timed "sa flush of 50000" nf sa flush
-expect_eq "sa_count 0 after flush" "[0, 0]" "$(counts)"
-expect_eq "sa list after flush" "[]" "$(nf -j sa list | jq_py d)"
+timed "sa flush of 50000" nf A sa flush
+expect_eq "sa_count 0 after flush" "[0, 0]" "$(ns_counts A)"
+expect_eq "sa list after flush" "[]" "$(nf A -j sa list | jq_py d)"
 rm -f "$batch" "$dump"
 
 t_end

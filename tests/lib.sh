@@ -7,12 +7,14 @@
 # as "# ..." lines, the plan "1..N" at the end.
 #
 #   . "$(dirname "$0")/lib.sh"
-#   t_begin sa
-#   ns_create a b                   # namespaces "a" and "b", removed at exit
-#   check "add an SA" n a "$NFSEC" sa add ...
-#   expect_fail "reject a short key" "invalid key length" n a "$NFSEC" sa add ...
-#   expect_eq "one SA" 1 "$(n a "$NFSEC" -j sa list | jq length)"
+#   t_begin autoload
+#   check "load the module" module_load
+#   expect_fail "reject a short key" "invalid key length" "$NFSEC" sa add ...
+#   expect_eq "no SA" "[]" "$("$NFSEC" -j sa list)"
 #   t_end
+#
+# The scenario tests (namespaces, links, traffic) source tests/lib_net.sh
+# after this file and begin with its ns_enter instead of t_begin.
 #
 # check and expect_* return 0 when the assertion passed and 1 when it failed,
 # so a script run with "set -e" stops at its first failure (the EXIT trap
@@ -35,7 +37,8 @@ T_FAIL=0
 T_SKIP=0
 T_ENDED=0
 T_SUFFIX=${NFSEC_NS_SUFFIX:-nfst$$}
-declare -A T_NS=()	# short name -> real name
+declare -A T_NS=()	# short name -> real name, removed by ns_cleanup
+declare -A T_NS_OUTER=()	# the same for ns_enter's, removed by its outer run
 
 # --- KTAP results -------------------------------------------------------------
 
@@ -135,11 +138,12 @@ ns_create() {
 }
 
 ns_name() {
-	if [ -z "${T_NS[$1]:-}" ]; then
+	local real=${T_NS[$1]:-${T_NS_OUTER[$1]:-}}
+	if [ -z "$real" ]; then
 		echo "ns_name: no namespace '$1' (ns_create it first)" >&2
 		return 1
 	fi
-	echo "${T_NS[$1]}"
+	echo "$real"
 }
 
 # n NAME CMD...: run CMD (a program, not a shell function) in namespace NAME.
