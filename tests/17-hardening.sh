@@ -3,7 +3,8 @@
 #
 # 17-hardening.sh: control-plane defects of a security review.
 #
-#   ns c: a device named nfsec0 made by its owner before nfsec loads
+#   ns c: a device named nfsec0 made by its owner before nfsec loads (the
+#         script runs in c)
 #   ns d: an ordinary namespace made after
 #
 # Covers:
@@ -15,23 +16,30 @@
 #  - both from an unprivileged user's own user and network namespace
 #    (unshare -Urn), where the ICV refusal must hold too.
 set -e
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_dp.sh"
-t_begin hardening-ctl
+. "${0%/*}/lib.sh"
+. "${0%/*}/lib_net.sh"
+ns_enter hardening-ctl c		# the rest runs in namespace c
+
+# link_kind [UP]: the link kind ("null": none) of the device `ip -d -j
+# link show` printed on stdin; with UP, and "UP" if it is up ("null": not)
+link_kind() {
+	jq_py '" ".join([d[0].get("linkinfo", {}).get("info_kind") or "null"] +
+		(["UP" if "UP" in d[0]["flags"] else "null"] if a else []))' "${1-}"
+}
 
 log "a device named nfsec0 made before the module loads"
 check "rmmod nfsec" module_unload
-ns_create c
-check "c: its own dummy device nfsec0" ip -n "$(ns_name c)" link add nfsec0 type dummy
+check "c: its own dummy device nfsec0" ip link add nfsec0 type dummy
 module_deps
 check "insmod nfsec" insmod "$MODULE"
 ns_create d
+ns_shell d
 expect_eq "c: nfsec0 is still the dummy" dummy \
-	"$(ip -n "$(ns_name c)" -d -j link show nfsec0 | jq -r '.[0].linkinfo.info_kind')"
+	"$(ip -d -j link show nfsec0 | link_kind)"
 expect_eq "c: nfsec's device is nfsec1 (no link kind), up" "null UP" \
-	"$(ip -n "$(ns_name c)" -d -j link show nfsec1 | jq -r '.[0] | "\(.linkinfo.info_kind) \(.flags | map(select(. == "UP")) | .[0])"')"
-expect_eq "d: nfsec's device is nfsec0" "null" \
-	"$(ip -n "$(ns_name d)" -d -j link show nfsec0 | jq -r '.[0].linkinfo.info_kind')"
+	"$(ip -d -j link show nfsec1 | link_kind UP)"
+expect_eq "d: nfsec's device is nfsec0" null \
+	"$(ip -n "$(ns_name d)" -d -j link show nfsec0 | link_kind)"
 check "c: the control plane works" nf c sa add dir out src 10.0.0.1 \
 	dst 10.0.0.2 spi 0x1001 proto esp mode transport aead aes-gcm-128 key "$KEY1"
 
@@ -53,7 +61,7 @@ check "d: out policy to 10.0.0.2, in policy from 10.0.0.0/24: accepted" nf d -b 
 policy add dir out src 10.0.0.1 dst 10.0.0.2 protect spi 0x2001
 policy add dir in src 10.0.0.0/24 dst 10.0.0.1 protect spi 0x2002 dst 10.0.0.1
 EOF
-expect_eq "d: 2 policies" 2 "$(nf d -j stats | jq .policy_count)"
+expect_eq "d: 2 policies" 2 "$(ns_stat d policy_count)"
 check "d: SAs and policies flushed" nf d -b - <<EOF
 policy flush
 sa flush
@@ -73,7 +81,7 @@ EOF
 # sends a datagram there out of nfsec0 with multicast loop on, and says
 # whether the group member got it.
 expect_eq "d: the looped copy is not delivered" "got nothing" \
-	"$(n d /usr/bin/python3 -c '
+	"$(on d /usr/bin/python3 -c '
 import socket, struct
 idx = socket.if_nametoindex("nfsec0")
 r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -106,7 +114,7 @@ expect_fail "trunc 65632 (65536 + 96): refused" \
 	nf d sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x1003 proto esp \
 	mode transport auth hmac-sha1-96 key 0x0102030405060708090a0b0c0d0e0f1011121314 \
 	trunc 65632
-expect_eq "d: no SA was added" 0 "$(nf d -j stats | jq .sa_count)"
+expect_eq "d: no SA was added" 0 "$(ns_stat d sa_count)"
 expect_fail "unshare -Urn as nobody: icv 65664 refused there too" \
 	"ICV length or truncation length out of range" \
 	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \

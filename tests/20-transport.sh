@@ -23,13 +23,11 @@
 # (ct_filter: conntrack tracks every flow nfsec protects), which drops
 # nothing.
 set -e
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_dp.sh"
-t_begin transport
+. "${0%/*}/lib.sh"
+. "${0%/*}/lib_net.sh"
+ns_enter transport a b			# the rest runs in namespace a
 
 TMP=$(mktemp -d)
-module_load
-ns_create a b
 link a veth0 10.0.0.1/24 b veth1 10.0.0.2/24
 check "a: stateful nftables filter (conntrack)" ct_filter a
 check "b: stateful nftables filter (conntrack)" ct_filter b
@@ -51,7 +49,7 @@ EOF
 cap_start b veth1 "$TMP/link.pcap"
 
 log "ping -c 5: 84-byte IP packets (20 IP + 8 ICMP + 56 data)"
-check "ping a -> b, 5 of 5" n a ping -c 5 -i 0.2 -W 2 10.0.0.2
+check "ping a -> b, 5 of 5" on a ping -c 5 -i 0.2 -W 2 10.0.0.2
 expect_eq "a: out SA 0x1001 sent 5 packets, 420 bytes" "bytes=420 packets=5" "$(sa_stats a 0x1001)" || true
 expect_eq "b: in SA 0x1001 accepted 5 packets, 420 bytes" "bytes=420 packets=5" "$(sa_stats b 0x1001)" || true
 expect_eq "b: out SA 0x1002 sent 5 packets, 420 bytes" "bytes=420 packets=5" "$(sa_stats b 0x1002)" || true
@@ -93,23 +91,23 @@ policy add dir out src 10.0.0.1 dst 10.0.0.2 proto icmp priority 10 bypass
 policy add dir out src 10.0.0.1 dst 10.0.0.2 proto udp dport 9 priority 10 discard
 EOF
 expect_fail "cleartext ping a -> b gets no answer" "0 received" \
-	n a ping -c 3 -i 0.2 -W 1 10.0.0.2
+	on a ping -c 3 -i 0.2 -W 1 10.0.0.2
 expect_eq "b: cleartext 3" "cleartext=3" "$(ns_stats b)" || true
 expect_eq "b: in SA 0x1001 unchanged" "$bin" "$(sa_stats b 0x1001)" || true
-n a bash -c 'for i in 1 2 3; do echo x 2>/dev/null >/dev/udp/10.0.0.2/9; done; exit 0'
+on a bash -c 'for i in 1 2 3; do echo x 2>/dev/null >/dev/udp/10.0.0.2/9; done; exit 0'
 expect_eq "a: discard 3 (three UDP datagrams to port 9)" "discard=3" "$(ns_stats a)" || true
 expect_eq "a: out SA 0x1001 unchanged" "$aout" "$(sa_stats a 0x1001)" || true
 check "a: remove bypass and discard" nf a -b - <<EOF
 policy del dir out src 10.0.0.1 dst 10.0.0.2 proto icmp priority 10
 policy del dir out src 10.0.0.1 dst 10.0.0.2 proto udp dport 9 priority 10
 EOF
-check "ping a -> b protected again" n a ping -c 1 -W 2 10.0.0.2 || true
+check "ping a -> b protected again" on a ping -c 1 -W 2 10.0.0.2 || true
 
 log "fail closed: a's out SA deleted, its policy stays"
 check "a: sa del 0x1001" nf a sa del dst 10.0.0.2 spi 0x1001 proto esp
 cap_start b veth1 "$TMP/nosa.pcap"
 expect_fail "ping a -> b with no SA: not sent" "0 received" \
-	n a ping -c 3 -i 0.2 -W 1 10.0.0.2
+	on a ping -c 3 -i 0.2 -W 1 10.0.0.2
 cap_stop "$TMP/nosa.pcap"
 expect_eq "a: no_sa_out 3 (discard 3 from before)" "discard=3 no_sa_out=3" "$(ns_stats a)" || true
 expect_eq "capture: nothing from a on the wire" 0 \

@@ -29,13 +29,11 @@
 # comes from their LAN and, gb, what XFRM decapsulated), which drops
 # nothing.
 set -e
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_dp.sh"
-t_begin tunnel
+. "${0%/*}/lib.sh"
+. "${0%/*}/lib_net.sh"
+ns_enter tunnel ha ga inet gb hb rh	# the rest runs in namespace ha
 
 TMP=$(mktemp -d)
-module_load
-ns_create ha ga inet gb hb rh
 sites ha ga inet gb hb rh
 check "ga: stateful nftables filter (conntrack)" ct_filter ga 'iifname "lan0" accept'
 check "gb: stateful nftables filter (conntrack)" ct_filter gb 'iifname "lan0" accept' \
@@ -67,7 +65,7 @@ expect_fail "inet has no route to 192.168.2.10" "unreachable" \
 cap_start inet any "$TMP/inet.pcap"
 
 log "site to site: ping -c 5, 84-byte inner packets"
-check "ping ha -> hb, 5 of 5" n ha ping -c 5 -i 0.2 -W 2 192.168.2.10
+check "ping ha -> hb, 5 of 5" on ha ping -c 5 -i 0.2 -W 2 192.168.2.10
 expect_eq "ga: out SA 0x2001 sent 5 packets, 420 bytes" "bytes=420 packets=5" "$(sa_stats ga 0x2001)" || true
 expect_eq "gb: in SA 0x2001 accepted 5 packets, 420 bytes" "bytes=420 packets=5" "$(sa_stats gb 0x2001)" || true
 expect_eq "gb: out SA 0x2002 sent 5 packets, 420 bytes" "bytes=420 packets=5" "$(sa_stats gb 0x2002)" || true
@@ -82,7 +80,7 @@ expect_eq "ga's in SA 0x2002 accepted what gb's out SA protected" \
 	"$(traffic "$(sa_stats gb 0x2002)")" "$(sa_stats ga 0x2002)" || true
 
 log "host to gateway: rh -> hb behind gb, ping -c 3"
-check "ping rh -> hb, 3 of 3" n rh ping -c 3 -i 0.2 -W 2 192.168.2.10
+check "ping rh -> hb, 3 of 3" on rh ping -c 3 -i 0.2 -W 2 192.168.2.10
 expect_eq "rh: out SA 0x3001 sent 3 packets, 252 bytes" "bytes=252 packets=3" "$(sa_stats rh 0x3001)" || true
 expect_eq "gb: in SA 0x3001 accepted 3 packets, 252 bytes" "bytes=252 packets=3" "$(sa_stats gb 0x3001)" || true
 expect_eq "gb: out SA 0x3002 sent 3 packets, 252 bytes" "bytes=252 packets=3" "$(sa_stats gb 0x3002)" || true
@@ -124,8 +122,8 @@ xfrm state add src 10.0.2.1 dst 10.0.1.1 proto esp spi 0x4002 mode tunnel aead r
 xfrm policy add src 192.168.2.0/24 dst 192.168.1.0/24 dir out tmpl src 10.0.2.1 dst 10.0.1.1 proto esp mode tunnel
 xfrm policy add src 192.168.1.0/24 dst 192.168.2.0/24 dir fwd tmpl src 10.0.1.1 dst 10.0.2.1 proto esp mode tunnel
 EOF
-check "ping ha -> hb via nfsec and XFRM, 5 of 5" n ha ping -c 5 -i 0.2 -W 2 192.168.2.10
-check "ping hb -> ha via XFRM and nfsec, 5 of 5" n hb ping -c 5 -i 0.2 -W 2 192.168.1.10
+check "ping ha -> hb via nfsec and XFRM, 5 of 5" on ha ping -c 5 -i 0.2 -W 2 192.168.2.10
+check "ping hb -> ha via XFRM and nfsec, 5 of 5" on hb ping -c 5 -i 0.2 -W 2 192.168.1.10
 expect_eq "ga: out SA 0x4001 sent 10 packets, 840 bytes" "bytes=840 packets=10" "$(sa_stats ga 0x4001)" || true
 expect_eq "ga: in SA 0x4002 accepted 10 packets, 840 bytes" "bytes=840 packets=10" "$(sa_stats ga 0x4002)" || true
 tcp_md5 "TCP ha -> hb via nfsec -> XFRM: 1 MiB intact (md5)" ha hb 192.168.2.10 5002 "$TMP/blob" || true

@@ -30,18 +30,16 @@
 #  - ESN across 2^32: from seq 0xfffffffe (fresh receiver) and from a start
 #    that a fresh receiver with window 32 places in epoch 0.
 set -e
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_dp.sh"
-t_begin replay
+. "${0%/*}/lib.sh"
+. "${0%/*}/lib_net.sh"
+ns_enter replay a b			# the rest runs in namespace a
 
 TMP=$(mktemp -d)
-module_load
-ns_create a b
 link a veth0 10.0.0.1/24 b veth1 10.0.0.2/24
 
 # esp ARGS...: esp_tool.py on a's veth0 with the capture of a's ESP.
 esp() {
-	n a /usr/bin/python3 "$TESTS_DIR/esp_tool.py" veth0 "$TMP/a.pcap" "$@"
+	on a /usr/bin/python3 "$TESTS_DIR/esp_tool.py" veth0 "$TMP/a.pcap" "$@"
 }
 
 # b_in_is DESC WANT: b's in SA 0x1001 counters become WANT.
@@ -64,11 +62,11 @@ EOF
 
 log "capture a's ESP: 3 pings through, then 2 that b's nftables drops"
 cap_start a veth0 "$TMP/a.pcap" ip proto 50 and src 10.0.0.1
-check "ping a -> b, 3 of 3 (seq 1-3)" n a ping -c 3 -i 0.2 -W 2 10.0.0.2
+check "ping a -> b, 3 of 3 (seq 1-3)" on a ping -c 3 -i 0.2 -W 2 10.0.0.2
 # (an input chain at filter priority runs before nfsec's LOCAL_IN hook)
 check "b: nftables drops ESP on input" esp_block b
 expect_fail "ping a -> b while b drops ESP (seq 4-5)" "0 received" \
-	n a ping -c 2 -i 0.2 -W 1 10.0.0.2
+	on a ping -c 2 -i 0.2 -W 1 10.0.0.2
 check "b: nftables rule removed" esp_unblock b
 cap_stop "$TMP/a.pcap"
 expect_eq "b: SA 0x1001 saw seq 1-3 only" "bytes=252 packets=3" "$(sa_stats b 0x1001)" || true
@@ -84,9 +82,9 @@ b_in_is "b: icv_fail 1; seq 4 accepted after it; then replay" \
 	"bytes=336 icv_fail=1 packets=4 replay=4"
 
 log "window edge, window 32: 31 pings (seq 6-36) make the top 36"
-check "ping -c 31 a -> b" n a ping -c 31 -i 0.01 -W 2 10.0.0.2
+check "ping -c 31 a -> b" on a ping -c 31 -i 0.01 -W 2 10.0.0.2
 b_in_is "b: seq 6-36 accepted" "bytes=2940 icv_fail=1 packets=35 replay=4"
-expect_eq "b: SA 0x1001 seq (top) 36" 36 "$(sa_field b 0x1001 .seq)" || true
+expect_eq "b: SA 0x1001 seq (top) 36" 36 "$(sa_field b 0x1001 seq)" || true
 check "send seq 5 (36 - 31), seq 4 (36 - 32), seq 1" \
 	esp send:4 sleep:0.3 send:3 sleep:0.3 send:0
 b_in_is "b: seq 5 accepted inside the window, seq 4 and 1 replay_old" \
@@ -106,16 +104,16 @@ log "a's out SA deleted while a pings b"
 cap_start b veth1 "$TMP/del.pcap"
 # (10 s of pings: the delete must land while they go, even on a slow
 # debug kernel)
-n a ping -c 100 -i 0.1 -W 1 10.0.0.2 >"$TMP/ping.out" 2>&1 &
-ping_pid=$!
+run_bg a ping -c 100 -i 0.1 -W 1 10.0.0.2 >"$TMP/ping.out" 2>&1
+ping_pid=$BG_PID
 # Delete once some of the 100 went through.
-wait_for "pings through" 20 eval '[ "$(sa_field b 0x1001 .stats.packets)" -ge 41 ]' || true
+wait_for "pings through" 20 eval '[ "$(sa_field b 0x1001 stats.packets)" -ge 41 ]' || true
 check "a: sa del 0x1001 under traffic" nf a sa del dst 10.0.0.2 spi 0x1001 proto esp
 wait "$ping_pid" || true
 cap_stop "$TMP/del.pcap"
 log "$(tail -n 2 "$TMP/ping.out")"
 esp_n=$(cap_count "$TMP/del.pcap" 'ip proto 50 and src 10.0.0.1')
-nosa=$(nf a -j stats | jq .no_sa_out)
+nosa=$(ns_stat a no_sa_out)
 log "ESP from a: $esp_n, no_sa_out: $nosa"
 expect_eq "capture: not one non-ESP IPv4 packet" 0 \
 	"$(cap_count "$TMP/del.pcap" 'ip and not ip proto 50')" || true
@@ -124,8 +122,8 @@ expect_eq "capture: not one non-ESP IPv4 packet" 0 \
 expect_eq "every one of the 100 requests: ESP or no_sa_out" 100 "$((esp_n + nosa))" || true
 
 log "sequence exhaustion without ESN: seq 0xfffffffd"
-ip netns exec "$(ns_name a)" "$NFSEC" monitor >"$TMP/mon.out" 2>&1 &
-mon_pid=$!
+run_bg a "$NFSEC" monitor >"$TMP/mon.out" 2>&1
+mon_pid=$BG_PID
 check "nfsec monitor listens" wait_for "monitor" 15 monitor_ready a "$TMP/mon.out"
 check "fresh SA pair 0x1101/0x1102, a's out SA at seq 0xfffffffd" nf a -b - <<EOF
 policy flush
@@ -144,14 +142,14 @@ policy add dir out src 10.0.0.2 dst 10.0.0.1 protect spi 0x1102
 policy add dir in src 10.0.0.1 dst 10.0.0.2 protect spi 0x1101
 EOF
 check "monitor saw the SA added" wait_for "monitor" 10 file_has "$TMP/mon.out" "sa add out esp spi 0x00001101"
-out=$(n a ping -c 5 -i 0.2 -W 1 10.0.0.2 2>&1) || true
+out=$(on a ping -c 5 -i 0.2 -W 1 10.0.0.2 2>&1) || true
 [[ $out == *"5 packets transmitted, 2 received"* ]] &&
 	ok "ping -c 5: exactly 2 replies" || not_ok "ping -c 5: exactly 2 replies" "$out"
 expect_eq "a: out SA 0x1101: 2 sent, 3 seq_exhausted" "bytes=168 packets=2 seq_exhausted=3" \
 	"$(sa_stats a 0x1101)" || true
-expect_eq "a: out SA 0x1101 seq 0xffffffff" $((0xffffffff)) "$(sa_field a 0x1101 .seq)" || true
+expect_eq "a: out SA 0x1101 seq 0xffffffff" $((0xffffffff)) "$(sa_field a 0x1101 seq)" || true
 expect_eq "b: in SA 0x1101: 2 accepted" "bytes=168 packets=2" "$(sa_stats b 0x1101)" || true
-expect_eq "b: in SA 0x1101 seq 0xffffffff" $((0xffffffff)) "$(sa_field b 0x1101 .seq)" || true
+expect_eq "b: in SA 0x1101 seq 0xffffffff" $((0xffffffff)) "$(sa_field b 0x1101 seq)" || true
 check "monitor: expire ... reason seq" wait_for "expire event" 10 \
 	file_has "$TMP/mon.out" "sa expire out esp spi 0x00001101 (4353) 10.0.0.1 -> 10.0.0.2 reason seq"
 kill "$mon_pid" 2>/dev/null
@@ -182,15 +180,15 @@ esn_pair() {
 
 log "ESN from seq 0xfffffffe: packets 2^32 - 1 to 2^32 + 3, fresh receiver"
 check "ESN pair 0x1201/0x1202, a's out SA at seq 0xfffffffe" esn_pair 0x1201 0xfffffffe
-check "ping a -> b, 5 of 5 across 2^32" n a ping -c 5 -i 0.2 -W 1 10.0.0.2 || true
-expect_eq "b: in SA 0x1201 seq 0x100000003" $((0x100000003)) "$(sa_field b 0x1201 .seq)" || true
+check "ping a -> b, 5 of 5 across 2^32" on a ping -c 5 -i 0.2 -W 1 10.0.0.2 || true
+expect_eq "b: in SA 0x1201 seq 0x100000003" $((0x100000003)) "$(sa_field b 0x1201 seq)" || true
 expect_eq "b: in SA 0x1201: 5 accepted" "bytes=420 packets=5" "$(sa_stats b 0x1201)" || true
-expect_eq "a: out SA 0x1201 seq 0x100000003" $((0x100000003)) "$(sa_field a 0x1201 .seq)" || true
+expect_eq "a: out SA 0x1201 seq 0x100000003" $((0x100000003)) "$(sa_field a 0x1201 seq)" || true
 
 log "ESN from seq 0xffffffdf, receiver window 32: packets 2^32 - 32 to 2^32 + 3"
 check "ESN pair 0x1301/0x1302, a's out SA at seq 0xffffffdf" esn_pair 0x1301 0xffffffdf 32
-check "ping a -> b, 36 of 36 across 2^32" n a ping -c 36 -i 0.01 -W 1 10.0.0.2 || true
-expect_eq "b: in SA 0x1301 seq 0x100000003" $((0x100000003)) "$(sa_field b 0x1301 .seq)" || true
+check "ping a -> b, 36 of 36 across 2^32" on a ping -c 36 -i 0.01 -W 1 10.0.0.2 || true
+expect_eq "b: in SA 0x1301 seq 0x100000003" $((0x100000003)) "$(sa_field b 0x1301 seq)" || true
 expect_eq "b: in SA 0x1301: 36 accepted" "bytes=3024 packets=36" "$(sa_stats b 0x1301)" || true
 
 rm -rf "$TMP"

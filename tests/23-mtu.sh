@@ -28,9 +28,9 @@
 # above 1400 on the link), reassembled before decryption; exact per-SA
 # counters.
 set -e
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_dp.sh"
-t_begin mtu
+. "${0%/*}/lib.sh"
+. "${0%/*}/lib_net.sh"
+ns_enter mtu h1 g1 g2			# the rest runs in namespace h1
 
 LINK_MTU=1400
 
@@ -48,8 +48,6 @@ MTU_TRA=$(inner_mtu transport $LINK_MTU)
 log "expected MTUs: tunnel $MTU_TUN, transport $MTU_TRA"
 
 TMP=$(mktemp -d)
-module_load
-ns_create h1 g1 g2
 link h1 eth0 192.168.1.10/24 g1 lan0 192.168.1.1/24
 link g1 wan0 10.0.0.1/24 g2 wan0 10.0.0.2/24 $LINK_MTU
 echo "route add default via 192.168.1.1" | ipb h1
@@ -58,7 +56,7 @@ ipb g2 <<EOF
 addr add 192.168.2.1/32 dev lo
 route add 192.168.1.0/24 via 10.0.0.1
 EOF
-n g1 sysctl -qw net.ipv4.ip_forward=1
+on g1 sysctl -qw net.ipv4.ip_forward=1
 
 check "g1: tunnel SAs 0x6001/0x6002 and policies" esp_pair g1 tunnel 0x6001 0x6002 \
 	"$KEY1" "$KEY2" 10.0.0.1 10.0.0.2 192.168.1.0/24 192.168.2.0/24
@@ -73,18 +71,18 @@ log "tunnel: h1 -> 192.168.2.1 through g1"
 cap_start g2 wan0 "$TMP/tun.pcap"
 s=$((MTU_TUN - 28))
 check "tunnel: DF ping of $MTU_TUN bytes (-s $s) passes" \
-	n h1 ping -M do -c 1 -W 2 -s $s 192.168.2.1
+	on h1 ping -M do -c 1 -W 2 -s $s 192.168.2.1
 expect_fail "tunnel: DF ping of $((MTU_TUN + 1)) bytes: frag needed, mtu $MTU_TUN" \
-	"(mtu = |mtu=)$MTU_TUN([^0-9]|$)" n h1 ping -M do -c 1 -W 2 -s $((s + 1)) 192.168.2.1
+	"(mtu = |mtu=)$MTU_TUN([^0-9]|$)" on h1 ping -M do -c 1 -W 2 -s $((s + 1)) 192.168.2.1
 expect_eq "g1: out SA 0x6001: 1 sent, too_big 1" "bytes=$MTU_TUN packets=1 too_big=1" \
 	"$(sa_stats g1 0x6001)" || true
 expect_fail "tunnel: h1 learnt the MTU: the next try fails locally" \
-	"message too long, mtu=$MTU_TUN([^0-9]|$)" n h1 ping -M do -c 1 -W 2 -s $((s + 1)) 192.168.2.1
+	"message too long, mtu=$MTU_TUN([^0-9]|$)" on h1 ping -M do -c 1 -W 2 -s $((s + 1)) 192.168.2.1
 expect_eq "g1: too_big still 1" "bytes=$MTU_TUN packets=1 too_big=1" "$(sa_stats g1 0x6001)" || true
 check "tunnel: with the MTU learnt, a DF ping of $MTU_TUN bytes still passes" \
-	n h1 ping -M do -c 1 -W 2 -s $s 192.168.2.1 || true
+	on h1 ping -M do -c 1 -W 2 -s $s 192.168.2.1 || true
 check "tunnel: 3028-byte ping with DF clear is answered" \
-	n h1 ping -M dont -c 1 -W 5 -s 3000 192.168.2.1
+	on h1 ping -M dont -c 1 -W 5 -s 3000 192.168.2.1
 cap_stop "$TMP/tun.pcap"
 # h1 sends the 3028 bytes as 1500 + 1500 + 68 (its link's MTU); g1 tunnels
 # each fragment; g2 answers with one 3028-byte packet.
@@ -122,20 +120,20 @@ check "g2: transport SAs 0x5001/0x5002 and policies" esp_pair g2 transport \
 cap_start g2 wan0 "$TMP/tra.pcap"
 s=$((MTU_TRA - 28))
 check "transport: DF ping of $MTU_TRA bytes (-s $s) passes" \
-	n g1 ping -M do -c 1 -W 2 -s $s 10.0.0.2
+	on g1 ping -M do -c 1 -W 2 -s $s 10.0.0.2
 expect_fail "transport: DF ping of $((MTU_TRA + 1)) bytes: frag needed, mtu $MTU_TRA" \
-	"(mtu = |mtu=)$MTU_TRA([^0-9]|$)" n g1 ping -M do -c 1 -W 2 -s $((s + 1)) 10.0.0.2
+	"(mtu = |mtu=)$MTU_TRA([^0-9]|$)" on g1 ping -M do -c 1 -W 2 -s $((s + 1)) 10.0.0.2
 expect_eq "g1: out SA 0x5001: 1 sent, too_big 1" "bytes=$MTU_TRA packets=1 too_big=1" \
 	"$(sa_stats g1 0x5001)" || true
 expect_fail "transport: g1 learnt the MTU: the next try fails locally" \
-	"message too long, mtu=$MTU_TRA([^0-9]|$)" n g1 ping -M do -c 1 -W 2 -s $((s + 1)) 10.0.0.2
+	"message too long, mtu=$MTU_TRA([^0-9]|$)" on g1 ping -M do -c 1 -W 2 -s $((s + 1)) 10.0.0.2
 expect_eq "g1: too_big still 1" "bytes=$MTU_TRA packets=1 too_big=1" "$(sa_stats g1 0x5001)" || true
 # The frag-needed lowered g1's route to 10.0.0.2 to $MTU_TRA; the ESP
 # packet of a $MTU_TRA-byte packet is $LINK_MTU bytes and must still leave.
 check "transport: with the MTU learnt, a DF ping of $MTU_TRA bytes still passes" \
-	n g1 ping -M do -c 1 -W 2 -s $s 10.0.0.2 || true
+	on g1 ping -M do -c 1 -W 2 -s $s 10.0.0.2 || true
 check "transport: 3028-byte ping with DF clear is answered" \
-	n g1 ping -M dont -c 1 -W 5 -s 3000 10.0.0.2
+	on g1 ping -M dont -c 1 -W 5 -s 3000 10.0.0.2
 cap_stop "$TMP/tra.pcap"
 expect_eq "g1: out SA 0x5001: 2 fitting + one 3028-byte packet" \
 	"bytes=$((2 * MTU_TRA + 3028)) packets=3 too_big=1" "$(sa_stats g1 0x5001)" || true

@@ -26,13 +26,11 @@
 # frag-needed (unknown SPI, a sequence number never sent, an MTU not below
 # the quoted packet) changes nothing.
 set -e
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_dp.sh"
-t_begin pmtu
+. "${0%/*}/lib.sh"
+. "${0%/*}/lib_net.sh"
+ns_enter pmtu h1 g1 r g2 h2		# the rest runs in namespace h1
 
 TMP=$(mktemp -d)
-module_load
-ns_create h1 g1 r g2 h2
 link h1 eth0 192.168.1.10/24 g1 lan0 192.168.1.1/24
 link g1 wan0 10.0.1.1/24 r wan1 10.0.1.254/24
 link r wan2 10.0.2.254/24 g2 wan0 10.0.2.1/24 1300
@@ -45,7 +43,7 @@ echo "route add default via 192.168.1.1" | ipb h1
 echo "route add default via 10.0.1.254" | ipb g1
 echo "route add default via 10.0.2.254" | ipb g2
 for g in g1 r g2; do
-	n $g sysctl -qw net.ipv4.ip_forward=1
+	on $g sysctl -qw net.ipv4.ip_forward=1
 done
 
 check "g1: tunnel SAs 0x7001/0x7002 and policies" esp_pair g1 tunnel 0x7001 0x7002 \
@@ -54,25 +52,25 @@ check "g2: tunnel SAs 0x7002/0x7001 and policies" esp_pair g2 tunnel 0x7002 0x70
 	"$KEY2" "$KEY1" 10.0.2.1 10.0.1.1 192.168.2.0/24 192.168.1.0/24
 
 pmtu_of() {	# pmtu_of NS SPI: the SA's path MTU, "none" without one
-	sa_field "$1" "$2" '.pmtu // "none"'
+	sa_eval "$1" "$2" 's.get("pmtu", "none")'
 }
 
 log "tunnel: h1 -> 192.168.2.10, DF pings"
 expect_eq "g1: out SA 0x7001 starts without a path MTU" none "$(pmtu_of g1 0x7001)" || true
 cap_start g1 wan0 "$TMP/wan.pcap"
 expect_fail "DF ping of 1446 bytes fits g1's route, not the path: lost at r" \
-	"100% packet loss" n h1 ping -M do -c 1 -W 2 -s 1418 192.168.2.10
+	"100% packet loss" on h1 ping -M do -c 1 -W 2 -s 1418 192.168.2.10
 expect_eq "g1: out SA 0x7001 learnt path MTU 1300 from r" 1300 "$(pmtu_of g1 0x7001)" || true
 expect_eq "g1: out SA 0x7001 sent it (1446 bytes)" "bytes=1446 packets=1" \
 	"$(sa_stats g1 0x7001)" || true
 expect_fail "the next DF ping of 1446 bytes: frag needed from g1, mtu 1246" \
-	"(mtu = |mtu=)1246([^0-9]|$)" n h1 ping -M do -c 1 -W 2 -s 1418 192.168.2.10
+	"(mtu = |mtu=)1246([^0-9]|$)" on h1 ping -M do -c 1 -W 2 -s 1418 192.168.2.10
 expect_eq "g1: out SA 0x7001: too_big 1" "bytes=1446 packets=1 too_big=1" \
 	"$(sa_stats g1 0x7001)" || true
-check "a DF ping of 1246 bytes passes" n h1 ping -M do -c 1 -W 2 -s 1218 192.168.2.10
+check "a DF ping of 1246 bytes passes" on h1 ping -M do -c 1 -W 2 -s 1218 192.168.2.10
 # (to .11: for .10 h1 knows 1246 now and would fragment the ping itself)
 check "a 1446-byte ping to 192.168.2.11 with DF clear is answered" \
-	n h1 ping -M dont -c 1 -W 5 -s 1418 192.168.2.11
+	on h1 ping -M dont -c 1 -W 5 -s 1418 192.168.2.11
 cap_stop "$TMP/wan.pcap"
 expect_eq "g1: out SA 0x7001: 1246 + 1446 more" \
 	"bytes=$((1446 + 1246 + 1446)) packets=3 too_big=1" "$(sa_stats g1 0x7001)" || true
@@ -90,7 +88,7 @@ log "forged frag-needed to g1 about SA 0x7001 (scapy on r)"
 # forge SPI:SEQ:MTU:QUOTED_LEN...: from r to g1, quoting an ESP packet from
 # g1 to g2 with that SPI and sequence number and that IP total length.
 forge() {
-	n r python3 -c "
+	on r python3 -c "
 import struct, sys
 from scapy.all import IP, ICMP, Raw, send
 for arg in sys.argv[1:]:
@@ -124,19 +122,19 @@ check "g1: tunnel SAs 0x7003/0x7004" esp_pair g1 tunnel 0x7003 0x7004 \
 	"$KEY3" "$KEY4" 10.0.1.1 10.0.2.1 192.168.1.0/24 192.168.2.0/24
 check "g2: tunnel SAs 0x7004/0x7003" esp_pair g2 tunnel 0x7004 0x7003 \
 	"$KEY4" "$KEY3" 10.0.2.1 10.0.1.1 192.168.2.0/24 192.168.1.0/24
-ff0=$(n r nstat -az IpFragFails | awk '$1 == "IpFragFails" { print $2 }')
+ff0=$(on r nstat -az IpFragFails | awk '$1 == "IpFragFails" { print $2 }')
 head -c 1048576 /dev/urandom >"$TMP/blob"
 tcp_md5 "TCP h1 -> h2: 1 MiB through the 1300-byte hop intact (md5)" \
 	h1 h2 192.168.2.11 5001 "$TMP/blob" || true
 expect_eq "g1: out SA 0x7003 learnt path MTU 1300" 1300 "$(pmtu_of g1 0x7003)" || true
-ff=$(($(n r nstat -az IpFragFails | awk '$1 == "IpFragFails" { print $2 }') - ff0))
+ff=$(($(on r nstat -az IpFragFails | awk '$1 == "IpFragFails" { print $2 }') - ff0))
 out=$(sa_stats g1 0x7003) in=$(sa_stats g2 0x7003)
 log "g1 0x7003: $out; r dropped $ff as too big; g2 0x7003: $in"
-sent=$(sa_field g1 0x7003 .stats.packets) got=$(sa_field g2 0x7003 .stats.packets)
+sent=$(sa_field g1 0x7003 stats.packets) got=$(sa_field g2 0x7003 stats.packets)
 expect_eq "g2 accepted what g1 sent but for the $ff r dropped" "$sent" "$((got + ff))" || true
 ((ff >= 1)) && ok "r dropped at least one ESP packet as too big" ||
 	not_ok "r dropped at least one ESP packet as too big" "IpFragFails grew by $ff"
-tb=$(sa_field g1 0x7003 .stats.too_big)
+tb=$(sa_field g1 0x7003 stats.too_big)
 ((tb >= 1)) && ok "g1: too_big told h1 to shrink ($tb)" ||
 	not_ok "g1: too_big told h1 to shrink" "too_big $tb"
 expect_eq "g1 accepted all g2 sent back" "$(traffic "$(sa_stats g2 0x7004)")" \
@@ -151,13 +149,13 @@ check "g2: transport SAs 0x5002/0x5001" esp_pair g2 transport 0x5002 0x5001 \
 # and the TCP transfer drew many).
 sleep 2
 expect_fail "DF ping of 1466 bytes: lost at r" \
-	"100% packet loss" n g1 ping -M do -c 1 -W 2 -s 1438 10.0.2.1
+	"100% packet loss" on g1 ping -M do -c 1 -W 2 -s 1438 10.0.2.1
 expect_eq "g1: out SA 0x5001 learnt path MTU 1300" 1300 "$(pmtu_of g1 0x5001)" || true
 expect_fail "the next one: frag needed, mtu 1266" \
-	"(mtu = |mtu=)1266([^0-9]|$)" n g1 ping -M do -c 1 -W 2 -s 1438 10.0.2.1
-check "a DF ping of 1266 bytes passes" n g1 ping -M do -c 1 -W 2 -s 1238 10.0.2.1
+	"(mtu = |mtu=)1266([^0-9]|$)" on g1 ping -M do -c 1 -W 2 -s 1438 10.0.2.1
+check "a DF ping of 1266 bytes passes" on g1 ping -M do -c 1 -W 2 -s 1238 10.0.2.1
 check "... and again, with g1's route at the learnt 1266" \
-	n g1 ping -M do -c 1 -W 2 -s 1238 10.0.2.1
+	on g1 ping -M do -c 1 -W 2 -s 1238 10.0.2.1
 expect_eq "g1: out SA 0x5001: 1466 lost, 2 x 1266 passed, too_big 1" \
 	"bytes=$((1466 + 2 * 1266)) packets=3 too_big=1" "$(sa_stats g1 0x5001)" || true
 expect_eq "g2: in SA 0x5001: 2 x 1266" "bytes=$((2 * 1266)) packets=2" \

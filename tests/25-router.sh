@@ -42,9 +42,9 @@
 # __nf_conntrack_confirm warned: 1 of 5 pings, 1 of 5 datagrams. TCP is
 # not tried then (its last handshake ACK would be lost).
 set -e
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_dp.sh"
-t_begin router
+. "${0%/*}/lib.sh"
+. "${0%/*}/lib_net.sh"
+ns_enter router h1 g1 inet g2 h2 www	# the rest runs in namespace h1
 
 # no_splat: the kernel log since the start shows no WARNING, BUG, ...
 no_splat() {
@@ -58,7 +58,7 @@ no_splat() {
 # last reply, so only the first is `new` to conntrack: exact nft counters.
 ping_all() {
 	local out
-	out=$(n "$2" ping -A -c "$3" -W 2 "$4" 2>&1) || true
+	out=$(on "$2" ping -A -c "$3" -W 2 "$4" 2>&1) || true
 	if [[ $out == *" $3 received,"* ]]; then
 		ok "$1"
 		return 0
@@ -70,8 +70,7 @@ ping_all() {
 # udp_recv NS PORT LOG: a UDP receiver in NS logging each datagram and its
 # source to LOG (socat -d -d), back once it listens.
 udp_recv() {
-	ip netns exec "$(ns_name "$1")" socat -d -d -u "UDP-RECV:$2" \
-		"OPEN:$3.data,creat,trunc" 2>"$3" &
+	run_bg "$1" socat -d -d -u "UDP-RECV:$2" "OPEN:$3.data,creat,trunc" 2>"$3"
 	wait_for "socat on port $2" 15 file_has "$3" "starting data transfer loop"
 }
 
@@ -92,7 +91,7 @@ udp_got_is() {
 
 # router NS PEER LAN REMOTE_LAN: the gateway's ruleset (see the header).
 router() {
-	n "$1" nft -f - <<-EOF
+	on "$1" nft -f - <<-EOF
 		table ip router {
 			chain input {
 				type filter hook input priority filter; policy drop;
@@ -123,8 +122,6 @@ router() {
 
 TMP=$(mktemp -d)
 klines=$(dmesg | wc -l)
-module_load
-ns_create h1 g1 inet g2 h2 www
 sites h1 g1 inet g2 h2 www
 
 log "g1, g2: stateful filter and masquerade (conntrack and NAT loaded)"
@@ -151,9 +148,9 @@ expect_eq "g1: in SA 0x2002 accepted 5 packets, 420 bytes" "bytes=420 packets=5"
 log "site to site: UDP h1 -> h2 and h2 -> h1, 5 datagrams each"
 udp_recv h2 7000 "$TMP/udp2.log"
 udp_recv h1 7001 "$TMP/udp1.log"
-n h1 bash -c 'exec 3>/dev/udp/192.168.2.10/7000
+on h1 bash -c 'exec 3>/dev/udp/192.168.2.10/7000
 	for i in 1 2 3 4 5; do printf "udp %02d\n" $i >&3; done'
-n h2 bash -c 'exec 3>/dev/udp/192.168.1.10/7001
+on h2 bash -c 'exec 3>/dev/udp/192.168.1.10/7001
 	for i in 1 2 3 4 5; do printf "udp %02d\n" $i >&3; done'
 wait_for "5 datagrams at h2" 10 udp_got_is "$TMP/udp2.log" "5 from 192.168.1.10" || true
 wait_for "5 datagrams at h1" 10 udp_got_is "$TMP/udp1.log" "5 from 192.168.2.10" || true
@@ -167,7 +164,7 @@ expect_eq "h1 got h2's 5 datagrams from 192.168.2.10 (not masqueraded)" \
 # bytes: 28 of its own and the 30 it quotes) fails the read.
 log "related: UDP h1 -> h2 port 9 (closed), ICMP port unreachable back"
 expect_fail "h1: UDP to h2's closed port: connection refused (ICMP came back)" \
-	"Connection refused" n h1 bash -c 'echo x | socat -t 10 - UDP:192.168.2.10:9'
+	"Connection refused" on h1 bash -c 'echo x | socat -t 10 - UDP:192.168.2.10:9'
 
 log "internet: h1 and h2 ping www, masqueraded"
 ping_all "ping h1 -> www, 3 of 3" h1 3 10.0.3.10 || true
@@ -177,7 +174,7 @@ ping_all "ping h2 -> www, 2 of 2" h2 2 10.0.3.10 || true
 # tunnel's entries keep h1's address (read at once: the UDP ones,
 # unreplied, last 30 s). Through conntrack(8), netlink: kernels without
 # CONFIG_NF_CONNTRACK_PROCFS (the debug kernel) have no /proc file.
-ct=$(n g1 conntrack -L 2>/dev/null)
+ct=$(on g1 conntrack -L 2>/dev/null)
 _detail "$ct"
 nat=0 tun=0 tun_nat=0
 while read -r line; do

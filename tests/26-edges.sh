@@ -32,13 +32,11 @@
 # bit of their ESP packets read off the capture, for inner packets with
 # and without DF.
 set -e
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_dp.sh"
-t_begin edges
+. "${0%/*}/lib.sh"
+. "${0%/*}/lib_net.sh"
+ns_enter edges a b			# the rest runs in namespace a
 
 TMP=$(mktemp -d)
-module_load
-ns_create a b
 link a veth0 10.0.0.1/24 b veth1 10.0.0.2/24
 ipb a <<EOF
 addr add 10.0.0.3/24 dev veth0
@@ -54,8 +52,7 @@ EOF
 # b_sa_is SPI WANT DESC: b's SA SPI counters become WANT (crypto may finish
 # after the sender returned).
 b_sa_is() {
-	wait_for "b's SA $1: $2" 5 stat_is b "$1" "$2" || true
-	expect_eq "$3" "$2" "$(sa_stats b "$1")" || true
+	expect_stats "$3" b "$1" "$2" || true
 }
 
 KN=$(printf '%064x' 0x5eed)	# hmac-sha256-128 key, null encryption
@@ -72,7 +69,7 @@ EOF
 # SRC:DST:SPI:SEQ:MODE:ISRC:IDST:DPORT[:VARIANT], see esp_craft.py
 T=10.0.0.1:10.0.0.2
 check "a: crafted ESP to b's SAs 0x2001, 0x2002, 0x2003" \
-	n a /usr/bin/python3 "$TESTS_DIR/esp_craft.py" "$KN" \
+	on a /usr/bin/python3 "$TESTS_DIR/esp_craft.py" "$KN" \
 	$T:0x2001:1:transport:-:-:4001 \
 	$T:0x2001:2:transport:-:-:4002 \
 	$T:0x2001:3:transport:-:-:4003 \
@@ -99,8 +96,8 @@ b_sa_is 0x2003 "bytes=128 packets=4 replay=1" \
 expect_eq "b: no namespace drops" "" "$(ns_stats b)" || true
 
 log "lifetimes and DF: aes-gcm-128 SAs a -> b"
-ip netns exec "$(ns_name a)" "$NFSEC" monitor >"$TMP/mon.out" 2>&1 &
-mon_pid=$!
+run_bg a "$NFSEC" monitor >"$TMP/mon.out" 2>&1
+mon_pid=$BG_PID
 check "nfsec monitor listens" wait_for "monitor" 15 monitor_ready a "$TMP/mon.out"
 GCM="proto esp aead aes-gcm-128"
 check "a: out SAs 0x5001 (packets 2/3), 0x5002 (bytes 70/100), 0x6001-0x6003 (df copy, clear, set)" \
@@ -137,7 +134,7 @@ EOF
 # each ADDR, from a; bash's /dev/udp, one socket each.
 # shellcheck disable=SC2016 # expanded by that bash
 udp_from_a() {
-	n a bash -c 'p=$1; shift; for d; do printf edge 2>/dev/null >/dev/udp/$d/$p || true; done' \
+	on a bash -c 'p=$1; shift; for d; do printf edge 2>/dev/null >/dev/udp/$d/$p || true; done' \
 		_ "$@"
 }
 
@@ -155,9 +152,9 @@ b_sa_is 0x5002 "bytes=128 packets=4" "b: 0x5002: the 4"
 log "DF: one datagram with DF (the default, path MTU discovery) and one without, per SA"
 cap_start b veth1 "$TMP/df.pcap" ip proto 50 and src 10.0.0.1
 udp_from_a 4000 192.168.2.1 192.168.2.2 192.168.2.3
-n a sysctl -qw net.ipv4.ip_no_pmtu_disc=1
+on a sysctl -qw net.ipv4.ip_no_pmtu_disc=1
 udp_from_a 4000 192.168.2.1 192.168.2.2 192.168.2.3
-n a sysctl -qw net.ipv4.ip_no_pmtu_disc=0
+on a sysctl -qw net.ipv4.ip_no_pmtu_disc=0
 for spi in 0x6001 0x6002 0x6003; do
 	b_sa_is $spi "bytes=64 packets=2" "b: $spi: both datagrams"
 done
@@ -177,7 +174,7 @@ check "a: out SA 0x5003 (seconds 2/8) and its policy" nf a -b - <<EOF
 sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x5003 mode transport $GCM key $KEY3 soft-seconds 2 hard-seconds 8
 policy add dir out src 10.0.0.1 dst 10.0.0.2 proto udp dport 5003 protect spi 0x5003
 EOF
-t0=$(sa_field a 0x5003 .add_time)
+t0=$(sa_field a 0x5003 add_time)
 # age_at_least S: the SA is S seconds old (the kernel's boot-time seconds,
 # as in /proc/uptime)
 age_at_least() {

@@ -34,13 +34,11 @@
 #  - ESP queued to userspace (NFQUEUE) and re-injected by its verdict, in
 #    process context, is decapsulated and delivered (GRO with BH off).
 set -e
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_dp.sh"
-t_begin hardening
+. "${0%/*}/lib.sh"
+. "${0%/*}/lib_net.sh"
+ns_enter hardening a x b		# the rest runs in namespace a
 
 TMP=$(mktemp -d)
-module_load
-ns_create x a b
 link x xv 10.1.0.2/24 a ax 10.1.0.1/24
 link a veth0 10.0.0.1/24 b veth1 10.0.0.2/24
 ipb b <<EOF
@@ -50,11 +48,11 @@ EOF
 ipb x <<EOF
 route add default via 10.1.0.1
 EOF
-n a sysctl -qw net.ipv4.ip_forward=1
+on a sysctl -qw net.ipv4.ip_forward=1
 
 # esp ARGS...: esp_tool.py on a's veth0 with the capture of a's ESP.
 esp() {
-	n a /usr/bin/python3 "$TESTS_DIR/esp_tool.py" veth0 "$TMP/a.pcap" "$@"
+	on a /usr/bin/python3 "$TESTS_DIR/esp_tool.py" veth0 "$TMP/a.pcap" "$@"
 }
 
 # b_in_is DESC WANT: b's in SA 0x1001 counters become WANT.
@@ -73,10 +71,10 @@ EOF
 
 log "capture a's ESP: 3 pings through, then 2 that b's nftables drops"
 cap_start a veth0 "$TMP/a.pcap" ip proto 50 and src 10.0.0.1
-check "ping a -> b, 3 of 3 (seq 1-3)" n a ping -c 3 -i 0.2 -W 2 10.0.0.2
+check "ping a -> b, 3 of 3 (seq 1-3)" on a ping -c 3 -i 0.2 -W 2 10.0.0.2
 check "b: nftables drops ESP on input" esp_block b
 expect_fail "ping a -> b while b drops ESP (seq 4-5)" "0 received" \
-	n a ping -c 2 -i 0.2 -W 1 10.0.0.2
+	on a ping -c 2 -i 0.2 -W 1 10.0.0.2
 check "b: nftables rule removed" esp_unblock b
 cap_stop "$TMP/a.pcap"
 expect_eq "capture: a's ESP frames carry seq 1-5" "1 2 3 4 5" "$(esp seqs)"
@@ -92,7 +90,7 @@ expect_fail "a: update of out SA 0x1001 to tunnel mode: refused" \
 	nf a sa update dir out src 10.0.0.1 dst 10.0.0.2 spi 0x1001 proto esp \
 	mode tunnel aead aes-gcm-128 key "$KEY1"
 expect_eq "a: SA 0x1001 is still out, transport" "out transport" \
-	"$(nf a -j sa list | jq -r 'map(select(.spi == 4097))[0] | "\(.dir) \(.mode)"')"
+	"$(sa_eval a 0x1001 's["dir"] + " " + s["mode"]')"
 
 log "sa update keeps the replay window: the capture replayed is refused"
 check "b: update in SA 0x1001 (a soft packet limit)" nf b sa update dir in \
@@ -101,7 +99,7 @@ check "b: update in SA 0x1001 (a soft packet limit)" nf b sa update dir in \
 b_in_is "b: the update kept the counters" "bytes=252 packets=3"
 check "send seq 1, 2, 3 again" esp send:0,1,2
 b_in_is "b: replay 3, nothing accepted" "bytes=252 packets=3 replay=3"
-expect_eq "b: window top still 3" 3 "$(sa_field b 0x1001 .seq)"
+expect_eq "b: window top still 3" 3 "$(sa_field b 0x1001 seq)"
 
 log "transport inbound: the outer source must be the SA's peer"
 check "send seq 4 from 10.0.0.5 (inside b's in policy)" esp src:3:10.0.0.5
@@ -114,9 +112,9 @@ log "sa update keeps the sequence number of an outbound SA"
 check "a: update out SA 0x1001 (a soft packet limit)" nf a sa update dir out \
 	src 10.0.0.1 dst 10.0.0.2 spi 0x1001 proto esp mode transport \
 	aead aes-gcm-128 key "$KEY1" soft-packets 1000
-expect_eq "a: SA 0x1001 seq still 5" 5 "$(sa_field a 0x1001 .seq)"
-check "ping a -> b, 2 of 2 (seq 6-7)" n a ping -c 2 -i 0.2 -W 2 10.0.0.2
-expect_eq "a: SA 0x1001 seq 7" 7 "$(sa_field a 0x1001 .seq)"
+expect_eq "a: SA 0x1001 seq still 5" 5 "$(sa_field a 0x1001 seq)"
+check "ping a -> b, 2 of 2 (seq 6-7)" on a ping -c 2 -i 0.2 -W 2 10.0.0.2
+expect_eq "a: SA 0x1001 seq 7" 7 "$(sa_field a 0x1001 seq)"
 b_in_is "b: seq 6-7 accepted, no replay" "bytes=504 packets=6 policy=1 replay=3"
 expect_fail "a: update with seq: refused" "sa update keeps the sequence number" \
 	nf a sa update dir out src 10.0.0.1 dst 10.0.0.2 spi 0x1001 proto esp \
@@ -127,7 +125,7 @@ expect_fail "b: update with another replay window: refused" \
 	mode transport aead aes-gcm-128 key "$KEY1" replay-window 64
 
 log "a datagram that ESP would take past 64 KiB"
-check "a: 65507 bytes of UDP to b (65535 with headers)" n a /usr/bin/python3 -c '
+check "a: 65507 bytes of UDP to b (65535 with headers)" on a /usr/bin/python3 -c '
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.IPPROTO_IP, 10, 0)	# IP_MTU_DISCOVER: IP_PMTUDISC_DONT
@@ -135,7 +133,7 @@ s.sendto(b"x" * 65507, ("10.0.0.2", 9))'
 wait_for "a's SA 0x1001 too_big" 5 eval '[[ "$(sa_stats a 0x1001)" == *too_big=1* ]]' || true
 expect_eq "a: SA 0x1001 too_big 1, the sequence number not spent" \
 	"bytes=588 packets=7 too_big=1 7" \
-	"$(sa_stats a 0x1001) $(sa_field a 0x1001 .seq)"
+	"$(sa_stats a 0x1001) $(sa_field a 0x1001 seq)"
 
 log "transport mode protects only traffic to its peer"
 expect_fail "a: out policy for 10.0.0.0/24 with transport SA 0x1001: refused" \
@@ -153,7 +151,7 @@ sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x3001 proto esp mode transport aea
 EOF
 cap_start a veth0 "$TMP/loop.pcap" host 10.0.0.3
 expect_fail "ping a -> 10.0.0.3: dropped" "0 received" \
-	n a ping -c 3 -i 0.2 -W 1 10.0.0.3
+	on a ping -c 3 -i 0.2 -W 1 10.0.0.3
 cap_stop "$TMP/loop.pcap"
 cap_expect "capture: nothing to 10.0.0.3 left a" "$TMP/loop.pcap" 0 \
 	"$(cap_count "$TMP/loop.pcap" 'ip')"
@@ -170,13 +168,13 @@ sa add dir in src 10.0.0.1 dst 10.0.0.2 spi 0x2001 proto esp mode tunnel aead ae
 policy add dir in src 10.1.0.0/24 dst 10.0.0.3 proto udp dport 5000 protect spi 0x2001 dst 10.0.0.2
 EOF
 rm -f "$TMP/udp.recv"
-ip netns exec "$(ns_name b)" timeout 20 socat -u \
-	UDP4-RECV:5000,bind=10.0.0.3 OPEN:"$TMP/udp.recv",creat 2>"$TMP/udp.log" &
-recv_pid=$!
+run_bg b timeout 20 socat -u \
+	UDP4-RECV:5000,bind=10.0.0.3 OPEN:"$TMP/udp.recv",creat 2>"$TMP/udp.log"
+recv_pid=$BG_PID
 cap_start a veth0 "$TMP/frag.pcap" host 10.0.0.2 or host 10.0.0.3
 sleep 0.5	# (socat's socket; it prints nothing when bound)
 check "x: 3000 bytes of UDP to 10.0.0.3:5000, DF clear (3 fragments)" \
-	n x /usr/bin/python3 -c '
+	on x /usr/bin/python3 -c '
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.IPPROTO_IP, 10, 0)	# IP_MTU_DISCOVER: IP_PMTUDISC_DONT
@@ -196,7 +194,7 @@ log "forwarded ESP with one of a's SPIs is forwarded traffic like any other"
 check "a: discard what x sends to b's 10.0.0.2" nf a policy add dir out \
 	src 10.1.0.0/24 dst 10.0.0.2 priority 1 discard
 cap_start a veth0 "$TMP/fwd.pcap" src 10.1.0.2
-check "x: 4 raw ESP packets with SPI 0x1001 to 10.0.0.2" n x /usr/bin/python3 -c '
+check "x: 4 raw ESP packets with SPI 0x1001 to 10.0.0.2" on x /usr/bin/python3 -c '
 import socket, struct
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 50)
 for seq in range(100, 104):
@@ -212,7 +210,7 @@ expect_eq "b: SA 0x1001 saw none of them" "bytes=504 packets=6 policy=1 replay=3
 log "ESP that an NFQUEUE verdict re-injects (process context) is decapsulated"
 check "a: the unbound icmp policy removed" nf a policy del dir out \
 	src 10.0.0.1 dst 10.0.0.0/24 proto icmp priority 10
-if ! n b nft -f - <<EOF
+if ! on b nft -f - <<EOF
 table ip nfq {
 	chain input {
 		type filter hook input priority filter; policy accept;
@@ -224,16 +222,16 @@ then
 	skip "ESP through an NFQUEUE verdict" "this kernel has no NFQUEUE"
 else
 	ok "b: nftables queues ESP on input to queue 3"
-	n b /usr/bin/python3 "$TESTS_DIR/nfq_accept.py" 3 3 20 >"$TMP/nfq.out" 2>&1 &
-	nfq=$!
+	run_bg b /usr/bin/python3 "$TESTS_DIR/nfq_accept.py" 3 3 20 >"$TMP/nfq.out" 2>&1
+	nfq=$BG_PID
 	check "b: the verdict program is bound" wait_for "nfq_accept.py" 10 \
 		file_has "$TMP/nfq.out" bound
-	check "ping a -> b through b's queue, 3 of 3" n a ping -c 3 -i 0.2 -W 3 10.0.0.2
+	check "ping a -> b through b's queue, 3 of 3" on a ping -c 3 -i 0.2 -W 3 10.0.0.2
 	wait "$nfq" || true
 	expect_eq "b: 3 verdicts given" "accepted 3" "$(tail -n 1 "$TMP/nfq.out")"
 	b_in_is "b: the 3 decapsulated after their verdicts" \
 		"bytes=756 packets=9 policy=1 replay=3"
-	check "b: nftables queue removed" n b nft delete table ip nfq
+	check "b: nftables queue removed" on b nft delete table ip nfq
 fi
 
 rm -rf "$TMP"

@@ -33,44 +33,11 @@
 #    packet, an ESP packet whose ciphertext is not whole blocks: each
 #    dropped and counted `malformed`; d still accepts c's ESP afterwards.
 set -e
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_dp.sh"
-t_begin ipv6
+. "${0%/*}/lib.sh"
+. "${0%/*}/lib_net.sh"
+ns_enter ipv6 ha ga inet gb hb c d	# the rest runs in namespace ha
 
 TMP=$(mktemp -d)
-module_load
-ns_create ha ga inet gb hb c d
-
-# ip6_filter NS: a stateful ip6 filter: input and forward drop by default;
-# established and related, lo, ICMPv6, ESP, nfsec0 and lan0's traffic
-# accepted; the drop rules count (see nft_counters).
-ip6_filter() {
-	n "$1" nft -f - <<-EOF
-		table ip6 ctf6 {
-			chain input {
-				type filter hook input priority filter; policy drop;
-				ct state established,related accept
-				ct state invalid counter drop comment "in-invalid"
-				iif lo accept
-				meta l4proto { ipv6-icmp, esp } accept
-				iifname "nfsec0" accept
-				counter comment "in-policy"
-			}
-			chain forward {
-				type filter hook forward priority filter; policy drop;
-				ct state established,related accept
-				ct state invalid counter drop comment "fwd-invalid"
-				iifname { "nfsec0", "lan0" } accept
-				counter comment "fwd-policy"
-			}
-		}
-	EOF
-}
-nft6_counters() {
-	n "$1" nft -j list table ip6 ctf6 | jq -r '[.nftables[] | .rule? // empty |
-		select(.comment) | first(.expr[] | .counter? // empty) as $c |
-		"\(.comment)=\($c.packets)"] | join(" ")'
-}
 
 log "topology: two sites across an IPv6 internet"
 link ha eth0 fd10::10/64 ga lan0 fd10::1/64
@@ -82,15 +49,15 @@ echo "route add default via fd20::1" | ipb hb
 echo "route add default via 2001:db8:1::fe" | ipb ga
 echo "route add default via 2001:db8:2::fe" | ipb gb
 for g in ga inet gb; do
-	n "$g" sysctl -qw net.ipv6.conf.all.forwarding=1
+	on "$g" sysctl -qw net.ipv6.conf.all.forwarding=1
 done
 # (duplicate address detection would hold the addresses back a while)
 for h in ha ga inet gb hb; do
 	wait_for "$h: addresses usable" 10 \
 		sh -c "! ip -n $(ns_name "$h") -6 addr show tentative | grep -q inet6"
 done
-check "ga: stateful ip6 filter (conntrack)" ip6_filter ga
-check "gb: stateful ip6 filter (conntrack)" ip6_filter gb
+check "ga: stateful ip6 filter (conntrack)" ct_filter -6 ga 'iifname "lan0" accept'
+check "gb: stateful ip6 filter (conntrack)" ct_filter -6 gb 'iifname "lan0" accept'
 
 check "ga: tunnel SAs and policies" nf ga -b - <<EOF
 sa add dir out src 2001:db8:1::1 dst 2001:db8:2::1 spi 0x6001 proto esp mode tunnel aead aes-gcm-128 key $KEY1
@@ -107,7 +74,7 @@ EOF
 
 cap_start inet wan1 "$TMP/wan.pcap"
 log "ping -c 5 ha -> hb: 104-byte inner packets"
-check "ping ha -> hb, 5 of 5" n ha ping -c 5 -i 0.2 -W 2 fd20::10
+check "ping ha -> hb, 5 of 5" on ha ping -c 5 -i 0.2 -W 2 fd20::10
 expect_stats "ga: out SA 0x6001 sent 5 packets, 520 bytes" ga 0x6001 "bytes=520 packets=5"
 expect_stats "gb: in SA 0x6001 accepted 5, 520 bytes" gb 0x6001 "bytes=520 packets=5"
 expect_stats "gb: out SA 0x6002 sent 5, 520 bytes" gb 0x6002 "bytes=520 packets=5"
@@ -133,12 +100,12 @@ cap_expect "internet link: as many ESP packets of SA 0x6001 as ga counted" \
 	"$(cap_count "$TMP/wan.pcap" 'ip6 proto 50 and src 2001:db8:1::1 and ip6[40:4] = 0x6001')" || true
 for g in ga gb; do
 	expect_eq "$g: the stateful ip6 filter dropped nothing" \
-		"in-invalid=0 in-policy=0 fwd-invalid=0 fwd-policy=0" "$(nft6_counters $g)" || true
+		"in-invalid=0 in-policy=0 fwd-invalid=0 fwd-policy=0" "$(nft_counters $g ctf6 ip6)" || true
 done
 
 log "path MTU: the link inet - gb narrowed to 1400"
 pmtu_of() {	# pmtu_of NS SPI: the SA's path MTU, "none" without one
-	sa_field "$1" "$2" '.pmtu // "none"'
+	sa_eval "$1" "$2" 's.get("pmtu", "none")'
 }
 expect_eq "ga: out SA 0x6001 starts without a path MTU" none "$(pmtu_of ga 0x6001)" || true
 ip -n "$(ns_name inet)" link set wan2 mtu 1400
@@ -155,7 +122,7 @@ log "forged packet too big to ga about SA 0x6001 (raw ICMPv6 from inet)"
 # forge SRC SEQ MTU: a packet too big quoting an ESP packet of SPI 0x6001
 # from SRC to 2001:db8:2::1 with sequence number SEQ
 forge() {
-	n inet python3 - "$@" <<-'EOF'
+	on inet python3 - "$@" <<-'EOF'
 		import socket, struct, sys
 		src, seq, mtu = sys.argv[1], int(sys.argv[2], 0), int(sys.argv[3])
 		esp = struct.pack('!II', 0x6001, seq) + bytes(64)
@@ -197,7 +164,7 @@ policy add dir in src fd30::1 dst fd30::2 protect spi 0x6101
 EOF
 cap_start d veth1 "$TMP/link.pcap"
 check "ping c -> d, 3 of 3 (neighbours unknown at first)" \
-	n c ping -c 3 -i 0.2 -W 2 fd30::2
+	on c ping -c 3 -i 0.2 -W 2 fd30::2
 expect_stats "c: out SA 0x6101 sent 3 (104 bytes each)" c 0x6101 "bytes=312 packets=3"
 expect_stats "d: in SA 0x6101 accepted 3" d 0x6101 "bytes=312 packets=3"
 expect_stats "d: out SA 0x6102 sent 3" d 0x6102 "bytes=312 packets=3"
@@ -207,13 +174,13 @@ log "c: discard ::/0 out, priority 10"
 check "c: discard policy for everything" nf c policy add dir out \
 	src ::/0 dst ::/0 priority 10 discard
 expect_fail "ping c -> d under discard: no answer" "0 received" \
-	n c ping -c 3 -i 0.2 -W 1 fd30::2
+	on c ping -c 3 -i 0.2 -W 1 fd30::2
 expect_eq "c: discard 3 (its echo requests)" "discard=3" "$(ns_stats c)" || true
 # d must find c again: c answers d's neighbour solicitation in clear
 # under its discard policy, and discards only its echo replies.
-n d ip -6 neigh flush dev veth1
+on d ip -6 neigh flush dev veth1
 expect_fail "ping d -> c: c's replies discarded" "0 received" \
-	n d ping -c 2 -i 0.2 -W 1 fd30::1
+	on d ping -c 2 -i 0.2 -W 1 fd30::1
 check "d: c's link-layer address learnt (c's advertisement in clear)" \
 	sh -c "ip -n $(ns_name d) -6 neigh show fd30::1 | grep -q lladdr"
 expect_eq "c: discard 5 (and the 2 echo replies)" "discard=5" "$(ns_stats c)" || true
@@ -234,7 +201,7 @@ expect_eq "link: 8 ESP packets (3 requests, 3 replies, 2 requests)" 8 \
 
 log "hostile input to d, raw from c (whose policies are out of the way)"
 check "c: policies flushed" nf c policy flush
-n c python3 - <<'EOF' || not_ok "raw sender" "python3 failed"
+on c python3 - <<'EOF' || not_ok "raw sender" "python3 failed"
 import socket, struct
 s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
 src = socket.inet_pton(socket.AF_INET6, 'fd30::1')
@@ -260,7 +227,7 @@ EOF
 wait_for "d: malformed 3" 5 eval '[ "$(ns_stats d)" = "malformed=3" ]' || true
 expect_eq "d: each counted malformed, nothing else" "malformed=3" "$(ns_stats d)" || true
 expect_eq "d: in SA 0x6101 unchanged" "bytes=312 packets=3" "$(sa_stats d 0x6101)" || true
-check "ping c -> d still protected and answered" n c ping -c 1 -W 2 fd30::2
+check "ping c -> d still protected and answered" on c ping -c 1 -W 2 fd30::2
 expect_stats "d: in SA 0x6101 accepted the 4th" d 0x6101 "bytes=416 packets=4"
 
 rm -rf "$TMP"

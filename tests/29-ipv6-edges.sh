@@ -21,13 +21,11 @@
 #    out of the way) is cleartext that d's protect policy refuses, while
 #    a genuine one (hop limit 255) is left to neighbour discovery.
 set -e
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_dp.sh"
-t_begin ipv6-edges
+. "${0%/*}/lib.sh"
+. "${0%/*}/lib_net.sh"
+ns_enter ipv6-edges ha ga gb hb c d	# the rest runs in namespace ha
 
 TMP=$(mktemp -d)
-module_load
-ns_create ha ga gb hb c d
 
 usable() {	# usable NS...: wait until the namespaces' addresses leave DAD
 	local h
@@ -45,7 +43,7 @@ echo "route add default via fd20::1" | ipb hb
 echo "route add fd20::/64 via 2001:db8::2" | ipb ga
 echo "route add fd10::/64 via 2001:db8::1" | ipb gb
 for g in ga gb; do
-	n "$g" sysctl -qw net.ipv6.conf.all.forwarding=1
+	on "$g" sysctl -qw net.ipv6.conf.all.forwarding=1
 done
 usable ha ga gb hb
 check "ga: tunnel SAs and policies" nf ga -b - <<EOF
@@ -63,7 +61,7 @@ EOF
 
 log "fragments through the tunnel: ping -s 3000 ha -> hb"
 cap_start ha eth0 "$TMP/lan.pcap"
-check "ping -s 3000 ha -> hb, 2 of 2" n ha ping -c 2 -i 0.3 -W 3 -s 3000 fd20::10
+check "ping -s 3000 ha -> hb, 2 of 2" on ha ping -c 2 -i 0.3 -W 3 -s 3000 fd20::10
 cap_stop "$TMP/lan.pcap"
 expect_eq "ha's link: 6 fragments of echo requests from ha (3 a request)" 6 \
 	"$(cap_count "$TMP/lan.pcap" 'src fd10::10 and ip6[6] = 44')" || true
@@ -79,7 +77,7 @@ expect_eq "gb: no namespace drops" "" "$(ns_stats gb)" || true
 # ns6 NS DST HOPLIMIT: a neighbour solicitation for DST from NS's socket,
 # with that hop limit (raw ICMPv6: the kernel fills in the checksum)
 ns6() {
-	n "$1" python3 - "$2" "$3" <<-'EOF'
+	on "$1" python3 - "$2" "$3" <<-'EOF'
 		import socket, struct, sys
 		dst, hl = sys.argv[1], int(sys.argv[2])
 		s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
@@ -110,7 +108,7 @@ ns6 c fd30::2 64
 wait_for "d: cleartext 1" 5 eval '[ "$(ns_stats d)" = "cleartext=1" ]' || true
 expect_eq "d: hop limit 64 is no neighbour discovery: cleartext 1" \
 	"cleartext=1" "$(ns_stats d)" || true
-n d ip -6 neigh flush dev veth1
+on d ip -6 neigh flush dev veth1
 ns6 c fd30::2 255
 check "d: the genuine solicitation taught d c's link-layer address" \
 	wait_for "d: neighbour fd30::1" 5 \

@@ -39,12 +39,10 @@
 #
 # NFSEC_FUZZ_SEED=N replays a run (phases use N, N + 1 and N + 2).
 set -e
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_dp.sh"
-t_begin nlfuzz
+. "${0%/*}/lib.sh"
+. "${0%/*}/lib_net.sh"
+ns_enter nlfuzz T X			# the rest runs in namespace T
 
-module_load
-ns_create T X
 seed=${NFSEC_FUZZ_SEED:-$((RANDOM << 15 | RANDOM))}
 log "seed $seed (NFSEC_FUZZ_SEED=$seed replays this run)"
 FUZZ=(/usr/bin/python3 -B "$TESTS_DIR/nl_fuzz.py")
@@ -67,7 +65,7 @@ state() {
 }
 T0=$(state T)
 expect_eq "T: 3 SAs, 2 policies" "3 2" \
-	"$(nf T -j sa list | jq length) $(nf T -j policy list | jq length)"
+	"$(nf T -j sa list | jq_py 'len(d)') $(nf T -j policy list | jq_py 'len(d)')"
 
 # fuzz DESC NS-CMD... -- ARGS: run nl_fuzz.py, its output into F[]
 declare -A F
@@ -99,7 +97,7 @@ unchanged() {
 }
 
 log "(a) root in X"
-fuzz "(a) root in X" n X "${FUZZ[@]}" --seed "$seed" --count 20000 --check
+fuzz "(a) root in X" on X "${FUZZ[@]}" --seed "$seed" --count 20000 --check
 [[ ${F[accepted]:-} == *SA_ADD=* && ${F[accepted]:-} == *POLICY_ADD=* ]] &&
 	ok "(a) some SA and policy adds were accepted" ||
 	not_ok "(a) some SA and policy adds were accepted" "accepted: ${F[accepted]:-}"
@@ -110,11 +108,10 @@ fuzz "(a) root in X" n X "${FUZZ[@]}" --seed "$seed" --count 20000 --check
 	not_ok "(a) X's dumps agree with its counts" "${F[consistent]:-<none>}"
 expect_eq "(a) T's SAs (with keys) and policies unchanged" "$T0" "$(state T)" || true
 X0=$(state X)
-st=$(nf X -j stats)
-log "X after (a): $(jq -c '{sa_count, policy_count}' <<<"$st")"
+log "X after (a): [sa_count, policy_count] $(ns_counts X)"
 
 log "(b1) uid 65534 without capabilities in T"
-fuzz "(b1) unprivileged in T" n T "${NOBODY[@]}" "${FUZZ[@]}" \
+fuzz "(b1) unprivileged in T" on T "${NOBODY[@]}" "${FUZZ[@]}" \
 	--seed $((seed + 1)) --count 5000 --model eperm
 expect_eq "(b1) every answer as the model says (EPERM for every nfsec command)" \
 	0 "${F[mismatches]:-<none>}" || true
@@ -128,10 +125,10 @@ expect_eq "(b1) no command acked" "-" "${F[accepted]:-<none>}" || true
 unchanged "(b1)"
 
 log "(b2) uid 65534 as root of its own user and network namespace"
-if ! n T "${NOBODY[@]}" unshare -Urn true 2>/dev/null; then
+if ! on T "${NOBODY[@]}" unshare -Urn true 2>/dev/null; then
 	skip "(b2) in its own user namespace" "unprivileged user namespaces are off"
 else
-	fuzz "(b2) unprivileged, own userns" n T "${NOBODY[@]}" unshare -Urn \
+	fuzz "(b2) unprivileged, own userns" on T "${NOBODY[@]}" unshare -Urn \
 		"${FUZZ[@]}" --seed $((seed + 2)) --count 10000 --check
 	[[ ${F[accepted]:-} == *SA_ADD=* ]] &&
 		ok "(b2) GENL_UNS_ADMIN_PERM: its SA adds were accepted there" ||
@@ -149,7 +146,7 @@ log "the module still works"
 check "tool: sa add in T" nf T sa add dir out src 10.0.0.1 dst 10.0.0.3 \
 	spi 0x6002 proto esp mode tunnel aead aes-gcm-128 key "$KEY3"
 expect_eq "tool: sa get" 24578 \
-	"$(nf T -j sa get dst 10.0.0.3 spi 0x6002 proto esp | jq .spi)" || true
+	"$(nf T -j sa get dst 10.0.0.3 spi 0x6002 proto esp | jq_py 'd["spi"]')" || true
 check "tool: sa del" nf T sa del dst 10.0.0.3 spi 0x6002 proto esp
 expect_eq "T as at the start" "$T0" "$(state T)" || true
 

@@ -26,9 +26,9 @@
 # what rfc4106(gcm(aes)) finds, for XFRM too (run last for that reason
 # where pcrypt is built in, as on the debug kernel).
 set -e
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib_dp.sh"
-t_begin async
+. "${0%/*}/lib.sh"
+. "${0%/*}/lib_net.sh"
+ns_enter async a			# the rest runs in namespace a
 
 TMP=$(mktemp -d)
 FLOOD=20000
@@ -39,16 +39,19 @@ module_deps
 check "insmod nfsec async_crypto=1 sa_inflight_max=4" \
 	insmod "$MODULE" async_crypto=1 sa_inflight_max=4
 
+# setup: namespace b (made here: the test deletes it), its link to a,
+# fresh SAs and policies in both
 setup() {
-	ns_create a b
+	ns_create b &&
 	link a veth0 10.0.0.1/24 b veth1 10.0.0.2/24 &&
+	nf a sa flush &&
 	esp_pair a transport 0x1001 0x1002 "$KEY1" "$KEY2" 10.0.0.1 10.0.0.2 &&
 	esp_pair b transport 0x1002 0x1001 "$KEY2" "$KEY1" 10.0.0.2 10.0.0.1
 }
 
 # esp ARGS...: esp_tool.py on a's veth0 with the capture of a's ESP.
 esp() {
-	n a /usr/bin/python3 "$TESTS_DIR/esp_tool.py" veth0 "$TMP/a.pcap" "$@"
+	on a /usr/bin/python3 "$TESTS_DIR/esp_tool.py" veth0 "$TMP/a.pcap" "$@"
 }
 
 # (not through check: its subshell would keep the namespace names)
@@ -59,7 +62,7 @@ expect_eq "the transforms are pcrypt's" yes \
 
 log "traffic through asynchronous crypto"
 cap_start a veth0 "$TMP/a.pcap" ip proto 50 and src 10.0.0.1
-check "ping a -> b, 5 of 5" n a ping -c 5 -i 0.1 -W 2 10.0.0.2
+check "ping a -> b, 5 of 5" on a ping -c 5 -i 0.1 -W 2 10.0.0.2
 cap_stop "$TMP/a.pcap"
 expect_eq "a: out SA 0x1001" "bytes=420 packets=5" "$(sa_stats a 0x1001)"
 expect_eq "b: in SA 0x1001" "bytes=420 packets=5" "$(sa_stats b 0x1001)"
@@ -68,40 +71,44 @@ tcp_md5 "TCP a -> b, 256 KiB, md5 equal" a b 10.0.0.2 5001 "$TMP/data"
 
 log "a flood of forged ESP against b's SA 0x1001: at most 4 in crypto"
 # (TCP's bursts may have met the cap already: backlog counts from here)
-read -r packets bytes drops0 <<<"$(sa_field b 0x1001 '.stats | "\(.packets) \(.bytes) \(.icv_fail + .backlog)"')"
-backlog0=$(sa_field b 0x1001 .stats.backlog)
+read -r packets bytes drops0 <<<"$(sa_eval b 0x1001 \
+	'"%d %d %d" % (st["packets"], st["bytes"], st["icv_fail"] + st["backlog"])')"
+backlog0=$(sa_field b 0x1001 stats.backlog)
 out=$(esp "flood:0:$FLOOD:100000" | tail -n 1)
 expect_eq "the link took every frame" "sent $FLOOD" "$out"
 settled() {
-	[ "$(sa_field b 0x1001 '.stats | .icv_fail + .backlog')" = "$((drops0 + FLOOD))" ]
+	[ "$(sa_eval b 0x1001 'st["icv_fail"] + st["backlog"]')" = "$((drops0 + FLOOD))" ]
 }
 wait_for "b: $FLOOD forged frames counted" 30 settled || true
 expect_eq "b: icv_fail + backlog grew by $FLOOD, nothing accepted, nothing else" \
 	"$((drops0 + FLOOD)) $packets $bytes 0" \
-	"$(sa_field b 0x1001 '.stats | "\(.icv_fail + .backlog) \(.packets) \(.bytes) \(.replay + .replay_old + .no_buffer + .crypto_error + .policy + .bad_trailer)"')"
-backlog=$(($(sa_field b 0x1001 .stats.backlog) - backlog0))
-log "flood: backlog $backlog, icv_fail $(sa_field b 0x1001 .stats.icv_fail)"
+	"$(sa_eval b 0x1001 '"%d %d %d %d" % (st["icv_fail"] + st["backlog"], st["packets"],
+		st["bytes"], sum(st[k] for k in ("replay", "replay_old", "no_buffer",
+		"crypto_error", "policy", "bad_trailer")))')"
+backlog=$(($(sa_field b 0x1001 stats.backlog) - backlog0))
+log "flood: backlog $backlog, icv_fail $(sa_field b 0x1001 stats.icv_fail)"
 expect_eq "b: the cap dropped some of the flood (backlog > 0)" yes \
 	"$( ((backlog > 0)) && echo yes || echo no)"
-check "ping a -> b after the flood, 3 of 3" n a ping -c 3 -i 0.1 -W 2 10.0.0.2
+check "ping a -> b after the flood, 3 of 3" on a ping -c 3 -i 0.1 -W 2 10.0.0.2
 
 log "the namespace's cap: one SA may hold 100000, b's namespace 4"
 P=/sys/module/nfsec/parameters
 echo 100000 >$P/sa_inflight_max
 echo 4 >$P/net_inflight_max
-read -r drops0 backlog0 <<<"$(sa_field b 0x1001 '.stats | "\(.icv_fail + .backlog) \(.backlog)"')"
+read -r drops0 backlog0 <<<"$(sa_eval b 0x1001 \
+	'"%d %d" % (st["icv_fail"] + st["backlog"], st["backlog"])')"
 out=$(esp "flood:0:$FLOOD:150000" | tail -n 1)
 expect_eq "the link took every frame" "sent $FLOOD" "$out"
 wait_for "b: $FLOOD forged frames counted" 30 settled || true
 expect_eq "b: icv_fail + backlog grew by $FLOOD" "$((drops0 + FLOOD))" \
-	"$(sa_field b 0x1001 '.stats | .icv_fail + .backlog')"
-backlog=$(($(sa_field b 0x1001 .stats.backlog) - backlog0))
+	"$(sa_eval b 0x1001 'st["icv_fail"] + st["backlog"]')"
+backlog=$(($(sa_field b 0x1001 stats.backlog) - backlog0))
 log "flood: backlog $backlog"
 expect_eq "b: the namespace's cap dropped some of the flood (backlog > 0)" yes \
 	"$( ((backlog > 0)) && echo yes || echo no)"
 echo 8192 >$P/net_inflight_max
 echo 4 >$P/sa_inflight_max
-check "ping a -> b after that flood, 3 of 3" n a ping -c 3 -i 0.1 -W 2 10.0.0.2
+check "ping a -> b after that flood, 3 of 3" on a ping -c 3 -i 0.1 -W 2 10.0.0.2
 
 log "namespace b deleted while a flood is in crypto"
 esp "flood:0:$FLOOD:200000" >"$TMP/flood1.out" 2>&1 &
@@ -112,13 +119,12 @@ check "ip netns del b" ip netns del "$(ns_name b)"
 unset "T_NS[b]"
 wait "$flood" || true
 log "flood: $(tail -n 1 "$TMP/flood1.out")"
-ns_cleanup
 
 log "the module removed while a flood is in crypto"
 setup
-ok "namespaces again"
+ok "namespace b again, fresh SAs and policies in a and b"
 cap_start a veth0 "$TMP/a.pcap" ip proto 50 and src 10.0.0.1
-check "ping a -> b, 1 of 1" n a ping -c 1 -W 2 10.0.0.2
+check "ping a -> b, 1 of 1" on a ping -c 1 -W 2 10.0.0.2
 cap_stop "$TMP/a.pcap"
 esp "flood:0:$FLOOD:300000" >"$TMP/flood2.out" 2>&1 &
 flood=$!

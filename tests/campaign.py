@@ -63,7 +63,7 @@ IF is the sender's interface (in the namespace at PATH), --dst-iface the
 receiver's end of the link (here). Output, one "KEY VALUE" line each: seed,
 sent (frames), cats (per category frames), inside (frames authenticated
 but malformed inside), top (highest sequence number committed), expect_sa and expect_ns (non-zero counters as "name=value ..."
-sorted, the form tests/lib_dp.sh's sa_stats and ns_stats print), reached
+sorted, the form tests/lib_net.sh's sa_stats and ns_stats print), reached
 (packets past the SA lookup and length check), sa_counted
 (those of them one of the SA's own counters counts), delivered ("GOT of WANT"),
 final ("GOT of 5"), noports ("GOT of WANT"), softnet_dropped.
