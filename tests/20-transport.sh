@@ -33,18 +33,10 @@ check "a: stateful nftables filter (conntrack)" ct_filter a
 check "b: stateful nftables filter (conntrack)" ct_filter b
 
 log "SAs and policies, transport aes-gcm-128"
-check "a: SAs and policies" nf a -b - <<EOF
-sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x1001 proto esp mode transport aead aes-gcm-128 key $KEY1
-sa add dir in src 10.0.0.2 dst 10.0.0.1 spi 0x1002 proto esp mode transport aead aes-gcm-128 key $KEY2
-policy add dir out src 10.0.0.1 dst 10.0.0.2 protect spi 0x1001
-policy add dir in src 10.0.0.2 dst 10.0.0.1 protect spi 0x1002
-EOF
-check "b: SAs and policies" nf b -b - <<EOF
-sa add dir in src 10.0.0.1 dst 10.0.0.2 spi 0x1001 proto esp mode transport aead aes-gcm-128 key $KEY1
-sa add dir out src 10.0.0.2 dst 10.0.0.1 spi 0x1002 proto esp mode transport aead aes-gcm-128 key $KEY2
-policy add dir out src 10.0.0.2 dst 10.0.0.1 protect spi 0x1002
-policy add dir in src 10.0.0.1 dst 10.0.0.2 protect spi 0x1001
-EOF
+check "a: SAs and policies" esp_pair a transport 0x1001 0x1002 \
+	"$KEY1" "$KEY2" 10.0.0.1 10.0.0.2
+check "b: SAs and policies" esp_pair b transport 0x1002 0x1001 \
+	"$KEY2" "$KEY1" 10.0.0.2 10.0.0.1
 
 cap_start b veth1 "$TMP/link.pcap"
 

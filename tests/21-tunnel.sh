@@ -42,22 +42,13 @@ check "rh: stateful nftables filter (conntrack)" ct_filter rh
 
 check "ga: tunnel SAs and policies to gb" esp_pair ga tunnel 0x2001 0x2002 \
 	"$KEY1" "$KEY2" 10.0.1.1 10.0.2.1 192.168.1.0/24 192.168.2.0/24
-check "gb: tunnel SAs and policies to ga and rh" nf gb -b - <<EOF
-sa add dir in src 10.0.1.1 dst 10.0.2.1 spi 0x2001 proto esp mode tunnel aead aes-gcm-128 key $KEY1
-sa add dir out src 10.0.2.1 dst 10.0.1.1 spi 0x2002 proto esp mode tunnel aead aes-gcm-128 key $KEY2
-policy add dir out src 192.168.2.0/24 dst 192.168.1.0/24 protect spi 0x2002 dst 10.0.1.1
-policy add dir fwd src 192.168.1.0/24 dst 192.168.2.0/24 protect spi 0x2001 dst 10.0.2.1
-sa add dir in src 10.0.3.10 dst 10.0.2.1 spi 0x3001 proto esp mode tunnel aead aes-gcm-128 key $KEY3
-sa add dir out src 10.0.2.1 dst 10.0.3.10 spi 0x3002 proto esp mode tunnel aead aes-gcm-128 key $KEY4
-policy add dir out src 192.168.2.0/24 dst 10.0.3.10 protect spi 0x3002 dst 10.0.3.10
-policy add dir fwd src 10.0.3.10 dst 192.168.2.0/24 protect spi 0x3001 dst 10.0.2.1
-EOF
-check "rh: tunnel SAs and policies to gb" nf rh -b - <<EOF
-sa add dir out src 10.0.3.10 dst 10.0.2.1 spi 0x3001 proto esp mode tunnel aead aes-gcm-128 key $KEY3
-sa add dir in src 10.0.2.1 dst 10.0.3.10 spi 0x3002 proto esp mode tunnel aead aes-gcm-128 key $KEY4
-policy add dir out src 10.0.3.10 dst 192.168.2.0/24 protect spi 0x3001 dst 10.0.2.1
-policy add dir in src 192.168.2.0/24 dst 10.0.3.10 protect spi 0x3002 dst 10.0.3.10
-EOF
+check "gb: tunnel SAs and policies to ga" esp_pair gb tunnel 0x2002 0x2001 \
+	"$KEY2" "$KEY1" 10.0.2.1 10.0.1.1 192.168.2.0/24 192.168.1.0/24
+check "gb: tunnel SAs and policies to rh" esp_pair gb tunnel 0x3002 0x3001 \
+	"$KEY4" "$KEY3" 10.0.2.1 10.0.3.10 192.168.2.0/24 10.0.3.10
+# (rh is its own tunnel end: its back policy is dir in)
+check "rh: tunnel SAs and policies to gb" esp_pair -b in rh tunnel 0x3001 0x3002 \
+	"$KEY3" "$KEY4" 10.0.3.10 10.0.2.1 10.0.3.10 192.168.2.0/24
 
 expect_fail "inet has no route to 192.168.2.10" "unreachable" \
 	ip -n "$(ns_name inet)" route get 192.168.2.10
@@ -108,14 +99,8 @@ check "gb: nfsec SAs and policies flushed" nf gb -b - <<EOF
 policy flush
 sa flush
 EOF
-check "ga: SAs 0x4001/0x4002 replace 0x2001/0x2002" nf ga -b - <<EOF
-policy flush
-sa flush
-sa add dir out src 10.0.1.1 dst 10.0.2.1 spi 0x4001 proto esp mode tunnel aead aes-gcm-128 key $KEY3
-sa add dir in src 10.0.2.1 dst 10.0.1.1 spi 0x4002 proto esp mode tunnel aead aes-gcm-128 key $KEY4
-policy add dir out src 192.168.1.0/24 dst 192.168.2.0/24 protect spi 0x4001 dst 10.0.2.1
-policy add dir fwd src 192.168.2.0/24 dst 192.168.1.0/24 protect spi 0x4002 dst 10.0.1.1
-EOF
+check "ga: SAs 0x4001/0x4002 replace 0x2001/0x2002" esp_pair -F ga tunnel \
+	0x4001 0x4002 "$KEY3" "$KEY4" 10.0.1.1 10.0.2.1 192.168.1.0/24 192.168.2.0/24
 check "gb: XFRM states and policies" ipb gb <<EOF
 xfrm state add src 10.0.1.1 dst 10.0.2.1 proto esp spi 0x4001 mode tunnel aead rfc4106(gcm(aes)) $KEY3 128
 xfrm state add src 10.0.2.1 dst 10.0.1.1 proto esp spi 0x4002 mode tunnel aead rfc4106(gcm(aes)) $KEY4 128

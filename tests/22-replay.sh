@@ -47,18 +47,10 @@ b_in_is() {
 	expect_stats "$1" b 0x1001 "$2" || true
 }
 
-check "a: SAs and policies" nf a -b - <<EOF
-sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x1001 proto esp mode transport aead aes-gcm-128 key $KEY1
-sa add dir in src 10.0.0.2 dst 10.0.0.1 spi 0x1002 proto esp mode transport aead aes-gcm-128 key $KEY2
-policy add dir out src 10.0.0.1 dst 10.0.0.2 protect spi 0x1001
-policy add dir in src 10.0.0.2 dst 10.0.0.1 protect spi 0x1002
-EOF
-check "b: SAs and policies, replay-window 32" nf b -b - <<EOF
-sa add dir in src 10.0.0.1 dst 10.0.0.2 spi 0x1001 proto esp mode transport aead aes-gcm-128 key $KEY1 replay-window 32
-sa add dir out src 10.0.0.2 dst 10.0.0.1 spi 0x1002 proto esp mode transport aead aes-gcm-128 key $KEY2
-policy add dir out src 10.0.0.2 dst 10.0.0.1 protect spi 0x1002
-policy add dir in src 10.0.0.1 dst 10.0.0.2 protect spi 0x1001
-EOF
+check "a: SAs and policies" esp_pair a transport 0x1001 0x1002 \
+	"$KEY1" "$KEY2" 10.0.0.1 10.0.0.2
+check "b: SAs and policies, replay-window 32" esp_pair -i "replay-window 32" \
+	b transport 0x1002 0x1001 "$KEY2" "$KEY1" 10.0.0.2 10.0.0.1
 
 log "capture a's ESP: 3 pings through, then 2 that b's nftables drops"
 cap_start a veth0 "$TMP/a.pcap" ip proto 50 and src 10.0.0.1
@@ -125,22 +117,11 @@ log "sequence exhaustion without ESN: seq 0xfffffffd"
 run_bg a "$NFSEC" monitor >"$TMP/mon.out" 2>&1
 mon_pid=$BG_PID
 check "nfsec monitor listens" wait_for "monitor" 15 monitor_ready a "$TMP/mon.out"
-check "fresh SA pair 0x1101/0x1102, a's out SA at seq 0xfffffffd" nf a -b - <<EOF
-policy flush
-sa flush
-sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x1101 proto esp mode transport aead aes-gcm-128 key $KEY3 seq 0xfffffffd
-sa add dir in src 10.0.0.2 dst 10.0.0.1 spi 0x1102 proto esp mode transport aead aes-gcm-128 key $KEY4
-policy add dir out src 10.0.0.1 dst 10.0.0.2 protect spi 0x1101
-policy add dir in src 10.0.0.2 dst 10.0.0.1 protect spi 0x1102
-EOF
-check "b: the same pair" nf b -b - <<EOF
-policy flush
-sa flush
-sa add dir in src 10.0.0.1 dst 10.0.0.2 spi 0x1101 proto esp mode transport aead aes-gcm-128 key $KEY3
-sa add dir out src 10.0.0.2 dst 10.0.0.1 spi 0x1102 proto esp mode transport aead aes-gcm-128 key $KEY4
-policy add dir out src 10.0.0.2 dst 10.0.0.1 protect spi 0x1102
-policy add dir in src 10.0.0.1 dst 10.0.0.2 protect spi 0x1101
-EOF
+check "fresh SA pair 0x1101/0x1102, a's out SA at seq 0xfffffffd" \
+	esp_pair -F -o "seq 0xfffffffd" a transport 0x1101 0x1102 \
+	"$KEY3" "$KEY4" 10.0.0.1 10.0.0.2
+check "b: the same pair" esp_pair -F b transport 0x1102 0x1101 \
+	"$KEY4" "$KEY3" 10.0.0.2 10.0.0.1
 check "monitor saw the SA added" wait_for "monitor" 10 file_has "$TMP/mon.out" "sa add out esp spi 0x00001101"
 out=$(on a ping -c 5 -i 0.2 -W 1 10.0.0.2 2>&1) || true
 [[ $out == *"5 packets transmitted, 2 received"* ]] &&
@@ -162,20 +143,10 @@ printf '# %s\n' "${ev[@]}" | head -n 12
 # WINDOW (empty: the default); b -> a SPI + 1 without ESN; policies to them.
 esn_pair() {
 	local spi=$1 back=$(($1 + 1))
-	nf a -b - <<-EOF || return 1
-		policy flush
-		sa add dir out src 10.0.0.1 dst 10.0.0.2 spi $spi proto esp mode transport aead aes-gcm-128 key $KEY1 esn seq $2
-		sa add dir in src 10.0.0.2 dst 10.0.0.1 spi $back proto esp mode transport aead aes-gcm-128 key $KEY2
-		policy add dir out src 10.0.0.1 dst 10.0.0.2 protect spi $spi
-		policy add dir in src 10.0.0.2 dst 10.0.0.1 protect spi $back
-	EOF
-	nf b -b - <<-EOF
-		policy flush
-		sa add dir in src 10.0.0.1 dst 10.0.0.2 spi $spi proto esp mode transport aead aes-gcm-128 key $KEY1 esn ${3:+replay-window $3}
-		sa add dir out src 10.0.0.2 dst 10.0.0.1 spi $back proto esp mode transport aead aes-gcm-128 key $KEY2
-		policy add dir out src 10.0.0.2 dst 10.0.0.1 protect spi $back
-		policy add dir in src 10.0.0.1 dst 10.0.0.2 protect spi $spi
-	EOF
+	esp_pair -f -o "esn seq $2" a transport "$spi" "$back" "$KEY1" "$KEY2" \
+		10.0.0.1 10.0.0.2 &&
+	esp_pair -f -i "esn ${3:+replay-window $3}" b transport "$back" "$spi" \
+		"$KEY2" "$KEY1" 10.0.0.2 10.0.0.1
 }
 
 log "ESN from seq 0xfffffffe: packets 2^32 - 1 to 2^32 + 3, fresh receiver"

@@ -60,12 +60,9 @@ on g1 sysctl -qw net.ipv4.ip_forward=1
 
 check "g1: tunnel SAs 0x6001/0x6002 and policies" esp_pair g1 tunnel 0x6001 0x6002 \
 	"$KEY1" "$KEY2" 10.0.0.1 10.0.0.2 192.168.1.0/24 192.168.2.0/24
-check "g2: tunnel SAs 0x6001/0x6002 and policies" nf g2 -b - <<EOF
-sa add dir in src 10.0.0.1 dst 10.0.0.2 spi 0x6001 proto esp mode tunnel aead aes-gcm-128 key $KEY1
-sa add dir out src 10.0.0.2 dst 10.0.0.1 spi 0x6002 proto esp mode tunnel aead aes-gcm-128 key $KEY2
-policy add dir out src 192.168.2.0/24 dst 192.168.1.0/24 protect spi 0x6002 dst 10.0.0.1
-policy add dir in src 192.168.1.0/24 dst 192.168.2.0/24 protect spi 0x6001 dst 10.0.0.2
-EOF
+# (192.168.2.1 is g2's own: the tunnel ends there, its back policy is dir in)
+check "g2: tunnel SAs 0x6001/0x6002 and policies" esp_pair -b in g2 tunnel 0x6002 0x6001 \
+	"$KEY2" "$KEY1" 10.0.0.2 10.0.0.1 192.168.2.0/24 192.168.1.0/24
 
 log "tunnel: h1 -> 192.168.2.1 through g1"
 cap_start g2 wan0 "$TMP/tun.pcap"
@@ -113,9 +110,9 @@ expect_eq "capture: ESP fragments: none from g1 (h1 fragmented at the learnt MTU
 expect_eq "capture: no cleartext" 0 "$(cap_count "$TMP/tun.pcap" 'ip and not ip proto 50')" || true
 
 log "transport: g1 <-> g2"
-check "g1: transport SAs 0x5001/0x5002 and policies" esp_pair g1 transport \
+check "g1: transport SAs 0x5001/0x5002 and policies" esp_pair -f g1 transport \
 	0x5001 0x5002 "$KEY3" "$KEY4" 10.0.0.1 10.0.0.2
-check "g2: transport SAs 0x5001/0x5002 and policies" esp_pair g2 transport \
+check "g2: transport SAs 0x5001/0x5002 and policies" esp_pair -f g2 transport \
 	0x5002 0x5001 "$KEY4" "$KEY3" 10.0.0.2 10.0.0.1
 cap_start g2 wan0 "$TMP/tra.pcap"
 s=$((MTU_TRA - 28))

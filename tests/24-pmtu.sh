@@ -118,9 +118,9 @@ expect_eq "g1: out SA 0x7001: counters unchanged" \
 	"bytes=$((1446 + 1246 + 1446)) packets=3 too_big=1" "$(sa_stats g1 0x7001)" || true
 
 log "tunnel rekeyed to 0x7003/0x7004: TCP h1 -> 192.168.2.11 from scratch"
-check "g1: tunnel SAs 0x7003/0x7004" esp_pair g1 tunnel 0x7003 0x7004 \
+check "g1: tunnel SAs 0x7003/0x7004" esp_pair -f g1 tunnel 0x7003 0x7004 \
 	"$KEY3" "$KEY4" 10.0.1.1 10.0.2.1 192.168.1.0/24 192.168.2.0/24
-check "g2: tunnel SAs 0x7004/0x7003" esp_pair g2 tunnel 0x7004 0x7003 \
+check "g2: tunnel SAs 0x7004/0x7003" esp_pair -f g2 tunnel 0x7004 0x7003 \
 	"$KEY4" "$KEY3" 10.0.2.1 10.0.1.1 192.168.2.0/24 192.168.1.0/24
 ff0=$(on r nstat -az IpFragFails | awk '$1 == "IpFragFails" { print $2 }')
 head -c 1048576 /dev/urandom >"$TMP/blob"
@@ -141,9 +141,9 @@ expect_eq "g1 accepted all g2 sent back" "$(traffic "$(sa_stats g2 0x7004)")" \
 	"$(sa_stats g1 0x7004)" || true
 
 log "transport: g1 -> g2 10.0.2.1, DF pings"
-check "g1: transport SAs 0x5001/0x5002" esp_pair g1 transport 0x5001 0x5002 \
+check "g1: transport SAs 0x5001/0x5002" esp_pair -f g1 transport 0x5001 0x5002 \
 	"$KEY3" "$KEY4" 10.0.1.1 10.0.2.1
-check "g2: transport SAs 0x5002/0x5001" esp_pair g2 transport 0x5002 0x5001 \
+check "g2: transport SAs 0x5002/0x5001" esp_pair -f g2 transport 0x5002 0x5001 \
 	"$KEY4" "$KEY3" 10.0.2.1 10.0.1.1
 # r's ICMP to g1 is rate limited (net.ipv4.icmp_ratelimit, 1/s per peer,
 # and the TCP transfer drew many).

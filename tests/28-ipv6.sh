@@ -59,18 +59,10 @@ done
 check "ga: stateful ip6 filter (conntrack)" ct_filter -6 ga 'iifname "lan0" accept'
 check "gb: stateful ip6 filter (conntrack)" ct_filter -6 gb 'iifname "lan0" accept'
 
-check "ga: tunnel SAs and policies" nf ga -b - <<EOF
-sa add dir out src 2001:db8:1::1 dst 2001:db8:2::1 spi 0x6001 proto esp mode tunnel aead aes-gcm-128 key $KEY1
-sa add dir in src 2001:db8:2::1 dst 2001:db8:1::1 spi 0x6002 proto esp mode tunnel aead aes-gcm-128 key $KEY2
-policy add dir out src fd10::/64 dst fd20::/64 protect spi 0x6001 dst 2001:db8:2::1
-policy add dir fwd src fd20::/64 dst fd10::/64 protect spi 0x6002 dst 2001:db8:1::1
-EOF
-check "gb: tunnel SAs and policies" nf gb -b - <<EOF
-sa add dir in src 2001:db8:1::1 dst 2001:db8:2::1 spi 0x6001 proto esp mode tunnel aead aes-gcm-128 key $KEY1
-sa add dir out src 2001:db8:2::1 dst 2001:db8:1::1 spi 0x6002 proto esp mode tunnel aead aes-gcm-128 key $KEY2
-policy add dir out src fd20::/64 dst fd10::/64 protect spi 0x6002 dst 2001:db8:1::1
-policy add dir fwd src fd10::/64 dst fd20::/64 protect spi 0x6001 dst 2001:db8:2::1
-EOF
+check "ga: tunnel SAs and policies" esp_pair ga tunnel 0x6001 0x6002 \
+	"$KEY1" "$KEY2" 2001:db8:1::1 2001:db8:2::1 fd10::/64 fd20::/64
+check "gb: tunnel SAs and policies" esp_pair gb tunnel 0x6002 0x6001 \
+	"$KEY2" "$KEY1" 2001:db8:2::1 2001:db8:1::1 fd20::/64 fd10::/64
 
 cap_start inet wan1 "$TMP/wan.pcap"
 log "ping -c 5 ha -> hb: 104-byte inner packets"
@@ -150,18 +142,10 @@ for h in c d; do
 	wait_for "$h: address usable" 10 \
 		sh -c "! ip -n $(ns_name "$h") -6 addr show tentative | grep -q inet6"
 done
-check "c: transport SAs and policies, any protocol" nf c -b - <<EOF
-sa add dir out src fd30::1 dst fd30::2 spi 0x6101 proto esp mode transport aead aes-gcm-128 key $KEY3
-sa add dir in src fd30::2 dst fd30::1 spi 0x6102 proto esp mode transport aead aes-gcm-128 key $KEY4
-policy add dir out src fd30::1 dst fd30::2 protect spi 0x6101
-policy add dir in src fd30::2 dst fd30::1 protect spi 0x6102
-EOF
-check "d: transport SAs and policies, any protocol" nf d -b - <<EOF
-sa add dir in src fd30::1 dst fd30::2 spi 0x6101 proto esp mode transport aead aes-gcm-128 key $KEY3
-sa add dir out src fd30::2 dst fd30::1 spi 0x6102 proto esp mode transport aead aes-gcm-128 key $KEY4
-policy add dir out src fd30::2 dst fd30::1 protect spi 0x6102
-policy add dir in src fd30::1 dst fd30::2 protect spi 0x6101
-EOF
+check "c: transport SAs and policies, any protocol" esp_pair c transport \
+	0x6101 0x6102 "$KEY3" "$KEY4" fd30::1 fd30::2
+check "d: transport SAs and policies, any protocol" esp_pair d transport \
+	0x6102 0x6101 "$KEY4" "$KEY3" fd30::2 fd30::1
 cap_start d veth1 "$TMP/link.pcap"
 check "ping c -> d, 3 of 3 (neighbours unknown at first)" \
 	on c ping -c 3 -i 0.2 -W 2 fd30::2

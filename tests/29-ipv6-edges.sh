@@ -46,18 +46,10 @@ for g in ga gb; do
 	on "$g" sysctl -qw net.ipv6.conf.all.forwarding=1
 done
 usable ha ga gb hb
-check "ga: tunnel SAs and policies" nf ga -b - <<EOF
-sa add dir out src 2001:db8::1 dst 2001:db8::2 spi 0x6201 proto esp mode tunnel aead aes-gcm-128 key $KEY1
-sa add dir in src 2001:db8::2 dst 2001:db8::1 spi 0x6202 proto esp mode tunnel aead aes-gcm-128 key $KEY2
-policy add dir out src fd10::/64 dst fd20::/64 protect spi 0x6201 dst 2001:db8::2
-policy add dir fwd src fd20::/64 dst fd10::/64 protect spi 0x6202 dst 2001:db8::1
-EOF
-check "gb: tunnel SAs and policies" nf gb -b - <<EOF
-sa add dir in src 2001:db8::1 dst 2001:db8::2 spi 0x6201 proto esp mode tunnel aead aes-gcm-128 key $KEY1
-sa add dir out src 2001:db8::2 dst 2001:db8::1 spi 0x6202 proto esp mode tunnel aead aes-gcm-128 key $KEY2
-policy add dir out src fd20::/64 dst fd10::/64 protect spi 0x6202 dst 2001:db8::1
-policy add dir fwd src fd10::/64 dst fd20::/64 protect spi 0x6201 dst 2001:db8::2
-EOF
+check "ga: tunnel SAs and policies" esp_pair ga tunnel 0x6201 0x6202 \
+	"$KEY1" "$KEY2" 2001:db8::1 2001:db8::2 fd10::/64 fd20::/64
+check "gb: tunnel SAs and policies" esp_pair gb tunnel 0x6202 0x6201 \
+	"$KEY2" "$KEY1" 2001:db8::2 2001:db8::1 fd20::/64 fd10::/64
 
 log "fragments through the tunnel: ping -s 3000 ha -> hb"
 cap_start ha eth0 "$TMP/lan.pcap"
@@ -98,12 +90,8 @@ expect_eq "ga's wan link: no ICMPv6 in clear" 0 \
 log "transport c <-> d; c's policies out of the way for its forgeries"
 link c veth0 fd30::1/64 d veth1 fd30::2/64
 usable c d
-check "d: transport SAs and policies, any protocol" nf d -b - <<EOF
-sa add dir in src fd30::1 dst fd30::2 spi 0x6301 proto esp mode transport aead aes-gcm-128 key $KEY3
-sa add dir out src fd30::2 dst fd30::1 spi 0x6302 proto esp mode transport aead aes-gcm-128 key $KEY4
-policy add dir out src fd30::2 dst fd30::1 protect spi 0x6302
-policy add dir in src fd30::1 dst fd30::2 protect spi 0x6301
-EOF
+check "d: transport SAs and policies, any protocol" esp_pair d transport \
+	0x6302 0x6301 "$KEY4" "$KEY3" fd30::2 fd30::1
 ns6 c fd30::2 64
 wait_for "d: cleartext 1" 5 eval '[ "$(ns_stats d)" = "cleartext=1" ]' || true
 expect_eq "d: hop limit 64 is no neighbour discovery: cleartext 1" \

@@ -44,8 +44,7 @@ check "insmod nfsec async_crypto=1 sa_inflight_max=4" \
 setup() {
 	ns_create b &&
 	link a veth0 10.0.0.1/24 b veth1 10.0.0.2/24 &&
-	nf a sa flush &&
-	esp_pair a transport 0x1001 0x1002 "$KEY1" "$KEY2" 10.0.0.1 10.0.0.2 &&
+	esp_pair -F a transport 0x1001 0x1002 "$KEY1" "$KEY2" 10.0.0.1 10.0.0.2 &&
 	esp_pair b transport 0x1002 0x1001 "$KEY2" "$KEY1" 10.0.0.2 10.0.0.1
 }
 

@@ -299,19 +299,37 @@ expect_stats() {
 	expect_eq "$1" "$4" "$(sa_stats "$2" "$3")"
 }
 
-# esp_pair NS MODE OUT_SPI IN_SPI KEY_OUT KEY_IN LOCAL REMOTE [SEL_L SEL_R]:
-# NS's policies flushed, then an aes-gcm-128 SA pair between LOCAL and
-# REMOTE in MODE (tunnel|transport) and the policies that use it: out and
-# in for transport (LOCAL <-> REMOTE), out and fwd for a tunnel between
-# the prefixes SEL_L and SEL_R.
+# esp_pair [-f|-F] [-b in|fwd] [-o WORDS] [-i WORDS] NS MODE OUT_SPI IN_SPI
+#          KEY_OUT KEY_IN LOCAL REMOTE [SEL_L SEL_R]:
+# in namespace NS, an aes-gcm-128 SA pair between LOCAL and REMOTE in MODE
+# (transport or tunnel) and the policies that use it: out from SEL_L to
+# SEL_R (LOCAL and REMOTE when not given) and back from SEL_R to SEL_L,
+# dir in (transport's default, or a tunnel that ends in NS) or fwd
+# (tunnel's default: a gateway), as -b says. -o and -i add WORDS to the
+# out and the in SA ("esn seq 0xfffffffe", "replay-window 32"); -f flushes
+# NS's policies first, -F its policies and its SAs. One `nfsec -b`.
 esp_pair() {
+	local flush='' back='' xo='' xi=''
+	while [[ $1 == -* ]]; do
+		case $1 in
+		-f) flush='policy flush' ;;
+		-F) flush=$'policy flush\nsa flush' ;;
+		-b) back=$2; shift ;;
+		-o) xo=$2; shift ;;
+		-i) xi=$2; shift ;;
+		*) echo "esp_pair: unknown option $1" >&2; return 1 ;;
+		esac
+		shift
+	done
 	local ns=$1 mode=$2 so=$3 si=$4 ko=$5 ki=$6 l=$7 r=$8 sl=${9:-$7} sr=${10:-$8}
-	local back=in
-	[ "$mode" = tunnel ] && back=fwd
+	if [ -z "$back" ]; then
+		back=in
+		[ "$mode" = tunnel ] && back=fwd
+	fi
 	nf "$ns" -b - <<-EOF
-		policy flush
-		sa add dir out src $l dst $r spi $so proto esp mode $mode aead aes-gcm-128 key $ko
-		sa add dir in src $r dst $l spi $si proto esp mode $mode aead aes-gcm-128 key $ki
+		$flush
+		sa add dir out src $l dst $r spi $so proto esp mode $mode aead aes-gcm-128 key $ko $xo
+		sa add dir in src $r dst $l spi $si proto esp mode $mode aead aes-gcm-128 key $ki $xi
 		policy add dir out src $sl dst $sr protect spi $so dst $r
 		policy add dir $back src $sr dst $sl protect spi $si dst $l
 	EOF
