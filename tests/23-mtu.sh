@@ -43,9 +43,77 @@ inner_mtu() {
 	room=$((($2 - fixed) / blk * blk - 2))
 	echo $((room + ($1 == "transport" ? ihl : 0)))
 }
-MTU_TUN=$(inner_mtu tunnel $LINK_MTU)
-MTU_TRA=$(inner_mtu transport $LINK_MTU)
-log "expected MTUs: tunnel $MTU_TUN, transport $MTU_TRA"
+log "expected MTUs: tunnel $(inner_mtu tunnel $LINK_MTU), transport $(inner_mtu transport $LINK_MTU)"
+
+# mtu_case MODE FROM DST OUT_SPI IN_SPI: FROM pings DST through g1's MODE
+# SA pair with g2 (OUT_SPI g1 -> g2, IN_SPI back), captured on g2's wan0:
+# DF pings of the inner MTU and one byte more (frag-needed, then the
+# learnt MTU), a 3028-byte ping with DF clear; exact counters of the four
+# SAs and what the capture holds.
+mtu_case() {
+	local mode=$1 from=$2 dst=$3 out=$4 in=$5 mtu s pcap=$TMP/$1.pcap
+	local big packets frags clear f1 f2
+	mtu=$(inner_mtu "$mode" $LINK_MTU)
+	s=$((mtu - 28))
+	case $mode in
+	tunnel)
+		# h1 sends the 3028 bytes as 1500 + 1500 + 68 (its link's MTU),
+		# and once it learnt the MTU it fragments to fit: g1 tunnels each
+		# fragment whole (3 packets, 3068 bytes) and no ESP fragment
+		# leaves g1. g2 answers with one 3028-byte packet, protected
+		# whole: an ESP packet of 20 + 8 + 8 + 3032 (3028 + 2, padded to
+		# 4) + 16 = 3084 bytes, 3064 bytes of payload in fragments of at
+		# most 1376 (1400 - 20, a multiple of 8): 1376 + 1376 + 312.
+		big="3068 5" frags="0 3" clear='ip and not ip proto 50'
+		;;
+	transport)
+		# g1's own 3028-byte packet is an ESP packet of 20 + 8 + 8 +
+		# 3012 (3008 + 2, padded to 4) + 16 = 3064 bytes: 3044 bytes of
+		# payload, 1376 + 1376 + 292, 3 fragments each way.
+		big="3028 3" frags="3 3"
+		clear='ip and host 10.0.0.1 and host 10.0.0.2 and not ip proto 50'
+		;;
+	esac
+
+	cap_start g2 wan0 "$pcap"
+	check "$mode: DF ping of $mtu bytes (-s $s) passes" \
+		on "$from" ping -M do -c 1 -W 2 -s $s "$dst"
+	expect_fail "$mode: DF ping of $((mtu + 1)) bytes: frag needed, mtu $mtu" \
+		"(mtu = |mtu=)$mtu([^0-9]|$)" on "$from" ping -M do -c 1 -W 2 -s $((s + 1)) "$dst"
+	expect_eq "g1: out SA $out: 1 sent, too_big 1" "bytes=$mtu packets=1 too_big=1" \
+		"$(sa_stats g1 "$out")" || true
+	expect_fail "$mode: $from learnt the MTU: the next try fails locally" \
+		"message too long, mtu=$mtu([^0-9]|$)" on "$from" ping -M do -c 1 -W 2 -s $((s + 1)) "$dst"
+	expect_eq "g1: too_big still 1" "bytes=$mtu packets=1 too_big=1" "$(sa_stats g1 "$out")" || true
+	# The frag-needed lowered the sender's route to the MTU; the ESP
+	# packet of an MTU-sized packet is $LINK_MTU bytes and must still leave.
+	check "$mode: with the MTU learnt, a DF ping of $mtu bytes still passes" \
+		on "$from" ping -M do -c 1 -W 2 -s $s "$dst" || true
+	check "$mode: 3028-byte ping with DF clear is answered" \
+		on "$from" ping -M dont -c 1 -W 5 -s 3000 "$dst"
+	cap_stop "$pcap"
+
+	read -r big packets <<<"$big"
+	expect_eq "g1: out SA $out: 2 fitting + the 3028-byte ping ($big bytes)" \
+		"bytes=$((2 * mtu + big)) packets=$packets too_big=1" "$(sa_stats g1 "$out")" || true
+	expect_eq "g2: in SA $out: the same (reassembled, then decrypted)" \
+		"bytes=$((2 * mtu + big)) packets=$packets" "$(sa_stats g2 "$out")" || true
+	expect_eq "g2: out SA $in: 3 replies" "bytes=$((2 * mtu + 3028)) packets=3" \
+		"$(sa_stats g2 "$in")" || true
+	expect_eq "g1: in SA $in: 3 replies, reassembled then decrypted" \
+		"bytes=$((2 * mtu + 3028)) packets=3" "$(sa_stats g1 "$in")" || true
+
+	cap_show "$pcap" "" 12
+	expect_eq "capture: 4 $mode ESP packets of exactly 1400 bytes" 4 \
+		"$(cap_count "$pcap" 'ip proto 50 and ip[2:2] = 1400')" || true
+	expect_eq "capture: no IPv4 packet above 1400 bytes" 0 \
+		"$(cap_count "$pcap" 'ip and ip[2:2] > 1400')" || true
+	f1=$(cap_count "$pcap" 'ip proto 50 and src 10.0.0.1 and ip[6:2] & 0x3fff != 0')
+	f2=$(cap_count "$pcap" 'ip proto 50 and src 10.0.0.2 and ip[6:2] & 0x3fff != 0')
+	log "ESP fragments: g1 -> g2 $f1, g2 -> g1 $f2"
+	expect_eq "capture: ESP fragments g1 -> g2, g2 -> g1: $frags" "$frags" "$f1 $f2" || true
+	expect_eq "capture: no cleartext ($clear)" 0 "$(cap_count "$pcap" "$clear")" || true
+}
 
 TMP=$(mktemp -d)
 link h1 eth0 192.168.1.10/24 g1 lan0 192.168.1.1/24
@@ -58,100 +126,21 @@ route add 192.168.1.0/24 via 10.0.0.1
 EOF
 on g1 sysctl -qw net.ipv4.ip_forward=1
 
+log "tunnel: h1 -> 192.168.2.1 through g1"
 check "g1: tunnel SAs 0x6001/0x6002 and policies" esp_pair g1 tunnel 0x6001 0x6002 \
 	"$KEY1" "$KEY2" 10.0.0.1 10.0.0.2 192.168.1.0/24 192.168.2.0/24
 # (192.168.2.1 is g2's own: the tunnel ends there, its back policy is dir in)
 check "g2: tunnel SAs 0x6001/0x6002 and policies" esp_pair -b in g2 tunnel 0x6002 0x6001 \
 	"$KEY2" "$KEY1" 10.0.0.2 10.0.0.1 192.168.2.0/24 192.168.1.0/24
-
-log "tunnel: h1 -> 192.168.2.1 through g1"
-cap_start g2 wan0 "$TMP/tun.pcap"
-s=$((MTU_TUN - 28))
-check "tunnel: DF ping of $MTU_TUN bytes (-s $s) passes" \
-	on h1 ping -M do -c 1 -W 2 -s $s 192.168.2.1
-expect_fail "tunnel: DF ping of $((MTU_TUN + 1)) bytes: frag needed, mtu $MTU_TUN" \
-	"(mtu = |mtu=)$MTU_TUN([^0-9]|$)" on h1 ping -M do -c 1 -W 2 -s $((s + 1)) 192.168.2.1
-expect_eq "g1: out SA 0x6001: 1 sent, too_big 1" "bytes=$MTU_TUN packets=1 too_big=1" \
-	"$(sa_stats g1 0x6001)" || true
-expect_fail "tunnel: h1 learnt the MTU: the next try fails locally" \
-	"message too long, mtu=$MTU_TUN([^0-9]|$)" on h1 ping -M do -c 1 -W 2 -s $((s + 1)) 192.168.2.1
-expect_eq "g1: too_big still 1" "bytes=$MTU_TUN packets=1 too_big=1" "$(sa_stats g1 0x6001)" || true
-check "tunnel: with the MTU learnt, a DF ping of $MTU_TUN bytes still passes" \
-	on h1 ping -M do -c 1 -W 2 -s $s 192.168.2.1 || true
-check "tunnel: 3028-byte ping with DF clear is answered" \
-	on h1 ping -M dont -c 1 -W 5 -s 3000 192.168.2.1
-cap_stop "$TMP/tun.pcap"
-# h1 sends the 3028 bytes as 1500 + 1500 + 68 (its link's MTU); g1 tunnels
-# each fragment; g2 answers with one 3028-byte packet.
-expect_eq "g1: out SA 0x6001: 2 fitting + 3 fragments of h1 (3068 bytes)" \
-	"bytes=$((2 * MTU_TUN + 3068)) packets=5 too_big=1" "$(sa_stats g1 0x6001)" || true
-expect_eq "g2: in SA 0x6001: the same, decrypted" \
-	"bytes=$((2 * MTU_TUN + 3068)) packets=5" "$(sa_stats g2 0x6001)" || true
-expect_eq "g2: out SA 0x6002: 3 replies" "bytes=$((2 * MTU_TUN + 3028)) packets=3" \
-	"$(sa_stats g2 0x6002)" || true
-expect_eq "g1: in SA 0x6002: 3 replies, reassembled then decrypted" \
-	"bytes=$((2 * MTU_TUN + 3028)) packets=3" "$(sa_stats g1 0x6002)" || true
-cap_show "$TMP/tun.pcap" "" 12
-expect_eq "capture: 4 tunnel ESP packets of exactly 1400 bytes" 4 \
-	"$(cap_count "$TMP/tun.pcap" 'ip proto 50 and ip[2:2] = 1400')" || true
-expect_eq "capture: no IPv4 packet above 1400 bytes" 0 \
-	"$(cap_count "$TMP/tun.pcap" 'ip and ip[2:2] > 1400')" || true
-f1=$(cap_count "$TMP/tun.pcap" 'ip proto 50 and src 10.0.0.1 and ip[6:2] & 0x3fff != 0')
-f2=$(cap_count "$TMP/tun.pcap" 'ip proto 50 and src 10.0.0.2 and ip[6:2] & 0x3fff != 0')
-log "ESP fragments: g1 -> g2 $f1, g2 -> g1 $f2"
-# h1 learnt MTU_TUN above, so it fragments its own 3028-byte packet to fit:
-# each fragment is protected whole and no ESP fragment leaves g1. g2's reply
-# is made whole, protected, then the ESP packet is fragmented.
-# g2's reply, 3028 bytes, is an ESP packet of 20 + 8 + 8 + 3032 (3028 + 2,
-# padded to 4) + 16 = 3084 bytes: 3064 bytes of payload in fragments of at
-# most 1376 (1400 - 20, a multiple of 8): 1376 + 1376 + 312, 3 fragments.
-expect_eq "capture: ESP fragments: none from g1 (h1 fragmented at the learnt MTU), 3 from g2" \
-	"0 3" "$f1 $f2" || true
-expect_eq "capture: no cleartext" 0 "$(cap_count "$TMP/tun.pcap" 'ip and not ip proto 50')" || true
+mtu_case tunnel h1 192.168.2.1 0x6001 0x6002
 
 log "transport: g1 <-> g2"
 check "g1: transport SAs 0x5001/0x5002 and policies" esp_pair -f g1 transport \
 	0x5001 0x5002 "$KEY3" "$KEY4" 10.0.0.1 10.0.0.2
 check "g2: transport SAs 0x5001/0x5002 and policies" esp_pair -f g2 transport \
 	0x5002 0x5001 "$KEY4" "$KEY3" 10.0.0.2 10.0.0.1
-cap_start g2 wan0 "$TMP/tra.pcap"
-s=$((MTU_TRA - 28))
-check "transport: DF ping of $MTU_TRA bytes (-s $s) passes" \
-	on g1 ping -M do -c 1 -W 2 -s $s 10.0.0.2
-expect_fail "transport: DF ping of $((MTU_TRA + 1)) bytes: frag needed, mtu $MTU_TRA" \
-	"(mtu = |mtu=)$MTU_TRA([^0-9]|$)" on g1 ping -M do -c 1 -W 2 -s $((s + 1)) 10.0.0.2
-expect_eq "g1: out SA 0x5001: 1 sent, too_big 1" "bytes=$MTU_TRA packets=1 too_big=1" \
-	"$(sa_stats g1 0x5001)" || true
-expect_fail "transport: g1 learnt the MTU: the next try fails locally" \
-	"message too long, mtu=$MTU_TRA([^0-9]|$)" on g1 ping -M do -c 1 -W 2 -s $((s + 1)) 10.0.0.2
-expect_eq "g1: too_big still 1" "bytes=$MTU_TRA packets=1 too_big=1" "$(sa_stats g1 0x5001)" || true
-# The frag-needed lowered g1's route to 10.0.0.2 to $MTU_TRA; the ESP
-# packet of a $MTU_TRA-byte packet is $LINK_MTU bytes and must still leave.
-check "transport: with the MTU learnt, a DF ping of $MTU_TRA bytes still passes" \
-	on g1 ping -M do -c 1 -W 2 -s $s 10.0.0.2 || true
-check "transport: 3028-byte ping with DF clear is answered" \
-	on g1 ping -M dont -c 1 -W 5 -s 3000 10.0.0.2
-cap_stop "$TMP/tra.pcap"
-expect_eq "g1: out SA 0x5001: 2 fitting + one 3028-byte packet" \
-	"bytes=$((2 * MTU_TRA + 3028)) packets=3 too_big=1" "$(sa_stats g1 0x5001)" || true
-expect_eq "g2: in SA 0x5001: the same (3028 reassembled, then decrypted)" \
-	"bytes=$((2 * MTU_TRA + 3028)) packets=3" "$(sa_stats g2 0x5001)" || true
-expect_eq "g2: out SA 0x5002: 3 replies" "bytes=$((2 * MTU_TRA + 3028)) packets=3" \
-	"$(sa_stats g2 0x5002)" || true
-cap_show "$TMP/tra.pcap" "" 12
-expect_eq "capture: 4 transport ESP packets of exactly 1400 bytes" 4 \
-	"$(cap_count "$TMP/tra.pcap" 'ip proto 50 and ip[2:2] = 1400')" || true
-expect_eq "capture: no IPv4 packet above 1400 bytes" 0 \
-	"$(cap_count "$TMP/tra.pcap" 'ip and ip[2:2] > 1400')" || true
-f1=$(cap_count "$TMP/tra.pcap" 'ip proto 50 and src 10.0.0.1 and ip[6:2] & 0x3fff != 0')
-f2=$(cap_count "$TMP/tra.pcap" 'ip proto 50 and src 10.0.0.2 and ip[6:2] & 0x3fff != 0')
-log "ESP fragments: g1 -> g2 $f1, g2 -> g1 $f2"
-# a 3028-byte packet in transport mode is an ESP packet of 20 + 8 + 8 +
-# 3012 (3008 + 2, padded to 4) + 16 = 3064 bytes: 3044 bytes of payload,
-# 1376 + 1376 + 292, 3 fragments each way.
-expect_eq "capture: ESP fragments: 3 each way" "3 3" "$f1 $f2" || true
-expect_eq "capture: no cleartext between g1 and g2" 0 \
-	"$(cap_count "$TMP/tra.pcap" 'ip and host 10.0.0.1 and host 10.0.0.2 and not ip proto 50')" || true
+mtu_case transport g1 10.0.0.2 0x5001 0x5002
+
 for g in g1 g2; do
 	expect_eq "$g: no namespace drops" "" "$(ns_stats $g)" || true
 done
