@@ -580,6 +580,22 @@ tcp_md5() {
 	expect_eq "$desc" "$(md5sum <"$file")" "$(md5sum <"$recv" 2>&1)"
 }
 
+# esp_capture FILE: a's ESP to b (10.0.0.1 -> 10.0.0.2 through an SA
+# pair) captured on a's veth0 in FILE, for esp_tool.py to send again:
+# seq 1-3 by 3 pings that pass, seq 4-5 by 2 that b's nftables drops
+# before nfsec sees them (an input chain at filter priority runs before
+# nfsec's LOCAL_IN hook). Five assertions.
+esp_capture() {
+	log "capture a's ESP: 3 pings through, then 2 that b's nftables drops"
+	cap_start a veth0 "$1" ip proto 50 and src 10.0.0.1
+	check "ping a -> b, 3 of 3 (seq 1-3)" on a ping -c 3 -i 0.2 -W 2 10.0.0.2
+	check "b: nftables drops ESP on input" esp_block b
+	expect_fail "ping a -> b while b drops ESP (seq 4-5)" "0 received" \
+		on a ping -c 2 -i 0.2 -W 1 10.0.0.2
+	check "b: nftables rule removed" esp_unblock b
+	cap_stop "$1"
+}
+
 # elapsed T0: seconds since EPOCHREALTIME was T0, as "1.23 s".
 elapsed() {
 	local us=$((${EPOCHREALTIME/./} - ${1/./}))
