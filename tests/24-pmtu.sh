@@ -51,10 +51,6 @@ check "g1: tunnel SAs 0x7001/0x7002 and policies" esp_pair g1 tunnel 0x7001 0x70
 check "g2: tunnel SAs 0x7002/0x7001 and policies" esp_pair g2 tunnel 0x7002 0x7001 \
 	"$KEY2" "$KEY1" 10.0.2.1 10.0.1.1 192.168.2.0/24 192.168.1.0/24
 
-pmtu_of() {	# pmtu_of NS SPI: the SA's path MTU, "none" without one
-	sa_eval "$1" "$2" 's.get("pmtu", "none")'
-}
-
 log "tunnel: h1 -> 192.168.2.10, DF pings"
 expect_eq "g1: out SA 0x7001 starts without a path MTU" none "$(pmtu_of g1 0x7001)" || true
 cap_start g1 wan0 "$TMP/wan.pcap"

@@ -96,9 +96,6 @@ for g in ga gb; do
 done
 
 log "path MTU: the link inet - gb narrowed to 1400"
-pmtu_of() {	# pmtu_of NS SPI: the SA's path MTU, "none" without one
-	sa_eval "$1" "$2" 's.get("pmtu", "none")'
-}
 expect_eq "ga: out SA 0x6001 starts without a path MTU" none "$(pmtu_of ga 0x6001)" || true
 ip -n "$(ns_name inet)" link set wan2 mtu 1400
 ip -n "$(ns_name gb)" link set wan0 mtu 1400

@@ -256,6 +256,11 @@ sa_field() {
 	sa_eval "$1" "$2" "s[\"${3//./\"][\"}\"]"
 }
 
+# pmtu_of NS SPI: the SA's path MTU, "none" while it has none.
+pmtu_of() {
+	sa_eval "$1" "$2" 's.get("pmtu", "none")'
+}
+
 # sa_stats NS SPI: the SA's non-zero counters as "name=value ..." sorted by
 # name, "" when all are zero: a whole set of counters in one assertion.
 sa_stats() {
