@@ -51,11 +51,7 @@ echo "route add default via 2001:db8:2::fe" | ipb gb
 for g in ga inet gb; do
 	on "$g" sysctl -qw net.ipv6.conf.all.forwarding=1
 done
-# (duplicate address detection would hold the addresses back a while)
-for h in ha ga inet gb hb; do
-	wait_for "$h: addresses usable" 10 \
-		sh -c "! ip -n $(ns_name "$h") -6 addr show tentative | grep -q inet6"
-done
+ip6_usable ha ga inet gb hb
 check "ga: stateful ip6 filter (conntrack)" ct_filter -6 ga 'iifname "lan0" accept'
 check "gb: stateful ip6 filter (conntrack)" ct_filter -6 gb 'iifname "lan0" accept'
 
@@ -135,10 +131,7 @@ expect_eq "ga: a genuine-looking one (seq 1, our source) lowers it to 1300" \
 
 log "transport c <-> d, neighbour discovery in clear"
 link c veth0 fd30::1/64 d veth1 fd30::2/64
-for h in c d; do
-	wait_for "$h: address usable" 10 \
-		sh -c "! ip -n $(ns_name "$h") -6 addr show tentative | grep -q inet6"
-done
+ip6_usable c d
 check "c: transport SAs and policies, any protocol" esp_pair c transport \
 	0x6101 0x6102 "$KEY3" "$KEY4" fd30::1 fd30::2
 check "d: transport SAs and policies, any protocol" esp_pair d transport \

@@ -27,14 +27,6 @@ ns_enter ipv6-edges ha ga gb hb c d	# the rest runs in namespace ha
 
 TMP=$(mktemp -d)
 
-usable() {	# usable NS...: wait until the namespaces' addresses leave DAD
-	local h
-	for h in "$@"; do
-		wait_for "$h: addresses usable" 10 \
-			sh -c "! ip -n $(ns_name "$h") -6 addr show tentative | grep -q inet6"
-	done
-}
-
 link ha eth0 fd10::10/64 ga lan0 fd10::1/64
 link ga wan0 2001:db8::1/64 gb wan0 2001:db8::2/64
 link gb lan0 fd20::1/64 hb eth0 fd20::10/64
@@ -45,7 +37,7 @@ echo "route add fd10::/64 via 2001:db8::1" | ipb gb
 for g in ga gb; do
 	on "$g" sysctl -qw net.ipv6.conf.all.forwarding=1
 done
-usable ha ga gb hb
+ip6_usable ha ga gb hb
 check "ga: tunnel SAs and policies" esp_pair ga tunnel 0x6201 0x6202 \
 	"$KEY1" "$KEY2" 2001:db8::1 2001:db8::2 fd10::/64 fd20::/64
 check "gb: tunnel SAs and policies" esp_pair gb tunnel 0x6202 0x6201 \
@@ -89,7 +81,7 @@ expect_eq "ga's wan link: no ICMPv6 in clear" 0 \
 
 log "transport c <-> d; c's policies out of the way for its forgeries"
 link c veth0 fd30::1/64 d veth1 fd30::2/64
-usable c d
+ip6_usable c d
 check "d: transport SAs and policies, any protocol" esp_pair d transport \
 	0x6302 0x6301 "$KEY4" "$KEY3" fd30::2 fd30::1
 ns6 c fd30::2 64

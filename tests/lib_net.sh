@@ -374,6 +374,17 @@ link() {
 	EOF
 }
 
+# ip6_usable NS...: wait (10 s at most each) until the IPv6 addresses of
+# the namespaces have left duplicate address detection, which holds them
+# back a while after they are added.
+ip6_usable() {
+	local ns
+	for ns in "$@"; do
+		wait_for "$ns: addresses usable" 10 \
+			sh -c "! ip -n $(ns_name "$ns") -6 addr show tentative | grep -q inet6"
+	done
+}
+
 # sites HA GA INET GB HB HOST: two sites across an internet router, and a
 # host on the internet; the namespaces exist, forwarding is on in the
 # gateways and the router.
