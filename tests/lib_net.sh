@@ -361,8 +361,10 @@ ipb() {
 # namespaces, addressed and up (MTU on both ends when given).
 link() {
 	local mtu=${7:+mtu $7}
+	# Made in NS1 itself: the names are looked up in the namespace that
+	# asks, and this script runs inside one that may hold IF1 already.
 	# shellcheck disable=SC2086 # $mtu is two words or none
-	ip link add "$2" netns "$(ns_name "$1")" $mtu type veth \
+	ip -n "$(ns_name "$1")" link add "$2" $mtu type veth \
 		peer name "$5" netns "$(ns_name "$4")" $mtu || return 1
 	ipb "$1" <<-EOF || return 1
 		addr add $3 dev $2
