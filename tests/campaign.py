@@ -14,6 +14,7 @@ category says where nfsec must count it (src/input.c):
     pad_len_big     pad length + 2 > ciphertext                bad_trailer
     pad_bytes       a pad byte that is not 1, 2, 3, ...        bad_trailer
     next_hdr_odd    next header neither 4 (IPIP) nor 59        bad_trailer
+                    (41, IPv6, over an IPv4 packet)            ns malformed
     dummy           next header 59, any payload (RFC 4303 2.6) dummy
     empty           next header 4, no inner packet at all      ns malformed
     inner_trunc     1-19 bytes of inner IPv4 header            ns malformed
@@ -279,7 +280,12 @@ class Campaign:
     def c_next_hdr_odd(self):
         inner, _ = self.inner_udp(token=False)
         nh = self.rng.choice([0, 1, 6, 17, 41, 47, 50, 51, 58, 60, 97, 255])
-        self.authenticated(self.rand_pad_trailer(inner, nh), 'bad_trailer')
+        if nh == 41:    # IPv6 inside, and an IPv4 packet is no IPv6 header
+            self.authenticated(self.rand_pad_trailer(inner, nh),
+                               'malformed', 'ns')
+        else:
+            self.authenticated(self.rand_pad_trailer(inner, nh),
+                               'bad_trailer')
 
     def c_dummy(self):
         payload = self.rng.randbytes(self.rng.choice([0, 0, 1, 20, 64, 300]))
