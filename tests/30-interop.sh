@@ -506,8 +506,10 @@ cap_n() {	# cap_n FILE FILTER: the packets of FILE that match FILTER
 # cap_check CASE MODE FAMILY FILE: FILE holds ESP of FAMILY (4 or 6) only.
 cap_check() {
 	local all esp other
-	# (link-local router solicitations are no policy's business)
-	local ll='not (ip6 and src net fe80::/10)'
+	# (link-local router solicitations, and the duplicate address
+	# detection and MLD reports a fresh link sends from ::, are no
+	# policy's business)
+	local ll='not (ip6 and (src net fe80::/10 or src host ::))'
 	all=$(cap_n "$4" "ip$([ "$3" = 6 ] && echo 6) and $ll")
 	esp=$(cap_n "$4" esp)
 	other=$(cap_n "$4" "not esp and not arp and $ll")
