@@ -55,11 +55,13 @@ static const struct alg_desc algs[] = {
  * does with crypto hardware. (cryptd would do, but its rfc4106 instance
  * fails the crypto manager's self-tests on 6.1.) Once made, a pcrypt
  * instance is what its algorithm's name finds, for XFRM too, until the
- * pcrypt module goes.
+ * pcrypt module goes. AH's HMACs go behind cryptd (pcrypt takes AEADs
+ * alone), with the same effect.
  */
 static bool async_crypto;
 module_param(async_crypto, bool, 0444);
-MODULE_PARM_DESC(async_crypto, "run all ESP crypto through pcrypt (tests)");
+MODULE_PARM_DESC(async_crypto,
+		 "run all ESP crypto through pcrypt, AH through cryptd (tests)");
 
 static const struct alg_desc *alg_find(const char *name, enum alg_kind kind)
 {
@@ -141,10 +143,6 @@ int nfsec_crypto_check(struct nfsec_sa_params *p,
 			NL_SET_ERR_MSG(extack, "AH takes an auth algorithm alone");
 			return -EINVAL;
 		}
-		if (p->flags & NFSEC_SA_F_ESN) {
-			NL_SET_ERR_MSG(extack, "ESN is not supported with AH");
-			return -EOPNOTSUPP;
-		}
 		return alg_check(&p->auth, ALG_AUTH, extack);
 	}
 
@@ -195,23 +193,45 @@ static int authenc_setkey(struct crypto_aead *tfm, const struct nfsec_alg *enc,
 }
 
 /*
- * async_crypto: @tfm's implementation behind pcrypt. The pcrypt instance
- * keeps the algorithm's name at a higher priority, so once it exists it
- * is what the name finds (then @tfm is already it).
+ * async_crypto: the name of the implementation @tfm runs (its driver)
+ * behind the template @tmpl, in @name; 0 when @tfm already is that (the
+ * instance keeps the algorithm's name at a higher priority, so once it
+ * exists it is what the name finds), 1 when @name is to be allocated.
  */
+static int behind(char *name, struct crypto_tfm *tfm, const char *tmpl)
+{
+	const char *driver = crypto_tfm_alg_driver_name(tfm);
+
+	if (str_has_prefix(driver, tmpl) && driver[strlen(tmpl)] == '(')
+		return 0;
+	if (snprintf(name, CRYPTO_MAX_ALG_NAME, "%s(%s)", tmpl, driver) >=
+	    CRYPTO_MAX_ALG_NAME)
+		return -ENAMETOOLONG;
+	return 1;
+}
+
+/* ESP: every transform behind pcrypt. */
 static struct crypto_aead *behind_pcrypt(struct crypto_aead *tfm)
 {
-	const char *driver = crypto_tfm_alg_driver_name(crypto_aead_tfm(tfm));
 	char name[CRYPTO_MAX_ALG_NAME];
-	int len;
+	int ret = behind(name, crypto_aead_tfm(tfm), "pcrypt");
 
-	if (str_has_prefix(driver, "pcrypt("))
+	if (!ret)
 		return tfm;
-	len = snprintf(name, sizeof(name), "pcrypt(%s)", driver);
 	crypto_free_aead(tfm);
-	if (len >= sizeof(name))
-		return ERR_PTR(-ENAMETOOLONG);
-	return crypto_alloc_aead(name, 0, 0);
+	return ret < 0 ? ERR_PTR(ret) : crypto_alloc_aead(name, 0, 0);
+}
+
+/* AH: the HMAC behind cryptd (pcrypt takes only AEADs). */
+static struct crypto_ahash *behind_cryptd(struct crypto_ahash *tfm)
+{
+	char name[CRYPTO_MAX_ALG_NAME];
+	int ret = behind(name, crypto_ahash_tfm(tfm), "cryptd");
+
+	if (!ret)
+		return tfm;
+	crypto_free_ahash(tfm);
+	return ret < 0 ? ERR_PTR(ret) : crypto_alloc_ahash(name, 0, 0);
 }
 
 static int esp_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
@@ -273,6 +293,8 @@ static int ah_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 	int err;
 
 	tfm = crypto_alloc_ahash(sa->auth.name, 0, 0);
+	if (!IS_ERR(tfm) && async_crypto)
+		tfm = behind_cryptd(tfm);
 	if (IS_ERR(tfm)) {
 		NL_SET_ERR_MSG(extack,
 			       "the kernel's crypto API lacks the algorithm");
@@ -280,9 +302,15 @@ static int ah_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 	}
 	sa->ahash_tfm = tfm;
 	err = crypto_ahash_setkey(tfm, sa->auth.key, sa->auth.key_len);
-	if (err)
+	if (err) {
 		NL_SET_ERR_MSG(extack, "the crypto API refused the key");
-	return err;
+		return err;
+	}
+	/* (the ICV, truncated; nfsec_ah_len() pads the header around it) */
+	sa->icvlen = sa->auth.bits / 8;
+	sa->ivlen = 0;
+	sa->blksize = 4;
+	return 0;
 }
 
 int nfsec_crypto_init(struct nfsec_sa *sa, struct netlink_ext_ack *extack)

@@ -116,8 +116,11 @@ bool nfsec_esp_crypt(struct nfsec_crypt *c, __be32 spi, int offset,
 	return true;
 }
 
-/* Crypto completion for either direction: c->finish does the rest. */
-static void esp_done(struct crypto_async_request *base, int err)
+/*
+ * Crypto completion for either direction, ESP's or AH's: c->finish does
+ * the rest.
+ */
+void nfsec_crypt_done(struct crypto_async_request *base, int err)
 {
 	struct nfsec_crypt *c = base->data;
 
@@ -141,7 +144,7 @@ void nfsec_esp_submit(struct nfsec_crypt *c, struct scatterlist *dst,
 	int err;
 
 	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
-				  esp_done, c);
+				  nfsec_crypt_done, c);
 	aead_request_set_ad(req,
 			    aad_len(sa->flags & NFSEC_SA_F_ESN) + sa->ivlen);
 	aead_request_set_crypt(req, c->sg, dst,
