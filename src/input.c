@@ -115,6 +115,12 @@ static bool in_malformed(struct esp_in *in)
 	return false;
 }
 
+/* The length of the AH header at @ihl by its own word (RFC 4302 2.2). */
+static unsigned int ah_hlen(const struct sk_buff *skb, unsigned int ihl)
+{
+	return (skb->data[ihl + 1] + 2) * 4;
+}
+
 /*
  * Bytes in front of the payload: outer IP headers, ESP header and IV, or
  * the AH header.
@@ -122,7 +128,7 @@ static bool in_malformed(struct esp_in *in)
 static unsigned int in_hlen(const struct esp_in *in)
 {
 	if (in->sa->id.proto == IPPROTO_AH)
-		return in->ihl + nfsec_ah_len(in->sa);
+		return in->ihl + ah_hlen(in->skb, in->ihl);
 	return in->ihl + sizeof(struct ip_esp_hdr) + in->sa->ivlen;
 }
 
@@ -395,7 +401,7 @@ static void esp_input(struct nfsec_sa *sa, struct sk_buff *skb, u64 seq,
 		goto drop;
 	why = NFSEC_SA_NO_BUFFER;
 	c = sa->id.proto == IPPROTO_AH ?
-	    nfsec_ah_req_alloc(sa, nfrags, ihl + nfsec_ah_len(sa)) :
+	    nfsec_ah_req_alloc(sa, nfrags, ihl + ah_hlen(skb, ihl)) :
 	    esp_request(sa, skb, ihl, nfrags);
 	if (!c)
 		goto drop_inflight;
@@ -438,16 +444,23 @@ static void outer_addrs(const struct sk_buff *skb, struct nfsec_sa_id *id,
 /*
  * Does the packet hold its SA's whole header? ESP: header, IV, and
  * ciphertext of whole blocks (RFC 4303 2.4); AH: the header as long as
- * the SA's ICV makes it (RFC 4302 2.2), in the linear part.
+ * the SA's ICV makes it (RFC 4302 2.2), in the linear part. Over IPv4
+ * AH may also come padded to 64 bits, as Linux XFRM sends it unless
+ * told otherwise (its "align4" flag); the padding is covered as it came.
  */
 static bool whole(const struct nfsec_sa *sa, struct sk_buff *skb,
 		  unsigned int ihl)
 {
+	unsigned int len;
 	int payload;
 
-	if (sa->id.proto == IPPROTO_AH)
-		return (skb->data[ihl + 1] + 2) * 4 == nfsec_ah_len(sa) &&
-		       pskb_may_pull(skb, ihl + nfsec_ah_len(sa));
+	if (sa->id.proto == IPPROTO_AH) {
+		len = ah_hlen(skb, ihl);
+		return (len == nfsec_ah_len(sa) ||
+			(sa->id.family == AF_INET &&
+			 len == ALIGN(NFSEC_AH_FIXED_BYTES + sa->icvlen, 8))) &&
+		       pskb_may_pull(skb, ihl + len);
+	}
 	payload = skb->len - ihl - sizeof(struct ip_esp_hdr) - sa->ivlen -
 		  sa->icvlen;
 	return payload >= 2 && !(payload % sa->blksize) &&
