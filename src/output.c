@@ -805,6 +805,12 @@ static bool out_submit(struct esp_out *o)
 	if (o->sa->id.proto == IPPROTO_AH) {
 		if (nfsec_ah_crypt(o->c, true))
 			return true;
+		/* headers whose view at the far end AH cannot predict */
+		nfsec_esp_req_free(o->c);
+		nfsec_inflight_put(o->sa);
+		nfsec_counter_inc(o->sa->nn->counters, NFSEC_NET_MALFORMED);
+		kfree_skb(o->skb);
+		return false;
 	} else if (o->oop) {
 		dst = map_out_of_place(o->c, off, o->padlen, o->proto);
 		if (dst) {
