@@ -27,7 +27,7 @@
 #    icv_fail, and the number is not marked seen;
 #  - the same frame with DSCP, ECN and TTL changed (mutable, zeroed in the
 #    ICV): accepted; then again: replay;
-#  - an AH length that does not fit the ICV (one word short, one long):
+#  - an AH length that does not fit the ICV (one word short, two long):
 #    malformed; truncated AH (10 bytes, shorter than AH's fixed part; 20,
 #    shorter than the header): malformed; the frame unaltered is accepted
 #    after them;
@@ -98,6 +98,8 @@ for l in sys.stdin.read().split("\n"):
     else:
         out += l.split(":", 1)[1].replace(" ", "")
 for p in out.split("|")[1:]:
+    if not p:
+        continue
     ah = p[40:56]
     print(" ".join(ah[i:i + 2] for i in range(0, 16, 2)), end=" ")')" || true
 
@@ -118,8 +120,10 @@ b_in_is "b: seq 4 accepted despite TOS and TTL; then replay" \
 
 log "AH's length and truncation: seq 5"
 expect_eq "b: no namespace drops yet" "" "$(ns_stats b)" || true
-check "send seq 5 with AH length 4 and 6 (28 bytes is 5), cut to 10 and 20 bytes" \
-	esp set:4:1:4 set:4:1:6 trunc:4:10 trunc:4:20
+# (6, 32 bytes, would be hmac-sha256-128's header padded to 64 bits, as
+# XFRM sends it over IPv4 by default: taken, and its ICV then fails)
+check "send seq 5 with AH length 4 and 7 (28 bytes is 5), cut to 10 and 20 bytes" \
+	esp set:4:1:4 set:4:1:7 trunc:4:10 trunc:4:20
 wait_for "b's namespace counters" 5 eval '[ "$(ns_stats b)" == "malformed=4" ]' || true
 expect_eq "b: malformed 4" "malformed=4" "$(ns_stats b)" || true
 check "send seq 5 as it was" esp send:4
