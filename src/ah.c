@@ -93,59 +93,62 @@ static bool opt4_immutable(u8 type)
 }
 
 /*
+ * The length of the option at @i of a type-length-value list that ends
+ * at @end (IPv4's options, whose length byte counts the whole option;
+ * IPv6's, whose counts its data: @hdr 0 or 2), @pad the one-byte option;
+ * 0 when it overruns the list.
+ */
+static unsigned int opt_len(const u8 *h, unsigned int i, unsigned int end,
+			    u8 pad, unsigned int hdr)
+{
+	unsigned int len;
+
+	if (h[i] == pad)
+		return 1;
+	if (i + 1 >= end)
+		return 0;
+	len = h[i + 1] + hdr;
+	return len < 2 || len > end - i ? 0 : len;
+}
+
+/*
  * IPv4: the header @h of @ihl bytes as AH sees it. @out: a source route's
  * last address is the destination the receiver's header will show.
  */
 static bool mutable4(u8 *h, unsigned int ihl, bool out)
 {
 	struct iphdr *iph = (struct iphdr *)h;
-	unsigned int i = sizeof(*iph), len;
+	unsigned int i, len;
 
 	iph->tos = 0;
 	iph->frag_off = 0;
 	iph->ttl = 0;
 	iph->check = 0;
-	while (i < ihl) {
-		if (h[i] == IPOPT_END)
-			break;
-		if (h[i] == IPOPT_NOOP) {
-			i++;
+	for (i = sizeof(*iph); i < ihl && h[i] != IPOPT_END; i += len) {
+		len = opt_len(h, i, ihl, IPOPT_NOOP, 0);
+		if (!len)
+			return false;
+		if (opt4_immutable(h[i]))
 			continue;
-		}
-		if (i + 1 >= ihl)
-			return false;
-		len = h[i + 1];
-		if (len < 2 || i + len > ihl)
-			return false;
-		if (!opt4_immutable(h[i])) {
-			if (out && (h[i] == IPOPT_LSRR || h[i] == IPOPT_SSRR) &&
-			    len >= 3 + 4)
-				memcpy(&iph->daddr, h + i + len - 4, 4);
-			memset(h + i, 0, len);
-		}
-		i += len;
+		if (out && (h[i] == IPOPT_LSRR || h[i] == IPOPT_SSRR) &&
+		    len >= 3 + 4)
+			memcpy(&iph->daddr, h + i + len - 4, 4);
+		memset(h + i, 0, len);
 	}
 	return true;
 }
 
 /* IPv6 options (RFC 8200 4.2): the data of those that may change zeroed. */
-static bool mutable6_opts(u8 *h, unsigned int len)
+static bool mutable6_opts(u8 *h, unsigned int end)
 {
-	unsigned int i = 2, olen;
+	unsigned int i, len;
 
-	while (i < len) {
-		if (h[i] == IPV6_TLV_PAD1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= len)
+	for (i = 2; i < end; i += len) {
+		len = opt_len(h, i, end, IPV6_TLV_PAD1, 2);
+		if (!len)
 			return false;
-		olen = h[i + 1];
-		if (i + 2 + olen > len)
-			return false;
-		if (h[i] & 0x20)	/* RFC 8200 4.2: may change en route */
-			memset(h + i + 2, 0, olen);
-		i += 2 + olen;
+		if (len > 1 && h[i] & 0x20)	/* may change en route */
+			memset(h + i + 2, 0, len - 2);
 	}
 	return true;
 }

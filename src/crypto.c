@@ -193,45 +193,52 @@ static int authenc_setkey(struct crypto_aead *tfm, const struct nfsec_alg *enc,
 }
 
 /*
- * async_crypto: the name of the implementation @tfm runs (its driver)
- * behind the template @tmpl, in @name; 0 when @tfm already is that (the
- * instance keeps the algorithm's name at a higher priority, so once it
- * exists it is what the name finds), 1 when @name is to be allocated.
+ * async_crypto: the implementation @tfm runs (its driver) behind the
+ * template @tmpl. Returns 0 when @tfm already is that (an instance keeps
+ * the algorithm's name at a higher priority, so once it exists it is what
+ * the name finds); else frees @tfm (@mem, as crypto_destroy_tfm() takes
+ * it) and returns 1 with the name to allocate in @name, or an error.
  */
-static int behind(char *name, struct crypto_tfm *tfm, const char *tmpl)
+static int behind(char *name, void *mem, struct crypto_tfm *tfm,
+		  const char *tmpl)
 {
 	const char *driver = crypto_tfm_alg_driver_name(tfm);
+	int len;
 
 	if (str_has_prefix(driver, tmpl) && driver[strlen(tmpl)] == '(')
 		return 0;
-	if (snprintf(name, CRYPTO_MAX_ALG_NAME, "%s(%s)", tmpl, driver) >=
-	    CRYPTO_MAX_ALG_NAME)
-		return -ENAMETOOLONG;
-	return 1;
+	len = snprintf(name, CRYPTO_MAX_ALG_NAME, "%s(%s)", tmpl, driver);
+	crypto_destroy_tfm(mem, tfm);
+	return len < CRYPTO_MAX_ALG_NAME ? 1 : -ENAMETOOLONG;
 }
 
-/* ESP: every transform behind pcrypt. */
-static struct crypto_aead *behind_pcrypt(struct crypto_aead *tfm)
+static void *alloc_one(const char *name, bool aead)
 {
-	char name[CRYPTO_MAX_ALG_NAME];
-	int ret = behind(name, crypto_aead_tfm(tfm), "pcrypt");
-
-	if (!ret)
-		return tfm;
-	crypto_free_aead(tfm);
-	return ret < 0 ? ERR_PTR(ret) : crypto_alloc_aead(name, 0, 0);
+	if (aead)
+		return crypto_alloc_aead(name, 0, 0);
+	return crypto_alloc_ahash(name, 0, 0);
 }
 
-/* AH: the HMAC behind cryptd (pcrypt takes only AEADs). */
-static struct crypto_ahash *behind_cryptd(struct crypto_ahash *tfm)
+/*
+ * The transform named @name (a buffer of CRYPTO_MAX_ALG_NAME, which this
+ * may change): ESP's AEAD (@aead) or AH's ahash; with async_crypto behind
+ * pcrypt (ESP) or cryptd (AH: pcrypt takes AEADs only).
+ */
+static void *alloc_tfm(char *name, bool aead, struct netlink_ext_ack *extack)
 {
-	char name[CRYPTO_MAX_ALG_NAME];
-	int ret = behind(name, crypto_ahash_tfm(tfm), "cryptd");
+	void *tfm = alloc_one(name, aead);
+	int ret;
 
-	if (!ret)
-		return tfm;
-	crypto_free_ahash(tfm);
-	return ret < 0 ? ERR_PTR(ret) : crypto_alloc_ahash(name, 0, 0);
+	if (!IS_ERR(tfm) && async_crypto) {
+		ret = aead ? behind(name, tfm, crypto_aead_tfm(tfm), "pcrypt") :
+			     behind(name, tfm, crypto_ahash_tfm(tfm), "cryptd");
+		if (ret)
+			tfm = ret < 0 ? ERR_PTR(ret) : alloc_one(name, aead);
+	}
+	if (IS_ERR(tfm))
+		NL_SET_ERR_MSG(extack,
+			       "the kernel's crypto API lacks the algorithm");
+	return tfm;
 }
 
 static int esp_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
@@ -254,14 +261,9 @@ static int esp_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 		icv_bits = sa->auth.bits;
 	}
 
-	tfm = crypto_alloc_aead(name, 0, 0);
-	if (!IS_ERR(tfm) && async_crypto)
-		tfm = behind_pcrypt(tfm);
-	if (IS_ERR(tfm)) {
-		NL_SET_ERR_MSG(extack,
-			       "the kernel's crypto API lacks the algorithm");
+	tfm = alloc_tfm(name, true, extack);
+	if (IS_ERR(tfm))
 		return PTR_ERR(tfm);
-	}
 	sa->aead_tfm = tfm;
 
 	if (sa->aead.name[0])
@@ -289,17 +291,14 @@ static int esp_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 
 static int ah_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 {
+	char name[CRYPTO_MAX_ALG_NAME];
 	struct crypto_ahash *tfm;
 	int err;
 
-	tfm = crypto_alloc_ahash(sa->auth.name, 0, 0);
-	if (!IS_ERR(tfm) && async_crypto)
-		tfm = behind_cryptd(tfm);
-	if (IS_ERR(tfm)) {
-		NL_SET_ERR_MSG(extack,
-			       "the kernel's crypto API lacks the algorithm");
+	strscpy(name, sa->auth.name, sizeof(name));
+	tfm = alloc_tfm(name, false, extack);
+	if (IS_ERR(tfm))
 		return PTR_ERR(tfm);
-	}
 	sa->ahash_tfm = tfm;
 	err = crypto_ahash_setkey(tfm, sa->auth.key, sa->auth.key_len);
 	if (err) {
