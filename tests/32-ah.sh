@@ -171,7 +171,11 @@ log "IPv6: a hop-by-hop header before AH, one option that may change, one that m
 # option's data zeroed.
 run_bg b socat -u UDP6-RECV:5300 OPEN:"$TMP/hbh.recv",creat
 recv_pid=$BG_PID
-sleep 0.5
+# listening: b's UDP sockets show port 5300
+udp_bound() {
+	[[ $(on b ss -Hlun 'sport = :5300') == *:5300* ]]
+}
+wait_for "b: socat listens on 5300" 15 udp_bound || true
 check "a: UDP to b with the hop-by-hop options" on a python3 -c '
 import socket
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
