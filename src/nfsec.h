@@ -282,8 +282,9 @@ static inline void nfsec_counters_read(struct nfsec_pcpu_counters __percpu *c,
 
 /*
  * The send chain, in the order a packet travels: output.c's hook finds the
- * policy and SA, lifetime.c counts the packet, esp.c runs its crypto, and
- * output.c sends the ESP packet, no bigger than pmtu.c allows.
+ * policy and SA, lifetime.c counts the packet, esp.c (AH: ah.c) runs its
+ * crypto, and output.c sends the ESP or AH packet, no bigger than pmtu.c
+ * allows.
  */
 
 /* output.c APIs: the POST_ROUTING hook, SPD lookup, ESP out */
@@ -369,8 +370,8 @@ void nfsec_pmtu_icmp6(struct nfsec_net *nn, struct sk_buff *skb,
 
 /*
  * The receive chain: input.c's hook finds the SA, checks replay.c's window,
- * decrypts with esp.c, decapsulates, checks policy.c's inbound policy and
- * hands the packet to device.c's nfsec0.
+ * decrypts with esp.c (AH: verifies with ah.c), decapsulates, checks
+ * policy.c's inbound policy and hands the packet to device.c's nfsec0.
  */
 
 /* input.c APIs: the LOCAL_IN and FORWARD hooks, ESP in, cleartext checks */

@@ -45,7 +45,8 @@
 #
 # AH (cases "ah+HMAC"): the same pings, SAs and templates of proto ah; every
 # HMAC over IPv4, the padded (IPv6: 64-bit) header and the unpadded one over
-# IPv6, ESN from 0 and across 2^32. The pings carry a pattern (-p), and the
+# IPv6, ESN from 0 and across 2^32, and XFRM's IPv4 AH padded to 64 bits
+# (its default, +pad64) taken in. The pings carry a pattern (-p), and the
 # capture of each mode's first AH case must show AH only, every AH packet
 # with the pattern in clear (AH protects, it does not hide).
 #
@@ -131,11 +132,15 @@ key() {
 
 # alg_spec CASE: sets NF_AB NF_BA (nfsec words) and XF_AB XF_BA (ip xfrm
 # words) for the A->B and B->A SAs, and ESN=1 when CASE asks for it.
-# CASE: ENC[/icvN][+AUTH][+esn|+esnhi], ENC "ah" for AH with AUTH alone;
-# sets PROTO (esp or ah) too.
+# CASE: ENC[/icvN][+AUTH][+esn|+esnhi|+pad64], ENC "ah" for AH with AUTH
+# alone (+pad64: XFRM's B->A state pads IPv4 AH to 64 bits, its default);
+# sets PROTO (esp or ah) and PAD64 too.
 alg_spec() {
 	local c=$1 enc auth icv=128 kname klen aname alen trunc d pool
-	ESN=0 PROTO=esp
+	ESN=0 PROTO=esp PAD64=0
+	case $c in
+	*+pad64) PAD64=1; c=${c%+pad64} ;;
+	esac
 	case $c in
 	*+esnhi) ESN=2; c=${c%+esnhi} ;;
 	*+esn) ESN=1; c=${c%+esn} ;;
@@ -298,9 +303,11 @@ run_case() {
 	tunnel64) xsel=" sel src ::/0 dst ::/0" ;;
 	esac
 	# AH over IPv4: XFRM pads the header to 64 bits unless told to pad
-	# to 32 as RFC 4302 2.2 says, as nfsec does (nfsec takes either in)
-	local xflags=
+	# to 32 as RFC 4302 2.2 says, as nfsec does (nfsec takes either in;
+	# +pad64 leaves XFRM's B->A state at its default)
+	local xflags= xflags_ba=
 	[ "$PROTO" = ah ] && [[ $oa != *:* ]] && xflags=" flag align4"
+	[ "$PAD64" = 1 ] || xflags_ba=$xflags
 	# ESN across a 2^32 boundary: nfsec sends 0x1ffffffff, 0x200000000, ...
 	if [ "$ESN" = 2 ]; then
 		nfseq=" seq 0x1fffffffe"
@@ -321,7 +328,7 @@ EOF
 xfrm state flush
 xfrm policy flush
 xfrm state add src $oa dst $ob proto $PROTO spi $sab mode $xmode $XF_AB$xflags$xfin_extra$xsel
-xfrm state add src $ob dst $oa proto $PROTO spi $sba mode $xmode $XF_BA$xflags$xsel
+xfrm state add src $ob dst $oa proto $PROTO spi $sba mode $xmode $XF_BA$xflags_ba$xsel
 xfrm policy add src $ib dst $ia dir out tmpl src $ob dst $oa proto $PROTO mode $xmode
 xfrm policy add src $ia dst $ib dir in tmpl src $oa dst $ob proto $PROTO mode $xmode
 EOF
@@ -489,7 +496,7 @@ CASES=(
 	aes-gcm-128+esn aes-cbc-128+hmac-sha256-128+esn
 	aes-gcm-128+esnhi
 	ah+hmac-sha1-96 ah+hmac-sha256-128 ah+hmac-sha384-192 ah+hmac-sha512-256
-	ah+hmac-sha256-128+esn ah+hmac-sha1-96+esnhi
+	ah+hmac-sha256-128+esn ah+hmac-sha1-96+esnhi ah+hmac-sha256-128+pad64
 )
 TCP_CASES=" aes-gcm-128 chacha20-poly1305 aes-cbc-256+hmac-sha256-128 ah+hmac-sha384-192 "
 # IPv6: each kind of transform once, each HMAC once, ESN.
