@@ -36,6 +36,8 @@
 #    rewritten fields, r's rule counted every packet;
 #  - IPv6 with a hop-by-hop header before AH whose options say "may change"
 #    (their data zeroed in the ICV) and "does not change";
+#  - MTU: a full-size packet with DF is too big once AH is added; the
+#    sender learns 1500 - 28 (IPv6: 1500 - 32) and that size passes;
 #  - ESN across 2^32 (the high half in the ICV only);
 #  - fail closed: the out SA deleted, not one ICMP packet leaves in clear.
 set -e
@@ -199,6 +201,29 @@ expect_eq "capture on b's link: the hop-by-hop datagram, AH behind it" 1 \
 expect_eq "capture on b's link: nothing from a in clear" 0 \
 	"$(cap_count "$TMP/b.pcap" '(ip and src 10.0.0.1 and not ip proto 51) or (ip6 and src fd00::1 and not ip6 proto 51 and not ip6 proto 0)')" || true
 expect_eq "b: no more namespace drops" "malformed=4" "$(ns_stats b)" || true
+
+log "MTU: AH's header counted (RFC 4301 8.2), 28 bytes (IPv4), 32 (IPv6)"
+# A full-size packet with DF cannot take AH: the sender learns the size that
+# fits (1500 - 28, 1500 - 32), which then passes.
+expect_fail "ping -M do -s 1472 (1500 bytes): fragmentation needed" \
+	"mtu = 1472" on a ping -M do -c 1 -W 2 -s 1472 10.0.1.2 || true
+expect_stats "a: out SA 0x2001 counted it too_big" a 0x2001 \
+	"bytes=672 packets=8 too_big=1"
+rt=$(on a ip -4 route get 10.0.1.2)
+[[ $rt == *"mtu 1472"* ]] && ok "a: the route to b learnt mtu 1472" ||
+	not_ok "a: the route to b learnt mtu 1472" "$rt"
+check "ping -M do -s 1444 (1472 bytes) passes" \
+	on a ping -M do -c 1 -W 2 -s 1444 10.0.1.2
+expect_stats "b: in SA 0x2001 took it" b 0x2001 \
+	"bytes=2144 icv_fail=3 packets=9 replay=4"
+expect_fail "ping -6 -M do -s 1452 (1500 bytes): packet too big" \
+	"mtu=1468" on a ping -6 -M do -c 1 -W 2 -s 1452 fd01::2 || true
+rt=$(on a ip -6 route get fd01::2)
+[[ $rt == *"mtu 1468"* ]] && ok "a: the route to b learnt mtu 1468 (IPv6)" ||
+	not_ok "a: the route to b learnt mtu 1468 (IPv6)" "$rt"
+check "ping -6 -M do -s 1420 (1468 bytes) passes" \
+	on a ping -6 -M do -c 1 -W 2 -s 1420 fd01::2
+expect_stats "b: in SA 0x2101 took it" b 0x2101 "bytes=1871 packets=5"
 
 log "ESN from seq 0xfffffffe: packets 2^32 - 1 to 2^32 + 3"
 check "a: AH ESN pair 0x2201/0x2202, out SA at seq 0xfffffffe" \
