@@ -314,7 +314,7 @@ struct nfsec_crypt {
 	/* AH: [0] is the high half of an ESN, appended to the ICV input */
 	__be32 aad[NFSEC_ESP_AAD_ESN_BYTES / sizeof(__be32)];
 	u16 esp_off;			/* offset of the ESP or AH header */
-	u16 clen;			/* input: ciphertext length */
+	u16 clen;			/* ESP in: ciphertext; AH: IP+AH headers */
 	/* out of place: pages of sg[put_first..] to put when done */
 	u8 put_first, put_n;
 	/* out of place: the plain trailer, padding less than a block */
