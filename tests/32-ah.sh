@@ -36,6 +36,8 @@
 #    rewritten fields, r's rule counted every packet;
 #  - IPv6 with a hop-by-hop header before AH whose options say "may change"
 #    (their data zeroed in the ICV) and "does not change";
+#  - IPv4 options: ping -R's record route, which r writes into on the way
+#    (a mutable option, zeroed whole in the ICV): accepted both ways;
 #  - MTU: a full-size packet with DF is too big once AH is added; the
 #    sender learns 1500 - 28 (IPv6: 1500 - 32) and that size passes;
 #  - ESN across 2^32 (the high half in the ICV only);
@@ -224,6 +226,19 @@ rt=$(on a ip -6 route get fd01::2)
 check "ping -6 -M do -s 1420 (1468 bytes) passes" \
 	on a ping -6 -M do -c 1 -W 2 -s 1420 fd01::2
 expect_stats "b: in SA 0x2101 took it" b 0x2101 "bytes=1871 packets=5"
+
+log "IPv4 options: record route (mutable, zeroed in the ICV), written by r on the way"
+cap_start b veth3 "$TMP/rr.pcap"
+out=$(on a ping -R -c 2 -i 0.2 -W 2 10.0.1.2 2>&1) || true
+cap_stop "$TMP/rr.pcap"
+[[ $out == *"2 received"* && $out == *10.0.1.254* ]] &&
+	ok "ping -R a -> b: 2 of 2, r's address recorded in flight" ||
+	not_ok "ping -R a -> b: 2 of 2, r's address recorded in flight" "$out"
+expect_eq "capture on b's link: 2 AH requests with NOP, record route (60-byte header)" 2 \
+	"$(cap_count "$TMP/rr.pcap" 'ip proto 51 and src 10.0.0.1 and ip[0] = 0x4f and ip[20] = 1 and ip[21] = 7')" || true
+# (124 bytes: 60 IP with options, 8 ICMP, 56 data)
+expect_stats "b: in SA 0x2001: 2 more with their options" b 0x2001 \
+	"bytes=2392 icv_fail=3 packets=11 replay=4"
 
 log "ESN from seq 0xfffffffe: packets 2^32 - 1 to 2^32 + 3"
 check "a: AH ESN pair 0x2201/0x2202, out SA at seq 0xfffffffe" \
