@@ -70,26 +70,41 @@ expect_eq "b: in SA 0x1001" "bytes=420 packets=5" "$(sa_stats b 0x1001)"
 head -c 262144 /dev/urandom >"$TMP/data"
 tcp_md5 "TCP a -> b, 256 KiB, md5 equal" a b 10.0.0.2 5001 "$TMP/data"
 
-log "a flood of forged ESP against b's SA 0x1001: at most 4 in crypto"
-# (TCP's bursts may have met the cap already: backlog counts from here)
-read -r packets bytes drops0 <<<"$(sa_eval b 0x1001 \
-	'"%d %d %d" % (st["packets"], st["bytes"], st["icv_fail"] + st["backlog"])')"
-backlog0=$(sa_field b 0x1001 stats.backlog)
-out=$(esp "flood:0:$FLOOD:100000" | tail -n 1)
-expect_eq "the link took every frame" "sent $FLOOD" "$out"
+# settled: b's SA $SPI_IN has counted $FLOOD frames more than $drops0
+# (icv_fail + backlog), for wait_for.
 settled() {
-	[ "$(sa_eval b 0x1001 'st["icv_fail"] + st["backlog"]')" = "$((drops0 + FLOOD))" ]
+	[ "$(sa_eval b "$SPI_IN" 'st["icv_fail"] + st["backlog"]')" = "$((drops0 + FLOOD))" ]
 }
-wait_for "b: $FLOOD forged frames counted" 30 settled || true
-expect_eq "b: icv_fail + backlog grew by $FLOOD, nothing accepted, nothing else" \
-	"$((drops0 + FLOOD)) $packets $bytes 0" \
-	"$(sa_eval b 0x1001 '"%d %d %d %d" % (st["icv_fail"] + st["backlog"], st["packets"],
-		st["bytes"], sum(st[k] for k in ("replay", "replay_old", "no_buffer",
-		"crypto_error", "policy", "bad_trailer")))')"
-backlog=$(($(sa_field b 0x1001 stats.backlog) - backlog0))
-log "flood: backlog $backlog, icv_fail $(sa_field b 0x1001 stats.icv_fail)"
-expect_eq "b: the cap dropped some of the flood (backlog > 0)" yes \
-	"$( ((backlog > 0)) && echo yes || echo no)"
+
+# flood_capped SPI PCAP SEQ [WHAT]: $FLOOD forged frames made of PCAP's
+# first (sequence numbers from SEQ, ahead of the window: each one goes to
+# crypto and fails its ICV) against b's SA SPI: each is counted once,
+# icv_fail or backlog, nothing is accepted, nothing else counted, and the
+# cap dropped some (backlog > 0). TCP's bursts may have met the cap
+# already: backlog counts from here.
+flood_capped() {
+	local what=${4:+$4 } packets bytes backlog0 backlog out
+	SPI_IN=$1
+	read -r packets bytes drops0 <<<"$(sa_eval b "$SPI_IN" \
+		'"%d %d %d" % (st["packets"], st["bytes"], st["icv_fail"] + st["backlog"])')"
+	backlog0=$(sa_field b "$SPI_IN" stats.backlog)
+	out=$(on a /usr/bin/python3 "$TESTS_DIR/esp_tool.py" veth0 "$2" \
+		"flood:0:$FLOOD:$3" | tail -n 1)
+	expect_eq "the link took every ${what}frame" "sent $FLOOD" "$out"
+	wait_for "b: $FLOOD forged ${what}frames counted" 30 settled || true
+	expect_eq "b: ${what}icv_fail + backlog grew by $FLOOD, nothing accepted, nothing else" \
+		"$((drops0 + FLOOD)) $packets $bytes 0" \
+		"$(sa_eval b "$SPI_IN" '"%d %d %d %d" % (st["icv_fail"] + st["backlog"],
+			st["packets"], st["bytes"], sum(st[k] for k in ("replay",
+			"replay_old", "no_buffer", "crypto_error", "policy", "bad_trailer")))')"
+	backlog=$(($(sa_field b "$SPI_IN" stats.backlog) - backlog0))
+	log "${what}flood: backlog $backlog, icv_fail $(sa_field b "$SPI_IN" stats.icv_fail)"
+	expect_eq "b: the cap dropped some of the ${what}flood (backlog > 0)" yes \
+		"$( ((backlog > 0)) && echo yes || echo no)"
+}
+
+log "a flood of forged ESP against b's SA 0x1001: at most 4 in crypto"
+flood_capped 0x1001 "$TMP/a.pcap" 100000
 check "ping a -> b after the flood, 3 of 3" on a ping -c 3 -i 0.1 -W 2 10.0.0.2
 
 log "the namespace's cap: one SA may hold 100000, b's namespace 4"
@@ -126,23 +141,7 @@ cap_stop "$TMP/ah.pcap"
 expect_stats "a: out SA 0x1101" a 0x1101 "bytes=420 packets=5"
 expect_stats "b: in SA 0x1101" b 0x1101 "bytes=420 packets=5"
 tcp_md5 "TCP a -> b over AH, 256 KiB, md5 equal" a b 10.0.0.2 5002 "$TMP/data"
-read -r packets bytes drops0 <<<"$(sa_eval b 0x1101 \
-	'"%d %d %d" % (st["packets"], st["bytes"], st["icv_fail"] + st["backlog"])')"
-out=$(on a /usr/bin/python3 "$TESTS_DIR/esp_tool.py" veth0 "$TMP/ah.pcap" \
-	"flood:0:$FLOOD:100000" | tail -n 1)
-expect_eq "the link took every AH frame" "sent $FLOOD" "$out"
-ah_settled() {
-	[ "$(sa_eval b 0x1101 'st["icv_fail"] + st["backlog"]')" = "$((drops0 + FLOOD))" ]
-}
-wait_for "b: $FLOOD forged AH frames counted" 30 ah_settled || true
-expect_eq "b: AH icv_fail + backlog grew by $FLOOD, nothing accepted, nothing else" \
-	"$((drops0 + FLOOD)) $packets $bytes 0" \
-	"$(sa_eval b 0x1101 '"%d %d %d %d" % (st["icv_fail"] + st["backlog"], st["packets"],
-		st["bytes"], sum(st[k] for k in ("replay", "replay_old", "no_buffer",
-		"crypto_error", "policy", "bad_trailer")))')"
-log "AH flood: backlog $(sa_field b 0x1101 stats.backlog), icv_fail $(sa_field b 0x1101 stats.icv_fail)"
-expect_eq "b: the cap dropped some of the AH flood (backlog > 0)" yes \
-	"$( (($(sa_field b 0x1101 stats.backlog) > 0)) && echo yes || echo no)"
+flood_capped 0x1101 "$TMP/ah.pcap" 100000 AH
 check "ping a -> b over AH after the flood, 3 of 3" on a ping -c 3 -i 0.1 -W 2 10.0.0.2
 
 log "namespace b deleted while a flood is in crypto"
