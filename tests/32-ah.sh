@@ -34,6 +34,9 @@
 #  - r rewriting DSCP and TTL of every AH packet (IPv6: traffic class, flow
 #    label, hop limit): pings pass, the capture on b's link shows the
 #    rewritten fields, r's rule counted every packet;
+#  - IPv6: a bit flipped in the payload or in AH's padding: icv_fail; traffic
+#    class, flow label and hop limit changed: accepted; an AH length other
+#    than 32 bytes, truncated AH: malformed; duplicates: replay;
 #  - IPv6 with a hop-by-hop header before AH whose options say "may change"
 #    (their data zeroed in the ICV) and "does not change";
 #  - IPv4 options: ping -R's record route, which r writes into on the way
@@ -226,6 +229,40 @@ rt=$(on a ip -6 route get fd01::2)
 check "ping -6 -M do -s 1420 (1468 bytes) passes" \
 	on a ping -6 -M do -c 1 -W 2 -s 1420 fd01::2
 expect_stats "b: in SA 0x2101 took it" b 0x2101 "bytes=1871 packets=5"
+
+log "IPv6: AH it must not accept (b's SA 0x2101, seq 6-7 never seen)"
+cap_start a veth0 "$TMP/a6.pcap" ip6 proto 51 and src fd00::1
+check "b: nftables drops IPv6 AH on input" on b nft -f - <<-EOF
+	table ip6 dropah6 {
+		chain input {
+			type filter hook input priority filter; policy accept;
+			ip6 nexthdr ah drop
+		}
+	}
+EOF
+expect_fail "ping -6 a -> b while b drops AH (seq 6-7)" "0 received" \
+	on a ping -6 -c 2 -i 0.2 -W 1 fd01::2 || true
+check "b: nftables rule removed" on b nft delete table ip6 dropah6
+cap_stop "$TMP/a6.pcap"
+esp6() {
+	on a /usr/bin/python3 "$TESTS_DIR/esp_tool.py" veth0 "$TMP/a6.pcap" "$@"
+}
+expect_eq "capture: a's IPv6 AH frames carry seq 6-7" "6 7" "$(esp6 seqs)" || true
+# (AH byte 40: ICMPv6 data; bytes 28-31: the padding to 64 bits, covered
+# as sent; IPv6 bytes 1-3: traffic class and flow label, 7: hop limit)
+check "send seq 6 with a payload bit, a padding byte changed" \
+	esp6 flip:0:40 sleep:0.2 set:0:28:0x01
+expect_stats "b: icv_fail 2" b 0x2101 "bytes=1871 icv_fail=2 packets=5"
+check "send seq 6 with traffic class, flow label and hop limit changed" \
+	esp6 ip:0:1:0xf5:2:0x12:3:0x34:7:5
+expect_stats "b: seq 6 accepted" b 0x2101 "bytes=1975 icv_fail=2 packets=6"
+check "send seq 7 with AH length 5 and 7 (32 bytes is 6), cut to 10 bytes" \
+	esp6 set:1:1:5 set:1:1:7 trunc:1:10
+wait_for "b's namespace counters" 5 eval '[ "$(ns_stats b)" == "malformed=7" ]' || true
+expect_eq "b: malformed 3 more" "malformed=7" "$(ns_stats b)" || true
+check "send seq 7 as it was, then seq 6 again" esp6 send:1 sleep:0.3 send:0
+expect_stats "b: seq 7 accepted, seq 6 a replay" b 0x2101 \
+	"bytes=2079 icv_fail=2 packets=7 replay=1"
 
 log "IPv4 options: record route (mutable, zeroed in the ICV), written by r on the way"
 cap_start b veth3 "$TMP/rr.pcap"

@@ -4,10 +4,11 @@
 esp_tool.py IFACE PCAP CMD...: re-send captured ESP or AH frames, as they
 are or altered, on IFACE (an AF_PACKET socket of the namespace it runs in).
 
-PCAP is a libpcap file of Ethernet frames (tcpdump -w); its IPv4 ESP and AH
-frames are numbered from 0 in capture order. "The header" is the ESP or AH
-header; AH's SPI and sequence number follow its first 4 bytes. Commands,
-run in order, one output line each:
+PCAP is a libpcap file of Ethernet frames (tcpdump -w); its ESP and AH
+frames, IPv4 or IPv6 (ESP or AH right behind the IPv6 header), are numbered
+from 0 in capture order. "The header" is the ESP or AH header; AH's SPI and
+sequence number follow its first 4 bytes. Commands, run in order, one
+output line each:
 
   seqs                  the sequence numbers of the frames, in order
   send:I[,J...]         send frames I, J, ... unchanged
@@ -16,10 +17,10 @@ run in order, one output line each:
                         first ciphertext byte with an 8-byte IV)
   set:I:OFF:BYTE        frame I with the header's byte OFF set to BYTE
   ip:I:OFF:BYTE[:...]   frame I with IP header byte OFF set to BYTE, and
-                        more pairs; the IP checksum fixed
+                        more pairs; the IPv4 checksum fixed
   spi:I:SPI             frame I with its SPI replaced
-  trunc:I:LEN           frame I cut to LEN bytes of ESP or AH (IP total
-                        length and checksum fixed)
+  trunc:I:LEN           frame I cut to LEN bytes of ESP or AH (IPv4 total
+                        length and checksum, IPv6 payload length fixed)
   src:I:ADDR            frame I from another IPv4 source address (IP
                         checksum fixed)
   flood:I:N:SEQ         frame I N times with the sequence numbers SEQ,
@@ -61,25 +62,39 @@ def read_pcap(path):
     return frames
 
 
+def is_v6(frame):
+    return frame[12:14] == b"\x86\xdd"
+
+
+def proto(frame):
+    """IPv4's protocol, or IPv6's first next header."""
+    return frame[14 + 6] if is_v6(frame) else frame[14 + 9]
+
+
 def esp_frames(frames):
     out = []
     for f in frames:
-        if len(f) < 34 or f[12:14] != b"\x08\x00" or f[14 + 9] not in (50, 51):
-            continue
-        out.append(bytearray(f))
+        if is_v6(f):
+            whole = len(f) >= 54
+        else:
+            whole = len(f) >= 34 and f[12:14] == b"\x08\x00"
+        if whole and proto(f) in (50, 51):
+            out.append(bytearray(f))
     return out
 
 
 def ihl(frame):
-    return (frame[14] & 0x0F) * 4
+    return 40 if is_v6(frame) else (frame[14] & 0x0F) * 4
 
 
 def spi_off(frame):
     """The SPI's offset in the frame: ESP's first, AH's after 4 bytes."""
-    return 14 + ihl(frame) + (4 if frame[14 + 9] == 51 else 0)
+    return 14 + ihl(frame) + (4 if proto(frame) == 51 else 0)
 
 
 def ip_checksum(frame):
+    if is_v6(frame):
+        return
     h = ihl(frame)
     frame[24:26] = b"\0\0"
     s = sum(struct.unpack("!%dH" % (h // 2), bytes(frame[14:14 + h])))
@@ -137,7 +152,10 @@ def main():
             f = frame(args[0])
             h = ihl(f)
             f = f[:14 + h + int(args[1])]
-            f[16:18] = struct.pack("!H", h + int(args[1]))
+            if is_v6(f):
+                f[18:20] = struct.pack("!H", int(args[1]))
+            else:
+                f[16:18] = struct.pack("!H", h + int(args[1]))
             ip_checksum(f)
             sock.send(f)
             print("sent 1 of %d bytes of ESP or AH" % int(args[1]))
