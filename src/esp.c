@@ -140,14 +140,19 @@ void nfsec_esp_submit(struct nfsec_crypt *c, struct scatterlist *dst,
 	struct aead_request *req = c->req;
 	int err;
 
-	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
-				  esp_done, c);
+	/*
+	 * No backlog: a full crypto queue drops the packet (-ENOSPC, or
+	 * -EBUSY from a driver that says so), counted no_buffer, as IPsec
+	 * does under overload; ESP carries datagrams that may be lost. A
+	 * backlogged request would also be seen twice by pcrypt's ordering.
+	 */
+	aead_request_set_callback(req, 0, esp_done, c);
 	aead_request_set_ad(req,
 			    aad_len(sa->flags & NFSEC_SA_F_ESN) + sa->ivlen);
 	aead_request_set_crypt(req, c->sg, dst,
 			       encrypt ? clen : clen + sa->icvlen, c->iv);
 	err = encrypt ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
-	if (err != -EINPROGRESS && err != -EBUSY)
+	if (err != -EINPROGRESS)
 		c->finish(c, err);
 }
 

@@ -132,7 +132,7 @@ static bool in_verified(struct esp_in *in, int err, u64 seq)
 	if (err == -EBADMSG)
 		return in_drop(in, NFSEC_SA_ICV_FAIL);
 	if (err)
-		return in_drop(in, NFSEC_SA_CRYPTO_ERROR);
+		return in_drop(in, nfsec_crypto_drop_reason(err));
 	v = nfsec_replay_commit(in->sa->replay, seq);
 	if (v != NFSEC_REPLAY_OK)
 		return in_drop(in, replay_drop_reason(v));
@@ -434,6 +434,8 @@ static unsigned int esp_rcv(struct nfsec_net *nn, struct sk_buff *skb,
 		nfsec_counter_inc(nn->counters, NFSEC_NET_MALFORMED);
 		return NF_DROP;
 	}
+	/* (the pull may have moved the head: esph is read afresh) */
+	esph = (struct ip_esp_hdr *)(skb->data + ihl);
 	verdict = nfsec_replay_check(sa->replay, ntohl(esph->seq_no),
 				     sa->flags & NFSEC_SA_F_ESN, &seq);
 	if (verdict != NFSEC_REPLAY_OK) {
@@ -522,7 +524,8 @@ static unsigned int local_in_hook6(void *priv, struct sk_buff *skb,
 	 * A routing header with segments left: this host is a waypoint,
 	 * not the destination, and nothing behind that header is for it
 	 * yet. The stack processes the header and the packet comes back,
-	 * here at its last segment or through FORWARD, to be checked then.
+	 * here at its last segment or through FORWARD, to be checked then
+	 * (29-ipv6-edges: a next segment that is this host again).
 	 */
 	if (w.routed)
 		return NF_ACCEPT;

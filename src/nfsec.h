@@ -329,6 +329,13 @@ void nfsec_crypt_end(struct nfsec_sa *sa);
 void nfsec_inflight_wait(struct nfsec_net *nn);
 void nfsec_sa_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why);
 
+/* The counter for a failed crypto request: a full queue, or an error. */
+static inline int nfsec_crypto_drop_reason(int err)
+{
+	return err == -ENOSPC || err == -EBUSY ? NFSEC_SA_NO_BUFFER :
+						 NFSEC_SA_CRYPTO_ERROR;
+}
+
 /* pmtu.c APIs: the path MTU output.c holds an SA's packets to */
 unsigned int nfsec_sa_pmtu(const struct nfsec_sa *sa);
 void nfsec_pmtu_icmp(struct nfsec_net *nn, struct sk_buff *skb);
