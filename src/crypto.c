@@ -55,11 +55,13 @@ static const struct alg_desc algs[] = {
  * does with crypto hardware. (cryptd would do, but its rfc4106 instance
  * fails the crypto manager's self-tests on 6.1.) Once made, a pcrypt
  * instance is what its algorithm's name finds, for XFRM too, until the
- * pcrypt module goes.
+ * pcrypt module goes. AH's HMACs go behind cryptd (pcrypt takes AEADs
+ * alone), with the same effect.
  */
 static bool async_crypto;
 module_param(async_crypto, bool, 0444);
-MODULE_PARM_DESC(async_crypto, "run all ESP crypto through pcrypt (tests)");
+MODULE_PARM_DESC(async_crypto,
+		 "run all ESP crypto through pcrypt, AH through cryptd (tests)");
 
 static const struct alg_desc *alg_find(const char *name, enum alg_kind kind)
 {
@@ -141,10 +143,6 @@ int nfsec_crypto_check(struct nfsec_sa_params *p,
 			NL_SET_ERR_MSG(extack, "AH takes an auth algorithm alone");
 			return -EINVAL;
 		}
-		if (p->flags & NFSEC_SA_F_ESN) {
-			NL_SET_ERR_MSG(extack, "ESN is not supported with AH");
-			return -EOPNOTSUPP;
-		}
 		return alg_check(&p->auth, ALG_AUTH, extack);
 	}
 
@@ -195,23 +193,52 @@ static int authenc_setkey(struct crypto_aead *tfm, const struct nfsec_alg *enc,
 }
 
 /*
- * async_crypto: @tfm's implementation behind pcrypt. The pcrypt instance
- * keeps the algorithm's name at a higher priority, so once it exists it
- * is what the name finds (then @tfm is already it).
+ * async_crypto: the implementation @tfm runs (its driver) behind the
+ * template @tmpl. Returns 0 when @tfm already is that (an instance keeps
+ * the algorithm's name at a higher priority, so once it exists it is what
+ * the name finds); else frees @tfm (@mem, as crypto_destroy_tfm() takes
+ * it) and returns 1 with the name to allocate in @name, or an error.
  */
-static struct crypto_aead *behind_pcrypt(struct crypto_aead *tfm)
+static int behind(char *name, void *mem, struct crypto_tfm *tfm,
+		  const char *tmpl)
 {
-	const char *driver = crypto_tfm_alg_driver_name(crypto_aead_tfm(tfm));
-	char name[CRYPTO_MAX_ALG_NAME];
+	const char *driver = crypto_tfm_alg_driver_name(tfm);
 	int len;
 
-	if (str_has_prefix(driver, "pcrypt("))
-		return tfm;
-	len = snprintf(name, sizeof(name), "pcrypt(%s)", driver);
-	crypto_free_aead(tfm);
-	if (len >= sizeof(name))
-		return ERR_PTR(-ENAMETOOLONG);
-	return crypto_alloc_aead(name, 0, 0);
+	if (str_has_prefix(driver, tmpl) && driver[strlen(tmpl)] == '(')
+		return 0;
+	len = snprintf(name, CRYPTO_MAX_ALG_NAME, "%s(%s)", tmpl, driver);
+	crypto_destroy_tfm(mem, tfm);
+	return len < CRYPTO_MAX_ALG_NAME ? 1 : -ENAMETOOLONG;
+}
+
+static void *alloc_one(const char *name, bool aead)
+{
+	if (aead)
+		return crypto_alloc_aead(name, 0, 0);
+	return crypto_alloc_ahash(name, 0, 0);
+}
+
+/*
+ * The transform named @name (a buffer of CRYPTO_MAX_ALG_NAME, which this
+ * may change): ESP's AEAD (@aead) or AH's ahash; with async_crypto behind
+ * pcrypt (ESP) or cryptd (AH: pcrypt takes AEADs only).
+ */
+static void *alloc_tfm(char *name, bool aead, struct netlink_ext_ack *extack)
+{
+	void *tfm = alloc_one(name, aead);
+	int ret;
+
+	if (!IS_ERR(tfm) && async_crypto) {
+		ret = aead ? behind(name, tfm, crypto_aead_tfm(tfm), "pcrypt") :
+			     behind(name, tfm, crypto_ahash_tfm(tfm), "cryptd");
+		if (ret)
+			tfm = ret < 0 ? ERR_PTR(ret) : alloc_one(name, aead);
+	}
+	if (IS_ERR(tfm))
+		NL_SET_ERR_MSG(extack,
+			       "the kernel's crypto API lacks the algorithm");
+	return tfm;
 }
 
 static int esp_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
@@ -234,14 +261,9 @@ static int esp_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 		icv_bits = sa->auth.bits;
 	}
 
-	tfm = crypto_alloc_aead(name, 0, 0);
-	if (!IS_ERR(tfm) && async_crypto)
-		tfm = behind_pcrypt(tfm);
-	if (IS_ERR(tfm)) {
-		NL_SET_ERR_MSG(extack,
-			       "the kernel's crypto API lacks the algorithm");
+	tfm = alloc_tfm(name, true, extack);
+	if (IS_ERR(tfm))
 		return PTR_ERR(tfm);
-	}
 	sa->aead_tfm = tfm;
 
 	if (sa->aead.name[0])
@@ -269,20 +291,25 @@ static int esp_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 
 static int ah_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 {
+	char name[CRYPTO_MAX_ALG_NAME];
 	struct crypto_ahash *tfm;
 	int err;
 
-	tfm = crypto_alloc_ahash(sa->auth.name, 0, 0);
-	if (IS_ERR(tfm)) {
-		NL_SET_ERR_MSG(extack,
-			       "the kernel's crypto API lacks the algorithm");
+	strscpy(name, sa->auth.name, sizeof(name));
+	tfm = alloc_tfm(name, false, extack);
+	if (IS_ERR(tfm))
 		return PTR_ERR(tfm);
-	}
 	sa->ahash_tfm = tfm;
 	err = crypto_ahash_setkey(tfm, sa->auth.key, sa->auth.key_len);
-	if (err)
+	if (err) {
 		NL_SET_ERR_MSG(extack, "the crypto API refused the key");
-	return err;
+		return err;
+	}
+	/* (the ICV, truncated; nfsec_ah_len() pads the header around it) */
+	sa->icvlen = sa->auth.bits / 8;
+	sa->ivlen = 0;
+	sa->blksize = 4;
+	return 0;
 }
 
 int nfsec_crypto_init(struct nfsec_sa *sa, struct netlink_ext_ack *extack)

@@ -116,13 +116,16 @@ bool nfsec_esp_crypt(struct nfsec_crypt *c, __be32 spi, int offset,
 	return true;
 }
 
-/* Crypto completion for either direction: c->finish does the rest. */
-static void esp_done(struct crypto_async_request *base, int err)
+/*
+ * Crypto completion for either direction, ESP's or AH's: c->finish does
+ * the rest.
+ */
+void nfsec_crypt_done(struct crypto_async_request *base, int err)
 {
 	struct nfsec_crypt *c = base->data;
 
 	if (err == -EINPROGRESS)
-		return;		/* left the backlog; the result comes later */
+		return;		/* a notice, not the result (a layer's backlog) */
 	local_bh_disable();
 	c->finish(c, err);
 	local_bh_enable();
@@ -146,7 +149,7 @@ void nfsec_esp_submit(struct nfsec_crypt *c, struct scatterlist *dst,
 	 * does under overload; ESP carries datagrams that may be lost. A
 	 * backlogged request would also be seen twice by pcrypt's ordering.
 	 */
-	aead_request_set_callback(req, 0, esp_done, c);
+	aead_request_set_callback(req, 0, nfsec_crypt_done, c);
 	aead_request_set_ad(req,
 			    aad_len(sa->flags & NFSEC_SA_F_ESN) + sa->ivlen);
 	aead_request_set_crypt(req, c->sg, dst,

@@ -115,9 +115,20 @@ static bool in_malformed(struct esp_in *in)
 	return false;
 }
 
-/* Bytes in front of the payload: outer IP headers, ESP header, IV. */
+/* The length of the AH header at @ihl by its own word (RFC 4302 2.2). */
+static unsigned int ah_hlen(const struct sk_buff *skb, unsigned int ihl)
+{
+	return (skb->data[ihl + 1] + 2) * 4;
+}
+
+/*
+ * Bytes in front of the payload: outer IP headers, ESP header and IV, or
+ * the AH header.
+ */
 static unsigned int in_hlen(const struct esp_in *in)
 {
+	if (in->sa->id.proto == IPPROTO_AH)
+		return in->ihl + ah_hlen(in->skb, in->ihl);
 	return in->ihl + sizeof(struct ip_esp_hdr) + in->sa->ivlen;
 }
 
@@ -166,6 +177,18 @@ static bool in_trailer(struct esp_in *in)
 		return in_drop(in, NFSEC_SA_DUMMY);
 	if (pskb_trim(skb, tail - padlen))
 		return in_drop(in, NFSEC_SA_NO_BUFFER);
+	return true;
+}
+
+/*
+ * Stage 2: what the packet carries, as ESP's trailer or AH's header says
+ * (AH's was pulled into the linear part before the ICV was computed).
+ */
+static bool in_payload(struct esp_in *in)
+{
+	if (in->sa->id.proto == IPPROTO_ESP)
+		return in_trailer(in);
+	in->proto = ((struct ip_auth_hdr *)(in->skb->data + in->ihl))->nexthdr;
 	return true;
 }
 
@@ -244,7 +267,7 @@ static bool transport_decap(struct esp_in *in)
 	struct iphdr *iph;
 
 	if (in->sa->id.family == AF_INET6 && !nfsec_ip6_walk(skb, &w))
-		return in_malformed(in);	/* (esp_rcv() walked it) */
+		return in_malformed(in);	/* (ipsec_rcv() walked it) */
 	memmove(skb->data + gap, skb->data, in->ihl);
 	skb_pull(skb, gap);
 	skb_reset_network_header(skb);
@@ -300,7 +323,10 @@ static void deliver(struct esp_in *in)
 	nfsec_device_receive(in->sa->nn, skb);
 }
 
-/* After decryption, here or from the completion: verify, strip, deliver. */
+/*
+ * After decryption (AH: the hash), here or from the completion: verify,
+ * strip, deliver.
+ */
 static void input_finish(struct nfsec_crypt *c, int err)
 {
 	struct esp_in in = {
@@ -311,30 +337,56 @@ static void input_finish(struct nfsec_crypt *c, int err)
 	};
 	u64 seq = c->seq;
 
+	if (!err && in.sa->id.proto == IPPROTO_AH && !nfsec_ah_icv_ok(c))
+		err = -EBADMSG;
 	nfsec_esp_req_free(c);		/* c is gone: only the copies above */
-	if (in_verified(&in, err, seq) && in_trailer(&in) && in_decap(&in) &&
+	if (in_verified(&in, err, seq) && in_payload(&in) && in_decap(&in) &&
 	    in_policy(&in))
 		deliver(&in);
 	nfsec_crypt_end(in.sa);
 }
 
+/* ESP: the request that decrypts the packet, its ESP header at @ihl. */
+static struct nfsec_crypt *esp_request(struct nfsec_sa *sa,
+				       struct sk_buff *skb, unsigned int ihl,
+				       int nfrags)
+{
+	struct ip_esp_hdr *esph = (struct ip_esp_hdr *)(skb->data + ihl);
+	struct nfsec_crypt *c;
+
+	if (!nfsec_esp_req_alloc(sa, &c, nfrags))
+		return NULL;
+	c->clen = skb->len - ihl - sizeof(*esph) - sa->ivlen - sa->icvlen;
+	memcpy(c->iv, esph->enc_data, sa->ivlen);
+	return c;
+}
+
+/* Runs the request: ESP's decryption, or AH's hash. */
+static bool in_crypt(struct nfsec_crypt *c)
+{
+	unsigned int off = c->esp_off;
+
+	if (c->sa->id.proto == IPPROTO_AH)
+		return nfsec_ah_crypt(c, false);
+	return nfsec_esp_crypt(c, ((struct ip_esp_hdr *)(c->skb->data + off))->spi,
+			       off + sizeof(struct ip_esp_hdr), c->clen, false);
+}
+
 /*
- * Decrypts one ESP packet of @sa, its ESP header at @ihl; consumes the
- * packet and the reference.
+ * Decrypts one ESP packet of @sa, or hashes one AH packet, its ESP or AH
+ * header at @ihl; consumes the packet and the reference.
  */
 static void esp_input(struct nfsec_sa *sa, struct sk_buff *skb, u64 seq,
 		      unsigned int ihl)
 {
-	struct ip_esp_hdr *esph;
 	struct sk_buff *trailer;
-	struct aead_request *req;
 	struct nfsec_crypt *c;
-	int nfrags, clen;
+	int nfrags, why = NFSEC_SA_NO_BUFFER;
 
-	clen = skb->len - ihl - sizeof(*esph) - sa->ivlen - sa->icvlen;
 	/*
-	 * Decrypted in place: a packet of our own, whose pages nobody shares,
-	 * as it is; anything else first made private by skb_cow_data().
+	 * Decrypted (or hashed) in place: a packet of our own, whose pages
+	 * nobody shares, as it is; anything else first made private by
+	 * skb_cow_data(): decapsulation writes the headers.
 	 */
 	if (!skb_cloned(skb) && !skb_has_frag_list(skb) &&
 	    !skb_has_shared_frag(skb))
@@ -343,30 +395,36 @@ static void esp_input(struct nfsec_sa *sa, struct sk_buff *skb, u64 seq,
 		nfrags = skb_cow_data(skb, 0, &trailer);
 	/* Crypto may complete later: the route must outlive this hook. */
 	if (nfrags < 0 || !skb_dst_force(skb))
-		goto nobuf;
-	if (!nfsec_inflight_get(sa)) {
-		nfsec_sa_drop(sa, skb, NFSEC_SA_BACKLOG);
-		nfsec_sa_put(sa);
-		return;
-	}
-	req = nfsec_esp_req_alloc(sa, &c, nfrags);
-	if (!req)
-		goto nobuf_inflight;
-	esph = (struct ip_esp_hdr *)(skb->data + ihl);
+		goto drop;
+	why = NFSEC_SA_BACKLOG;
+	if (!nfsec_inflight_get(sa))
+		goto drop;
+	why = NFSEC_SA_NO_BUFFER;
+	c = sa->id.proto == IPPROTO_AH ?
+	    nfsec_ah_req_alloc(sa, nfrags, ihl + ah_hlen(skb, ihl)) :
+	    esp_request(sa, skb, ihl, nfrags);
+	if (!c)
+		goto drop_inflight;
 	c->finish = input_finish;
 	c->skb = skb;
 	c->sa = sa;
 	c->seq = seq;
 	c->esp_off = ihl;
-	c->clen = clen;
-	memcpy(c->iv, esph->enc_data, sa->ivlen);
-	if (nfsec_esp_crypt(c, esph->spi, ihl + sizeof(*esph), clen, false))
+	if (in_crypt(c))
 		return;		/* input_finish() has it, now or later */
 	nfsec_esp_req_free(c);
-nobuf_inflight:
+	/* (AH: the headers the ICV covers could not be read) */
+	if (sa->id.proto == IPPROTO_AH) {
+		nfsec_inflight_put(sa);
+		nfsec_counter_inc(sa->nn->counters, NFSEC_NET_MALFORMED);
+		kfree_skb(skb);
+		nfsec_sa_put(sa);
+		return;
+	}
+drop_inflight:
 	nfsec_inflight_put(sa);
-nobuf:
-	nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
+drop:
+	nfsec_sa_drop(sa, skb, why);
 	nfsec_sa_put(sa);
 }
 
@@ -384,28 +442,56 @@ static void outer_addrs(const struct sk_buff *skb, struct nfsec_sa_id *id,
 }
 
 /*
- * An ESP packet for this host, of @family, its ESP header at @ihl.
- * Returns NF_STOLEN when nfsec took it, NF_ACCEPT when it is not for one
- * of our SAs, NF_DROP when malformed.
+ * Does the packet hold its SA's whole header? ESP: header, IV, and
+ * ciphertext of whole blocks (RFC 4303 2.4); AH: the header as long as
+ * the SA's ICV makes it (RFC 4302 2.2), in the linear part. Over IPv4
+ * AH may also come padded to 64 bits, as Linux XFRM sends it unless
+ * told otherwise (its "align4" flag); the padding is covered as it came.
  */
-static unsigned int esp_rcv(struct nfsec_net *nn, struct sk_buff *skb,
-			    u8 family, unsigned int ihl)
+static bool whole(const struct nfsec_sa *sa, struct sk_buff *skb,
+		  unsigned int ihl)
 {
+	unsigned int len;
+	int payload;
+
+	if (sa->id.proto == IPPROTO_AH) {
+		len = ah_hlen(skb, ihl);
+		return (len == nfsec_ah_len(sa) ||
+			(sa->id.family == AF_INET &&
+			 len == ALIGN(NFSEC_AH_FIXED_BYTES + sa->icvlen, 8))) &&
+		       pskb_may_pull(skb, ihl + len);
+	}
+	payload = skb->len - ihl - sizeof(struct ip_esp_hdr) - sa->ivlen -
+		  sa->icvlen;
+	return payload >= 2 && !(payload % sa->blksize) &&
+	       pskb_may_pull(skb, ihl + sizeof(struct ip_esp_hdr) + sa->ivlen);
+}
+
+/*
+ * An ESP or AH (@proto) packet for this host, of @family, its ESP or AH
+ * header at @ihl. Returns NF_STOLEN when nfsec took it, NF_ACCEPT when it
+ * is not for one of our SAs, NF_DROP when malformed.
+ */
+static unsigned int ipsec_rcv(struct nfsec_net *nn, struct sk_buff *skb,
+			      u8 family, unsigned int ihl, u8 proto)
+{
+	/* the SPI and the sequence number: ESP's first, AH's behind 4 bytes */
+	unsigned int off = ihl + (proto == IPPROTO_AH ?
+				  NFSEC_AH_SPI_OFF_BYTES : 0);
 	enum nfsec_replay_verdict verdict;
 	struct nfsec_sa_id id = {};
 	union nfsec_addr saddr;
-	struct ip_esp_hdr *esph;
 	struct nfsec_sa *sa;
-	int payload;
+	const __be32 *w;
 	u64 seq;
 
-	if (!pskb_may_pull(skb, ihl + sizeof(*esph))) {
+	if (!pskb_may_pull(skb, off + 2 * sizeof(*w))) {
 		nfsec_counter_inc(nn->counters, NFSEC_NET_MALFORMED);
 		return NF_DROP;
 	}
-	esph = (struct ip_esp_hdr *)(skb->data + ihl);
-	id.spi = esph->spi;
-	id.proto = IPPROTO_ESP;
+	w = (const __be32 *)(skb->data + off);
+	id.spi = w[0];
+	id.proto = proto;
 	id.family = family;
 	outer_addrs(skb, &id, &saddr);
 	sa = nfsec_sa_lookup(nn, &id);
@@ -419,24 +505,20 @@ static unsigned int esp_rcv(struct nfsec_net *nn, struct sk_buff *skb,
 	 * must be the SA's peer, or anyone on the path could re-send the
 	 * packet from another address the inbound policy allows. With both
 	 * fixed, the inner checksums' pseudo-header is the one the sender
-	 * computed, so they need no second check after the ICV.
+	 * computed, so they need no second check after the ICV. (AH covers
+	 * the addresses; the same rule holds for it.)
 	 */
 	if (sa->mode == NFSEC_MODE_TRANSPORT &&
 	    memcmp(&saddr, &sa->saddr, family == AF_INET ? 4 : 16)) {
 		nfsec_counter_inc(sa->counters, NFSEC_SA_POLICY);
 		return NF_DROP;
 	}
-
-	/* RFC 4303 2.4: the ciphertext is a whole number of blocks */
-	payload = skb->len - ihl - sizeof(*esph) - sa->ivlen - sa->icvlen;
-	if (payload < 2 || payload % sa->blksize ||
-	    !pskb_may_pull(skb, ihl + sizeof(*esph) + sa->ivlen)) {
+	if (!whole(sa, skb, ihl)) {
 		nfsec_counter_inc(nn->counters, NFSEC_NET_MALFORMED);
 		return NF_DROP;
 	}
-	/* (the pull may have moved the head: esph is read afresh) */
-	esph = (struct ip_esp_hdr *)(skb->data + ihl);
-	verdict = nfsec_replay_check(sa->replay, ntohl(esph->seq_no),
+	w = (const __be32 *)(skb->data + off);	/* (pulled again) */
+	verdict = nfsec_replay_check(sa->replay, ntohl(w[1]),
 				     sa->flags & NFSEC_SA_F_ESN, &seq);
 	if (verdict != NFSEC_REPLAY_OK) {
 		nfsec_counter_inc(sa->counters, replay_drop_reason(verdict));
@@ -492,7 +574,9 @@ static unsigned int local_in_hook(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;	/* checked against its policy already */
 	switch (ip_hdr(skb)->protocol) {
 	case IPPROTO_ESP:
-		verdict = esp_rcv(nn, skb, AF_INET, ip_hdrlen(skb));
+	case IPPROTO_AH:
+		verdict = ipsec_rcv(nn, skb, AF_INET, ip_hdrlen(skb),
+				    ip_hdr(skb)->protocol);
 		if (verdict != NF_ACCEPT)
 			return verdict;
 		break;
@@ -529,8 +613,8 @@ static unsigned int local_in_hook6(void *priv, struct sk_buff *skb,
 	 */
 	if (w.routed)
 		return NF_ACCEPT;
-	if (w.proto == IPPROTO_ESP && !w.fragment) {
-		verdict = esp_rcv(nn, skb, AF_INET6, w.off);
+	if ((w.proto == IPPROTO_ESP || w.proto == IPPROTO_AH) && !w.fragment) {
+		verdict = ipsec_rcv(nn, skb, AF_INET6, w.off, w.proto);
 		if (verdict != NF_ACCEPT)
 			return verdict;
 	} else if (w.proto == IPPROTO_ICMPV6 && !w.fragment) {

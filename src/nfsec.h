@@ -41,6 +41,7 @@
 
 struct crypto_aead;
 struct crypto_ahash;
+struct ahash_request;
 struct crypto_async_request;
 struct genl_info;
 struct netlink_ext_ack;
@@ -137,7 +138,7 @@ struct nfsec_sa {
 	u64 iv_salt;			/* counter-mode IVs: seq ^ salt */
 	u8 ivlen;			/* bytes of IV on the wire */
 	u8 blksize;			/* ESP padding boundary, at least 4 */
-	u8 icvlen;			/* bytes of ICV */
+	u8 icvlen;			/* bytes of ICV (AH: without padding) */
 	bool iv_random;			/* CBC: a fresh random IV per packet */
 	unsigned long events;		/* enum nfsec_sa_event bits sent */
 	atomic64_t lt_packets, lt_bytes;	/* only with such limits */
@@ -214,6 +215,13 @@ enum nfsec_esp_sizes {
 	NFSEC_SPI_RESERVED_MAX = 255,	/* SPIs 1-255 are IANA's, 0 is none */
 };
 
+/* AH's fixed sizes on the wire (RFC 4302 2). */
+enum nfsec_ah_sizes {
+	NFSEC_AH_FIXED_BYTES = 12,	/* next header .. sequence number */
+	NFSEC_AH_SPI_OFF_BYTES = 4,	/* next header, length, reserved */
+	NFSEC_AH_ICV_MAX_BYTES = 64,	/* the longest digest, SHA-512 */
+};
+
 /* A packet's selector fields, RFC 4301 4.4.1.1. */
 struct nfsec_flow {
 	union nfsec_addr src, dst;
@@ -274,8 +282,9 @@ static inline void nfsec_counters_read(struct nfsec_pcpu_counters __percpu *c,
 
 /*
  * The send chain, in the order a packet travels: output.c's hook finds the
- * policy and SA, lifetime.c counts the packet, esp.c runs its crypto, and
- * output.c sends the ESP packet, no bigger than pmtu.c allows.
+ * policy and SA, lifetime.c counts the packet, esp.c (AH: ah.c) runs its
+ * crypto, and output.c sends the ESP or AH packet, no bigger than pmtu.c
+ * allows.
  */
 
 /* output.c APIs: the POST_ROUTING hook, SPD lookup, ESP out */
@@ -295,13 +304,17 @@ struct nfsec_crypt {
 	void (*finish)(struct nfsec_crypt *c, int err);	/* consumes c */
 	struct sk_buff *skb;
 	struct nfsec_sa *sa;		/* holds a reference */
-	struct aead_request *req;
-	u8 *iv;
+	union {
+		struct aead_request *req;	/* ESP */
+		struct ahash_request *hreq;	/* AH */
+	};
+	u8 *iv;				/* AH: the digest */
 	struct scatterlist *sg;
 	u64 seq;
+	/* AH: [0] is the high half of an ESN, appended to the ICV input */
 	__be32 aad[NFSEC_ESP_AAD_ESN_BYTES / sizeof(__be32)];
-	u16 esp_off;			/* offset of the ESP header in skb */
-	u16 clen;			/* input: ciphertext length */
+	u16 esp_off;			/* offset of the ESP or AH header */
+	u16 clen;			/* ESP in: ciphertext; AH: IP+AH headers */
 	/* out of place: pages of sg[put_first..] to put when done */
 	u8 put_first, put_n;
 	/* out of place: the plain trailer, padding less than a block */
@@ -317,6 +330,7 @@ void nfsec_esp_aad(struct nfsec_crypt *c, struct scatterlist *sg,
 void nfsec_esp_submit(struct nfsec_crypt *c, struct scatterlist *dst,
 		      unsigned int clen, bool encrypt);
 void nfsec_esp_req_free(struct nfsec_crypt *c);
+void nfsec_crypt_done(struct crypto_async_request *base, int err);
 /*
  * Counts a packet of @sa into crypto, false when its SA or namespace is at
  * its limit. A packet that then never reaches crypto is uncounted with
@@ -336,6 +350,25 @@ static inline int nfsec_crypto_drop_reason(int err)
 						 NFSEC_SA_CRYPTO_ERROR;
 }
 
+/*
+ * ah.c APIs, for both chains: AH's ICV (RFC 4302) over the packet with its
+ * mutable fields zeroed. The AH header sits at c->esp_off, behind the IP
+ * header (and IPv6's extension headers before AH); the request's result,
+ * when c->finish gets it, is the digest in c->iv.
+ */
+static inline unsigned int nfsec_ah_len(const struct nfsec_sa *sa)
+{
+	/* RFC 4302 2.2: a multiple of 32 bits over IPv4, of 64 over IPv6 */
+	return ALIGN(NFSEC_AH_FIXED_BYTES + sa->icvlen,
+		     sa->id.family == AF_INET ? 4 : 8);
+}
+
+struct nfsec_crypt *nfsec_ah_req_alloc(struct nfsec_sa *sa, int nfrags,
+				       unsigned int hdr_len);
+bool nfsec_ah_crypt(struct nfsec_crypt *c, bool out);
+void nfsec_ah_icv_put(struct nfsec_crypt *c);
+bool __must_check nfsec_ah_icv_ok(const struct nfsec_crypt *c);
+
 /* pmtu.c APIs: the path MTU output.c holds an SA's packets to */
 unsigned int nfsec_sa_pmtu(const struct nfsec_sa *sa);
 void nfsec_pmtu_icmp(struct nfsec_net *nn, struct sk_buff *skb);
@@ -344,8 +377,8 @@ void nfsec_pmtu_icmp6(struct nfsec_net *nn, struct sk_buff *skb,
 
 /*
  * The receive chain: input.c's hook finds the SA, checks replay.c's window,
- * decrypts with esp.c, decapsulates, checks policy.c's inbound policy and
- * hands the packet to device.c's nfsec0.
+ * decrypts with esp.c (AH: verifies with ah.c), decapsulates, checks
+ * policy.c's inbound policy and hands the packet to device.c's nfsec0.
  */
 
 /* input.c APIs: the LOCAL_IN and FORWARD hooks, ESP in, cleartext checks */

@@ -166,30 +166,38 @@ static unsigned int ip_header_bytes(u8 family)
 				   sizeof(struct ipv6hdr);
 }
 
-/* Bytes ESP adds in front of the payload (tunnel: with the outer header). */
+/*
+ * Bytes ESP (header, IV) or AH (header, ICV, padding) adds in front of the
+ * payload; in tunnel mode with the outer header.
+ */
 static unsigned int esp_head(const struct nfsec_sa *sa)
 {
-	return sizeof(struct ip_esp_hdr) + sa->ivlen +
-	       (sa->mode == NFSEC_MODE_TUNNEL ?
-		ip_header_bytes(sa->id.family) : 0);
+	unsigned int hdr = sa->id.proto == IPPROTO_AH ? nfsec_ah_len(sa) :
+			   sizeof(struct ip_esp_hdr) + sa->ivlen;
+
+	return hdr + (sa->mode == NFSEC_MODE_TUNNEL ?
+		      ip_header_bytes(sa->id.family) : 0);
 }
 
 /*
  * The largest packet of @family (inner packet in tunnel mode, whole packet
- * in transport mode, whose headers up to ESP take @ihl) whose ESP form
- * fits @mtu; never below the family's minimum MTU.
+ * in transport mode, whose headers up to ESP or AH take @ihl) whose ESP or
+ * AH form fits @mtu; never below the family's minimum MTU.
  */
 static unsigned int inner_mtu(const struct nfsec_sa *sa, unsigned int mtu,
 			      unsigned int ihl, u8 family)
 {
-	unsigned int fixed = esp_head(sa) + sa->icvlen +
+	bool esp = sa->id.proto == IPPROTO_ESP;
+	unsigned int fixed = esp_head(sa) + (esp ? sa->icvlen : 0) +
 			     (sa->mode == NFSEC_MODE_TRANSPORT ? ihl : 0);
 	unsigned int min = family == AF_INET ? IPV4_MIN_MTU : IPV6_MIN_MTU;
 	unsigned int room;
 
 	if (mtu < fixed + sa->blksize + min)
 		return min;
-	room = rounddown(mtu - fixed, sa->blksize) - NFSEC_ESP_TRAILER_BYTES;
+	room = mtu - fixed;
+	if (esp)	/* whole blocks, the trailer in the last */
+		room = rounddown(room, sa->blksize) - NFSEC_ESP_TRAILER_BYTES;
 	return room + (sa->mode == NFSEC_MODE_TRANSPORT ? ihl : 0);
 }
 
@@ -199,6 +207,8 @@ static void output_finish(struct nfsec_crypt *c, int err)
 	struct nfsec_sa *sa = c->sa;
 	unsigned int pmtu;
 
+	if (!err && sa->id.proto == IPPROTO_AH)
+		nfsec_ah_icv_put(c);
 	nfsec_esp_req_free(c);
 	if (err) {
 		nfsec_sa_drop(sa, skb, nfsec_crypto_drop_reason(err));
@@ -238,7 +248,7 @@ static struct dst_entry *outer_route4(struct net *net, struct nfsec_sa *sa,
 	struct flowi4 fl4 = {
 		.daddr = sa->id.daddr.ip,
 		.saddr = sa->saddr.ip,
-		.flowi4_proto = IPPROTO_ESP,
+		.flowi4_proto = sa->id.proto,
 		.flowi4_mark = skb->mark,
 	};
 	struct rtable *rt = ip_route_output_key(net, &fl4);
@@ -252,7 +262,7 @@ static struct dst_entry *outer_route6(struct net *net, struct nfsec_sa *sa,
 	struct flowi6 fl6 = {
 		.daddr = sa->id.daddr.ip6,
 		.saddr = sa->saddr.ip6,
-		.flowi6_proto = IPPROTO_ESP,
+		.flowi6_proto = sa->id.proto,
 		.flowi6_mark = skb->mark,
 	};
 	struct dst_entry *dst = ip6_route_output(net, NULL, &fl6);
@@ -454,9 +464,11 @@ static bool out_drop(struct esp_out *o, int why)
 	return false;
 }
 
-/* Bytes that follow the payload: padding, trailer, ICV. */
+/* Bytes that follow the payload: padding, trailer, ICV (AH: none). */
 static unsigned int tail_len(const struct esp_out *o)
 {
+	if (o->sa->id.proto == IPPROTO_AH)
+		return 0;
 	return o->padlen + NFSEC_ESP_TRAILER_BYTES + o->sa->icvlen;
 }
 
@@ -486,9 +498,10 @@ static bool transport_point(struct esp_out *o)
 }
 
 /*
- * What ESP will protect and how big it will be: the whole inner packet in
- * tunnel mode, what follows the headers ESP goes behind in transport mode,
- * padded to the SA's block with room for the trailer (RFC 4303 2.4).
+ * What ESP or AH will protect and how big it will be: the whole inner
+ * packet in tunnel mode, what follows the headers ESP or AH goes behind in
+ * transport mode; for ESP padded to the SA's block with room for the
+ * trailer (RFC 4303 2.4).
  */
 static void out_layout(struct esp_out *o)
 {
@@ -499,9 +512,14 @@ static void out_layout(struct esp_out *o)
 	} else {
 		o->plen = o->skb->len - o->ihl;
 	}
+	o->hlen = esp_head(o->sa);
+	if (o->sa->id.proto == IPPROTO_AH) {
+		o->clen = o->plen;
+		o->padlen = 0;
+		return;
+	}
 	o->clen = ALIGN(o->plen + NFSEC_ESP_TRAILER_BYTES, o->sa->blksize);
 	o->padlen = o->clen - o->plen - NFSEC_ESP_TRAILER_BYTES;
-	o->hlen = esp_head(o->sa);
 }
 
 /* The largest packet the outer family carries: IPv4's, or IPv6's payload */
@@ -541,7 +559,7 @@ static bool out_route(struct net *net, struct esp_out *o)
 	if (too_big(sa, skb, mtu, o->ihl, df))
 		return out_drop(o, NFSEC_SA_TOO_BIG);
 	out_layout(o);
-	if (skb->len + o->hlen + o->clen - o->plen + sa->icvlen > max_len(sa))
+	if (skb->len + o->hlen + tail_len(o) > max_len(sa))
 		return out_drop(o, NFSEC_SA_TOO_BIG);
 	return true;
 }
@@ -583,6 +601,16 @@ static bool out_trailer(struct esp_out *o)
 	if (o->sa->mode != NFSEC_MODE_TUNNEL && !skb_dst_force(skb))
 		return out_drop(o, NFSEC_SA_NO_BUFFER);
 
+	if (o->sa->id.proto == IPPROTO_AH) {
+		/* (AH only reads the payload, and writes in front of it) */
+		o->nfrags = skb_has_frag_list(skb) ?
+			    skb_cow_data(skb, 0, &trailer) :
+			    1 + skb_shinfo(skb)->nr_frags;
+		if (o->nfrags < 0 ||
+		    skb_cow_head(skb, o->hlen + LL_MAX_HEADER))
+			return out_drop(o, NFSEC_SA_NO_BUFFER);
+		return true;
+	}
 	o->oop = out_of_place(skb, o->sa, tail_len(o));
 	if (o->oop) {
 		/* the fragment list is about to change: it must be ours */
@@ -613,7 +641,7 @@ static void tunnel_header4(struct net *net, struct esp_out *o, u8 dsfield,
 	iph->tos = dsfield;
 	iph->frag_off = df ? htons(IP_DF) : 0;
 	iph->ttl = ip4_dst_hoplimit(skb_dst(skb));
-	iph->protocol = IPPROTO_ESP;
+	iph->protocol = o->sa->id.proto;
 	iph->saddr = o->sa->saddr.ip;
 	iph->daddr = o->sa->id.daddr.ip;
 	iph->tot_len = htons(skb->len);
@@ -632,7 +660,7 @@ static void tunnel_header6(struct esp_out *o, u8 dsfield, u32 hash)
 
 	ip6_flow_hdr(ip6, dsfield, htonl(hash) & IPV6_FLOWLABEL_MASK);
 	ip6->payload_len = htons(skb->len - sizeof(*ip6));
-	ip6->nexthdr = IPPROTO_ESP;
+	ip6->nexthdr = o->sa->id.proto;
 	ip6->hop_limit = ip6_dst_hoplimit(skb_dst(skb));
 	ip6->saddr = o->sa->saddr.ip6;
 	ip6->daddr = o->sa->id.daddr.ip6;
@@ -668,8 +696,8 @@ static void tunnel_header(struct net *net, struct esp_out *o)
 }
 
 /*
- * Transport mode: the headers ESP goes behind move forward, and the last
- * of them names ESP next.
+ * Transport mode: the headers ESP or AH goes behind move forward, and the
+ * last of them names it next.
  */
 static void transport_header(struct esp_out *o)
 {
@@ -679,12 +707,37 @@ static void transport_header(struct esp_out *o)
 	memmove(skb->data, skb->data + o->hlen, o->ihl);
 	skb_reset_network_header(skb);
 	if (skb->protocol == htons(ETH_P_IP))
-		ip_hdr(skb)->protocol = IPPROTO_ESP;
+		ip_hdr(skb)->protocol = o->sa->id.proto;
 	else
-		skb_network_header(skb)[o->nhoff] = IPPROTO_ESP;
+		skb_network_header(skb)[o->nhoff] = o->sa->id.proto;
 }
 
-/* Stage 4, encapsulation by mode, then the ESP header (RFC 4303 2.1, 2.2). */
+/*
+ * The AH header (RFC 4302 2), its ICV and padding zero for now; the IP
+ * header's length final, as the ICV covers it.
+ */
+static void ah_header(struct esp_out *o)
+{
+	struct sk_buff *skb = o->skb;
+	struct ip_auth_hdr *ah = (struct ip_auth_hdr *)skb_transport_header(skb);
+	unsigned int len = nfsec_ah_len(o->sa);
+
+	memset(ah, 0, len);
+	ah->nexthdr = o->proto;
+	ah->hdrlen = len / 4 - 2;	/* RFC 4302 2.2: 32-bit words, less 2 */
+	ah->spi = o->sa->id.spi;
+	ah->seq_no = htonl(lower_32_bits(o->seq));
+	if (skb->protocol == htons(ETH_P_IP))
+		ip_hdr(skb)->tot_len = htons(skb->len);
+	else
+		ipv6_hdr(skb)->payload_len =
+			htons(skb->len - sizeof(struct ipv6hdr));
+}
+
+/*
+ * Stage 4, encapsulation by mode, then the ESP header (RFC 4303 2.1, 2.2)
+ * or the AH header.
+ */
 static void out_encap(struct net *net, struct esp_out *o)
 {
 	struct sk_buff *skb = o->skb;
@@ -694,6 +747,10 @@ static void out_encap(struct net *net, struct esp_out *o)
 	else
 		transport_header(o);
 	skb_set_transport_header(skb, o->ihl);
+	if (o->sa->id.proto == IPPROTO_AH) {
+		ah_header(o);
+		return;
+	}
 	o->esph = ip_esp_hdr(skb);
 	o->esph->spi = o->sa->id.spi;
 	o->esph->seq_no = htonl(lower_32_bits(o->seq));
@@ -711,7 +768,12 @@ static bool out_request(struct esp_out *o)
 
 	if (!nfsec_inflight_get(sa))
 		return out_drop(o, NFSEC_SA_BACKLOG);
-	if (!nfsec_esp_req_alloc(sa, &c, o->nfrags)) {
+	if (sa->id.proto == IPPROTO_AH)
+		c = nfsec_ah_req_alloc(sa, o->nfrags,
+				       o->ihl + nfsec_ah_len(sa));
+	else if (!nfsec_esp_req_alloc(sa, &c, o->nfrags))
+		c = NULL;
+	if (!c) {
 		nfsec_inflight_put(sa);
 		return out_drop(o, NFSEC_SA_NO_BUFFER);
 	}
@@ -719,12 +781,15 @@ static bool out_request(struct esp_out *o)
 	c->skb = o->skb;
 	c->sa = sa;
 	c->seq = o->seq;
+	c->esp_off = o->ihl;
+	o->c = c;
+	if (sa->id.proto == IPPROTO_AH)
+		return true;
 	if (sa->iv_random)
 		get_random_bytes(c->iv, sa->ivlen);
 	else if (sa->ivlen == sizeof(u64))
 		put_unaligned_be64(o->seq ^ sa->iv_salt, c->iv);
 	memcpy(o->esph->enc_data, c->iv, sa->ivlen);
-	o->c = c;
 	return true;
 }
 
@@ -737,7 +802,16 @@ static bool out_submit(struct esp_out *o)
 	unsigned int off = o->ihl + sizeof(*o->esph);
 	struct scatterlist *dst;
 
-	if (o->oop) {
+	if (o->sa->id.proto == IPPROTO_AH) {
+		if (nfsec_ah_crypt(o->c, true))
+			return true;
+		/* headers whose view at the far end AH cannot predict */
+		nfsec_esp_req_free(o->c);
+		nfsec_inflight_put(o->sa);
+		nfsec_counter_inc(o->sa->nn->counters, NFSEC_NET_MALFORMED);
+		kfree_skb(o->skb);
+		return false;
+	} else if (o->oop) {
 		dst = map_out_of_place(o->c, off, o->padlen, o->proto);
 		if (dst) {
 			/* (ip_local_out sets the length from skb->len) */
@@ -870,7 +944,7 @@ static unsigned int output_hook(void *priv, struct sk_buff *skb,
 	}
 	/* Fail closed, RFC 4301 5.1: no usable SA, nothing leaves. */
 	sa = rcu_dereference(pol->sa);
-	if (!sa || sa->id.proto != IPPROTO_ESP || !nfsec_sa_get(sa)) {
+	if (!sa || !nfsec_sa_get(sa)) {
 		nfsec_counter_inc(nn->counters, NFSEC_NET_NO_SA_OUT);
 		return NF_DROP;
 	}

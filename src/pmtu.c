@@ -33,10 +33,24 @@ unsigned int nfsec_sa_pmtu(const struct nfsec_sa *sa)
 }
 
 /*
- * The quoted ESP packet @esph, from @saddr to @id's destination, reported
- * too big for @mtu: if one of our outbound SAs could have sent it (our
- * addresses, a sequence number already used) and @mtu is smaller than
- * what the SA holds, the SA's path MTU becomes @mtu for @expires jiffies.
+ * The SPI and sequence number of the quoted ESP or AH (@proto) header at
+ * @off (AH's come after next header, length and reserved), in @h.
+ */
+static const struct ip_esp_hdr *quoted_ids(const struct sk_buff *skb,
+					   unsigned int off, u8 proto,
+					   struct ip_esp_hdr *h)
+{
+	if (proto == IPPROTO_AH)
+		off += NFSEC_AH_SPI_OFF_BYTES;
+	return skb_header_pointer(skb, off, sizeof(*h), h);
+}
+
+/*
+ * The quoted ESP or AH packet @esph (its SPI and sequence number), from
+ * @saddr to @id's destination, reported too big for @mtu: if one of our
+ * outbound SAs could have sent it (our addresses, a sequence number
+ * already used) and @mtu is smaller than what the SA holds, the SA's path
+ * MTU becomes @mtu for @expires jiffies.
  */
 static void pmtu_lower(struct nfsec_net *nn, struct nfsec_sa_id *id,
 		       const union nfsec_addr *saddr,
@@ -48,7 +62,6 @@ static void pmtu_lower(struct nfsec_net *nn, struct nfsec_sa_id *id,
 	u32 seq;
 
 	id->spi = esph->spi;
-	id->proto = IPPROTO_ESP;
 	sa = nfsec_sa_lookup(nn, id);
 	if (!sa || sa->dir != NFSEC_DIR_OUT ||
 	    memcmp(saddr, &sa->saddr, id->family == AF_INET ? 4 : 16))
@@ -89,12 +102,14 @@ void nfsec_pmtu_icmp(struct nfsec_net *nn, struct sk_buff *skb)
 	h = skb_header_pointer(skb, off, sizeof(_h), &_h);
 	if (!h || h->icmp.type != ICMP_DEST_UNREACH ||
 	    h->icmp.code != ICMP_FRAG_NEEDED || h->ip.version != 4 ||
-	    h->ip.ihl < 5 || h->ip.protocol != IPPROTO_ESP)
+	    h->ip.ihl < 5 || (h->ip.protocol != IPPROTO_ESP &&
+			      h->ip.protocol != IPPROTO_AH))
 		return;
-	esph = skb_header_pointer(skb, off + sizeof(h->icmp) + h->ip.ihl * 4,
-				  sizeof(_esph), &_esph);
+	esph = quoted_ids(skb, off + sizeof(h->icmp) + h->ip.ihl * 4,
+			  h->ip.protocol, &_esph);
 	if (!esph)
 		return;
+	id.proto = h->ip.protocol;
 	id.daddr.ip = h->ip.daddr;
 	saddr.ip = h->ip.saddr;
 	mtu = ntohs(h->icmp.un.frag.mtu);
@@ -106,12 +121,12 @@ void nfsec_pmtu_icmp(struct nfsec_net *nn, struct sk_buff *skb)
 }
 
 /*
- * The offset of the ESP header in the packet that @off quotes, behind
- * the extension headers that may precede it (the first fragment's too:
- * this host may have fragmented the ESP packet), or 0.
+ * The offset of the ESP or AH header in the packet that @off quotes (in
+ * *@proto which), behind the extension headers that may precede it (the
+ * first fragment's too: this host may have fragmented the packet), or 0.
  */
 static unsigned int quoted_esp(const struct sk_buff *skb, unsigned int off,
-			       u8 nexthdr)
+			       u8 nexthdr, u8 *proto)
 {
 	unsigned int n;
 
@@ -120,7 +135,8 @@ static unsigned int quoted_esp(const struct sk_buff *skb, unsigned int off,
 		struct frag_hdr _fh;
 		const struct frag_hdr *fh;
 
-		if (nexthdr == IPPROTO_ESP)
+		*proto = nexthdr;
+		if (nexthdr == IPPROTO_ESP || nexthdr == IPPROTO_AH)
 			return off;
 		fh = skb_header_pointer(skb, off, sizeof(_fh), &_fh);
 		if (!fh)
@@ -166,8 +182,8 @@ void nfsec_pmtu_icmp6(struct nfsec_net *nn, struct sk_buff *skb,
 	h = skb_header_pointer(skb, off, sizeof(_h), &_h);
 	if (!h || h->icmp.icmp6_type != ICMPV6_PKT_TOOBIG || h->ip.version != 6)
 		return;
-	esp = quoted_esp(skb, off + sizeof(h->icmp), h->ip.nexthdr);
-	esph = esp ? skb_header_pointer(skb, esp, sizeof(_esph), &_esph) : NULL;
+	esp = quoted_esp(skb, off + sizeof(h->icmp), h->ip.nexthdr, &id.proto);
+	esph = esp ? quoted_ids(skb, esp, id.proto, &_esph) : NULL;
 	if (!esph)
 		return;
 	id.daddr.ip6 = h->ip.daddr;

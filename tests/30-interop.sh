@@ -42,6 +42,16 @@
 # ESN: aes-gcm-128 and aes-cbc-128+hmac-sha256-128 with ESN from seq 0, and
 # aes-gcm-128 with nfsec's outbound SA starting at 2^33 - 2 so that its
 # packets cross from high half 1 to 2 (XFRM starts its window at seq-hi 1).
+#
+# AH (cases "ah+HMAC"): the same pings, SAs and templates of proto ah; every
+# HMAC over IPv4, the padded (IPv6: 64-bit) header and the unpadded one over
+# IPv6, ESN across 2^32 (IPv4) and from 0 (IPv6), XFRM's IPv4 AH padded to
+# 64 bits (its default, +pad64) taken in, TCP over IPv6. The pings carry a pattern (-p), and the
+# capture of each mode's first AH case must show AH only, every AH packet
+# with the pattern in clear (AH protects, it does not hide).
+#
+# NFSEC_INTEROP_FAMILIES="4 6 46" picks the families, NFSEC_INTEROP_CASES a
+# glob over the case names (e.g. 'ah+*': AH alone).
 
 . "$(dirname "$0")/lib.sh"
 t_begin interop
@@ -122,10 +132,15 @@ key() {
 
 # alg_spec CASE: sets NF_AB NF_BA (nfsec words) and XF_AB XF_BA (ip xfrm
 # words) for the A->B and B->A SAs, and ESN=1 when CASE asks for it.
-# CASE: ENC[/icvN][+AUTH][+esn|+esnhi]
+# CASE: ENC[/icvN][+AUTH][+esn|+esnhi|+pad64], ENC "ah" for AH with AUTH
+# alone (+pad64: XFRM's B->A state pads IPv4 AH to 64 bits, its default);
+# sets PROTO (esp or ah) and PAD64 too.
 alg_spec() {
 	local c=$1 enc auth icv=128 kname klen aname alen trunc d pool
-	ESN=0
+	ESN=0 PROTO=esp PAD64=0
+	case $c in
+	*+pad64) PAD64=1; c=${c%+pad64} ;;
+	esac
 	case $c in
 	*+esnhi) ESN=2; c=${c%+esnhi} ;;
 	*+esn) ESN=1; c=${c%+esn} ;;
@@ -147,6 +162,7 @@ alg_spec() {
 	aes-ctr-128) kname='rfc3686(ctr(aes))' klen=20 ;;
 	aes-ctr-256) kname='rfc3686(ctr(aes))' klen=36 ;;
 	null) kname='ecb(cipher_null)' klen=0 ;;
+	ah) PROTO=ah klen=0 ;;
 	*) echo "alg_spec: unknown $enc" >&2; return 1 ;;
 	esac
 	case $auth in
@@ -167,7 +183,9 @@ alg_spec() {
 			[ "$icv" = 128 ] || nf+=" icv $icv"
 			xf="aead '$kname' $k $icv"
 		else
-			if [ "$enc" = null ]; then
+			if [ "$enc" = ah ]; then
+				nf= xf=
+			elif [ "$enc" = null ]; then
 				nf="enc null"
 				xf="enc '$kname' \"\""
 			else
@@ -175,8 +193,8 @@ alg_spec() {
 				xf="enc '$kname' $k"
 			fi
 			k=$(key "$pool" 64 "$alen")
-			nf+=" auth $auth key $k"
-			xf+=" auth-trunc '$aname' $k $trunc"
+			nf+="${nf:+ }auth $auth key $k"
+			xf+="${xf:+ }auth-trunc '$aname' $k $trunc"
 		fi
 		if [ "$ESN" != 0 ]; then
 			nf+=" esn"
@@ -199,12 +217,12 @@ alg_spec() {
 nf_counters() {
 	local out line spi=0 name val sum big
 	local -A v=()
-	local re_sa='^sa (in|out) esp spi 0x[0-9a-f]+ \(([0-9]+)\)'
+	local re_sa='^sa (in|out) (esp|ah) spi 0x[0-9a-f]+ \(([0-9]+)\)'
 	local re_tr='^ +traffic: +([0-9]+) packets'
 	out=$(x a "$NFSEC" show)
 	while IFS= read -r line; do
 		if [[ $line =~ $re_sa ]]; then
-			spi=${BASH_REMATCH[2]}
+			spi=${BASH_REMATCH[3]}
 		elif [[ $line =~ $re_tr ]]; then
 			v[$spi]=${BASH_REMATCH[1]}
 		elif [[ $line == *drops:* ]]; then
@@ -226,13 +244,13 @@ nf_counters() {
 xf_counters() {
 	local out line spi=0 pk=
 	local -A v=()
-	local re_spi='proto esp spi 0x[0-9a-f]+\(([0-9]+)\)'
+	local re_spi='proto (esp|ah) spi 0x[0-9a-f]+\(([0-9]+)\)'
 	local re_pk='^[[:space:]]+[0-9]+\(bytes\), ([0-9]+)\(packets\)'
 	local re_st='^[[:space:]]+replay-window [0-9]+ replay ([0-9]+) failed ([0-9]+)'
 	out=$(ip -n "$NB" -s xfrm state)
 	while IFS= read -r line; do
 		if [[ $line =~ $re_spi ]]; then
-			spi=${BASH_REMATCH[1]}
+			spi=${BASH_REMATCH[2]}
 		elif [[ $line =~ $re_pk ]]; then
 			pk=${BASH_REMATCH[1]}
 		elif [[ $line =~ $re_st ]]; then
@@ -284,6 +302,12 @@ run_case() {
 	tunnel46) xsel=" sel src 0.0.0.0/0 dst 0.0.0.0/0" ;;
 	tunnel64) xsel=" sel src ::/0 dst ::/0" ;;
 	esac
+	# AH over IPv4: XFRM pads the header to 64 bits unless told to pad
+	# to 32 as RFC 4302 2.2 says, as nfsec does (nfsec takes either in;
+	# +pad64 leaves XFRM's B->A state at its default)
+	local xflags= xflags_ba=
+	[ "$PROTO" = ah ] && [[ $oa != *:* ]] && xflags=" flag align4"
+	[ "$PAD64" = 1 ] || xflags_ba=$xflags
 	# ESN across a 2^32 boundary: nfsec sends 0x1ffffffff, 0x200000000, ...
 	if [ "$ESN" = 2 ]; then
 		nfseq=" seq 0x1fffffffe"
@@ -294,26 +318,26 @@ run_case() {
 	out=$(x a "$NFSEC" -b - 2>&1 <<EOF
 sa flush
 policy flush
-sa add dir out src $oa dst $ob spi $sab proto esp mode $xmode $NF_AB$nfseq
-sa add dir in src $ob dst $oa spi $sba proto esp mode $xmode $NF_BA
-policy add dir out src $ia dst $ib protect spi $sab dst $ob
-policy add dir in src $ib dst $ia protect spi $sba dst $oa
+sa add dir out src $oa dst $ob spi $sab proto $PROTO mode $xmode $NF_AB$nfseq
+sa add dir in src $ob dst $oa spi $sba proto $PROTO mode $xmode $NF_BA
+policy add dir out src $ia dst $ib protect spi $sab dst $ob proto $PROTO
+policy add dir in src $ib dst $ia protect spi $sba dst $oa proto $PROTO
 EOF
 	) || { not_ok "$c $mode: nfsec config" "$out"; result "$c" "$mode" both FAIL; return; }
 	out=$(ip -n "$NB" -b - 2>&1 <<EOF
 xfrm state flush
 xfrm policy flush
-xfrm state add src $oa dst $ob proto esp spi $sab mode $xmode $XF_AB$xfin_extra$xsel
-xfrm state add src $ob dst $oa proto esp spi $sba mode $xmode $XF_BA$xsel
-xfrm policy add src $ib dst $ia dir out tmpl src $ob dst $oa proto esp mode $xmode
-xfrm policy add src $ia dst $ib dir in tmpl src $oa dst $ob proto esp mode $xmode
+xfrm state add src $oa dst $ob proto $PROTO spi $sab mode $xmode $XF_AB$xflags$xfin_extra$xsel
+xfrm state add src $ob dst $oa proto $PROTO spi $sba mode $xmode $XF_BA$xflags_ba$xsel
+xfrm policy add src $ib dst $ia dir out tmpl src $ob dst $oa proto $PROTO mode $xmode
+xfrm policy add src $ia dst $ib dir in tmpl src $oa dst $ob proto $PROTO mode $xmode
 EOF
 	) || { not_ok "$c $mode: ip xfrm config" "$out"; result "$c" "$mode" both FAIL; return; }
 
 	phase config
 	# A -> B
 	rc=0
-	out=$(x a ping -c 2 -i 0.1 -W 2 -q "$ib" 2>&1) || rc=$?
+	out=$(x a ping -c 2 -i 0.1 -W 2 -q -p "$PING_PAT" "$ib" 2>&1) || rc=$?
 	phase ping
 	exp="nfsec 2/0 2/0 xfrm 2/0 2/0"
 	got="nfsec $(nf_counters $dab $dba) xfrm $(xf_counters $dab $dba)"
@@ -333,7 +357,7 @@ EOF
 	# B -> A
 	phase other
 	rc=0
-	out=$(x b ping -c 2 -i 0.1 -W 2 -q "$ia" 2>&1) || rc=$?
+	out=$(x b ping -c 2 -i 0.1 -W 2 -q -p "$PING_PAT" "$ia" 2>&1) || rc=$?
 	phase ping
 	exp="nfsec 4/0 4/0 xfrm 4/0 4/0"
 	got="nfsec $(nf_counters $dab $dba) xfrm $(xf_counters $dab $dba)"
@@ -359,10 +383,10 @@ EOF
 		# nfsec sent 0x1ffffffff, 0x200000000 (requests), then
 		# 0x200000001, 0x200000002 (replies); XFRM's window is at
 		# seq-hi 2 now.
-		got=$(x a "$NFSEC" -j sa get dst "$ob" spi "$sab" proto esp | jq .seq)
+		got=$(x a "$NFSEC" -j sa get dst "$ob" spi "$sab" proto "$PROTO" | jq .seq)
 		expect_eq "$c $mode: nfsec outbound seq crossed 2^32 (0x200000002)" \
 			$((0x200000002)) "$got" || true
-		got=$(ip -n "$NB" xfrm state get src "$oa" dst "$ob" proto esp spi "$sab" 2>&1)
+		got=$(ip -n "$NB" xfrm state get src "$oa" dst "$ob" proto "$PROTO" spi "$sab" 2>&1)
 		if printf '%s\n' "$got" | grep -qE 'seq-hi 0x2, seq 0x2\b'; then
 			ok "$c $mode: XFRM accepted seq-hi 2 (window at 0x2_00000002)"
 		else
@@ -471,6 +495,8 @@ CASES=(
 	null+hmac-sha256-128
 	aes-gcm-128+esn aes-cbc-128+hmac-sha256-128+esn
 	aes-gcm-128+esnhi
+	ah+hmac-sha1-96 ah+hmac-sha256-128 ah+hmac-sha384-192 ah+hmac-sha512-256
+	ah+hmac-sha1-96+esnhi ah+hmac-sha256-128+pad64
 )
 TCP_CASES=" aes-gcm-128 chacha20-poly1305 aes-cbc-256+hmac-sha256-128 "
 # IPv6: each kind of transform once, each HMAC once, ESN.
@@ -480,10 +506,12 @@ CASES6=(
 	aes-cbc-128+hmac-sha384-192 aes-cbc-256+hmac-sha512-256
 	aes-ctr-128+hmac-sha256-128 null+hmac-sha256-128
 	aes-gcm-128+esn
+	ah+hmac-sha256-128 ah+hmac-sha1-96 ah+hmac-sha512-256
+	ah+hmac-sha256-128+esn
 )
-TCP_CASES6=" aes-gcm-128 "
-# Tunnels across families: each way, an AEAD and a cipher with an HMAC.
-CASES46=(aes-gcm-128 aes-cbc-256+hmac-sha256-128)
+TCP_CASES6=" aes-gcm-128 ah+hmac-sha512-256 "
+# Tunnels across families: each way, an AEAD and a cipher with an HMAC; AH.
+CASES46=(aes-gcm-128 aes-cbc-256+hmac-sha256-128 ah+hmac-sha256-128)
 
 # cap_a FILE: tcpdump on A's link (back once it listens); cap_a_stop.
 cap_a() {
@@ -503,24 +531,36 @@ cap_n() {	# cap_n FILE FILTER: the packets of FILE that match FILTER
 	tcpdump -nr "$1" "$2" 2>/dev/null | wc -l
 }
 
-# cap_check CASE MODE FAMILY FILE: FILE holds ESP of FAMILY (4 or 6) only.
+# cap_check CASE MODE FAMILY FILE [ah]: FILE holds ESP (AH) of FAMILY (4 or
+# 6) only; with ah, each AH packet shows the pings' pattern in clear.
 cap_check() {
-	local all esp other
+	local all esp other p=${5:-esp} P pat
+	P=${p^^}
 	# (link-local router solicitations, and the duplicate address
 	# detection and MLD reports a fresh link sends from ::, are no
 	# policy's business)
 	local ll='not (ip6 and (src net fe80::/10 or src host ::))'
 	all=$(cap_n "$4" "ip$([ "$3" = 6 ] && echo 6) and $ll")
-	esp=$(cap_n "$4" esp)
-	other=$(cap_n "$4" "not esp and not arp and $ll")
+	esp=$(cap_n "$4" "$p")
+	other=$(cap_n "$4" "not $p and not arp and $ll")
 	if [ "$other" = 0 ] && [ "$esp" -gt 0 ] && [ "$all" = "$esp" ]; then
-		ok "$1 $2: the link carried $esp ESP packets of IPv$3, nothing else"
+		ok "$1 $2: the link carried $esp $P packets of IPv$3, nothing else"
 	else
-		not_ok "$1 $2: the link carried ESP of IPv$3 only" \
-			"IPv$3 packets $all, ESP $esp, neither ESP nor ARP $other" \
-			"$(tcpdump -nr "$4" 'not esp' 2>/dev/null | head -n 5)"
+		not_ok "$1 $2: the link carried $P of IPv$3 only" \
+			"IPv$3 packets $all, $P $esp, neither $P nor ARP $other" \
+			"$(tcpdump -nr "$4" "not $p" 2>/dev/null | head -n 5)"
 	fi
+	[ "$p" = ah ] || return 0
+	# 2 pings each way, request and reply: 8 AH packets, each with the
+	# pattern (the ICMP payload, clear behind AH)
+	pat=$(tcpdump -Anr "$4" ah 2>/dev/null | grep -c "$PING_TEXT$PING_TEXT")
+	expect_eq "$1 $2: 8 AH packets, each with the ping's bytes in clear" \
+		"8 8" "$esp $pat" || true
 }
+
+# The pings' payload: "nfsecAH!" over and over (ping -p takes 16 bytes).
+PING_TEXT='nfsecAH!'
+PING_PAT=6e667365634148216e66736563414821
 
 for fam in ${NFSEC_INTEROP_FAMILIES:-4 6 46}; do
 	case $fam in
@@ -531,17 +571,25 @@ for fam in ${NFSEC_INTEROP_FAMILIES:-4 6 46}; do
 	for mode in $modes; do
 		log "=== $mode mode"
 		t0=$SECONDS
+		first_esp= first_ah=
 		for c in "${cases[@]}"; do
+			# shellcheck disable=SC2053 # a glob on purpose
+			[[ $c == ${NFSEC_INTEROP_CASES:-*} ]] || continue
 			tcp=
 			[[ $tcps == *" $c "* ]] && tcp=tcp
-			if [ "$c" = "${cases[0]}" ]; then
-				cap_a "$BLOB_DIR/$mode.pcap"
+			# the first ESP and the first AH case: captured
+			p=esp
+			[[ $c == ah+* ]] && p=ah
+			first=first_$p
+			if [ -z "${!first}" ]; then
+				printf -v "$first" %s "$c"
+				cap_a "$BLOB_DIR/$mode.$p.pcap"
 				run_case "$c" "$mode" $tcp
 				cap_a_stop
 				# (the outer family)
 				f=4
 				[[ $mode == *6 || $mode == tunnel46 ]] && f=6
-				cap_check "$c" "$mode" "$f" "$BLOB_DIR/$mode.pcap"
+				cap_check "$c" "$mode" "$f" "$BLOB_DIR/$mode.$p.pcap" $p
 			else
 				run_case "$c" "$mode" $tcp
 			fi

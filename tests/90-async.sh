@@ -13,6 +13,8 @@
 #
 # Covers:
 #  - pings and a TCP transfer through asynchronous crypto, exact counters;
+#    the same for AH (hmac-sha256-128 behind cryptd, SPIs 0x1101/0x1102),
+#    and a flood of forged AH held to the cap like ESP's;
 #  - a flood of forged ESP (b's SPI, numbers ahead of the window, so every
 #    one is decrypted and fails its ICV) cannot queue more than the cap:
 #    each frame is counted once, icv_fail or backlog, and backlog > 0;
@@ -108,6 +110,40 @@ expect_eq "b: the namespace's cap dropped some of the flood (backlog > 0)" yes \
 echo 8192 >$P/net_inflight_max
 echo 4 >$P/sa_inflight_max
 check "ping a -> b after that flood, 3 of 3" on a ping -c 3 -i 0.1 -W 2 10.0.0.2
+
+log "AH through asynchronous hashing (every HMAC behind cryptd)"
+KA1=0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+KA2=0x202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f
+check "a: AH pair 0x1101/0x1102 (policies replaced)" esp_pair -f \
+	-a hmac-sha256-128 a transport 0x1101 0x1102 "$KA1" "$KA2" 10.0.0.1 10.0.0.2
+check "b: AH pair" esp_pair -f -a hmac-sha256-128 b transport 0x1102 0x1101 \
+	"$KA2" "$KA1" 10.0.0.2 10.0.0.1
+expect_eq "the HMAC is cryptd's" yes \
+	"$(grep -q '^driver *: cryptd(hmac(sha256' /proc/crypto && echo yes || echo no)"
+cap_start a veth0 "$TMP/ah.pcap" ip proto 51 and src 10.0.0.1
+check "ping a -> b over AH, 5 of 5" on a ping -c 5 -i 0.1 -W 2 10.0.0.2
+cap_stop "$TMP/ah.pcap"
+expect_stats "a: out SA 0x1101" a 0x1101 "bytes=420 packets=5"
+expect_stats "b: in SA 0x1101" b 0x1101 "bytes=420 packets=5"
+tcp_md5 "TCP a -> b over AH, 256 KiB, md5 equal" a b 10.0.0.2 5002 "$TMP/data"
+read -r packets bytes drops0 <<<"$(sa_eval b 0x1101 \
+	'"%d %d %d" % (st["packets"], st["bytes"], st["icv_fail"] + st["backlog"])')"
+out=$(on a /usr/bin/python3 "$TESTS_DIR/esp_tool.py" veth0 "$TMP/ah.pcap" \
+	"flood:0:$FLOOD:100000" | tail -n 1)
+expect_eq "the link took every AH frame" "sent $FLOOD" "$out"
+ah_settled() {
+	[ "$(sa_eval b 0x1101 'st["icv_fail"] + st["backlog"]')" = "$((drops0 + FLOOD))" ]
+}
+wait_for "b: $FLOOD forged AH frames counted" 30 ah_settled || true
+expect_eq "b: AH icv_fail + backlog grew by $FLOOD, nothing accepted, nothing else" \
+	"$((drops0 + FLOOD)) $packets $bytes 0" \
+	"$(sa_eval b 0x1101 '"%d %d %d %d" % (st["icv_fail"] + st["backlog"], st["packets"],
+		st["bytes"], sum(st[k] for k in ("replay", "replay_old", "no_buffer",
+		"crypto_error", "policy", "bad_trailer")))')"
+log "AH flood: backlog $(sa_field b 0x1101 stats.backlog), icv_fail $(sa_field b 0x1101 stats.icv_fail)"
+expect_eq "b: the cap dropped some of the AH flood (backlog > 0)" yes \
+	"$( (($(sa_field b 0x1101 stats.backlog) > 0)) && echo yes || echo no)"
+check "ping a -> b over AH after the flood, 3 of 3" on a ping -c 3 -i 0.1 -W 2 10.0.0.2
 
 log "namespace b deleted while a flood is in crypto"
 esp "flood:0:$FLOOD:200000" >"$TMP/flood1.out" 2>&1 &

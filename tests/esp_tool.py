@@ -1,21 +1,25 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
 """
-esp_tool.py IFACE PCAP CMD...: re-send captured ESP frames, as they are or
-altered, on IFACE (an AF_PACKET socket of the namespace it runs in).
+esp_tool.py IFACE PCAP CMD...: re-send captured ESP or AH frames, as they
+are or altered, on IFACE (an AF_PACKET socket of the namespace it runs in).
 
-PCAP is a libpcap file of Ethernet frames (tcpdump -w); its IPv4 ESP frames
-are numbered from 0 in capture order. Commands, run in order, one output
-line each:
+PCAP is a libpcap file of Ethernet frames (tcpdump -w); its IPv4 ESP and AH
+frames are numbered from 0 in capture order. "The header" is the ESP or AH
+header; AH's SPI and sequence number follow its first 4 bytes. Commands,
+run in order, one output line each:
 
-  seqs                  the ESP sequence numbers of the frames, in order
+  seqs                  the sequence numbers of the frames, in order
   send:I[,J...]         send frames I, J, ... unchanged
-  flip:I:OFF            frame I with bit 0 of ESP byte OFF inverted (OFF
-                        counts from the SPI; 16 is the first ciphertext
-                        byte with an 8-byte IV)
+  flip:I:OFF            frame I with bit 0 of the header's byte OFF
+                        inverted (ESP: OFF counts from the SPI; 16 is the
+                        first ciphertext byte with an 8-byte IV)
+  set:I:OFF:BYTE        frame I with the header's byte OFF set to BYTE
+  ip:I:OFF:BYTE[:...]   frame I with IP header byte OFF set to BYTE, and
+                        more pairs; the IP checksum fixed
   spi:I:SPI             frame I with its SPI replaced
-  trunc:I:LEN           frame I cut to LEN bytes of ESP (IP total length
-                        and checksum fixed)
+  trunc:I:LEN           frame I cut to LEN bytes of ESP or AH (IP total
+                        length and checksum fixed)
   src:I:ADDR            frame I from another IPv4 source address (IP
                         checksum fixed)
   flood:I:N:SEQ         frame I N times with the sequence numbers SEQ,
@@ -60,7 +64,7 @@ def read_pcap(path):
 def esp_frames(frames):
     out = []
     for f in frames:
-        if len(f) < 34 or f[12:14] != b"\x08\x00" or f[14 + 9] != 50:
+        if len(f) < 34 or f[12:14] != b"\x08\x00" or f[14 + 9] not in (50, 51):
             continue
         out.append(bytearray(f))
     return out
@@ -68,6 +72,11 @@ def esp_frames(frames):
 
 def ihl(frame):
     return (frame[14] & 0x0F) * 4
+
+
+def spi_off(frame):
+    """The SPI's offset in the frame: ESP's first, AH's after 4 bytes."""
+    return 14 + ihl(frame) + (4 if frame[14 + 9] == 51 else 0)
 
 
 def ip_checksum(frame):
@@ -93,8 +102,8 @@ def main():
     for cmd in cmds:
         op, *args = cmd.split(":")
         if op == "seqs":
-            print(" ".join(str(struct.unpack("!I", f[14 + ihl(f) + 4:
-                                                     14 + ihl(f) + 8])[0])
+            print(" ".join(str(struct.unpack("!I", f[spi_off(f) + 4:
+                                                     spi_off(f) + 8])[0])
                            for f in frames))
         elif op == "send":
             idx = args[0].split(",")
@@ -106,9 +115,21 @@ def main():
             f[14 + ihl(f) + int(args[1])] ^= 1
             sock.send(f)
             print("sent 1 with a bit flipped")
+        elif op == "set":
+            f = frame(args[0])
+            f[14 + ihl(f) + int(args[1])] = int(args[2], 0)
+            sock.send(f)
+            print("sent 1 with byte %s set to %s" % (args[1], args[2]))
+        elif op == "ip":
+            f = frame(args[0])
+            for off, val in zip(args[1::2], args[2::2]):
+                f[14 + int(off)] = int(val, 0)
+            ip_checksum(f)
+            sock.send(f)
+            print("sent 1 with IP header bytes set")
         elif op == "spi":
             f = frame(args[0])
-            o = 14 + ihl(f)
+            o = spi_off(f)
             f[o:o + 4] = struct.pack("!I", int(args[1], 0))
             sock.send(f)
             print("sent 1 with SPI %s" % args[1])
@@ -119,7 +140,7 @@ def main():
             f[16:18] = struct.pack("!H", h + int(args[1]))
             ip_checksum(f)
             sock.send(f)
-            print("sent 1 of %d bytes of ESP" % int(args[1]))
+            print("sent 1 of %d bytes of ESP or AH" % int(args[1]))
         elif op == "src":
             f = frame(args[0])
             f[26:30] = socket.inet_aton(args[1])
@@ -128,7 +149,7 @@ def main():
             print("sent 1 from %s" % args[1])
         elif op == "flood":
             f = frame(args[0])
-            o = 14 + ihl(f) + 4
+            o = spi_off(f) + 4
             sent = 0
             print("flooding", flush=True)
             for seq in range(int(args[2], 0), int(args[2], 0) + int(args[1])):

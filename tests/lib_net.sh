@@ -304,17 +304,18 @@ expect_stats() {
 	expect_eq "$1" "$4" "$(sa_stats "$2" "$3")"
 }
 
-# esp_pair [-f|-F] [-b in|fwd] [-o WORDS] [-i WORDS] NS MODE OUT_SPI IN_SPI
-#          KEY_OUT KEY_IN LOCAL REMOTE [SEL_L SEL_R]:
+# esp_pair [-f|-F] [-b in|fwd] [-o WORDS] [-i WORDS] [-a AUTH] NS MODE
+#          OUT_SPI IN_SPI KEY_OUT KEY_IN LOCAL REMOTE [SEL_L SEL_R]:
 # in namespace NS, an aes-gcm-128 SA pair between LOCAL and REMOTE in MODE
 # (transport or tunnel) and the policies that use it: out from SEL_L to
 # SEL_R (LOCAL and REMOTE when not given) and back from SEL_R to SEL_L,
 # dir in (transport's default, or a tunnel that ends in NS) or fwd
 # (tunnel's default: a gateway), as -b says. -o and -i add WORDS to the
-# out and the in SA ("esn seq 0xfffffffe", "replay-window 32"); -f flushes
-# NS's policies first, -F its policies and its SAs. One `nfsec -b`.
+# out and the in SA ("esn seq 0xfffffffe", "replay-window 32"); -a makes
+# the pair AH with the HMAC AUTH (hmac-sha256-128: 32-byte keys); -f
+# flushes NS's policies first, -F its policies and its SAs. One `nfsec -b`.
 esp_pair() {
-	local flush='' back='' xo='' xi=''
+	local flush='' back='' xo='' xi='' proto=esp alg='aead aes-gcm-128'
 	while [[ $1 == -* ]]; do
 		case $1 in
 		-f) flush='policy flush' ;;
@@ -322,6 +323,7 @@ esp_pair() {
 		-b) back=$2; shift ;;
 		-o) xo=$2; shift ;;
 		-i) xi=$2; shift ;;
+		-a) proto=ah alg="auth $2"; shift ;;
 		*) echo "esp_pair: unknown option $1" >&2; return 1 ;;
 		esac
 		shift
@@ -333,10 +335,10 @@ esp_pair() {
 	fi
 	nf "$ns" -b - <<-EOF
 		$flush
-		sa add dir out src $l dst $r spi $so proto esp mode $mode aead aes-gcm-128 key $ko $xo
-		sa add dir in src $r dst $l spi $si proto esp mode $mode aead aes-gcm-128 key $ki $xi
-		policy add dir out src $sl dst $sr protect spi $so dst $r
-		policy add dir $back src $sr dst $sl protect spi $si dst $l
+		sa add dir out src $l dst $r spi $so proto $proto mode $mode $alg key $ko $xo
+		sa add dir in src $r dst $l spi $si proto $proto mode $mode $alg key $ki $xi
+		policy add dir out src $sl dst $sr protect spi $so dst $r proto $proto
+		policy add dir $back src $sr dst $sl protect spi $si dst $l proto $proto
 	EOF
 }
 
@@ -409,15 +411,15 @@ sites() {
 	done
 }
 
-# esp_block NS: nftables in NS drops ESP on input, before nfsec's LOCAL_IN
-# hook (an input chain at filter priority runs first); esp_unblock NS
-# removes that.
+# esp_block NS [PROTO]: nftables in NS drops ESP (or PROTO: ah) on input,
+# before nfsec's LOCAL_IN hook (an input chain at filter priority runs
+# first); esp_unblock NS removes that.
 esp_block() {
 	on "$1" nft -f - <<-EOF
 		table ip dropesp {
 			chain input {
 				type filter hook input priority filter; policy accept;
-				ip protocol esp drop
+				ip protocol ${2:-esp} drop
 			}
 		}
 	EOF
@@ -598,18 +600,20 @@ tcp_md5() {
 	expect_eq "$desc" "$(md5sum <"$file")" "$(md5sum <"$recv" 2>&1)"
 }
 
-# esp_capture FILE: a's ESP to b (10.0.0.1 -> 10.0.0.2 through an SA
-# pair) captured on a's veth0 in FILE, for esp_tool.py to send again:
-# seq 1-3 by 3 pings that pass, seq 4-5 by 2 that b's nftables drops
-# before nfsec sees them (an input chain at filter priority runs before
-# nfsec's LOCAL_IN hook). Five assertions.
+# esp_capture FILE [PROTO DST]: a's ESP (or PROTO: ah) to b (10.0.0.1 ->
+# 10.0.0.2, or DST, through an SA pair) captured on a's veth0 in FILE, for
+# esp_tool.py to send again: seq 1-3 by 3 pings that pass, seq 4-5 by 2
+# that b's nftables drops before nfsec sees them (an input chain at filter
+# priority runs before nfsec's LOCAL_IN hook). Five assertions.
 esp_capture() {
-	log "capture a's ESP: 3 pings through, then 2 that b's nftables drops"
-	cap_start a veth0 "$1" ip proto 50 and src 10.0.0.1
-	check "ping a -> b, 3 of 3 (seq 1-3)" on a ping -c 3 -i 0.2 -W 2 10.0.0.2
-	check "b: nftables drops ESP on input" esp_block b
-	expect_fail "ping a -> b while b drops ESP (seq 4-5)" "0 received" \
-		on a ping -c 2 -i 0.2 -W 1 10.0.0.2
+	local p=${2:-esp} dst=${3:-10.0.0.2} n=50
+	[ "$p" = ah ] && n=51
+	log "capture a's ${p^^}: 3 pings through, then 2 that b's nftables drops"
+	cap_start a veth0 "$1" ip proto $n and src 10.0.0.1
+	check "ping a -> b, 3 of 3 (seq 1-3)" on a ping -c 3 -i 0.2 -W 2 "$dst"
+	check "b: nftables drops ${p^^} on input" esp_block b "$p"
+	expect_fail "ping a -> b while b drops ${p^^} (seq 4-5)" "0 received" \
+		on a ping -c 2 -i 0.2 -W 1 "$dst"
 	check "b: nftables rule removed" esp_unblock b
 	cap_stop "$1"
 }

@@ -213,7 +213,7 @@ enum nfsec_df {
 };
 
 enum nfsec_sa_flags {
-	NFSEC_SA_F_ESN	= 1U << 0,	/* 64-bit sequence numbers, RFC 4303 A */
+	NFSEC_SA_F_ESN	= 1U << 0,	/* 64-bit seq numbers, RFC 4303 A, 4302 B */
 };
 
 #define NFSEC_SA_F_ALL	(NFSEC_SA_F_ESN)
