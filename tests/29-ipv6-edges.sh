@@ -110,7 +110,7 @@ run_bg d python3 -c '
 import socket
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 s.bind(("fd31::2", 7000))
-s.settimeout(4)
+s.settimeout(20)
 print("bound", flush=True)
 try:
     print("received", s.recv(100).decode(), flush=True)
@@ -141,9 +141,11 @@ payload = srh + udp
 s.sendto(struct.pack('!IHBB', 0x60000000, len(payload), 43, 64) + src + dst +
          payload, ('fd30::2', 0))
 EOF
-wait "$udp" || true
-expect_eq "d: no socket received the datagram" nothing "$(tail -n 1 "$TMP/udp.out")" || true
+wait_for "d: cleartext 2" 10 eval '[ "$(ns_stats d)" = "cleartext=2" ]' || true
 expect_eq "d: cleartext 2" "cleartext=2" "$(ns_stats d)" || true
+kill "$udp" 2>/dev/null || true
+wait "$udp" 2>/dev/null || true
+expect_eq "d: no socket received the datagram" bound "$(tail -n 1 "$TMP/udp.out")" || true
 
 rm -rf "$TMP"
 t_end
