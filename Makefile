@@ -50,7 +50,8 @@ deps:
 
 check: deps
 	$(MAKE) all selftest-module
-	VM_TIMEOUT=$${VM_TIMEOUT:-2400} tests/vm/run tests/run_all
+	VM_TIMEOUT=$${VM_TIMEOUT:-2400} TEST_TIMEOUT=$${TEST_TIMEOUT:-900} \
+		tests/vm/run tests/run_all
 
 # The suite on a KASAN + lockdep + kmemleak kernel (built once, ~33 min).
 check-debug: deps

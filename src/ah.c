@@ -248,13 +248,13 @@ bool nfsec_ah_crypt(struct nfsec_crypt *c, bool out)
 	}
 	sg_mark_end(&sg[n]);
 
-	ahash_request_set_callback(c->hreq, CRYPTO_TFM_REQ_MAY_BACKLOG,
-				   nfsec_crypt_done, c);
+	/* (no backlog, as for ESP: nfsec_esp_submit() says why) */
+	ahash_request_set_callback(c->hreq, 0, nfsec_crypt_done, c);
 	ahash_request_set_crypt(c->hreq, sg, c->iv,
 				skb->len + (sa->flags & NFSEC_SA_F_ESN ?
 					    sizeof(c->aad[0]) : 0));
 	err = crypto_ahash_digest(c->hreq);
-	if (err != -EINPROGRESS && err != -EBUSY)
+	if (err != -EINPROGRESS)
 		c->finish(c, err);
 	return true;
 }

@@ -125,7 +125,7 @@ void nfsec_crypt_done(struct crypto_async_request *base, int err)
 	struct nfsec_crypt *c = base->data;
 
 	if (err == -EINPROGRESS)
-		return;		/* left the backlog; the result comes later */
+		return;		/* a notice, not the result (a layer's backlog) */
 	local_bh_disable();
 	c->finish(c, err);
 	local_bh_enable();
@@ -143,14 +143,19 @@ void nfsec_esp_submit(struct nfsec_crypt *c, struct scatterlist *dst,
 	struct aead_request *req = c->req;
 	int err;
 
-	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
-				  nfsec_crypt_done, c);
+	/*
+	 * No backlog: a full crypto queue drops the packet (-ENOSPC, or
+	 * -EBUSY from a driver that says so), counted no_buffer, as IPsec
+	 * does under overload; ESP carries datagrams that may be lost. A
+	 * backlogged request would also be seen twice by pcrypt's ordering.
+	 */
+	aead_request_set_callback(req, 0, nfsec_crypt_done, c);
 	aead_request_set_ad(req,
 			    aad_len(sa->flags & NFSEC_SA_F_ESN) + sa->ivlen);
 	aead_request_set_crypt(req, c->sg, dst,
 			       encrypt ? clen : clen + sa->icvlen, c->iv);
 	err = encrypt ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
-	if (err != -EINPROGRESS && err != -EBUSY)
+	if (err != -EINPROGRESS)
 		c->finish(c, err);
 }
 

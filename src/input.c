@@ -143,7 +143,7 @@ static bool in_verified(struct esp_in *in, int err, u64 seq)
 	if (err == -EBADMSG)
 		return in_drop(in, NFSEC_SA_ICV_FAIL);
 	if (err)
-		return in_drop(in, NFSEC_SA_CRYPTO_ERROR);
+		return in_drop(in, nfsec_crypto_drop_reason(err));
 	v = nfsec_replay_commit(in->sa->replay, seq);
 	if (v != NFSEC_REPLAY_OK)
 		return in_drop(in, replay_drop_reason(v));
@@ -608,7 +608,8 @@ static unsigned int local_in_hook6(void *priv, struct sk_buff *skb,
 	 * A routing header with segments left: this host is a waypoint,
 	 * not the destination, and nothing behind that header is for it
 	 * yet. The stack processes the header and the packet comes back,
-	 * here at its last segment or through FORWARD, to be checked then.
+	 * here at its last segment or through FORWARD, to be checked then
+	 * (29-ipv6-edges: a next segment that is this host again).
 	 */
 	if (w.routed)
 		return NF_ACCEPT;

@@ -343,6 +343,13 @@ void nfsec_crypt_end(struct nfsec_sa *sa);
 void nfsec_inflight_wait(struct nfsec_net *nn);
 void nfsec_sa_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why);
 
+/* The counter for a failed crypto request: a full queue, or an error. */
+static inline int nfsec_crypto_drop_reason(int err)
+{
+	return err == -ENOSPC || err == -EBUSY ? NFSEC_SA_NO_BUFFER :
+						 NFSEC_SA_CRYPTO_ERROR;
+}
+
 /*
  * ah.c APIs, for both chains: AH's ICV (RFC 4302) over the packet with its
  * mutable fields zeroed. The AH header sits at c->esp_off, behind the IP

@@ -211,7 +211,7 @@ static void output_finish(struct nfsec_crypt *c, int err)
 		nfsec_ah_icv_put(c);
 	nfsec_esp_req_free(c);
 	if (err) {
-		nfsec_sa_drop(sa, skb, NFSEC_SA_CRYPTO_ERROR);
+		nfsec_sa_drop(sa, skb, nfsec_crypto_drop_reason(err));
 		goto out;
 	}
 	/* The ESP packet is a new packet of this host: track it afresh. */

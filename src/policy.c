@@ -329,7 +329,10 @@ struct nfsec_policy *nfsec_spd_lookup(struct nfsec_net *nn, u8 dir,
 static bool icmpv6_link(const struct sk_buff *skb, unsigned int off)
 {
 	const struct ipv6hdr *ip6 = ipv6_hdr(skb);
-	const struct rt6_info *rt = (const struct rt6_info *)skb_dst(skb);
+	const struct dst_entry *dst = skb_dst(skb);
+	/* (decapsulated from an IPv4 tunnel, it still has the outer route) */
+	const struct rt6_info *rt = dst && dst->ops->family == AF_INET6 ?
+				    (const struct rt6_info *)dst : NULL;
 	u8 _h[2];
 	const u8 *h = skb_header_pointer(skb, off, sizeof(_h), &_h);
 

@@ -14,7 +14,7 @@
 # Covers:
 #  - pings and a TCP transfer through asynchronous crypto, exact counters;
 #    the same for AH (hmac-sha256-128 behind cryptd, SPIs 0x1101/0x1102),
-#    and a flood of forged AH held to the cap like ESP's;
+#    and a flood of forged AH, each frame counted once, icv_fail or backlog;
 #  - a flood of forged ESP (b's SPI, numbers ahead of the window, so every
 #    one is decrypted and fails its ICV) cannot queue more than the cap:
 #    each frame is counted once, icv_fail or backlog, and backlog > 0;
@@ -76,12 +76,12 @@ settled() {
 	[ "$(sa_eval b "$SPI_IN" 'st["icv_fail"] + st["backlog"]')" = "$((drops0 + FLOOD))" ]
 }
 
-# flood_capped SPI PCAP SEQ [WHAT]: $FLOOD forged frames made of PCAP's
-# first (sequence numbers from SEQ, ahead of the window: each one goes to
-# crypto and fails its ICV) against b's SA SPI: each is counted once,
-# icv_fail or backlog, nothing is accepted, nothing else counted, and the
-# cap dropped some (backlog > 0). TCP's bursts may have met the cap
-# already: backlog counts from here.
+# flood_capped SPI PCAP SEQ [WHAT [any]]: $FLOOD forged frames made of
+# PCAP's first (sequence numbers from SEQ, ahead of the window: each one
+# goes to crypto and fails its ICV) against b's SA SPI: each is counted
+# once, icv_fail or backlog, nothing is accepted, nothing else counted,
+# and (unless "any") the cap dropped some (backlog > 0). TCP's bursts may
+# have met the cap already: backlog counts from here.
 flood_capped() {
 	local what=${4:+$4 } packets bytes backlog0 backlog out
 	SPI_IN=$1
@@ -99,6 +99,7 @@ flood_capped() {
 			"replay_old", "no_buffer", "crypto_error", "policy", "bad_trailer")))')"
 	backlog=$(($(sa_field b "$SPI_IN" stats.backlog) - backlog0))
 	log "${what}flood: backlog $backlog, icv_fail $(sa_field b "$SPI_IN" stats.icv_fail)"
+	[ "${5:-}" = any ] && return
 	expect_eq "b: the cap dropped some of the ${what}flood (backlog > 0)" yes \
 		"$( ((backlog > 0)) && echo yes || echo no)"
 }
@@ -141,7 +142,10 @@ cap_stop "$TMP/ah.pcap"
 expect_stats "a: out SA 0x1101" a 0x1101 "bytes=420 packets=5"
 expect_stats "b: in SA 0x1101" b 0x1101 "bytes=420 packets=5"
 tcp_md5 "TCP a -> b over AH, 256 KiB, md5 equal" a b 10.0.0.2 5002 "$TMP/data"
-flood_capped 0x1101 "$TMP/ah.pcap" 100000 AH
+# (whether the cap is met depends on how fast cryptd's worker keeps pace
+# with the sender, which the load on the machine decides: the count is
+# exact either way; the cap itself is asserted with pcrypt above)
+flood_capped 0x1101 "$TMP/ah.pcap" 100000 AH any
 check "ping a -> b over AH after the flood, 3 of 3" on a ping -c 3 -i 0.1 -W 2 10.0.0.2
 
 log "namespace b deleted while a flood is in crypto"
