@@ -608,8 +608,7 @@ static unsigned int local_in_hook6(void *priv, struct sk_buff *skb,
 	 * A routing header with segments left: this host is a waypoint,
 	 * not the destination, and nothing behind that header is for it
 	 * yet. The stack processes the header and the packet comes back,
-	 * here at its last segment or through FORWARD, to be checked then
-	 * (29-ipv6-edges: a next segment that is this host again).
+	 * here at its last segment or through FORWARD, to be checked then.
 	 */
 	if (w.routed)
 		return NF_ACCEPT;
