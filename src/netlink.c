@@ -644,7 +644,8 @@ static int sa_id_from(struct genl_info *info, struct nfsec_sa_id *id)
 	return parse_sa_id(info, nest, tb, id);
 }
 
-static int sa_del(struct sk_buff *skb, struct genl_info *info)
+/* SA_DEL and SA_GET: one SA by id. */
+static int sa_del_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nfsec_net *nn = nfsec_pernet(genl_info_net(info));
 	struct nfsec_sa_id id;
@@ -656,7 +657,13 @@ static int sa_del(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	mutex_lock(&nn->lock);
 	sa = nfsec_sa_lookup_locked(nn, &id);
-	if (sa) {
+	if (!sa) {
+		NL_SET_ERR_MSG(info->extack, "no such SA");
+		err = -ENOENT;
+	} else if (info->genlhdr->cmd == NFSEC_CMD_SA_GET) {
+		err = reply(info, NFSEC_CMD_SA_GET, put_sa_cb, sa,
+			    want_keys(info->attrs));
+	} else {
 		nfsec_netlink_notify_sa(nn, sa, NFSEC_CMD_SA_DEL, 0,
 					GFP_KERNEL);
 		/* Unhash and unbind, so no new packet finds it; then drop. */
@@ -665,33 +672,6 @@ static int sa_del(struct sk_buff *skb, struct genl_info *info)
 		nfsec_sa_put(sa);
 	}
 	mutex_unlock(&nn->lock);
-	if (!sa) {
-		NL_SET_ERR_MSG(info->extack, "no such SA");
-		return -ENOENT;
-	}
-	return 0;
-}
-
-static int sa_get(struct sk_buff *skb, struct genl_info *info)
-{
-	struct nfsec_net *nn = nfsec_pernet(genl_info_net(info));
-	struct nfsec_sa_id id;
-	struct nfsec_sa *sa;
-	int err;
-
-	err = sa_id_from(info, &id);
-	if (err)
-		return err;
-	mutex_lock(&nn->lock);
-	sa = nfsec_sa_lookup_locked(nn, &id);
-	if (sa)
-		err = reply(info, NFSEC_CMD_SA_GET, put_sa_cb, sa,
-			    want_keys(info->attrs));
-	mutex_unlock(&nn->lock);
-	if (!sa) {
-		NL_SET_ERR_MSG(info->extack, "no such SA");
-		return -ENOENT;
-	}
 	return err;
 }
 
@@ -952,8 +932,8 @@ static int stats_get(struct sk_buff *skb, struct genl_info *info)
 static const struct genl_small_ops nfsec_ops[] = {
 	{ .cmd = NFSEC_CMD_SA_ADD, .doit = sa_set, .flags = ADMIN },
 	{ .cmd = NFSEC_CMD_SA_UPDATE, .doit = sa_set, .flags = ADMIN },
-	{ .cmd = NFSEC_CMD_SA_DEL, .doit = sa_del, .flags = ADMIN },
-	{ .cmd = NFSEC_CMD_SA_GET, .doit = sa_get, .dumpit = sa_dump,
+	{ .cmd = NFSEC_CMD_SA_DEL, .doit = sa_del_get, .flags = ADMIN },
+	{ .cmd = NFSEC_CMD_SA_GET, .doit = sa_del_get, .dumpit = sa_dump,
 	  .flags = ADMIN },
 	{ .cmd = NFSEC_CMD_SA_FLUSH, .doit = sa_flush, .flags = ADMIN },
 	{ .cmd = NFSEC_CMD_POLICY_ADD, .doit = policy_add, .flags = ADMIN },
