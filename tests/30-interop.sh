@@ -44,9 +44,10 @@
 # packets cross from high half 1 to 2 (XFRM starts its window at seq-hi 1).
 #
 # AH (cases "ah+HMAC"): the same pings, SAs and templates of proto ah; every
-# HMAC over IPv4, the padded (IPv6: 64-bit) header and the unpadded one over
-# IPv6, ESN across 2^32 (IPv4) and from 0 (IPv6), XFRM's IPv4 AH padded to
-# 64 bits (its default, +pad64) taken in, TCP over IPv6. The pings carry a pattern (-p), and the
+# HMAC over IPv4 and over IPv6 (there hmac-sha1-96's header needs no
+# padding, the others' are padded to 64 bits), ESN across 2^32 (IPv4) and
+# from 0 (IPv6), XFRM's IPv4 AH padded to 64 bits (its default, +pad64)
+# taken in, TCP over IPv6. The pings carry a pattern (-p), and the
 # capture of each mode's first AH case must show AH only, every AH packet
 # with the pattern in clear (AH protects, it does not hide).
 #
@@ -506,7 +507,7 @@ CASES6=(
 	aes-cbc-128+hmac-sha384-192 aes-cbc-256+hmac-sha512-256
 	aes-ctr-128+hmac-sha256-128 null+hmac-sha256-128
 	aes-gcm-128+esn
-	ah+hmac-sha256-128 ah+hmac-sha1-96 ah+hmac-sha512-256
+	ah+hmac-sha256-128 ah+hmac-sha1-96 ah+hmac-sha384-192 ah+hmac-sha512-256
 	ah+hmac-sha256-128+esn
 )
 TCP_CASES6=" aes-gcm-128 ah+hmac-sha512-256 "
