@@ -263,8 +263,8 @@ int nfsec_policy_insert(struct nfsec_net *nn, struct nfsec_policy *pol,
  * Puts @pol in the place of the policy of its direction, selector and
  * priority, with that one's index and match counter. list_replace_rcu()
  * makes the swap one pointer store: a reader walking the list meets the
- * old policy or the new one at that place, and never falls through to
- * the policies behind it. The old one is freed after a grace period; the
+ * old policy or the new one at that place, and never skips to the
+ * policies behind it. The old one is freed after a grace period; the
  * readers that still count a match in it count in the counter the new
  * one took over, which the new one frees, after a later grace period.
  */
@@ -338,7 +338,7 @@ void nfsec_spd_flush(struct nfsec_net *nn)
 }
 
 static struct nfsec_sa *bound(struct nfsec_net *nn,
-			       const struct nfsec_policy *pol)
+			      const struct nfsec_policy *pol)
 {
 	return rcu_dereference_protected(pol->sa, lockdep_is_held(&nn->lock));
 }
