@@ -378,6 +378,7 @@ expect_fail "update naming a missing SA" "policy names an SA that does not exist
 	nf A policy update dir in src 192.168.2.0/24 dst 192.168.1.0/24 \
 	protect spi 0x5999 dst 10.0.0.1
 expect_eq "refused updates change nothing" "$snap" "$(snapshot)"
+# shellcheck disable=SC2046 # gcm's words are meant to split
 check "sa update of 0x5001 to reqid 6" nf A sa update dir out src 10.0.0.1 \
 	dst 10.0.0.2 spi 0x5001 proto esp mode tunnel $(gcm) reqid 6
 expect_eq "sa update changes the reqid" 6 "$(sa_field A 0x5001 reqid)"
