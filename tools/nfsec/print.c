@@ -583,6 +583,20 @@ static struct policy_spec policy_defaults(const struct policy_spec *pol)
 	return p;
 }
 
+/* " reqid N [mode M]" or " spi SPI" (conf: 8 digits), then " dst ADDR" */
+static void print_sa_ref(const struct policy_spec *p, bool conf)
+{
+	if (by_reqid(p)) {
+		printf(" reqid %u", p->sa_reqid);
+		if (p->sa_mode)
+			printf(" mode %s", NAME(mode_names, p->sa_mode));
+	} else {
+		printf(conf ? " spi 0x%08x" : " spi 0x%x", p->sa_spi);
+	}
+	if (p->have & HAVE(NFSEC_POL_A_SA_DST))
+		printf(" dst %s", addr_str(sa_family(p), &p->sa_dst));
+}
+
 void print_policy(const struct policy_spec *pol)
 {
 	struct policy_spec p = policy_defaults(pol);
@@ -602,14 +616,7 @@ void print_policy(const struct policy_spec *pol)
 	printf(" priority %u %s", p.priority, NAME(action_names, p.action));
 	if (p.action == NFSEC_ACTION_PROTECT) {
 		printf(" %s", xfrm_proto(p.sa_proto));
-		if (by_reqid(&p))
-			printf(" reqid %u", p.sa_reqid);
-		else
-			printf(" spi 0x%x", p.sa_spi);
-		if (by_reqid(&p) && p.sa_mode)
-			printf(" mode %s", NAME(mode_names, p.sa_mode));
-		if (p.have & HAVE(NFSEC_POL_A_SA_DST))
-			printf(" dst %s", addr_str(sa_family(&p), &p.sa_dst));
+		print_sa_ref(&p, false);
 	}
 	printf(" matches %llu\n", (unsigned long long)p.matches);
 }
@@ -627,14 +634,7 @@ void print_policy_conf(const struct policy_spec *pol)
 		printf(" priority %u", p.priority);
 	printf(" %s", NAME(action_names, p.action));
 	if (p.action == NFSEC_ACTION_PROTECT) {
-		if (by_reqid(&p))
-			printf(" reqid %u", p.sa_reqid);
-		else
-			printf(" spi 0x%08x", p.sa_spi);
-		if (by_reqid(&p) && p.sa_mode)
-			printf(" mode %s", NAME(mode_names, p.sa_mode));
-		if (p.have & HAVE(NFSEC_POL_A_SA_DST))
-			printf(" dst %s", addr_str(sa_family(&p), &p.sa_dst));
+		print_sa_ref(&p, true);
 		if (p.sa_proto != IPPROTO_ESP)
 			printf(" proto %s", xfrm_proto(p.sa_proto));
 	}
