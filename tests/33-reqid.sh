@@ -33,7 +33,8 @@
 #    discard, and back to protect spi 0x2101, each once the phase before
 #    carried traffic. Every request ha sent is accounted for: protected by
 #    0x2101 or 0x2102, or discarded; gb accepted what ga protected; every
-#    protected request got its reply; no_sa_out did not move.
+#    protected request got its reply; no_sa_out did not move; the policy,
+#    updated in place, counted every request among its matches.
 # 3. ga (nfsec, policies by reqid 7 with mode and dst) against gb running
 #    XFRM with reqid templates (ip xfrm policy ... tmpl ... reqid 7), both
 #    directions, the rekey of each direction as in 1: the new SA takes the
@@ -209,6 +210,8 @@ counts "gb accepted what ga protected" \
 	"gb 0x2101 $(traffic "$(sa_stats ga 0x2101)")" \
 	"gb 0x2102 $(traffic "$(sa_stats ga 0x2102)")"
 expect_eq "every protected request got its reply" "$((s1 + s2))" "$got" || true
+expect_eq "ga: its out policy counted every request as one policy, across the updates" \
+	"[$N]" "$(nf ga -j policy list | jq_py '[p["matches"] for p in d if p["dir"] == "out"]')" || true
 expect_eq "gb: no namespace drops" "" "$(ns_stats gb)" || true
 
 log "3. nfsec (ga) against XFRM (gb) with reqid templates"
