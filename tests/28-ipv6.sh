@@ -2,13 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # 28-ipv6.sh: ESP over IPv6 with nfsec on both ends: a site-to-site tunnel
-# between two gateways, and two hosts in transport mode on one link.
+# between two gateways, a host's tunnel to a gateway, and two hosts in
+# transport mode on one link.
 #
 #   ha fd10::10 - lan0 ga wan0 2001:db8:1::1 - wan1 inet wan2 -
 #       2001:db8:2::1 wan0 gb lan0 - fd20::10 hb
 #   (ga: fd10::1 on lan0, gb: fd20::1 on lan0; inet routes between the wans)
 #   tunnel ga <-> gb for fd10::/64 <-> fd20::/64:
 #       ga -> gb SPI 0x6001 (KEY1), gb -> ga SPI 0x6002 (KEY2)
+#   rh 2001:db8:3::10 - wan3 inet: a host on the internet, its own tunnel
+#   end to gb for 2001:db8:3::10 <-> fd20::/64:
+#       rh -> gb SPI 0x6201 (KEY3), gb -> rh SPI 0x6202 (KEY4)
+#   inet has no route to fd00::/8: a site address crosses it only in ESP.
 #
 #   c veth0 fd30::1/64 ---- veth1 fd30::2/64 d
 #   transport c <-> d: c -> d SPI 0x6101 (KEY3), d -> c SPI 0x6102 (KEY4)
@@ -19,6 +24,9 @@
 #    (md5), through gateways that run a stateful ip6 filter (conntrack)
 #    which drops nothing; on the internet link, ESP between the gateways
 #    and no site address;
+#  - host to gateway: rh (stateful ip6 filter too) pings hb with exact
+#    per-SA counts on rh and gb, and sends 128 KiB over TCP (md5); on rh's
+#    link only ESP between rh and gb, and no site address;
 #  - path MTU: with inet's link to gb narrowed to 1400, ga's SA learns
 #    1400 from inet's packet too big and TCP still gets through; forged
 #    packet too big (a sequence number never sent, another source, an MTU
@@ -31,11 +39,14 @@
 #  - hostile input to d, sent raw from c: a chain of nine destination
 #    options headers before ESP, an options header longer than the
 #    packet, an ESP packet whose ciphertext is not whole blocks: each
-#    dropped and counted `malformed`; d still accepts c's ESP afterwards.
+#    dropped and counted `malformed`; d still accepts c's ESP afterwards;
+#  - transport MTU: a 1500-byte echo request that may not fragment draws a
+#    local packet too big with the size ESP leaves (1466), which c's route
+#    learns and which then passes both ways.
 set -e
 . "${0%/*}/lib.sh"
 . "${0%/*}/lib_net.sh"
-ns_enter ipv6 ha ga inet gb hb c d	# the rest runs in namespace ha
+ns_enter ipv6 ha ga inet gb hb rh c d	# the rest runs in namespace ha
 
 TMP=$(mktemp -d)
 
@@ -48,10 +59,12 @@ echo "route add default via fd10::1" | ipb ha
 echo "route add default via fd20::1" | ipb hb
 echo "route add default via 2001:db8:1::fe" | ipb ga
 echo "route add default via 2001:db8:2::fe" | ipb gb
+link rh eth0 2001:db8:3::10/64 inet wan3 2001:db8:3::fe/64
+echo "route add default via 2001:db8:3::fe" | ipb rh
 for g in ga inet gb; do
 	on "$g" sysctl -qw net.ipv6.conf.all.forwarding=1
 done
-ip6_usable ha ga inet gb hb
+ip6_usable ha ga inet gb hb rh
 check "ga: stateful ip6 filter (conntrack)" ct_filter -6 ga 'iifname "lan0" accept'
 check "gb: stateful ip6 filter (conntrack)" ct_filter -6 gb 'iifname "lan0" accept'
 
@@ -90,6 +103,38 @@ for g in ga gb; do
 	expect_eq "$g: the stateful ip6 filter dropped nothing" \
 		"in-invalid=0 in-policy=0 fwd-invalid=0 fwd-policy=0" "$(nft_counters $g ctf6 ip6)" || true
 done
+
+log "host to gateway: rh, its own tunnel end, to hb behind gb"
+check "rh: stateful ip6 filter (conntrack)" ct_filter -6 rh
+check "gb: tunnel SAs and policies to rh" esp_pair gb tunnel 0x6202 0x6201 \
+	"$KEY4" "$KEY3" 2001:db8:2::1 2001:db8:3::10 fd20::/64 2001:db8:3::10
+# (rh is its own tunnel end: its back policy is dir in)
+check "rh: tunnel SAs and policies to gb" esp_pair -b in rh tunnel 0x6201 0x6202 \
+	"$KEY3" "$KEY4" 2001:db8:3::10 2001:db8:2::1 2001:db8:3::10 fd20::/64
+expect_fail "inet has no route to fd20::10" "unreachable" \
+	ip -n "$(ns_name inet)" -6 route get fd20::10
+cap_start inet wan3 "$TMP/rh.pcap"
+check "ping rh -> hb, 3 of 3" on rh ping -c 3 -i 0.2 -W 2 fd20::10
+expect_stats "rh: out SA 0x6201 sent 3 packets, 312 bytes" rh 0x6201 "bytes=312 packets=3"
+expect_stats "gb: in SA 0x6201 accepted 3, 312 bytes" gb 0x6201 "bytes=312 packets=3"
+expect_stats "gb: out SA 0x6202 sent 3, 312 bytes" gb 0x6202 "bytes=312 packets=3"
+expect_stats "rh: in SA 0x6202 accepted 3, 312 bytes" rh 0x6202 "bytes=312 packets=3"
+cap_stop "$TMP/rh.pcap"
+expect_eq "rh's link: 6 ESP packets between rh and gb" 6 \
+	"$(cap_count "$TMP/rh.pcap" 'ip6 proto 50 and host 2001:db8:3::10 and host 2001:db8:2::1')" || true
+expect_eq "rh's link: nothing else between rh and gb, no site address" 0 \
+	"$(cap_count "$TMP/rh.pcap" '(ip6 and host 2001:db8:2::1 and not ip6 proto 50) or net fd00::/8')" || true
+head -c 131072 /dev/urandom >"$TMP/blob3"
+tcp_md5 "TCP rh -> hb: 128 KiB arrive intact (md5)" rh hb fd20::10 5003 "$TMP/blob3" || true
+expect_eq "gb's in SA 0x6201 accepted what rh's out SA sent" \
+	"$(traffic "$(sa_stats rh 0x6201)")" "$(sa_stats gb 0x6201)" || true
+expect_eq "rh's in SA 0x6202 accepted what gb's out SA sent" \
+	"$(traffic "$(sa_stats gb 0x6202)")" "$(sa_stats rh 0x6202)" || true
+for g in rh gb; do
+	expect_eq "$g: no namespace drops" "" "$(ns_stats $g)" || true
+done
+expect_eq "rh: the stateful ip6 filter dropped nothing" \
+	"in-invalid=0 in-policy=0 fwd-invalid=0 fwd-policy=0" "$(nft_counters rh ctf6 ip6)" || true
 
 log "path MTU: the link inet - gb narrowed to 1400"
 expect_eq "ga: out SA 0x6001 starts without a path MTU" none "$(pmtu_of ga 0x6001)" || true
@@ -203,6 +248,19 @@ expect_eq "d: each counted malformed, nothing else" "malformed=3" "$(ns_stats d)
 expect_eq "d: in SA 0x6101 unchanged" "bytes=312 packets=3" "$(sa_stats d 0x6101)" || true
 check "ping c -> d still protected and answered" on c ping -c 1 -W 2 fd30::2
 expect_stats "d: in SA 0x6101 accepted the 4th" d 0x6101 "bytes=416 packets=4"
+
+log "transport MTU: a full-size packet that may not fragment (aes-gcm-128)"
+# 1500 - 40 (IPv6) - 8 (ESP) - 8 (IV) - 16 (ICV) = 1428 of payload, which
+# the 2-byte trailer must share: 1426 + 40 = 1466 for the whole packet
+expect_fail "ping -6 -M do -s 1452 (1500 bytes): packet too big, mtu 1466" \
+	"mtu=1466" on c ping -6 -M do -c 1 -W 2 -s 1452 fd30::2 || true
+expect_stats "c: out SA 0x6101 counted it too_big, sent nothing" c 0x6101 \
+	"bytes=416 packets=4 too_big=1"
+expect_eq "c: the route to d learnt mtu 1466" 1466 "$(route_mtu c fd30::2)" || true
+check "ping -6 -M do -s 1418 (1466 bytes) passes" \
+	on c ping -6 -M do -c 1 -W 2 -s 1418 fd30::2
+expect_stats "d: in SA 0x6101 took it" d 0x6101 "bytes=1882 packets=5"
+expect_stats "c: in SA 0x6102 took the reply" c 0x6102 "bytes=2090 packets=7"
 
 rm -rf "$TMP"
 t_end

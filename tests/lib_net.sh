@@ -261,6 +261,14 @@ pmtu_of() {
 	sa_eval "$1" "$2" 's.get("pmtu", "none")'
 }
 
+# route_mtu NS ADDR: the MTU that NS's route to ADDR has learnt, "none"
+# while it has none.
+route_mtu() {
+	local rt
+	rt=$(on "$1" ip route get "$2") || return 1
+	[[ $rt =~ \ mtu\ ([0-9]+) ]] && echo "${BASH_REMATCH[1]}" || echo none
+}
+
 # sa_stats NS SPI: the SA's non-zero counters as "name=value ..." sorted by
 # name, "" when all are zero: a whole set of counters in one assertion.
 sa_stats() {

@@ -10,7 +10,8 @@
 #   |       iperf3 client  |   ESP tunnel / wg0     |       iperf3 server  |
 #   +----------------------+                        +----------------------+
 #
-# The *6 configurations run the same tunnel over IPv6 (IPv6 inside IPv6).
+# The *6 configurations run the same tunnel over IPv6 (IPv6 inside IPv6);
+# the *-ah ones use AH (hmac-sha256-128) instead of ESP, over IPv4.
 set -eu
 cd "$(dirname "$0")/../.."
 NFSEC=$PWD/tools/nfsec/nfsec
@@ -47,7 +48,7 @@ S ip route add fd01::1/128 via fd00::1 src fd01::2
 S iperf3 -s -D -1 >/dev/null 2>&1 || true
 
 key=0x0102030405060708090a0b0c0d0e0f10111213141516171819202122232425262728292a2b2c
-k20=${key:0:42} k36=${key:0:74}
+k20=${key:0:42} k32=${key:0:66} k36=${key:0:74}
 
 # Outer and inner addresses of c and s, by family (4 or 6): sets oc os ic is.
 addrs() {
@@ -57,32 +58,35 @@ addrs() {
 		oc=10.0.0.1 os=10.0.0.2 ic=172.16.0.1 is=172.16.0.2
 	fi
 }
-setup_nfsec() {	# ALIAS KEY FAMILY
+setup_nfsec() {	# ALIAS KEY FAMILY [PROTO]: PROTO esp (ALIAS an AEAD) or ah
+	local p=${4:-esp} alg="aead $1"
+	[ "$p" = ah ] && alg="auth $1"
 	addrs "$3"
 	C "$NFSEC" -b - <<-EOF
-	sa add dir out src $oc dst $os spi 0x1001 proto esp mode tunnel aead $1 key $2
-	sa add dir in src $os dst $oc spi 0x1002 proto esp mode tunnel aead $1 key $2
-	policy add dir out src $ic dst $is protect spi 0x1001 dst $os
-	policy add dir in src $is dst $ic protect spi 0x1002 dst $oc
+	sa add dir out src $oc dst $os spi 0x1001 proto $p mode tunnel $alg key $2
+	sa add dir in src $os dst $oc spi 0x1002 proto $p mode tunnel $alg key $2
+	policy add dir out src $ic dst $is protect spi 0x1001 dst $os proto $p
+	policy add dir in src $is dst $ic protect spi 0x1002 dst $oc proto $p
 	EOF
 	S "$NFSEC" -b - <<-EOF
-	sa add dir in src $oc dst $os spi 0x1001 proto esp mode tunnel aead $1 key $2
-	sa add dir out src $os dst $oc spi 0x1002 proto esp mode tunnel aead $1 key $2
-	policy add dir out src $is dst $ic protect spi 0x1002 dst $oc
-	policy add dir in src $ic dst $is protect spi 0x1001 dst $os
+	sa add dir in src $oc dst $os spi 0x1001 proto $p mode tunnel $alg key $2
+	sa add dir out src $os dst $oc spi 0x1002 proto $p mode tunnel $alg key $2
+	policy add dir out src $is dst $ic protect spi 0x1002 dst $oc proto $p
+	policy add dir in src $ic dst $is protect spi 0x1001 dst $os proto $p
 	EOF
 }
-xfrm_side() {	# NS SRC DST INNER_SRC INNER_DST OUTSPI INSPI ALG KEY
-	local ns=$1
-	ip netns exec "$ns" ip xfrm state add src "$2" dst "$3" proto esp spi "$6" mode tunnel aead "$8" "$9" 128
-	ip netns exec "$ns" ip xfrm state add src "$3" dst "$2" proto esp spi "$7" mode tunnel aead "$8" "$9" 128
-	ip netns exec "$ns" ip xfrm policy add src "$4" dst "$5" dir out tmpl src "$2" dst "$3" proto esp mode tunnel
-	ip netns exec "$ns" ip xfrm policy add src "$5" dst "$4" dir in tmpl src "$3" dst "$2" proto esp mode tunnel
+xfrm_side() {	# NS SRC DST INNER_SRC INNER_DST OUTSPI INSPI ALG KEY PROTO
+	local ns=$1 alg=(aead "$8" "$9" 128)
+	[ "${10}" = ah ] && alg=(auth-trunc "$8" "$9" 128)
+	ip netns exec "$ns" ip xfrm state add src "$2" dst "$3" proto "${10}" spi "$6" mode tunnel "${alg[@]}"
+	ip netns exec "$ns" ip xfrm state add src "$3" dst "$2" proto "${10}" spi "$7" mode tunnel "${alg[@]}"
+	ip netns exec "$ns" ip xfrm policy add src "$4" dst "$5" dir out tmpl src "$2" dst "$3" proto "${10}" mode tunnel
+	ip netns exec "$ns" ip xfrm policy add src "$5" dst "$4" dir in tmpl src "$3" dst "$2" proto "${10}" mode tunnel
 }
-setup_xfrm() {	# KERNEL-ALG KEY FAMILY
+setup_xfrm() {	# KERNEL-ALG KEY FAMILY [PROTO]
 	addrs "$3"
-	xfrm_side "$c" "$oc" "$os" "$ic" "$is" 0x2001 0x2002 "$1" "$2"
-	xfrm_side "$s" "$os" "$oc" "$is" "$ic" 0x2002 0x2001 "$1" "$2"
+	xfrm_side "$c" "$oc" "$os" "$ic" "$is" 0x2001 0x2002 "$1" "$2" "${4:-esp}"
+	xfrm_side "$s" "$os" "$oc" "$is" "$ic" 0x2002 0x2001 "$1" "$2" "${4:-esp}"
 }
 setup_wg() {
 	local kc=/tmp/bench-$$-c.key ks=/tmp/bench-$$-s.key
@@ -111,7 +115,7 @@ measure() {	# DEST: prints Mbit/s of one single-stream TCP run
 		echo 0
 }
 
-configs=${BENCH_CONFIGS:-"veth nfsec-gcm xfrm-gcm nfsec-chacha xfrm-chacha wireguard nfsec6-gcm xfrm6-gcm"}
+configs=${BENCH_CONFIGS:-"veth nfsec-gcm xfrm-gcm nfsec-chacha xfrm-chacha wireguard nfsec6-gcm xfrm6-gcm nfsec-ah xfrm-ah"}
 declare -A results
 for r in $(seq "$rounds"); do
 	for cfg in $configs; do
@@ -124,6 +128,8 @@ for r in $(seq "$rounds"); do
 		xfrm-chacha) setup_xfrm 'rfc7539esp(chacha20,poly1305)' "$k36" 4 ;;
 		nfsec6-gcm) setup_nfsec aes-gcm-128 "$k20" 6; dest=fd01::2 ;;
 		xfrm6-gcm) setup_xfrm 'rfc4106(gcm(aes))' "$k20" 6; dest=fd01::2 ;;
+		nfsec-ah) setup_nfsec hmac-sha256-128 "$k32" 4 ah ;;
+		xfrm-ah) setup_xfrm 'hmac(sha256)' "$k32" 4 ah ;;
 		wireguard) setup_wg; dest=172.16.1.2 ;;
 		esac
 		C ping -c 1 -W 2 "$dest" >/dev/null || echo "# $cfg: ping failed"
@@ -148,3 +154,4 @@ echo "nfsec/XFRM AES-GCM-128:        $(ratio "${med_nfsec_gcm:-0}" "${med_xfrm_g
 echo "nfsec/XFRM ChaCha20-Poly1305:  $(ratio "${med_nfsec_chacha:-0}" "${med_xfrm_chacha:-0}")"
 echo "nfsec AES-GCM-128/WireGuard:   $(ratio "${med_nfsec_gcm:-0}" "${med_wireguard:-0}")"
 echo "nfsec/XFRM AES-GCM-128, IPv6:  $(ratio "${med_nfsec6_gcm:-0}" "${med_xfrm6_gcm:-0}")"
+echo "nfsec/XFRM AH hmac-sha256-128: $(ratio "${med_nfsec_ah:-0}" "${med_xfrm_ah:-0}")"
