@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# 33-reqid.sh: protect policies that name their SAs by reqid, the way a
+# 34-reqid.sh: protect policies that name their SAs by reqid, the way a
 # key-exchange daemon rekeys them, and policy update under traffic.
 #
 #   ha 192.168.1.10                                          hb 192.168.2.10
