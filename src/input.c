@@ -69,7 +69,7 @@ static u8 inbound_dir(struct net *net, const struct nfsec_flow *flow)
 /*
  * The decapsulated packet must match the selector of an inbound policy
  * (IN when it is for this host, FWD when it will be forwarded) that names
- * the SA it came through (RFC 4301 5.2 step 4).
+ * the SA it came through, by SPI or by reqid (RFC 4301 5.2 step 4).
  */
 static bool policy_ok(struct nfsec_sa *sa, struct sk_buff *skb)
 {
@@ -81,7 +81,7 @@ static bool policy_ok(struct nfsec_sa *sa, struct sk_buff *skb)
 		return false;
 	pol = nfsec_spd_lookup(nn, inbound_dir(nn->net, &flow), &flow);
 	return pol && pol->action == NFSEC_ACTION_PROTECT &&
-	       rcu_access_pointer(pol->sa) == sa;
+	       nfsec_policy_accepts(pol, sa);
 }
 
 /* The counter for a replay verdict other than OK. */

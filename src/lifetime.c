@@ -20,6 +20,8 @@ void nfsec_sa_event(struct nfsec_sa *sa, enum nfsec_sa_event ev)
 
 	if (test_and_set_bit(ev, &sa->events))
 		return;
+	if (ev != NFSEC_EV_SOFT)
+		nfsec_sa_spent(sa);
 	nfsec_netlink_notify_sa(sa->nn, sa, NFSEC_CMD_SA_EXPIRE, reason[ev],
 				GFP_ATOMIC);
 }
@@ -58,10 +60,42 @@ bool nfsec_sa_account(struct nfsec_sa *sa, unsigned int bytes)
 	if (over(lt->soft_packets, packets) || over(lt->soft_bytes, total) ||
 	    over(lt->soft_seconds, age))
 		nfsec_sa_event(sa, NFSEC_EV_SOFT);
+	/* the last one allowed: its policies need not wait for the next */
+	if (over(lt->hard_packets, packets) || over(lt->hard_bytes, total))
+		nfsec_sa_spent(sa);
 	nfsec_counter_inc(sa->counters, NFSEC_SA_PACKETS);
 	nfsec_counter_add(sa->counters, NFSEC_SA_BYTES, bytes);
 	return true;
 hard:
 	nfsec_counter_inc(sa->counters, NFSEC_SA_EXPIRED);
 	return false;
+}
+
+/*
+ * nfsec_sa_account()'s hard limits and the sequence numbers, read without
+ * counting: would the SA's next packet pass?
+ */
+bool nfsec_sa_usable(const struct nfsec_sa *sa)
+{
+	const struct nfsec_lifetime *lt = &sa->lifetime;
+
+	if (READ_ONCE(sa->dead) || test_bit(NFSEC_EV_HARD, &sa->events) ||
+	    over(lt->hard_packets, atomic64_read(&sa->lt_packets)) ||
+	    over(lt->hard_bytes, atomic64_read(&sa->lt_bytes)) ||
+	    (lt->hard_seconds &&
+	     over(lt->hard_seconds,
+		  ktime_get_boottime_seconds() - sa->add_time)))
+		return false;
+	return sa->dir != NFSEC_DIR_OUT ||
+	       (u64)atomic64_read(&sa->oseq) < nfsec_seq_limit(sa);
+}
+
+/*
+ * The OUT policies that name the SA's reqid turn to another SA from
+ * process context (policy.c): the packet path cannot take the lock.
+ */
+void nfsec_sa_spent(struct nfsec_sa *sa)
+{
+	if (sa->reqid && sa->dir == NFSEC_DIR_OUT)
+		queue_work(nfsec_wq, &sa->nn->refresh_work);
 }

@@ -17,12 +17,11 @@ static int __net_init nfsec_net_init(struct net *net)
 {
 	struct nfsec_net *nn = nfsec_pernet(net);
 	LIST_HEAD(kill);
-	int d, err;
+	int err;
 
 	nn->net = net;
 	mutex_init(&nn->lock);
-	for (d = 0; d < NFSEC_DIRS; d++)
-		INIT_LIST_HEAD(&nn->spd[d]);
+	nfsec_spd_init(nn);
 	nn->sa_gen = 1;
 	nn->policy_gen = 1;
 	nn->counters = alloc_percpu_gfp(struct nfsec_pcpu_counters,
@@ -69,9 +68,7 @@ static void __net_exit nfsec_net_exit(struct net *net)
 	nfsec_output_uninit(net);
 	nfsec_input_uninit(net);
 	nfsec_inflight_wait(nn);
-	mutex_lock(&nn->lock);
-	nfsec_spd_flush(nn);
-	mutex_unlock(&nn->lock);
+	nfsec_spd_uninit(nn);
 	nfsec_sad_uninit(nn);
 }
 

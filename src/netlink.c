@@ -83,6 +83,7 @@ static const struct nla_policy sa_policy[NFSEC_SA_A_MAX + 1] = {
 	[NFSEC_SA_A_STATS] = REPLY_ONLY,
 	[NFSEC_SA_A_EXPIRE] = REPLY_ONLY,
 	[NFSEC_SA_A_PMTU] = REPLY_ONLY,
+	[NFSEC_SA_A_REQID] = { .type = NLA_U32 },
 };
 
 static const struct nla_policy pol_policy[NFSEC_POL_A_MAX + 1] = {
@@ -106,6 +107,9 @@ static const struct nla_policy pol_policy[NFSEC_POL_A_MAX + 1] = {
 						  IPPROTO_AH),
 	[NFSEC_POL_A_MATCHES] = REPLY_ONLY,
 	[NFSEC_POL_A_SA_FAMILY] = { .type = NLA_U16 },
+	[NFSEC_POL_A_SA_REQID] = { .type = NLA_U32 },
+	[NFSEC_POL_A_SA_MODE] = NLA_POLICY_RANGE(NLA_U8, NFSEC_MODE_TRANSPORT,
+						 NFSEC_MODE_TUNNEL),
 };
 
 static const struct nla_policy nfsec_policy[NFSEC_A_MAX + 1] = {
@@ -346,6 +350,7 @@ static int parse_sa(struct genl_info *info, struct nfsec_sa_params *p)
 	p->replay_window = get_u32(tb[NFSEC_SA_A_REPLAY_WINDOW],
 				   NFSEC_REPLAY_WINDOW_DEFAULT);
 	p->flags = get_u32(tb[NFSEC_SA_A_FLAGS], 0);
+	p->reqid = get_u32(tb[NFSEC_SA_A_REQID], 0);
 	p->seq = tb[NFSEC_SA_A_SEQ] ? nla_get_u64(tb[NFSEC_SA_A_SEQ]) : 0;
 	p->has_replay_window = tb[NFSEC_SA_A_REPLAY_WINDOW];
 	p->has_seq = tb[NFSEC_SA_A_SEQ];
@@ -436,6 +441,7 @@ static int put_sa(struct sk_buff *skb, const struct nfsec_sa *sa, bool keys,
 	    put_u64s(skb, NFSEC_SA_A_LIFETIME, lifetime, ARRAY_SIZE(lifetime),
 		     NFSEC_LT_A_SOFT_BYTES, NFSEC_LT_A_PAD) ||
 	    nla_put_u8(skb, NFSEC_SA_A_DF, sa->df) ||
+	    nla_put_u32(skb, NFSEC_SA_A_REQID, sa->reqid) ||
 	    nla_put_u64_64bit(skb, NFSEC_SA_A_ADD_TIME, sa->add_time,
 			      NFSEC_SA_A_PAD) ||
 	    put_u64s(skb, NFSEC_SA_A_STATS, stats, NFSEC_SA_COUNTERS,
@@ -445,6 +451,23 @@ static int put_sa(struct sk_buff *skb, const struct nfsec_sa *sa, bool keys,
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
+}
+
+/* By SPI: the SA's identity; by reqid: the reqid and what was given. */
+static int put_sa_ref(struct sk_buff *skb, const struct nfsec_sa_ref *ref)
+{
+	bool dst = !ref->reqid || ref->has_dst;
+
+	if (nla_put_u8(skb, NFSEC_POL_A_SA_PROTO, ref->id.proto) ||
+	    (dst && (nla_put_u16(skb, NFSEC_POL_A_SA_FAMILY, ref->id.family) ||
+		     put_addr(skb, NFSEC_POL_A_SA_DST, ref->id.family,
+			      &ref->id.daddr))))
+		return -EMSGSIZE;
+	if (!ref->reqid)
+		return nla_put_be32(skb, NFSEC_POL_A_SA_SPI, ref->id.spi);
+	if (ref->mode && nla_put_u8(skb, NFSEC_POL_A_SA_MODE, ref->mode))
+		return -EMSGSIZE;
+	return nla_put_u32(skb, NFSEC_POL_A_SA_REQID, ref->reqid);
 }
 
 static int put_policy(struct sk_buff *skb, const struct nfsec_policy *pol)
@@ -468,12 +491,7 @@ static int put_policy(struct sk_buff *skb, const struct nfsec_policy *pol)
 	    nla_put_u64_64bit(skb, NFSEC_POL_A_MATCHES,
 			      nfsec_policy_matches(pol), NFSEC_POL_A_PAD))
 		return -EMSGSIZE;
-	if (pol->action == NFSEC_ACTION_PROTECT &&
-	    (nla_put_be32(skb, NFSEC_POL_A_SA_SPI, pol->sa_id.spi) ||
-	     nla_put_u16(skb, NFSEC_POL_A_SA_FAMILY, pol->sa_id.family) ||
-	     put_addr(skb, NFSEC_POL_A_SA_DST, pol->sa_id.family,
-		      &pol->sa_id.daddr) ||
-	     nla_put_u8(skb, NFSEC_POL_A_SA_PROTO, pol->sa_id.proto)))
+	if (pol->action == NFSEC_ACTION_PROTECT && put_sa_ref(skb, &pol->ref))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -599,7 +617,7 @@ static int sa_install(struct nfsec_net *nn, struct nfsec_sa *sa,
 	}
 	if (err)
 		return err;
-	nfsec_spd_bind(nn, &sa->id, sa);
+	nfsec_spd_bind(nn, old, sa);
 	if (old)
 		nfsec_sa_put(old);
 	return 0;
@@ -668,7 +686,7 @@ static int sa_del_get(struct sk_buff *skb, struct genl_info *info)
 					GFP_KERNEL);
 		/* Unhash and unbind, so no new packet finds it; then drop. */
 		nfsec_sa_unhash(nn, sa);
-		nfsec_spd_bind(nn, &id, NULL);
+		nfsec_spd_bind(nn, sa, NULL);
 		nfsec_sa_put(sa);
 	}
 	mutex_unlock(&nn->lock);
@@ -739,14 +757,96 @@ static int parse_selector(struct genl_info *info, struct nlattr *nest,
 	return nfsec_selector_valid(sel, extack) ? 0 : -EINVAL;
 }
 
-static int policy_add(struct sk_buff *skb, struct genl_info *info)
+/* A protect policy's SA by SPI: its identity, the dst defaulted. */
+static int parse_sa_spi(struct genl_info *info, struct nlattr **tb,
+			const struct nfsec_selector *sel,
+			struct nfsec_sa_ref *ref)
+{
+	if (tb[NFSEC_POL_A_SA_MODE]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[NFSEC_POL_A_SA_MODE],
+				    "the SA's mode narrows a reqid: an spi names one SA");
+		return -EINVAL;
+	}
+	ref->id.spi = nla_get_be32(tb[NFSEC_POL_A_SA_SPI]);
+	if (tb[NFSEC_POL_A_SA_DST])
+		return parse_addr(tb[NFSEC_POL_A_SA_DST], ref->id.family,
+				  &ref->id.daddr, info->extack);
+	if (ref->id.family == sel->family &&
+	    sel->dst_plen == (sel->family == AF_INET ? 32 : 128)) {
+		ref->id.daddr = sel->dst;
+		return 0;
+	}
+	NL_SET_ERR_MSG(info->extack,
+		       "a protect policy for a prefix needs the SA's dst");
+	return -EINVAL;
+}
+
+/* A protect policy's SAs by reqid: the reqid and what narrows it. */
+static int parse_sa_reqid(struct genl_info *info, struct nlattr **tb,
+			  struct nfsec_sa_ref *ref)
+{
+	struct nlattr *reqid = tb[NFSEC_POL_A_SA_REQID];
+
+	if (tb[NFSEC_POL_A_SA_SPI]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, reqid,
+				    "a policy names its SA by spi or by reqid, not both");
+		return -EINVAL;
+	}
+	ref->reqid = nla_get_u32(reqid);
+	if (!ref->reqid) {
+		NL_SET_ERR_MSG_ATTR(info->extack, reqid,
+				    "reqid 0 names no SA (it means none)");
+		return -EINVAL;
+	}
+	ref->mode = get_u8(tb[NFSEC_POL_A_SA_MODE], 0);
+	ref->has_dst = tb[NFSEC_POL_A_SA_DST];
+	return parse_addr(tb[NFSEC_POL_A_SA_DST], ref->id.family,
+			  &ref->id.daddr, info->extack);
+}
+
+/* What a policy of @action names: for protect, its SA or SAs. */
+static int parse_sa_ref(struct genl_info *info, struct nlattr *nest,
+			struct nlattr **tb, const struct nfsec_selector *sel,
+			u8 action, struct nfsec_sa_ref *ref)
+{
+	int err;
+
+	memset(ref, 0, sizeof(*ref));
+	if (action != NFSEC_ACTION_PROTECT) {
+		if (tb[NFSEC_POL_A_SA_SPI] || tb[NFSEC_POL_A_SA_DST] ||
+		    tb[NFSEC_POL_A_SA_PROTO] || tb[NFSEC_POL_A_SA_FAMILY] ||
+		    tb[NFSEC_POL_A_SA_REQID] || tb[NFSEC_POL_A_SA_MODE]) {
+			NL_SET_ERR_MSG(info->extack,
+				       "only protect policies name an SA");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	ref->id.family = sel->family;
+	if (tb[NFSEC_POL_A_SA_FAMILY]) {
+		err = parse_family(tb[NFSEC_POL_A_SA_FAMILY], &ref->id.family,
+				   info->extack);
+		if (err)
+			return err;
+	}
+	ref->id.proto = get_u8(tb[NFSEC_POL_A_SA_PROTO], IPPROTO_ESP);
+	if (tb[NFSEC_POL_A_SA_REQID])
+		return parse_sa_reqid(info, tb, ref);
+	return require(info, nest, tb, NFSEC_POL_A_SA_SPI,
+		       "a protect policy needs the SA's spi") ?:
+	       parse_sa_spi(info, tb, sel, ref);
+}
+
+/* POLICY_ADD and POLICY_UPDATE: the same attributes, the same rules. */
+static int policy_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nfsec_net *nn = nfsec_pernet(genl_info_net(info));
 	struct nlattr *tb[NFSEC_POL_A_MAX + 1], *nest;
 	struct netlink_ext_ack *extack = info->extack;
-	struct nfsec_sa_id sa_id = {};
+	u8 cmd = info->genlhdr->cmd;
 	struct nfsec_selector sel;
 	struct nfsec_policy *pol;
+	struct nfsec_sa_ref ref;
 	u8 action;
 	int err;
 
@@ -765,50 +865,23 @@ static int policy_add(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		return err;
 	action = nla_get_u8(tb[NFSEC_POL_A_ACTION]);
-	if (action == NFSEC_ACTION_PROTECT) {
-		err = require(info, nest, tb, NFSEC_POL_A_SA_SPI,
-			      "a protect policy needs the SA's spi");
-		if (err)
-			return err;
-		sa_id.family = sel.family;
-		if (tb[NFSEC_POL_A_SA_FAMILY]) {
-			err = parse_family(tb[NFSEC_POL_A_SA_FAMILY],
-					   &sa_id.family, extack);
-			if (err)
-				return err;
-		}
-		sa_id.spi = nla_get_be32(tb[NFSEC_POL_A_SA_SPI]);
-		sa_id.proto = get_u8(tb[NFSEC_POL_A_SA_PROTO], IPPROTO_ESP);
-		if (tb[NFSEC_POL_A_SA_DST]) {
-			err = parse_addr(tb[NFSEC_POL_A_SA_DST], sa_id.family,
-					 &sa_id.daddr, extack);
-			if (err)
-				return err;
-		} else if (sa_id.family == sel.family &&
-			   sel.dst_plen == (sel.family == AF_INET ? 32 : 128)) {
-			sa_id.daddr = sel.dst;
-		} else {
-			NL_SET_ERR_MSG(extack,
-				       "a protect policy for a prefix needs the SA's dst");
-			return -EINVAL;
-		}
-	} else if (tb[NFSEC_POL_A_SA_SPI] || tb[NFSEC_POL_A_SA_DST] ||
-		   tb[NFSEC_POL_A_SA_PROTO] || tb[NFSEC_POL_A_SA_FAMILY]) {
-		NL_SET_ERR_MSG(extack, "only protect policies name an SA");
-		return -EINVAL;
-	}
+	err = parse_sa_ref(info, nest, tb, &sel, action, &ref);
+	if (err)
+		return err;
 
 	pol = nfsec_policy_create(nla_get_u8(tb[NFSEC_POL_A_DIR]), action,
 				  get_u32(tb[NFSEC_POL_A_PRIORITY],
 					  NFSEC_POLICY_PRIORITY_DEFAULT),
-				  &sel, &sa_id, extack);
+				  &sel, &ref, extack);
 	if (IS_ERR(pol))
 		return PTR_ERR(pol);
 	mutex_lock(&nn->lock);
-	err = nfsec_policy_insert(nn, pol, extack);
-	/* Once inserted, the policy stands even if the reply cannot go. */
+	err = cmd == NFSEC_CMD_POLICY_UPDATE ?
+	      nfsec_policy_replace(nn, pol, extack) :
+	      nfsec_policy_insert(nn, pol, extack);
+	/* Once in the table, the policy stands even if the reply cannot go. */
 	if (!err)
-		reply(info, NFSEC_CMD_POLICY_ADD, put_policy_cb, pol, false);
+		reply(info, cmd, put_policy_cb, pol, false);
 	mutex_unlock(&nn->lock);
 	if (err)
 		nfsec_policy_free(pol);
@@ -936,7 +1009,8 @@ static const struct genl_small_ops nfsec_ops[] = {
 	{ .cmd = NFSEC_CMD_SA_GET, .doit = sa_del_get, .dumpit = sa_dump,
 	  .flags = ADMIN },
 	{ .cmd = NFSEC_CMD_SA_FLUSH, .doit = sa_flush, .flags = ADMIN },
-	{ .cmd = NFSEC_CMD_POLICY_ADD, .doit = policy_add, .flags = ADMIN },
+	{ .cmd = NFSEC_CMD_POLICY_ADD, .doit = policy_set, .flags = ADMIN },
+	{ .cmd = NFSEC_CMD_POLICY_UPDATE, .doit = policy_set, .flags = ADMIN },
 	{ .cmd = NFSEC_CMD_POLICY_DEL, .doit = policy_del, .flags = ADMIN },
 	{ .cmd = NFSEC_CMD_POLICY_GET, .dumpit = policy_dump,
 	  .flags = ADMIN },

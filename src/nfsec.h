@@ -8,8 +8,9 @@
  * Lock order (outermost first; see Documentation/locking.md):
  *
  *   nfsec_net.lock (mutex, one per namespace: all SAD and SPD changes;
- *     taken by netlink.c's handlers and at namespace exit, asserted by
- *     the tables, which call neither each other's changes nor netlink)
+ *     taken by netlink.c's handlers, at namespace exit and by policy.c's
+ *     refresh_work, asserted by the tables, which call neither each
+ *     other's changes nor netlink)
  *     -> rhashtable's internal bucket locks (taken by rhashtable itself)
  *     -> xarray's xa_lock (taken by the xa_* calls)
  *
@@ -120,9 +121,11 @@ struct nfsec_sa {
 	u8 df;
 	u32 flags;			/* enum nfsec_sa_flags */
 	u32 replay_window;
+	u32 reqid;			/* 0: none */
 	u64 seq;			/* as given at add time */
 	struct nfsec_lifetime lifetime;
 	u64 add_time;			/* CLOCK_BOOTTIME seconds */
+	u64 serial;			/* order of adds: the newest is highest */
 	struct nfsec_alg aead, enc, auth;
 	struct crypto_aead *aead_tfm;	/* ESP */
 	struct crypto_ahash *ahash_tfm;	/* AH */
@@ -161,6 +164,18 @@ struct nfsec_selector {
 	u16 sport, dport;		/* host order, 0: any */
 };
 
+/*
+ * What a protect policy names: one SA by its identity (reqid 0), or the
+ * SAs of a reqid, of protocol id.proto, and of mode and destination
+ * (id.family, id.daddr) where those are given.
+ */
+struct nfsec_sa_ref {
+	struct nfsec_sa_id id;		/* by reqid: proto, family, daddr */
+	u32 reqid;
+	u8 mode;			/* by reqid: 0 for either */
+	bool has_dst;			/* by reqid: id.daddr is given */
+};
+
 struct nfsec_policy {
 	struct list_head node;		/* in nfsec_net.spd[dir], RCU */
 	struct nfsec_selector sel;
@@ -168,8 +183,14 @@ struct nfsec_policy {
 	u32 priority;
 	u8 dir;
 	u8 action;			/* enum nfsec_action */
-	struct nfsec_sa_id sa_id;	/* protect: the SA it names */
-	struct nfsec_sa __rcu *sa;	/* bound while that SA exists */
+	bool matches_lent;		/* matches passed on to a replacement */
+	struct nfsec_sa_ref ref;	/* protect: the SA or SAs it names */
+	/*
+	 * The SA the packet path uses: by SPI, that SA while it exists and
+	 * fits; by reqid (OUT only), the newest usable SA that fits, or
+	 * none. Set under nfsec_net.lock.
+	 */
+	struct nfsec_sa __rcu *sa;
 	u64 __percpu *matches;
 	struct rcu_head rcu;
 };
@@ -184,6 +205,13 @@ struct nfsec_net {
 	u32 sa_next_index;
 	u32 sa_count;
 	u32 sa_gen;			/* bumped on every SAD change */
+	u64 sa_serial;			/* the last nfsec_sa.serial given */
+	/*
+	 * An outbound SA with a reqid ran out on the packet path: the OUT
+	 * policies it was bound to turn to the newest usable SA left, from
+	 * process context (spd_refresh_work, policy.c).
+	 */
+	struct work_struct refresh_work;
 	struct list_head spd[NFSEC_DIRS];
 	u32 policy_next_index;
 	u32 policy_count;
@@ -295,6 +323,19 @@ void nfsec_output_module_exit(void);
 /* lifetime.c APIs: SA lifetimes, counted per packet either way */
 void nfsec_sa_event(struct nfsec_sa *sa, enum nfsec_sa_event ev);
 bool __must_check nfsec_sa_account(struct nfsec_sa *sa, unsigned int bytes);
+/*
+ * Can the SA still carry a packet: in the table, no hard limit reached,
+ * sequence numbers left? Lockless; a packet may make it false any time.
+ */
+bool nfsec_sa_usable(const struct nfsec_sa *sa);
+/* An outbound SA with a reqid can carry no more: rebind its policies. */
+void nfsec_sa_spent(struct nfsec_sa *sa);
+
+/* The last outbound sequence number an SA may send (RFC 4303 3.3.3). */
+static inline u64 nfsec_seq_limit(const struct nfsec_sa *sa)
+{
+	return sa->flags & NFSEC_SA_F_ESN ? U64_MAX : U32_MAX;
+}
 
 /*
  * esp.c APIs, for both chains: one packet's crypto request and what it
@@ -394,6 +435,7 @@ struct nfsec_sa_params {
 	u8 dir, mode, df;
 	u32 flags;
 	u32 replay_window;
+	u32 reqid;
 	u64 seq;
 	struct nfsec_lifetime lifetime;
 	struct nfsec_alg aead, enc, auth;	/* keys point into the request */
@@ -413,6 +455,10 @@ int nfsec_sa_insert(struct nfsec_net *nn, struct nfsec_sa *sa,
 struct nfsec_sa *nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
 				  const struct nfsec_sa_params *p,
 				  struct netlink_ext_ack *extack);
+struct nfsec_sa *nfsec_sa_newest(struct nfsec_net *nn,
+				 bool (*fits)(const void *arg,
+					      const struct nfsec_sa *sa),
+				 const void *arg);
 void nfsec_sa_unhash(struct nfsec_net *nn, struct nfsec_sa *sa);
 void nfsec_sa_flush(struct nfsec_net *nn);
 struct nfsec_sa *nfsec_sa_lookup(struct nfsec_net *nn,
@@ -433,16 +479,22 @@ bool nfsec_selector_valid(const struct nfsec_selector *sel,
 			  struct netlink_ext_ack *extack);
 struct nfsec_policy *nfsec_policy_create(u8 dir, u8 action, u32 priority,
 					 const struct nfsec_selector *sel,
-					 const struct nfsec_sa_id *sa_id,
+					 const struct nfsec_sa_ref *ref,
 					 struct netlink_ext_ack *extack);
 void nfsec_policy_free(struct nfsec_policy *pol);
 int nfsec_policy_insert(struct nfsec_net *nn, struct nfsec_policy *pol,
 			struct netlink_ext_ack *extack);
+int nfsec_policy_replace(struct nfsec_net *nn, struct nfsec_policy *pol,
+			 struct netlink_ext_ack *extack);
 int nfsec_policy_remove(struct nfsec_net *nn, u32 index, u8 dir,
 			const struct nfsec_selector *sel, u32 priority);
+void nfsec_spd_init(struct nfsec_net *nn);
+void nfsec_spd_uninit(struct nfsec_net *nn);
 void nfsec_spd_flush(struct nfsec_net *nn);
-void nfsec_spd_bind(struct nfsec_net *nn, const struct nfsec_sa_id *id,
+void nfsec_spd_bind(struct nfsec_net *nn, struct nfsec_sa *gone,
 		    struct nfsec_sa *sa);
+bool nfsec_policy_accepts(const struct nfsec_policy *pol,
+			  const struct nfsec_sa *sa);
 u64 nfsec_policy_matches(const struct nfsec_policy *pol);
 struct nfsec_policy *nfsec_spd_lookup(struct nfsec_net *nn, u8 dir,
 				      const struct nfsec_flow *flow);

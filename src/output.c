@@ -149,7 +149,7 @@ static int ct_confirm(struct sk_buff *skb)
 /* The next sequence number, or false when they are spent (RFC 4303 3.3.3). */
 static bool seq_next(struct nfsec_sa *sa, u64 *seq)
 {
-	u64 limit = sa->flags & NFSEC_SA_F_ESN ? U64_MAX : U32_MAX;
+	u64 limit = nfsec_seq_limit(sa);
 	s64 old = atomic64_read(&sa->oseq);
 
 	do {
@@ -157,6 +157,8 @@ static bool seq_next(struct nfsec_sa *sa, u64 *seq)
 			return false;
 	} while (!atomic64_try_cmpxchg(&sa->oseq, &old, old + 1));
 	*seq = old + 1;
+	if (*seq == limit)	/* the last one */
+		nfsec_sa_spent(sa);
 	return true;
 }
 
@@ -919,6 +921,19 @@ static void protect(struct net *net, struct nfsec_sa *sa, struct sk_buff *skb)
 	nfsec_sa_put(sa);
 }
 
+/*
+ * Fail closed, RFC 4301 5.1: a protect policy without a usable SA lets
+ * nothing leave; by reqid, no SA of the reqid is there yet or any more.
+ * (An acquire request, asking a key-exchange daemon for SAs for @flow,
+ * would start here.)
+ */
+static unsigned int no_sa(struct nfsec_net *nn, const struct nfsec_policy *pol,
+			  const struct nfsec_flow *flow)
+{
+	nfsec_counter_inc(nn->counters, NFSEC_NET_NO_SA_OUT);
+	return NF_DROP;
+}
+
 static unsigned int output_hook(void *priv, struct sk_buff *skb,
 				const struct nf_hook_state *state)
 {
@@ -942,12 +957,9 @@ static unsigned int output_hook(void *priv, struct sk_buff *skb,
 		nfsec_counter_inc(nn->counters, NFSEC_NET_DISCARD);
 		return NF_DROP;
 	}
-	/* Fail closed, RFC 4301 5.1: no usable SA, nothing leaves. */
 	sa = rcu_dereference(pol->sa);
-	if (!sa || !nfsec_sa_get(sa)) {
-		nfsec_counter_inc(nn->counters, NFSEC_NET_NO_SA_OUT);
-		return NF_DROP;
-	}
+	if (!sa || !nfsec_sa_get(sa))
+		return no_sa(nn, pol, &flow);
 	if (loops(sa)) {
 		nfsec_sa_drop(sa, skb, NFSEC_SA_LOOP);
 		nfsec_sa_put(sa);

@@ -5,6 +5,14 @@
  * policy names its SA by SPI, destination and protocol; while that SA exists
  * the policy holds an RCU pointer to it, and while it does not the policy
  * stays and drops what it matches (fail closed, RFC 4301 5.1).
+ *
+ * Or it names its SAs by reqid. An OUT policy then holds an RCU pointer to
+ * the newest usable SA of the reqid that fits it, chosen under the
+ * namespace's lock whenever such an SA is added, updated or deleted, and,
+ * when one runs out on the packet path, from a work item: the packet path
+ * reads one pointer, never the table. Until the work item has run, the
+ * policy points at the spent SA, which drops (fail closed). An IN or FWD
+ * policy holds no pointer: it accepts any SA of the reqid that fits.
  */
 
 #include "nfsec.h"
@@ -63,7 +71,7 @@ bool nfsec_selector_valid(const struct nfsec_selector *sel,
 
 struct nfsec_policy *nfsec_policy_create(u8 dir, u8 action, u32 priority,
 					 const struct nfsec_selector *sel,
-					 const struct nfsec_sa_id *sa_id,
+					 const struct nfsec_sa_ref *ref,
 					 struct netlink_ext_ack *extack)
 {
 	struct nfsec_policy *pol;
@@ -84,13 +92,14 @@ struct nfsec_policy *nfsec_policy_create(u8 dir, u8 action, u32 priority,
 	pol->priority = priority;
 	pol->sel = *sel;
 	if (action == NFSEC_ACTION_PROTECT)
-		pol->sa_id = *sa_id;
+		pol->ref = *ref;
 	return pol;
 }
 
 void nfsec_policy_free(struct nfsec_policy *pol)
 {
-	free_percpu(pol->matches);
+	if (!pol->matches_lent)
+		free_percpu(pol->matches);
 	kfree(pol);
 }
 
@@ -148,27 +157,48 @@ static const char *sa_misfit(const struct nfsec_policy *pol,
 	return NULL;
 }
 
-int nfsec_policy_insert(struct nfsec_net *nn, struct nfsec_policy *pol,
-			struct netlink_ext_ack *extack)
+/* By reqid: does @sa fit @pol (reqid, protocol, mode, destination)? */
+static bool reqid_fits(const struct nfsec_policy *pol,
+		       const struct nfsec_sa *sa)
 {
-	struct list_head *head = spd_list(nn, pol->dir), *pos = head;
-	struct nfsec_policy *p;
+	const struct nfsec_sa_ref *ref = &pol->ref;
+
+	return sa->reqid == ref->reqid && sa->id.proto == ref->id.proto &&
+	       (!ref->mode || sa->mode == ref->mode) &&
+	       (!ref->has_dst || (sa->id.family == ref->id.family &&
+				  !memcmp(&sa->id.daddr, &ref->id.daddr,
+					  sizeof(sa->id.daddr)))) &&
+	       !sa_misfit(pol, sa);
+}
+
+static bool reqid_fits_cb(const void *pol, const struct nfsec_sa *sa)
+{
+	return reqid_fits(pol, sa);
+}
+
+/* By reqid, OUT: the SA to send with, the newest usable that fits. */
+static struct nfsec_sa *newest(struct nfsec_net *nn,
+			       const struct nfsec_policy *pol)
+{
+	if (pol->dir != NFSEC_DIR_OUT)
+		return NULL;
+	return nfsec_sa_newest(nn, reqid_fits_cb, pol);
+}
+
+/*
+ * The SA @pol starts with: by SPI the one it names, which must exist and
+ * fit; by reqid the newest usable one that fits, if any.
+ */
+static int policy_sa(struct nfsec_net *nn, struct nfsec_policy *pol,
+		     struct netlink_ext_ack *extack)
+{
 	struct nfsec_sa *sa = NULL;
 	const char *msg;
 
-	lockdep_assert_held(&nn->lock);
-	list_for_each_entry(p, head, node) {
-		if (p->priority == pol->priority &&
-		    !memcmp(&p->sel, &pol->sel, sizeof(p->sel))) {
-			NL_SET_ERR_MSG(extack, "policy already exists");
-			return -EEXIST;
-		}
-		if (p->priority <= pol->priority)
-			pos = &p->node;
-	}
-
-	if (pol->action == NFSEC_ACTION_PROTECT) {
-		sa = nfsec_sa_lookup_locked(nn, &pol->sa_id);
+	if (pol->action == NFSEC_ACTION_PROTECT && pol->ref.reqid) {
+		sa = newest(nn, pol);
+	} else if (pol->action == NFSEC_ACTION_PROTECT) {
+		sa = nfsec_sa_lookup_locked(nn, &pol->ref.id);
 		if (!sa) {
 			NL_SET_ERR_MSG(extack,
 				       "policy names an SA that does not exist");
@@ -180,14 +210,87 @@ int nfsec_policy_insert(struct nfsec_net *nn, struct nfsec_policy *pol,
 			return -EINVAL;
 		}
 	}
+	RCU_INIT_POINTER(pol->sa, sa);
+	return 0;
+}
 
+/*
+ * The policy of @pol's direction with its selector and priority, or NULL;
+ * *@pos: the entry a new policy of that priority goes after.
+ */
+static struct nfsec_policy *policy_find(struct nfsec_net *nn,
+					const struct nfsec_policy *pol,
+					struct list_head **pos)
+{
+	struct list_head *head = spd_list(nn, pol->dir);
+	struct nfsec_policy *p;
+
+	*pos = head;
+	list_for_each_entry(p, head, node) {
+		if (p->priority == pol->priority &&
+		    !memcmp(&p->sel, &pol->sel, sizeof(p->sel)))
+			return p;
+		if (p->priority <= pol->priority)
+			*pos = &p->node;
+	}
+	return NULL;
+}
+
+int nfsec_policy_insert(struct nfsec_net *nn, struct nfsec_policy *pol,
+			struct netlink_ext_ack *extack)
+{
+	struct list_head *pos;
+	int err;
+
+	lockdep_assert_held(&nn->lock);
+	if (policy_find(nn, pol, &pos)) {
+		NL_SET_ERR_MSG(extack, "policy already exists");
+		return -EEXIST;
+	}
+	err = policy_sa(nn, pol, extack);
+	if (err)
+		return err;
 	if (!++nn->policy_next_index)
 		++nn->policy_next_index;
 	pol->index = nn->policy_next_index;
-	RCU_INIT_POINTER(pol->sa, sa);
 	list_add_rcu(&pol->node, pos);
 	nn->policy_count++;
 	nn->policy_gen++;
+	return 0;
+}
+
+/*
+ * Puts @pol in the place of the policy of its direction, selector and
+ * priority, with that one's index and match counter. list_replace_rcu()
+ * makes the swap one pointer store: a reader walking the list meets the
+ * old policy or the new one at that place, and never skips to the
+ * policies behind it. The old one is freed after a grace period; the
+ * readers that still count a match in it count in the counter the new
+ * one took over, which the new one frees, after a later grace period.
+ */
+int nfsec_policy_replace(struct nfsec_net *nn, struct nfsec_policy *pol,
+			 struct netlink_ext_ack *extack)
+{
+	struct nfsec_policy *old;
+	struct list_head *pos;
+	int err;
+
+	lockdep_assert_held(&nn->lock);
+	old = policy_find(nn, pol, &pos);
+	if (!old) {
+		NL_SET_ERR_MSG(extack, "no such policy");
+		return -ENOENT;
+	}
+	err = policy_sa(nn, pol, extack);
+	if (err)
+		return err;
+	pol->index = old->index;
+	free_percpu(pol->matches);
+	pol->matches = old->matches;
+	old->matches_lent = true;
+	list_replace_rcu(&old->node, &pol->node);
+	nn->policy_gen++;
+	call_rcu(&old->rcu, policy_free_rcu);
 	return 0;
 }
 
@@ -234,16 +337,55 @@ void nfsec_spd_flush(struct nfsec_net *nn)
 			policy_unlink(nn, pol);
 }
 
+static struct nfsec_sa *bound(struct nfsec_net *nn,
+			      const struct nfsec_policy *pol)
+{
+	return rcu_dereference_protected(pol->sa, lockdep_is_held(&nn->lock));
+}
+
 /*
- * Points the protect policies that name @id (all of them if @id is NULL)
- * at @sa, or at nothing when @sa is NULL or does not fit them (a policy
- * never keeps a pointer to an SA it does not fit, nor to one that is
- * gone). Called when an SA is added, replaced or deleted.
+ * The SA @pol is to point at now that @gone left the table and @sa
+ * entered it (either may be NULL; an add has no @gone, an update both, a
+ * delete no @sa). By SPI: @sa if it is the one named and fits, nothing if
+ * @gone was. By reqid: an SA added is the newest of all, so it is the one
+ * if it fits and is usable; after an update or a delete that concerns the
+ * reqid, the newest usable one left is looked for.
  */
-void nfsec_spd_bind(struct nfsec_net *nn, const struct nfsec_sa_id *id,
+static struct nfsec_sa *rebind(struct nfsec_net *nn,
+			       const struct nfsec_policy *pol,
+			       struct nfsec_sa *gone, struct nfsec_sa *sa)
+{
+	const struct nfsec_sa_ref *ref = &pol->ref;
+	struct nfsec_sa *cur = bound(nn, pol);
+
+	if (!ref->reqid) {
+		if (sa && !memcmp(&ref->id, &sa->id, sizeof(sa->id)))
+			return sa_misfit(pol, sa) ? NULL : sa;
+		if (gone && !memcmp(&ref->id, &gone->id, sizeof(gone->id)))
+			return NULL;
+		return cur;
+	}
+	if (pol->dir != NFSEC_DIR_OUT)
+		return NULL;
+	if (!gone)
+		return sa && reqid_fits(pol, sa) && nfsec_sa_usable(sa) ?
+		       sa : cur;
+	if (gone->reqid == ref->reqid || (sa && sa->reqid == ref->reqid))
+		return newest(nn, pol);
+	return cur;
+}
+
+/*
+ * Points the protect policies at the SAs they name now that @gone left
+ * the table and @sa entered it (see rebind()); with neither, after a
+ * flush, at nothing. A policy never keeps a pointer to an SA it does not
+ * fit, nor to one that is gone.
+ */
+void nfsec_spd_bind(struct nfsec_net *nn, struct nfsec_sa *gone,
 		    struct nfsec_sa *sa)
 {
 	struct nfsec_policy *pol;
+	struct nfsec_sa *to;
 	int d;
 
 	lockdep_assert_held(&nn->lock);
@@ -251,12 +393,68 @@ void nfsec_spd_bind(struct nfsec_net *nn, const struct nfsec_sa_id *id,
 		list_for_each_entry(pol, spd_list(nn, d), node) {
 			if (pol->action != NFSEC_ACTION_PROTECT)
 				continue;
-			if (id && memcmp(&pol->sa_id, id, sizeof(*id)))
-				continue;
-			rcu_assign_pointer(pol->sa,
-					   sa && !sa_misfit(pol, sa) ? sa : NULL);
+			to = gone || sa ? rebind(nn, pol, gone, sa) : NULL;
+			if (to != bound(nn, pol))
+				rcu_assign_pointer(pol->sa, to);
 		}
 	}
+}
+
+/*
+ * An outbound SA with a reqid ran out on the packet path (nfsec_sa_spent):
+ * the OUT policies that point at an SA no longer usable turn to the newest
+ * usable one that fits, or to nothing. Until then they drop what they
+ * match on the spent SA, counted there (expired, seq_exhausted).
+ */
+static void spd_refresh_work(struct work_struct *work)
+{
+	struct nfsec_net *nn = container_of(work, struct nfsec_net,
+					    refresh_work);
+	struct nfsec_policy *pol;
+	struct nfsec_sa *cur;
+
+	mutex_lock(&nn->lock);
+	list_for_each_entry(pol, spd_list(nn, NFSEC_DIR_OUT), node) {
+		if (pol->action != NFSEC_ACTION_PROTECT || !pol->ref.reqid)
+			continue;
+		cur = bound(nn, pol);
+		if (cur && !nfsec_sa_usable(cur))
+			rcu_assign_pointer(pol->sa, newest(nn, pol));
+	}
+	mutex_unlock(&nn->lock);
+}
+
+/*
+ * Inbound: may a packet that @sa decapsulated pass @pol, a protect policy
+ * it matched? By SPI when @sa is the policy's; by reqid when @sa fits.
+ */
+bool nfsec_policy_accepts(const struct nfsec_policy *pol,
+			  const struct nfsec_sa *sa)
+{
+	if (pol->ref.reqid)
+		return reqid_fits(pol, sa);
+	return rcu_access_pointer(pol->sa) == sa;
+}
+
+void nfsec_spd_init(struct nfsec_net *nn)
+{
+	int d;
+
+	for (d = 0; d < NFSEC_DIRS; d++)
+		INIT_LIST_HEAD(&nn->spd[d]);
+	INIT_WORK(&nn->refresh_work, spd_refresh_work);
+}
+
+/*
+ * Namespace exit, once no packet can reach the hooks (nothing queues the
+ * work any more): the work done, then every policy deleted.
+ */
+void nfsec_spd_uninit(struct nfsec_net *nn)
+{
+	cancel_work_sync(&nn->refresh_work);
+	mutex_lock(&nn->lock);
+	nfsec_spd_flush(nn);
+	mutex_unlock(&nn->lock);
 }
 
 static bool prefix_match(const union nfsec_addr *addr,

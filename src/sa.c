@@ -126,6 +126,7 @@ struct nfsec_sa *nfsec_sa_create(const struct nfsec_sa_params *params,
 	sa->df = p.df;
 	sa->flags = p.flags;
 	sa->replay_window = p.replay_window;
+	sa->reqid = p.reqid;
 	sa->seq = p.seq;
 	sa->lifetime = p.lifetime;
 	sa->add_time = ktime_get_boottime_seconds();
@@ -194,6 +195,7 @@ int nfsec_sa_insert(struct nfsec_net *nn, struct nfsec_sa *sa,
 			NL_SET_ERR_MSG(extack, "SA already exists");
 		return err;
 	}
+	sa->serial = ++nn->sa_serial;
 	nn->sa_count++;
 	nn->sa_gen++;
 	return 0;
@@ -251,6 +253,7 @@ static void take_over(struct nfsec_sa *sa, struct nfsec_sa *old)
 		sa->replay = nfsec_replay_get(old->replay);
 	}
 	sa->add_time = old->add_time;
+	sa->serial = old->serial;
 	atomic64_set(&sa->lt_packets, atomic64_read(&old->lt_packets));
 	atomic64_set(&sa->lt_bytes, atomic64_read(&old->lt_bytes));
 	nfsec_counters_read(old->counters, sum, NFSEC_SA_COUNTERS);
@@ -294,6 +297,29 @@ struct nfsec_sa *nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
 	xa_store(&nn->sa_index, sa->index, sa, GFP_KERNEL);
 	nn->sa_gen++;
 	return old;
+}
+
+/*
+ * The newest (last added; an update keeps the age) SA of the table that
+ * is usable and that @fits says fits @arg, or NULL. Walks the whole
+ * table: for the control path only.
+ */
+struct nfsec_sa *nfsec_sa_newest(struct nfsec_net *nn,
+				 bool (*fits)(const void *arg,
+					      const struct nfsec_sa *sa),
+				 const void *arg)
+{
+	struct nfsec_sa *sa, *best = NULL;
+	unsigned long i;
+
+	lockdep_assert_held(&nn->lock);
+	xa_for_each(&nn->sa_index, i, sa) {
+		if ((!best || sa->serial > best->serial) && fits(arg, sa) &&
+		    nfsec_sa_usable(sa))
+			best = sa;
+		cond_resched();
+	}
+	return best;
 }
 
 /*

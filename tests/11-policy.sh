@@ -9,7 +9,11 @@
 # and its proto to esp, bypass, discard; proto / sport / dport round trip;
 # dir in/out/fwd; IPv6 prefixes and `any`; stats policy_count; duplicates
 # refused with "policy already exists"; and fail closed: deleting or
-# flushing the SAs leaves the policies that name them in place.
+# flushing the SAs leaves the policies that name them in place. Then
+# reqid: on SAs (JSON), protect policies by reqid (with mode, dst, proto,
+# and with no SA of the reqid yet) beside one by spi; showconf fed back in
+# gives the same tables; policy update between spi, reqid, discard and
+# bypass keeps index, order and count, and a refused one changes nothing.
 #
 # No topology: namespaces A and B hold state only, no links.
 
@@ -289,5 +293,95 @@ expect_eq "A untouched by B's flush" "$n_pol" "$(pol_count)"
 check "policy flush (A)" nf A policy flush
 expect_eq "A: policy_count 0" 0 "$(pol_count)"
 check "policy flush of an empty table" nf A policy flush
+
+log "reqid: SAs that carry one, policies that name their SAs by it"
+# shellcheck disable=SC2046 # gcm's words are meant to split
+{
+	check "SA out 10.0.0.2 esp 0x5001 reqid 5" nf A sa add dir out \
+		src 10.0.0.1 dst 10.0.0.2 spi 0x5001 proto esp mode tunnel \
+		$(gcm) reqid 5
+	check "SA in 10.0.0.1 esp 0x5002 reqid 5" nf A sa add dir in \
+		src 10.0.0.2 dst 10.0.0.1 spi 0x5002 proto esp mode tunnel \
+		$(gcm) reqid 5
+	check "SA out 10.0.0.2 esp 0x5003, no reqid" nf A sa add dir out \
+		src 10.0.0.1 dst 10.0.0.2 spi 0x5003 proto esp mode tunnel $(gcm)
+}
+expect_eq "sa JSON: reqid 5, and 0 for none" "5 5 0" \
+	"$(nf A -j sa list | jq_py "' '.join(str(s['reqid']) for s in sorted(d, key=lambda s: s['spi']))")"
+check "out protect reqid 5" nf A policy add dir out src 192.168.1.0/24 \
+	dst 192.168.2.0/24 protect reqid 5
+expect_pol "by reqid: the reqid and proto, no spi, no dst" '{
+	"action": "protect", "sa": {"reqid": 5, "proto": "esp"}}' \
+	out 192.168.2.0/24
+check "in protect reqid 5 mode tunnel dst 10.0.0.1" nf A policy add dir in \
+	src 192.168.2.0/24 dst 192.168.1.0/24 protect reqid 5 mode tunnel \
+	dst 10.0.0.1
+expect_pol "by reqid with mode and dst" '{"action": "protect",
+	"sa": {"reqid": 5, "mode": "tunnel", "dst": "10.0.0.1",
+	"proto": "esp"}}' in 192.168.1.0/24
+check "fwd protect reqid 9 proto ah: no SA of the reqid needed" nf A \
+	policy add dir fwd src 192.168.2.0/24 dst 192.168.3.0/24 \
+	protect reqid 9 proto ah
+expect_pol "by reqid, no SA yet" '{"sa": {"reqid": 9, "proto": "ah"}}' \
+	fwd 192.168.3.0/24
+check "out protect host 10.0.0.1 > 10.0.0.2 by spi, beside them" nf A \
+	policy add dir out src 10.0.0.1 dst 10.0.0.2 protect spi 0x5003
+expect_pol "by spi as before" '{"sa": {"spi": 20483, "dst": "10.0.0.2",
+	"proto": "esp"}}' out 10.0.0.2/32
+
+log "showconf round trip with reqids"
+conf=$(nf A showconf)
+[[ $conf == *"spi 0x00005001 proto esp mode tunnel"*"reqid 5"* &&
+   $conf == *"protect reqid 5 mode tunnel dst 10.0.0.1"* &&
+   $conf == *"protect reqid 9 proto ah"* ]]
+expect_eq "showconf writes the SAs' reqids and the policies' reqids" 0 "$?"
+snap=$(snapshot)
+snap_len "A with the reqid policies" "$snap" 4
+check "flush both tables" nf A -b - <<<$'policy flush\nsa flush'
+check "showconf fed back in (nfsec -b)" nf A -b - <<<"$conf"
+expect_eq "showconf again: the same" "$conf" "$(nf A showconf)"
+expect_eq "policy list: the same but the indexes" \
+	"$(jq_py '[{k: v for k, v in p.items() if k != "index"} for p in d]' <<<"$snap")" \
+	"$(nf A -j policy list | jq_py '[{k: v for k, v in p.items() if k != "index"} for p in d]')"
+
+log "policy update: action and SA reference in place"
+order=$(pol_order out)
+idx=$(pol_index out 192.168.2.0/24)
+check "update out 192.168.2.0/24: reqid 5 -> spi 0x5003" nf A policy update \
+	dir out src 192.168.1.0/24 dst 192.168.2.0/24 protect spi 0x5003 \
+	dst 10.0.0.2
+expect_pol "by spi now" '{"action": "protect", "sa": {"spi": 20483,
+	"dst": "10.0.0.2", "proto": "esp"}}' out 192.168.2.0/24
+expect_eq "same index" "$idx" "$(pol_index out 192.168.2.0/24)"
+check "update: -> discard" nf A policy update dir out src 192.168.1.0/24 \
+	dst 192.168.2.0/24 discard
+expect_pol "discard now, no sa" '{"action": "discard", "sa": "<absent>"}' \
+	out 192.168.2.0/24
+check "update: -> bypass" nf A policy update dir out src 192.168.1.0/24 \
+	dst 192.168.2.0/24 bypass
+check "update: -> protect reqid 5 mode tunnel" nf A policy update dir out \
+	src 192.168.1.0/24 dst 192.168.2.0/24 protect reqid 5 mode tunnel
+expect_pol "by reqid again" '{"action": "protect", "sa": {"reqid": 5,
+	"mode": "tunnel", "proto": "esp"}}' out 192.168.2.0/24
+expect_eq "same index after four updates" "$idx" "$(pol_index out 192.168.2.0/24)"
+expect_eq "same order" "$order" "$(pol_order out)"
+expect_eq "policy_count unchanged (4)" 4 "$(pol_count)"
+check "update in by reqid: -> by spi 0x5002" nf A policy update dir in \
+	src 192.168.2.0/24 dst 192.168.1.0/24 protect spi 0x5002 dst 10.0.0.1
+expect_pol "in by spi" '{"sa": {"spi": 20482, "dst": "10.0.0.1",
+	"proto": "esp"}}' in 192.168.1.0/24
+snap=$(snapshot)
+expect_fail "update of a policy that does not exist (other priority)" \
+	"no such policy.*No such file" nf A policy update dir out \
+	src 192.168.1.0/24 dst 192.168.2.0/24 priority 7 discard
+expect_fail "update naming a missing SA" "policy names an SA that does not exist" \
+	nf A policy update dir in src 192.168.2.0/24 dst 192.168.1.0/24 \
+	protect spi 0x5999 dst 10.0.0.1
+expect_eq "refused updates change nothing" "$snap" "$(snapshot)"
+# shellcheck disable=SC2046 # gcm's words are meant to split
+check "sa update of 0x5001 to reqid 6" nf A sa update dir out src 10.0.0.1 \
+	dst 10.0.0.2 spi 0x5001 proto esp mode tunnel $(gcm) reqid 6
+expect_eq "sa update changes the reqid" 6 "$(sa_field A 0x5001 reqid)"
+check "policy and SA flush" nf A -b - <<<$'policy flush\nsa flush'
 
 t_end

@@ -13,7 +13,9 @@
 # allowed, replay window above 4096, ESN without a window (ESN on AH is
 # accepted),
 # reserved SPIs, bad prefixes (too long: tool; host bits: kernel), policies
-# naming a missing or unfit SA, bad tokens, missing keywords, ESP enc
+# naming a missing or unfit SA, an spi and a reqid, reqid 0, a mode with
+# an spi, policy update of a missing policy or to a bad SA reference, bad
+# tokens, missing keywords, ESP enc
 # without auth, aead with enc/auth, AH with a cipher; missing SAs and
 # policies for del/get/update; and a batch file that stops at its first
 # bad line, naming FILE:LINE, having applied the lines before it.
@@ -75,6 +77,8 @@ NOSUCHSA='policy names an SA that does not exist \(No such file or directory\)'
 MISFIT='policy names an SA of the other direction \(Invalid argument\)'
 HOSTBITS='prefix has host bits set \(Invalid argument\)'
 PORTS='ports need protocol tcp, udp, sctp or udplite \(Invalid argument\)'
+BOTH='a policy names its SA by spi or by reqid, not both \(Invalid argument\)'
+REQID0='reqid 0 names no SA \(it means none\) \(Invalid argument\)'
 
 hexkey() { printf '%0*x\n' $(($1 * 2)) "${2:-1}"; }	# BYTES [VALUE]
 K20=$(hexkey 20) K16=$(hexkey 16) K32=$(hexkey 32)
@@ -356,6 +360,41 @@ bad "protect without spi" 'policy add: missing "spi"' \
 bad "protect, subnet selector, no SA dst" \
 	"a protect policy for a prefix needs the SA's dst \(Invalid argument\)" \
 	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 protect spi 0x1000
+bad "protect naming an spi and a reqid" "$BOTH" \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 \
+	protect spi 0x1000 dst 10.0.0.2 reqid 5
+bad "protect reqid 0" "$REQID0" \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 protect reqid 0
+bad "protect spi with a mode" \
+	"the SA's mode narrows a reqid: an spi names one SA \(Invalid argument\)" \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 \
+	protect spi 0x1000 dst 10.0.0.2 mode tunnel
+bad "reqid before protect" 'policy add: unknown keyword "reqid"' \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 reqid 5 discard
+bad "reqid -1" 'invalid reqid: "-1"' \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 protect reqid -1
+bad "sa add reqid 0x100000000" 'invalid reqid: "0x100000000"' \
+	sa add "${OUT[@]}" spi 0x1600 aead aes-gcm-128 key "$K20" reqid 0x100000000
+bad "policy update of a missing policy" "$NOPOL" \
+	policy update dir out src 192.168.1.0/24 dst 192.168.9.0/24 discard
+bad "policy update of a missing policy (other priority)" "$NOPOL" \
+	policy update dir out src 192.168.1.0/24 dst 192.168.2.0/24 priority 1 \
+	protect reqid 5
+bad "policy update naming an spi and a reqid" "$BOTH" \
+	policy update dir out src 192.168.1.0/24 dst 192.168.2.0/24 \
+	protect spi 0x1000 dst 10.0.0.2 reqid 5
+bad "policy update to reqid 0" "$REQID0" \
+	policy update dir out src 192.168.1.0/24 dst 192.168.2.0/24 \
+	protect reqid 0
+bad "policy update naming a missing SA" "$NOSUCHSA" \
+	policy update dir out src 192.168.1.0/24 dst 192.168.2.0/24 \
+	protect spi 0x9999 dst 10.0.0.2
+bad "policy update: an out policy naming an in SA" "$MISFIT" \
+	policy update dir out src 192.168.1.0/24 dst 192.168.2.0/24 \
+	protect spi 0x2000 dst 10.0.0.1
+bad "policy update without an action" \
+	'policy update: missing "protect", "bypass" or "discard"' \
+	policy update dir out src 192.168.1.0/24 dst 192.168.2.0/24
 bad "no action" 'policy add: missing "protect", "bypass" or "discard"' \
 	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24
 bad "two actions" 'policy add: "discard" after "bypass"' \

@@ -73,7 +73,8 @@ NLMSG_DONE = nl_raw.NLMSG_DONE
 
 CMDS = {name: k('NFSEC_CMD_' + name) for name in (
     'SA_ADD', 'SA_UPDATE', 'SA_DEL', 'SA_GET', 'SA_FLUSH', 'SA_EXPIRE',
-    'POLICY_ADD', 'POLICY_DEL', 'POLICY_GET', 'POLICY_FLUSH', 'STATS_GET')}
+    'POLICY_ADD', 'POLICY_DEL', 'POLICY_GET', 'POLICY_FLUSH', 'STATS_GET',
+    'POLICY_UPDATE')}
 CMD_NAME = {v: n for n, v in CMDS.items()}
 # the handlers src/netlink.c has (the uapi header's list): do, dump
 OPS = {
@@ -81,7 +82,7 @@ OPS = {
     CMDS['SA_GET']: 'do dump', CMDS['SA_FLUSH']: 'do',
     CMDS['POLICY_ADD']: 'do', CMDS['POLICY_DEL']: 'do',
     CMDS['POLICY_GET']: 'dump', CMDS['POLICY_FLUSH']: 'do',
-    CMDS['STATS_GET']: 'do',
+    CMDS['STATS_GET']: 'do', CMDS['POLICY_UPDATE']: 'do',
 }
 
 SPIS = [256, 257, 258, 259, 260, 0x1000, 0xffffffff]
@@ -183,6 +184,9 @@ class Gen:
         if self.chance(0.1):
             attrs.append(A(k('NFSEC_SA_A_DF'), nl_raw.u8(self.pick([0, 1, 2,
                                                                     3]))))
+        if self.chance(0.3):
+            attrs.append(A(k('NFSEC_SA_A_REQID'),
+                           nl_raw.u32(self.pick([0, 1, 2, 0xffffffff]))))
         return attrs, 'NFSEC_SA_A_MAX'
 
     def sa_id(self):
@@ -214,11 +218,18 @@ class Gen:
         if self.chance(0.5):
             attrs.append(A(k('NFSEC_POL_A_PRIORITY'),
                            nl_raw.u32(self.pick(U32_EDGE))))
-        if action == 1 or self.chance(0.1):
+        by_reqid = self.chance(0.3)
+        if (action == 1 and not by_reqid) or self.chance(0.1):
             attrs.append(A(k('NFSEC_POL_A_SA_SPI'),
                            nl_raw.be32(self.pick(SPIS))))
-            if self.chance(0.5):
-                attrs.append(A(k('NFSEC_POL_A_SA_DST'), self.addr(fam)))
+        if (action == 1 and by_reqid) or self.chance(0.1):
+            attrs.append(A(k('NFSEC_POL_A_SA_REQID'),
+                           nl_raw.u32(self.pick([0, 1, 2, 0xffffffff]))))
+            if self.chance(0.3):
+                attrs.append(A(k('NFSEC_POL_A_SA_MODE'),
+                               nl_raw.u8(self.pick([0, 1, 2, 3]))))
+        if action == 1 and self.chance(0.5):
+            attrs.append(A(k('NFSEC_POL_A_SA_DST'), self.addr(fam)))
         if self.chance(0.2):
             attrs.append(A(k('NFSEC_POL_A_INDEX'),
                            nl_raw.u32(self.r.randrange(0, 40))))
@@ -277,7 +288,7 @@ class Gen:
         elif name in ('SA_DEL', 'SA_GET'):
             inner, m = self.sa_id()
             attrs.append(A(k('NFSEC_A_SA'), self.mutate(inner, m)))
-        elif name in ('POLICY_ADD', 'POLICY_DEL') or \
+        elif name in ('POLICY_ADD', 'POLICY_UPDATE', 'POLICY_DEL') or \
                 (not name and self.chance(0.3)):
             inner, m = self.policy()
             if name == 'POLICY_DEL' and self.chance(0.5):
@@ -297,7 +308,8 @@ class Gen:
             return self.pick([
                 CMDS['SA_ADD']] * 6 + [CMDS['SA_UPDATE']] * 2 +
                 [CMDS['SA_DEL']] * 3 + [CMDS['SA_GET']] * 3 +
-                [CMDS['POLICY_ADD']] * 5 + [CMDS['POLICY_DEL']] * 3 +
+                [CMDS['POLICY_ADD']] * 5 + [CMDS['POLICY_UPDATE']] * 2 +
+                [CMDS['POLICY_DEL']] * 3 +
                 [CMDS['POLICY_GET']] * 2 + [CMDS['STATS_GET']] * 2 +
                 [CMDS['SA_EXPIRE']])
         if r < 0.92:

@@ -52,7 +52,7 @@ struct sa_spec {
 	union ip_addr src, dst;
 	uint32_t spi;		/* host order */
 	struct alg_spec aead, enc, auth;
-	uint32_t replay_window, flags, pmtu;
+	uint32_t replay_window, flags, pmtu, reqid;
 	uint64_t seq, add_time;
 	uint64_t lifetime[NFSEC_LT_A_MAX + 1];
 	uint64_t stats[NFSEC_SA_STATS_A_MAX + 1];
@@ -60,9 +60,9 @@ struct sa_spec {
 
 struct policy_spec {
 	uint64_t have;		/* HAVE(NFSEC_POL_A_*) */
-	uint32_t index, priority, sa_spi;
+	uint32_t index, priority, sa_spi, sa_reqid;
 	uint16_t family, sport, dport, sa_family;
-	uint8_t dir, src_plen, dst_plen, proto, action, sa_proto;
+	uint8_t dir, src_plen, dst_plen, proto, action, sa_proto, sa_mode;
 	union ip_addr src, dst, sa_dst;
 	uint64_t matches;
 };

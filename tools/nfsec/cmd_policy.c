@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * nfsec policy add|del|list|flush
+ * nfsec policy add|update|del|list|flush
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,12 +11,33 @@ struct families {
 	uint16_t src, dst, sa_dst;
 };
 
-/* spi, dst and proto after "protect": the SA the policy uses */
+/* after "protect": the SA (spi) or SAs (reqid) the policy uses */
+static bool is_sa_kw(const char *kw)
+{
+	return !strcmp(kw, "spi") || !strcmp(kw, "reqid") ||
+	       !strcmp(kw, "dst") || !strcmp(kw, "proto") ||
+	       !strcmp(kw, "mode");
+}
+
 static int parse_sa_kw(struct args *a, const char *kw,
 		       struct policy_spec *pol, struct families *fam)
 {
 	const char *val;
 
+	if (!strcmp(kw, "reqid")) {
+		if (parse_once(&pol->have, NFSEC_POL_A_SA_REQID, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		return val ? parse_u32(val, kw, &pol->sa_reqid) : -1;
+	}
+	if (!strcmp(kw, "mode")) {
+		if (parse_once(&pol->have, NFSEC_POL_A_SA_MODE, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		return val ? parse_word(val, kw, mode_names,
+					ARRAY_SIZE(mode_names),
+					&pol->sa_mode) : -1;
+	}
 	if (!strcmp(kw, "spi")) {
 		if (parse_once(&pol->have, NFSEC_POL_A_SA_SPI, a, kw))
 			return -1;
@@ -132,7 +153,11 @@ static int check_policy(struct args *a, struct policy_spec *pol,
 	return 0;
 }
 
-static int policy_add(struct args *a)
+/*
+ * policy add and update: the same words. Naming both an spi and a reqid,
+ * or reqid 0, is the kernel's to refuse.
+ */
+static int policy_set(struct args *a, uint8_t cmd)
 {
 	struct policy_spec pol = { 0 };
 	struct families fam = { 0 };
@@ -141,9 +166,7 @@ static int policy_add(struct args *a)
 	while ((kw = args_next(a))) {
 		int ret;
 
-		if (pol.action == NFSEC_ACTION_PROTECT &&
-		    (!strcmp(kw, "spi") || !strcmp(kw, "dst") ||
-		     !strcmp(kw, "proto")))
+		if (pol.action == NFSEC_ACTION_PROTECT && is_sa_kw(kw))
 			ret = parse_sa_kw(a, kw, &pol, &fam);
 		else if (!strcmp(kw, "protect") || !strcmp(kw, "bypass") ||
 			 !strcmp(kw, "discard"))
@@ -157,11 +180,22 @@ static int policy_add(struct args *a)
 		return error("%s: missing \"protect\", \"bypass\" or \"discard\"",
 			     a->cmd);
 	if (pol.action == NFSEC_ACTION_PROTECT &&
-	    !(pol.have & HAVE(NFSEC_POL_A_SA_SPI)))
+	    !(pol.have & (HAVE(NFSEC_POL_A_SA_SPI) |
+			  HAVE(NFSEC_POL_A_SA_REQID))))
 		return missing_keyword(a, "spi");
 	if (check_policy(a, &pol, &fam))
 		return -1;
-	return nl_policy_request(NFSEC_CMD_POLICY_ADD, &pol);
+	return nl_policy_request(cmd, &pol);
+}
+
+static int policy_add(struct args *a)
+{
+	return policy_set(a, NFSEC_CMD_POLICY_ADD);
+}
+
+static int policy_update(struct args *a)
+{
+	return policy_set(a, NFSEC_CMD_POLICY_UPDATE);
 }
 
 static int policy_del(struct args *a)
@@ -218,6 +252,7 @@ static int policy_flush(struct args *a)
 
 static const struct subcmd policy_cmds[] = {
 	{ "add", policy_add },
+	{ "update", policy_update },
 	{ "del", policy_del },
 	{ "list", policy_list },
 	{ "flush", policy_flush },

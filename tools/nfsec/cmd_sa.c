@@ -156,6 +156,12 @@ static int parse_sa_kw(struct args *a, const char *kw, struct sa_spec *sa,
 		val = args_value(a, kw);
 		return val ? parse_u32(val, kw, &sa->replay_window) : -1;
 	}
+	if (!strcmp(kw, "reqid")) {
+		if (parse_once(&sa->have, NFSEC_SA_A_REQID, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		return val ? parse_u32(val, kw, &sa->reqid) : -1;
+	}
 	if (!strcmp(kw, "seq")) {
 		if (parse_once(&sa->have, NFSEC_SA_A_SEQ, a, kw))
 			return -1;

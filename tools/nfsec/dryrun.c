@@ -60,6 +60,7 @@ static const struct desc sa_desc[] = {
 	[NFSEC_SA_A_STATS] = A("STATS", D_BIN),
 	[NFSEC_SA_A_EXPIRE] = A("EXPIRE", D_NUM),
 	[NFSEC_SA_A_PMTU] = A("PMTU", D_NUM),
+	[NFSEC_SA_A_REQID] = A("REQID", D_NUM),
 	[NFSEC_SA_A_PAD] = A(NULL, D_BIN),
 };
 
@@ -80,6 +81,8 @@ static const struct desc pol_desc[] = {
 	[NFSEC_POL_A_SA_DST] = A("SA_DST", D_ADDR),
 	[NFSEC_POL_A_SA_PROTO] = A("SA_PROTO", D_NUM),
 	[NFSEC_POL_A_SA_FAMILY] = A("SA_FAMILY", D_NUM),
+	[NFSEC_POL_A_SA_REQID] = A("SA_REQID", D_NUM),
+	[NFSEC_POL_A_SA_MODE] = A("SA_MODE", D_NUM),
 	[NFSEC_POL_A_MATCHES] = A("MATCHES", D_NUM),
 	[NFSEC_POL_A_PAD] = A(NULL, D_BIN),
 };
@@ -103,6 +106,7 @@ static const char *const cmd_names[] = {
 	[NFSEC_CMD_POLICY_GET] = "POLICY_GET",
 	[NFSEC_CMD_POLICY_FLUSH] = "POLICY_FLUSH",
 	[NFSEC_CMD_STATS_GET] = "STATS_GET",
+	[NFSEC_CMD_POLICY_UPDATE] = "POLICY_UPDATE",
 };
 
 static void print_hex(const uint8_t *p, size_t len)

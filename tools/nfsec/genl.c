@@ -58,6 +58,7 @@ static const struct field sa_fields[NFSEC_SA_A_MAX + 1] = {
 	[NFSEC_SA_A_ADD_TIME] = SA_FIELD(F_U64, add_time),
 	[NFSEC_SA_A_EXPIRE] = SA_FIELD(F_U8, expire),
 	[NFSEC_SA_A_PMTU] = SA_FIELD(F_U32, pmtu),
+	[NFSEC_SA_A_REQID] = SA_FIELD(F_U32, reqid),
 };
 
 static const struct field pol_fields[NFSEC_POL_A_MAX + 1] = {
@@ -78,6 +79,8 @@ static const struct field pol_fields[NFSEC_POL_A_MAX + 1] = {
 	[NFSEC_POL_A_SA_PROTO] = POL_FIELD(F_U8, sa_proto),
 	[NFSEC_POL_A_MATCHES] = POL_FIELD(F_U64, matches),
 	[NFSEC_POL_A_SA_FAMILY] = POL_FIELD(F_U16, sa_family),
+	[NFSEC_POL_A_SA_REQID] = POL_FIELD(F_U32, sa_reqid),
+	[NFSEC_POL_A_SA_MODE] = POL_FIELD(F_U8, sa_mode),
 };
 
 static size_t addr_len(uint16_t family)

@@ -22,7 +22,8 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "sa", sa_main, "add, update, delete, get, list and flush SAs" },
-	{ "policy", policy_main, "add, delete, list and flush policies" },
+	{ "policy", policy_main,
+	  "add, update, delete, list and flush policies" },
 	{ "show", show_main, "SAs, policies and counters, for people" },
 	{ "stats", stats_main, "the namespace's counters" },
 	{ "showconf", showconf_main, "the configuration as a batch file" },
@@ -39,14 +40,17 @@ static const char synopsis[] =
 "           | [enc ALG [key HEX]] [auth ALG key HEX [trunc BITS]] }\n"
 "           [replay-window N] [esn] [seq N] [df copy|clear|set]\n"
 "           [soft-bytes N] [hard-bytes N] [soft-packets N] [hard-packets N]\n"
-"           [soft-seconds N] [hard-seconds N]\n"
+"           [soft-seconds N] [hard-seconds N] [reqid N]\n"
 "  nfsec sa update ...                 same arguments as add\n"
 "  nfsec sa del|get dst ADDR spi SPI proto esp|ah\n"
 "  nfsec sa list|flush\n"
 "  nfsec policy add dir in|out|fwd src PREFIX dst PREFIX\n"
 "           [proto tcp|udp|icmp|ipv6-icmp|sctp|udplite|NUM [sport N] [dport N]]\n"
 "           [priority N]\n"
-"           { protect spi SPI [dst ADDR] [proto esp|ah] | bypass | discard }\n"
+"           { protect { spi SPI | reqid N [mode transport|tunnel] }\n"
+"                     [dst ADDR] [proto esp|ah]\n"
+"           | bypass | discard }\n"
+"  nfsec policy update ...             same arguments as add\n"
 "  nfsec policy del index N\n"
 "  nfsec policy del dir in|out|fwd src PREFIX dst PREFIX [proto P]\n"
 "           [sport N] [dport N] [priority N]\n"

@@ -307,6 +307,7 @@ static void json_sa(const struct sa_spec *sa)
 	json_bool("esn", sa->flags & NFSEC_SA_F_ESN);
 	json_u64("seq", sa->seq);
 	json_str("df", NAME(df_names, sa->df));
+	json_u64("reqid", sa->reqid);
 	json_begin('{', "lifetime");
 	for (i = 1; i <= NFSEC_LT_A_MAX; i++)
 		if (lifetime_names[i])
@@ -408,7 +409,10 @@ static void human_sa(const struct sa_spec *sa)
 
 	printf("%ssa%s ", color(COLOR_GREEN), color(COLOR_RESET));
 	print_sa_id(sa);
-	printf(" mode %s\n", NAME(mode_names, sa->mode));
+	printf(" mode %s", NAME(mode_names, sa->mode));
+	if (sa->reqid)
+		printf(" reqid %u", sa->reqid);
+	putchar('\n');
 	for (i = 0; i < ARRAY_SIZE(sa_algs); i++)
 		human_alg(sa, i);
 
@@ -502,6 +506,8 @@ void print_sa_conf(const struct sa_spec *sa)
 		printf(" seq %llu", (unsigned long long)sa->seq);
 	if (sa->df != NFSEC_DF_COPY)
 		printf(" df %s", NAME(df_names, sa->df));
+	if (sa->reqid)
+		printf(" reqid %u", sa->reqid);
 	for (i = 1; i <= NFSEC_LT_A_MAX; i++)
 		if (lifetime_names[i] && sa->lifetime[i])
 			printf(" %s %llu", lifetime_names[i],
@@ -510,6 +516,12 @@ void print_sa_conf(const struct sa_spec *sa)
 }
 
 /* Policy */
+
+/* Does the policy name its SAs by reqid (else its SA by spi)? */
+static bool by_reqid(const struct policy_spec *pol)
+{
+	return pol->have & HAVE(NFSEC_POL_A_SA_REQID);
+}
 
 static void json_policy(const struct policy_spec *pol)
 {
@@ -527,7 +539,12 @@ static void json_policy(const struct policy_spec *pol)
 	json_str("action", NAME(action_names, pol->action));
 	if (pol->action == NFSEC_ACTION_PROTECT) {
 		json_begin('{', "sa");
-		json_u64("spi", pol->sa_spi);
+		if (by_reqid(pol))
+			json_u64("reqid", pol->sa_reqid);
+		else
+			json_u64("spi", pol->sa_spi);
+		if (by_reqid(pol) && pol->sa_mode)
+			json_str("mode", NAME(mode_names, pol->sa_mode));
 		if (pol->have & HAVE(NFSEC_POL_A_SA_DST))
 			json_str("dst", addr_str(sa_family(pol), &pol->sa_dst));
 		json_str("proto", xfrm_proto(pol->have &
@@ -566,6 +583,20 @@ static struct policy_spec policy_defaults(const struct policy_spec *pol)
 	return p;
 }
 
+/* " reqid N [mode M]" or " spi SPI" (conf: 8 digits), then " dst ADDR" */
+static void print_sa_ref(const struct policy_spec *p, bool conf)
+{
+	if (by_reqid(p)) {
+		printf(" reqid %u", p->sa_reqid);
+		if (p->sa_mode)
+			printf(" mode %s", NAME(mode_names, p->sa_mode));
+	} else {
+		printf(conf ? " spi 0x%08x" : " spi 0x%x", p->sa_spi);
+	}
+	if (p->have & HAVE(NFSEC_POL_A_SA_DST))
+		printf(" dst %s", addr_str(sa_family(p), &p->sa_dst));
+}
+
 void print_policy(const struct policy_spec *pol)
 {
 	struct policy_spec p = policy_defaults(pol);
@@ -584,9 +615,8 @@ void print_policy(const struct policy_spec *pol)
 		printf(" proto any");
 	printf(" priority %u %s", p.priority, NAME(action_names, p.action));
 	if (p.action == NFSEC_ACTION_PROTECT) {
-		printf(" %s spi 0x%x", xfrm_proto(p.sa_proto), p.sa_spi);
-		if (p.have & HAVE(NFSEC_POL_A_SA_DST))
-			printf(" dst %s", addr_str(sa_family(&p), &p.sa_dst));
+		printf(" %s", xfrm_proto(p.sa_proto));
+		print_sa_ref(&p, false);
 	}
 	printf(" matches %llu\n", (unsigned long long)p.matches);
 }
@@ -604,9 +634,7 @@ void print_policy_conf(const struct policy_spec *pol)
 		printf(" priority %u", p.priority);
 	printf(" %s", NAME(action_names, p.action));
 	if (p.action == NFSEC_ACTION_PROTECT) {
-		printf(" spi 0x%08x", p.sa_spi);
-		if (p.have & HAVE(NFSEC_POL_A_SA_DST))
-			printf(" dst %s", addr_str(sa_family(&p), &p.sa_dst));
+		print_sa_ref(&p, true);
 		if (p.sa_proto != IPPROTO_ESP)
 			printf(" proto %s", xfrm_proto(p.sa_proto));
 	}

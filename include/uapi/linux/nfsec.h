@@ -40,6 +40,8 @@
  *     LIFETIME        nest, enum nfsec_lifetime_attr; 0 or absent means
  *                     no limit
  *     DF              u8, enum nfsec_df, tunnel mode outbound only
+ *     REQID           u32, the request id that protect policies may name
+ *                     the SA by instead of its SPI; 0 or absent: none
  *   }
  *   An AEAD algorithm excludes ENC and AUTH. Without AEAD, ESP takes ENC,
  *   AUTH or both (ENC without AUTH is refused: RFC 4303 3.2 confidentiality
@@ -54,7 +56,8 @@
  *
  * NFSEC_CMD_SA_UPDATE (doit)
  *   Same attributes as SA_ADD; the SA named by DST, SPI and PROTO is
- *   replaced (source, keys, algorithms, lifetime limits, DF). What the SA
+ *   replaced (source, keys, algorithms, lifetime limits, DF, REQID; an
+ *   absent REQID makes it 0, as absent limits make them none). What the SA
  *   has done carries over: the outbound sequence number, the inbound
  *   replay window and its top, the lifetime used so far (bytes, packets,
  *   add time) and the counters. DIR, MODE and the ESN flag must be the
@@ -105,17 +108,44 @@
  *     SA_FAMILY       u16, protect only: the SA's family, default FAMILY;
  *                     another family is a tunnel across families (IPv4
  *                     inside IPv6 or IPv6 inside IPv4)
+ *     SA_REQID        u32, protect only, instead of SA_SPI: the policy
+ *                     names its SAs by their REQID (not 0)
+ *     SA_MODE         u8, enum nfsec_mode, with SA_REQID only: the SAs'
+ *                     mode; absent means either
  *   }
- *   A protect policy must name an existing SA (ENOENT otherwise) whose
- *   direction is OUT for an OUT policy and IN for IN and FWD policies
- *   (EINVAL otherwise). A transport mode SA carries only this host's
- *   traffic of its own family with its peer: an OUT policy naming one must
- *   have the SA's DST as its host DST, and no FWD policy may name one, nor
- *   a policy of the other family (EINVAL). A
- *   policy whose SA is deleted and added again such that it no longer fits
- *   stays without an SA and drops what it matches. Two policies with the
- *   same direction, selector and priority are refused with EEXIST. The
- *   reply carries the new policy with its INDEX.
+ *   A protect policy names its SA by SA_SPI (with SA_DST, SA_PROTO,
+ *   SA_FAMILY: one SA's identity) or its SAs by SA_REQID (EINVAL for both,
+ *   for neither, and for SA_REQID 0).
+ *
+ *   By SPI, the SA must exist (ENOENT otherwise) and its direction be OUT
+ *   for an OUT policy and IN for IN and FWD policies (EINVAL otherwise).
+ *   A transport mode SA carries only this host's traffic of its own family
+ *   with its peer: an OUT policy naming one must have the SA's DST as its
+ *   host DST, and no FWD policy may name one, nor a policy of the other
+ *   family (EINVAL). A policy whose SA is deleted and added again such
+ *   that it no longer fits stays without an SA and drops what it matches.
+ *
+ *   By reqid, the SAs of the reqid whose direction fits as above, whose
+ *   protocol is SA_PROTO (default IPPROTO_ESP) and, where given, whose
+ *   mode is SA_MODE and destination SA_DST (of SA_FAMILY; no default),
+ *   and which the transport mode rules allow, fit. No SA need exist. An
+ *   OUT policy sends with the newest usable one (not past a hard lifetime
+ *   limit, sequence numbers left; newest by the time it was added, which
+ *   an update keeps) and drops what it matches, counted
+ *   NFSEC_STATS_A_NO_SA_OUT, while there is none: an SA added switches it
+ *   at once, an SA deleted or run out switches it to the newest usable one
+ *   left. An IN or FWD policy accepts what any of them decapsulated.
+ *
+ *   Two policies with the same direction, selector and priority are
+ *   refused with EEXIST. The reply carries the new policy with its INDEX.
+ *
+ * NFSEC_CMD_POLICY_UPDATE (doit)
+ *   Same attributes as POLICY_ADD: the policy with the same DIR, selector
+ *   and PRIORITY (ENOENT if there is none) takes the new ACTION and SA
+ *   reference, under the same rules as an add, keeping its INDEX, its place
+ *   in the order and its MATCHES. The change is atomic: a packet meets
+ *   either the old policy or the new one, never neither. The reply carries
+ *   the policy.
  *
  * NFSEC_CMD_POLICY_DEL (doit)
  *   NFSEC_A_POLICY: { INDEX } or { DIR, FAMILY, SRC, SRC_PLEN, DST,
@@ -168,6 +198,7 @@ enum nfsec_cmd {
 	NFSEC_CMD_POLICY_GET,
 	NFSEC_CMD_POLICY_FLUSH,
 	NFSEC_CMD_STATS_GET,
+	NFSEC_CMD_POLICY_UPDATE,
 	__NFSEC_CMD_MAX
 };
 
@@ -240,6 +271,7 @@ enum nfsec_sa_attr {
 	NFSEC_SA_A_EXPIRE,		/* u8, enum nfsec_expire, events only */
 	NFSEC_SA_A_PAD,
 	NFSEC_SA_A_PMTU,		/* u32, bytes, reply only */
+	NFSEC_SA_A_REQID,		/* u32, 0: none */
 	__NFSEC_SA_A_MAX
 };
 
@@ -337,6 +369,8 @@ enum nfsec_policy_attr {
 	NFSEC_POL_A_MATCHES,		/* u64, reply only */
 	NFSEC_POL_A_PAD,
 	NFSEC_POL_A_SA_FAMILY,		/* u16, the SA's: default FAMILY */
+	NFSEC_POL_A_SA_REQID,		/* u32, not 0: instead of SA_SPI */
+	NFSEC_POL_A_SA_MODE,		/* u8, enum nfsec_mode, with SA_REQID */
 	__NFSEC_POL_A_MAX
 };
 

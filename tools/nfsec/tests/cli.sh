@@ -198,6 +198,79 @@ request POLICY_ADD ack
     DST_PLEN u8 0
     ACTION u8 3
 EOT
+# reqid: on an SA, and a policy naming its SAs by it
+expect_req $SA aead aes-gcm-128 key 0x$K20 reqid 0x10 <<EOT
+request SA_ADD ack
+  SA
+    DIR u8 2
+    FAMILY u16 2
+    SRC inet 10.0.0.1
+    DST inet 10.0.0.2
+    SPI be32 0x00001000
+    PROTO u8 50
+    MODE u8 2
+    REQID u32 16
+    AEAD
+      NAME "rfc4106(gcm(aes))"
+      KEY 20 bytes 0x$K20
+      ICV_BITS u32 128
+EOT
+expect_req policy add dir out src 192.168.1.0/24 dst 192.168.2.0/24 \
+	protect reqid 7 mode tunnel proto ah dst 10.0.0.2 <<EOT
+request POLICY_ADD ack
+  POLICY
+    DIR u8 2
+    FAMILY u16 2
+    SRC inet 192.168.1.0
+    SRC_PLEN u8 24
+    DST inet 192.168.2.0
+    DST_PLEN u8 24
+    ACTION u8 1
+    SA_DST inet 10.0.0.2
+    SA_PROTO u8 51
+    SA_REQID u32 7
+    SA_MODE u8 2
+EOT
+expect_req policy update dir in src 192.168.2.0/24 dst 192.168.1.0/24 \
+	priority 5 protect reqid 4294967295 <<EOT
+request POLICY_UPDATE ack
+  POLICY
+    DIR u8 1
+    FAMILY u16 2
+    SRC inet 192.168.2.0
+    SRC_PLEN u8 24
+    DST inet 192.168.1.0
+    DST_PLEN u8 24
+    PRIORITY u32 5
+    ACTION u8 1
+    SA_REQID u32 4294967295
+EOT
+expect_req policy update dir out src 10.0.0.1 dst 10.0.0.2 discard <<EOT
+request POLICY_UPDATE ack
+  POLICY
+    DIR u8 2
+    FAMILY u16 2
+    SRC inet 10.0.0.1
+    SRC_PLEN u8 32
+    DST inet 10.0.0.2
+    DST_PLEN u8 32
+    ACTION u8 3
+EOT
+# spi and reqid together, and reqid 0: the kernel's to refuse
+expect_req policy add dir out src 10.0.0.1 dst 10.0.0.2 protect spi 4096 \
+	reqid 0 <<EOT
+request POLICY_ADD ack
+  POLICY
+    DIR u8 2
+    FAMILY u16 2
+    SRC inet 10.0.0.1
+    SRC_PLEN u8 32
+    DST inet 10.0.0.2
+    DST_PLEN u8 32
+    ACTION u8 1
+    SA_SPI be32 0x00001000
+    SA_REQID u32 0
+EOT
 expect_req policy del index 3 <<EOT
 request POLICY_DEL ack
   POLICY
@@ -293,6 +366,22 @@ expect_err 'nfsec: policy add: missing "protect", "bypass" or "discard"' \
 	policy add dir out src any dst 10.0.0.0/8
 expect_err 'nfsec: policy add: missing "spi"' \
 	policy add dir out src any dst 10.0.0.0/8 protect
+expect_err 'nfsec: invalid reqid: "-1"' $SA reqid -1
+expect_err 'nfsec: invalid reqid: "4294967296"' \
+	policy add dir out src any dst 10.0.0.0/8 protect reqid 4294967296
+expect_err 'nfsec: sa add: "reqid" given twice' $SA reqid 1 reqid 2
+expect_err 'nfsec: policy update: "reqid" given twice' \
+	policy update dir out src any dst 10.0.0.0/8 protect reqid 1 reqid 1
+expect_err 'nfsec: invalid mode: "tunel"' \
+	policy add dir out src any dst 10.0.0.0/8 protect reqid 1 mode tunel
+expect_err 'nfsec: policy update: missing "spi"' \
+	policy update dir out src any dst 10.0.0.0/8 protect mode tunnel
+expect_err 'nfsec: policy add: unknown keyword "reqid"' \
+	policy add dir out src any dst 10.0.0.0/8 reqid 1 protect
+expect_err 'nfsec: policy add: unknown keyword "mode"' \
+	policy add dir out src any dst 10.0.0.0/8 mode tunnel discard
+expect_err 'nfsec: policy update: missing "protect", "bypass" or "discard"' \
+	policy update dir out src any dst 10.0.0.0/8
 expect_err 'nfsec: policy add: "bypass" after "protect"' \
 	policy add dir out src any dst 10.0.0.0/8 protect spi 4096 bypass
 # an SA of the other family: a tunnel across families, for the kernel to
@@ -368,7 +457,8 @@ print(" ".join(sorted(set(walk(json.load(open(sys.argv[1])), "")))))' \
 	want="add_time auth auth.name auth.trunc_bits df dir dst enc enc.name"
 	want+=" esn family lifetime lifetime.hard_bytes lifetime.hard_packets"
 	want+=" lifetime.hard_seconds lifetime.soft_bytes lifetime.soft_packets"
-	want+=" lifetime.soft_seconds mode proto replay_window seq spi src stats"
+	want+=" lifetime.soft_seconds mode proto replay_window reqid seq spi src"
+	want+=" stats"
 	want+=" stats.backlog stats.bad_trailer stats.bytes stats.crypto_error"
 	want+=" stats.dummy stats.expired stats.icv_fail stats.loop"
 	want+=" stats.no_buffer stats.packets stats.policy stats.replay"
@@ -381,6 +471,13 @@ print(" ".join(sorted(set(walk(json.load(open(sys.argv[1])), "")))))' \
 print(p[0]["sa"], p[1]["family"], p[1]["dport"])' < "$TMP/policy.json") == \
 	"{'spi': 4096, 'dst': '10.0.0.2', 'proto': 'esp'} inet6 22" ]]
 	result "policy JSON: sa, family, dport"
+	[[ $(python3 -c 'import json,sys; p = json.load(sys.stdin)
+print(p[2]["sa"], p[2]["dir"])' < "$TMP/policy.json") == \
+	"{'reqid': 7, 'mode': 'tunnel', 'dst': '2001:db8::1', 'proto': 'ah'} fwd" ]]
+	result "policy JSON: sa by reqid"
+	[[ $(python3 -c 'import json,sys; print(json.load(sys.stdin)["reqid"])' \
+	     < "$TMP/sa.json") == 7 ]]
+	result "sa JSON: reqid"
 	[[ $(python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)))' \
 	     < "$TMP/stats.json") == "['cleartext', 'conntrack', 'discard', 'malformed', 'no_sa', 'no_sa_out', 'policy_count', 'sa_count']" ]]
 	result "stats JSON keys"
@@ -389,6 +486,10 @@ print(p[0]["sa"], p[1]["family"], p[1]["dport"])' < "$TMP/policy.json") == \
 	result "sa: traffic line"
 	[[ $("$FAKE" policy human | head -1) == "index 1 out 192.168.1.0/24 -> 192.168.2.0/24 proto any priority 1000 protect esp spi 0x1000 dst 10.0.0.2 matches 7" ]]
 	result "policy line"
+	[[ $("$FAKE" policy human | sed -n 3p) == "index 3 fwd 192.168.2.0/24 -> 192.168.1.0/24 proto any priority 1000 protect ah reqid 7 mode tunnel dst 2001:db8::1 matches 7" ]]
+	result "policy line by reqid"
+	[[ $("$FAKE" sa human | head -1) == "sa out esp spi 0x00001000 (4096) 10.0.0.1 -> 10.0.0.2 mode tunnel reqid 7" ]]
+	result "sa: reqid on the first line"
 	# showconf's lines feed straight back in
 	{ "$FAKE" sa conf k; "$FAKE" policy conf; } > "$TMP/showconf"
 	if "$NFSEC" --dry-run -b "$TMP/showconf" > "$TMP/req"; then
@@ -399,7 +500,9 @@ print(p[0]["sa"], p[1]["family"], p[1]["dport"])' < "$TMP/policy.json") == \
 	fi
 	for line in 'FLAGS u32 1' 'SEQ u64 41' 'DF u8 2' 'TRUNC_BITS u32 128' \
 		    'HARD_SECONDS u64 3600' 'KEY 16 bytes' 'PRIORITY u32 10' \
-		    'DPORT u16 22' 'SA_DST inet 10.0.0.2'; do
+		    'DPORT u16 22' 'SA_DST inet 10.0.0.2' 'REQID u32 7' \
+		    'SA_REQID u32 7' 'SA_MODE u8 2' 'SA_DST inet6 2001:db8::1' \
+		    'SA_FAMILY u16 10' 'SA_PROTO u8 51'; do
 		grep -q "$line" "$TMP/req"; result "showconf keeps $line"
 	done
 else

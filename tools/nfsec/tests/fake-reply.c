@@ -29,7 +29,8 @@ static void reply_sa(struct nlmsghdr *nlh, bool keys)
 		  HAVE(NFSEC_SA_A_SRC) | HAVE(NFSEC_SA_A_DST) |
 		  HAVE(NFSEC_SA_A_SPI) | HAVE(NFSEC_SA_A_PROTO) |
 		  HAVE(NFSEC_SA_A_MODE) | HAVE(NFSEC_SA_A_FLAGS) |
-		  HAVE(NFSEC_SA_A_SEQ) | HAVE(NFSEC_SA_A_DF);
+		  HAVE(NFSEC_SA_A_SEQ) | HAVE(NFSEC_SA_A_DF) |
+		  HAVE(NFSEC_SA_A_REQID);
 	sa.dir = NFSEC_DIR_OUT;
 	sa.family = AF_INET;
 	inet_pton(AF_INET, "10.0.0.1", &sa.src);
@@ -40,6 +41,7 @@ static void reply_sa(struct nlmsghdr *nlh, bool keys)
 	sa.flags = NFSEC_SA_F_ESN;
 	sa.seq = 41;
 	sa.df = NFSEC_DF_SET;
+	sa.reqid = 7;
 	sa.enc.set = true;
 	sa.auth.set = true;
 	strcpy(sa.enc.name, "cbc(aes)");
@@ -103,6 +105,24 @@ static void reply_policy(struct nlmsghdr *nlh, int which)
 		pol.sa_spi = 0x1000;
 		inet_pton(AF_INET, "10.0.0.2", &pol.sa_dst);
 		pol.sa_proto = IPPROTO_ESP;
+	} else if (which == 2) {
+		pol.dir = NFSEC_DIR_FWD;
+		pol.family = AF_INET;
+		inet_pton(AF_INET, "192.168.2.0", &pol.src);
+		inet_pton(AF_INET, "192.168.1.0", &pol.dst);
+		pol.src_plen = 24;
+		pol.dst_plen = 24;
+		pol.action = NFSEC_ACTION_PROTECT;
+		pol.have |= HAVE(NFSEC_POL_A_SA_REQID) |
+			    HAVE(NFSEC_POL_A_SA_MODE) |
+			    HAVE(NFSEC_POL_A_SA_DST) |
+			    HAVE(NFSEC_POL_A_SA_FAMILY) |
+			    HAVE(NFSEC_POL_A_SA_PROTO);
+		pol.sa_reqid = 7;
+		pol.sa_mode = NFSEC_MODE_TUNNEL;
+		inet_pton(AF_INET6, "2001:db8::1", &pol.sa_dst);
+		pol.sa_family = AF_INET6;
+		pol.sa_proto = IPPROTO_AH;
 	} else {
 		pol.dir = NFSEC_DIR_IN;
 		pol.family = AF_INET6;
@@ -164,7 +184,7 @@ int main(int argc, char **argv)
 		struct policy_reply r = { policy_out, conf ? &r : NULL };
 
 		json_begin('[', NULL);
-		for (i = 0; i < 2; i++) {
+		for (i = 0; i < 3; i++) {
 			nlh = reply(NFSEC_CMD_POLICY_GET);
 			reply_policy(nlh, i);
 			policy_reply_cb(nlh, &r);
