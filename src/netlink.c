@@ -798,6 +798,12 @@ static int parse_sa_reqid(struct genl_info *info, struct nlattr **tb,
 				    "reqid 0 names no SA (it means none)");
 		return -EINVAL;
 	}
+	/* by reqid the family is the SA's dst's, and only with one */
+	if (tb[NFSEC_POL_A_SA_FAMILY] && !tb[NFSEC_POL_A_SA_DST]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[NFSEC_POL_A_SA_FAMILY],
+				    "the SA's family goes with the SA's dst");
+		return -EINVAL;
+	}
 	ref->mode = get_u8(tb[NFSEC_POL_A_SA_MODE], 0);
 	ref->has_dst = tb[NFSEC_POL_A_SA_DST];
 	return parse_addr(tb[NFSEC_POL_A_SA_DST], ref->id.family,

@@ -589,6 +589,17 @@ CASES = {
                               lambda s: pol_set('NFSEC_POL_A_ACTION',
                                                 u8(k('NFSEC_ACTION_PROTECT'))),
                               'EINVAL', "a protect policy needs the SA's spi"),
+    'policy_reqid_family_no_dst': ('protect by reqid with SA_FAMILY, no SA_DST',
+                                   lambda s: pol_req(
+                                       [a for a in base_policy()
+                                        if a.type != k('NFSEC_POL_A_ACTION')] +
+                                       [A(k('NFSEC_POL_A_ACTION'),
+                                          u8(k('NFSEC_ACTION_PROTECT'))),
+                                        A(k('NFSEC_POL_A_SA_REQID'), u32(5)),
+                                        A(k('NFSEC_POL_A_SA_FAMILY'),
+                                          u16(socket.AF_INET6))]),
+                                   'EINVAL',
+                                   "the SA's family goes with the SA's dst"),
 }
 
 
