@@ -539,12 +539,14 @@ static void json_policy(const struct policy_spec *pol)
 	json_str("action", NAME(action_names, pol->action));
 	if (pol->action == NFSEC_ACTION_PROTECT) {
 		json_begin('{', "sa");
-		if (by_reqid(pol))
+		if (by_reqid(pol)) {
 			json_u64("reqid", pol->sa_reqid);
-		else
+			if (pol->sa_mode)
+				json_str("mode",
+					 NAME(mode_names, pol->sa_mode));
+		} else {
 			json_u64("spi", pol->sa_spi);
-		if (by_reqid(pol) && pol->sa_mode)
-			json_str("mode", NAME(mode_names, pol->sa_mode));
+		}
 		if (pol->have & HAVE(NFSEC_POL_A_SA_DST))
 			json_str("dst", addr_str(sa_family(pol), &pol->sa_dst));
 		json_str("proto", xfrm_proto(pol->have &
