@@ -924,11 +924,10 @@ static void protect(struct net *net, struct nfsec_sa *sa, struct sk_buff *skb)
 /*
  * Fail closed, RFC 4301 5.1: a protect policy without a usable SA lets
  * nothing leave; by reqid, no SA of the reqid is there yet or any more.
- * (An acquire request, asking a key-exchange daemon for SAs for @flow,
- * would start here.)
+ * (An acquire request, asking a key-exchange daemon for SAs for the
+ * packet's flow, would start here.)
  */
-static unsigned int no_sa(struct nfsec_net *nn, const struct nfsec_policy *pol,
-			  const struct nfsec_flow *flow)
+static unsigned int no_sa(struct nfsec_net *nn)
 {
 	nfsec_counter_inc(nn->counters, NFSEC_NET_NO_SA_OUT);
 	return NF_DROP;
@@ -959,7 +958,7 @@ static unsigned int output_hook(void *priv, struct sk_buff *skb,
 	}
 	sa = rcu_dereference(pol->sa);
 	if (!sa || !nfsec_sa_get(sa))
-		return no_sa(nn, pol, &flow);
+		return no_sa(nn);
 	if (loops(sa)) {
 		nfsec_sa_drop(sa, skb, NFSEC_SA_LOOP);
 		nfsec_sa_put(sa);
