@@ -79,7 +79,8 @@ bool nfsec_sa_usable(const struct nfsec_sa *sa)
 {
 	const struct nfsec_lifetime *lt = &sa->lifetime;
 
-	if (READ_ONCE(sa->dead) || test_bit(NFSEC_EV_HARD, &sa->events) ||
+	if (sa->larval || READ_ONCE(sa->dead) ||
+	    test_bit(NFSEC_EV_HARD, &sa->events) ||
 	    over(lt->hard_packets, atomic64_read(&sa->lt_packets)) ||
 	    over(lt->hard_bytes, atomic64_read(&sa->lt_bytes)) ||
 	    (lt->hard_seconds &&

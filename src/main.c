@@ -99,11 +99,13 @@ static int __init nfsec_init(void)
 {
 	int err;
 
+	err = -ENOTRECOVERABLE;
 	if (!nfsec_selftest())
-		return -ENOTRECOVERABLE;
+		goto err_limits;
+	err = -ENOMEM;
 	nfsec_wq = alloc_workqueue("nfsec", WQ_UNBOUND, 0);
 	if (!nfsec_wq)
-		return -ENOMEM;
+		goto err_limits;
 	err = nfsec_sa_module_init();
 	if (err)
 		goto err_wq;
@@ -123,6 +125,8 @@ err_sa:
 	nfsec_sa_module_uninit();
 err_wq:
 	destroy_workqueue(nfsec_wq);
+err_limits:
+	nfsec_limits_uninit();	/* the values the parameters were given */
 	return err;
 }
 
@@ -135,6 +139,7 @@ static void __exit nfsec_exit(void)
 	rcu_barrier();
 	destroy_workqueue(nfsec_wq);
 	nfsec_sa_module_uninit();
+	nfsec_limits_uninit();
 }
 
 module_init(nfsec_init);

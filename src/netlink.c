@@ -84,6 +84,10 @@ static const struct nla_policy sa_policy[NFSEC_SA_A_MAX + 1] = {
 	[NFSEC_SA_A_EXPIRE] = REPLY_ONLY,
 	[NFSEC_SA_A_PMTU] = REPLY_ONLY,
 	[NFSEC_SA_A_REQID] = { .type = NLA_U32 },
+	[NFSEC_SA_A_STATE] = REPLY_ONLY,
+	[NFSEC_SA_A_SPI_MIN] = { .type = NLA_U32 },
+	[NFSEC_SA_A_SPI_MAX] = { .type = NLA_U32 },
+	[NFSEC_SA_A_TIMEOUT] = { .type = NLA_U32 },
 };
 
 static const struct nla_policy pol_policy[NFSEC_POL_A_MAX + 1] = {
@@ -354,6 +358,12 @@ static int parse_sa(struct genl_info *info, struct nfsec_sa_params *p)
 	p->seq = tb[NFSEC_SA_A_SEQ] ? nla_get_u64(tb[NFSEC_SA_A_SEQ]) : 0;
 	p->has_replay_window = tb[NFSEC_SA_A_REPLAY_WINDOW];
 	p->has_seq = tb[NFSEC_SA_A_SEQ];
+	if (tb[NFSEC_SA_A_SPI_MIN] || tb[NFSEC_SA_A_SPI_MAX] ||
+	    tb[NFSEC_SA_A_TIMEOUT]) {
+		NL_SET_ERR_MSG(extack,
+			       "spi-min, spi-max and timeout are for alloc-spi");
+		return -EINVAL;
+	}
 	if (tb[NFSEC_SA_A_DF]) {
 		if (p->mode != NFSEC_MODE_TUNNEL || p->dir != NFSEC_DIR_OUT) {
 			NL_SET_ERR_MSG_ATTR(extack, tb[NFSEC_SA_A_DF],
@@ -405,6 +415,26 @@ static int put_u64s(struct sk_buff *skb, int type, const u64 *v, int n,
 	return 0;
 }
 
+/* A larval entry: its identity, its source, its age and time left. */
+static int put_larval(struct sk_buff *skb, const struct nfsec_sa *sa)
+{
+	struct nlattr *nest = nla_nest_start(skb, NFSEC_A_SA);
+
+	if (!nest ||
+	    nla_put_u8(skb, NFSEC_SA_A_STATE, NFSEC_SA_STATE_LARVAL) ||
+	    nla_put_u16(skb, NFSEC_SA_A_FAMILY, sa->id.family) ||
+	    put_addr(skb, NFSEC_SA_A_SRC, sa->id.family, &sa->saddr) ||
+	    put_addr(skb, NFSEC_SA_A_DST, sa->id.family, &sa->id.daddr) ||
+	    nla_put_be32(skb, NFSEC_SA_A_SPI, sa->id.spi) ||
+	    nla_put_u8(skb, NFSEC_SA_A_PROTO, sa->id.proto) ||
+	    nla_put_u64_64bit(skb, NFSEC_SA_A_ADD_TIME, sa->add_time,
+			      NFSEC_SA_A_PAD) ||
+	    nla_put_u32(skb, NFSEC_SA_A_TIMEOUT, nfsec_larval_left(sa)))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 static int put_sa(struct sk_buff *skb, const struct nfsec_sa *sa, bool keys,
 		  u8 expire)
 {
@@ -418,9 +448,12 @@ static int put_sa(struct sk_buff *skb, const struct nfsec_sa *sa, bool keys,
 
 	BUILD_BUG_ON(NFSEC_SA_STATS_A_LOOP - NFSEC_SA_STATS_A_PACKETS + 1 !=
 		     NFSEC_SA_COUNTERS);
+	if (sa->larval)
+		return put_larval(skb, sa);
 	nfsec_counters_read(sa->counters, stats, NFSEC_SA_COUNTERS);
 	nest = nla_nest_start(skb, NFSEC_A_SA);
 	if (!nest ||
+	    nla_put_u8(skb, NFSEC_SA_A_STATE, NFSEC_SA_STATE_VALID) ||
 	    nla_put_u8(skb, NFSEC_SA_A_DIR, sa->dir) ||
 	    nla_put_u16(skb, NFSEC_SA_A_FAMILY, sa->id.family) ||
 	    put_addr(skb, NFSEC_SA_A_SRC, sa->id.family, &sa->saddr) ||
@@ -597,19 +630,22 @@ void nfsec_netlink_notify_sa(struct nfsec_net *nn, const struct nfsec_sa *sa,
 /* SA commands */
 
 /*
- * Puts @sa in the table (in place of the SA of its identity for an update)
- * and points the protect policies that name it at it; the SA it replaced
- * goes only then, so that no policy points at an SA out of the table.
+ * Puts @sa in the table (in place of the SA of its identity for an update,
+ * and in place of a larval entry of its identity for either) and points
+ * the protect policies that name it at it; the SA it replaced goes only
+ * then, so that no policy points at an SA out of the table. No policy
+ * points at a larval entry: filling one in binds as an add does.
  */
 static int sa_install(struct nfsec_net *nn, struct nfsec_sa *sa,
 		      const struct nfsec_sa_params *p, bool update,
 		      struct netlink_ext_ack *extack)
 {
-	struct nfsec_sa *old = NULL;
+	struct nfsec_sa *old = NULL, *cur;
 	int err;
 
 	lockdep_assert_held(&nn->lock);
-	if (update) {
+	cur = update ? NULL : nfsec_sa_lookup_locked(nn, &sa->id);
+	if (update || (cur && cur->larval)) {
 		old = nfsec_sa_replace(nn, sa, p, extack);
 		err = PTR_ERR_OR_ZERO(old);
 	} else {
@@ -617,7 +653,7 @@ static int sa_install(struct nfsec_net *nn, struct nfsec_sa *sa,
 	}
 	if (err)
 		return err;
-	nfsec_spd_bind(nn, old, sa);
+	nfsec_spd_bind(nn, old && !old->larval ? old : NULL, sa);
 	if (old)
 		nfsec_sa_put(old);
 	return 0;
@@ -690,6 +726,87 @@ static int sa_del_get(struct sk_buff *skb, struct genl_info *info)
 		nfsec_sa_put(sa);
 	}
 	mutex_unlock(&nn->lock);
+	return err;
+}
+
+/*
+ * SA_ALLOC_SPI: a larval entry with a free SPI of the range. The entry is
+ * made before the lock (it may sleep); the SPI is chosen under it.
+ */
+static int sa_alloc_spi(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nfsec_net *nn = nfsec_pernet(genl_info_net(info));
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr *tb[NFSEC_SA_A_MAX + 1], *nest;
+	u32 min, max, timeout;
+	union nfsec_addr saddr;
+	struct nfsec_sa_id id;
+	struct nfsec_sa *sa;
+	int i, err;
+
+	nest = nest_parse(info, NFSEC_A_SA, tb, NFSEC_SA_A_MAX, sa_policy);
+	if (IS_ERR(nest))
+		return PTR_ERR(nest);
+	for (i = 1; i <= NFSEC_SA_A_MAX; i++) {
+		if (!tb[i] || i == NFSEC_SA_A_FAMILY || i == NFSEC_SA_A_SRC ||
+		    i == NFSEC_SA_A_DST || i == NFSEC_SA_A_PROTO ||
+		    i == NFSEC_SA_A_SPI_MIN || i == NFSEC_SA_A_SPI_MAX ||
+		    i == NFSEC_SA_A_TIMEOUT)
+			continue;
+		nfsec_extack_msg(extack, i == NFSEC_SA_A_SPI ?
+			"alloc-spi chooses the SPI: give a range (spi-min, spi-max)" :
+			"alloc-spi takes only family, src, dst, proto, spi-min, spi-max and timeout");
+		NL_SET_BAD_ATTR(extack, tb[i]);
+		return -EINVAL;
+	}
+	memset(&id, 0, sizeof(id));
+	err = require(info, nest, tb, NFSEC_SA_A_FAMILY,
+		      "missing SA attribute: family") ?:
+	      require(info, nest, tb, NFSEC_SA_A_SRC,
+		      "missing SA attribute: src") ?:
+	      require(info, nest, tb, NFSEC_SA_A_DST,
+		      "missing SA attribute: dst") ?:
+	      require(info, nest, tb, NFSEC_SA_A_PROTO,
+		      "missing SA attribute: proto") ?:
+	      parse_family(tb[NFSEC_SA_A_FAMILY], &id.family, extack) ?:
+	      parse_addr(tb[NFSEC_SA_A_DST], id.family, &id.daddr, extack) ?:
+	      parse_addr(tb[NFSEC_SA_A_SRC], id.family, &saddr, extack);
+	if (err)
+		return err;
+	id.proto = nla_get_u8(tb[NFSEC_SA_A_PROTO]);
+	min = get_u32(tb[NFSEC_SA_A_SPI_MIN], NFSEC_SPI_ALLOC_MIN);
+	max = get_u32(tb[NFSEC_SA_A_SPI_MAX], U32_MAX);
+	timeout = get_u32(tb[NFSEC_SA_A_TIMEOUT],
+			  NFSEC_SPI_ALLOC_TIMEOUT_DEFAULT);
+	if (min < NFSEC_SPI_ALLOC_MIN) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFSEC_SA_A_SPI_MIN],
+				    "spi-min below 256 (SPIs 0-255 are reserved, RFC 4303 2.1)");
+		return -EINVAL;
+	}
+	if (min > max) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFSEC_SA_A_SPI_MAX],
+				    "spi-min above spi-max");
+		return -EINVAL;
+	}
+	if (!timeout || timeout > NFSEC_SPI_ALLOC_TIMEOUT_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFSEC_SA_A_TIMEOUT],
+				    "timeout out of range (1-"
+				    __stringify(NFSEC_SPI_ALLOC_TIMEOUT_MAX)
+				    " seconds)");
+		return -EINVAL;
+	}
+
+	sa = nfsec_sa_larval_create(&id, &saddr);
+	if (!sa)
+		return -ENOMEM;
+	mutex_lock(&nn->lock);
+	err = nfsec_spi_alloc(nn, sa, min, max, timeout, extack);
+	/* Once in the table, the entry stands even if the reply cannot go. */
+	if (!err)
+		reply(info, NFSEC_CMD_SA_ALLOC_SPI, put_sa_cb, sa, false);
+	mutex_unlock(&nn->lock);
+	if (err)
+		nfsec_sa_destroy(sa);
 	return err;
 }
 
@@ -969,7 +1086,7 @@ static int policy_flush(struct sk_buff *skb, struct genl_info *info)
 /* Counters */
 
 struct net_stats {
-	u32 sa_count, policy_count;
+	u32 sa_count, policy_count, larval_count;
 	u64 c[NFSEC_NET_COUNTERS];
 };
 
@@ -983,7 +1100,8 @@ static int put_stats_cb(struct sk_buff *skb, const void *obj, bool keys)
 		     NFSEC_NET_COUNTERS);
 	if (!nest ||
 	    nla_put_u32(skb, NFSEC_STATS_A_SA_COUNT, s->sa_count) ||
-	    nla_put_u32(skb, NFSEC_STATS_A_POLICY_COUNT, s->policy_count))
+	    nla_put_u32(skb, NFSEC_STATS_A_POLICY_COUNT, s->policy_count) ||
+	    nla_put_u32(skb, NFSEC_STATS_A_LARVAL_COUNT, s->larval_count))
 		return -EMSGSIZE;
 	for (i = 0; i < NFSEC_NET_COUNTERS; i++)
 		if (nla_put_u64_64bit(skb, NFSEC_STATS_A_NO_SA + i, s->c[i],
@@ -1001,6 +1119,7 @@ static int stats_get(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&nn->lock);
 	s.sa_count = nn->sa_count;
 	s.policy_count = nn->policy_count;
+	s.larval_count = nn->larval_count;
 	mutex_unlock(&nn->lock);
 	nfsec_counters_read(nn->counters, s.c, NFSEC_NET_COUNTERS);
 	return reply(info, NFSEC_CMD_STATS_GET, put_stats_cb, &s, false);
@@ -1023,6 +1142,8 @@ static const struct genl_small_ops nfsec_ops[] = {
 	{ .cmd = NFSEC_CMD_POLICY_FLUSH, .doit = policy_flush,
 	  .flags = ADMIN },
 	{ .cmd = NFSEC_CMD_STATS_GET, .doit = stats_get, .flags = ADMIN },
+	{ .cmd = NFSEC_CMD_SA_ALLOC_SPI, .doit = sa_alloc_spi,
+	  .flags = ADMIN },
 };
 
 static const struct genl_multicast_group nfsec_mcgrps[] = {

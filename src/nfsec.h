@@ -131,6 +131,15 @@ struct nfsec_sa {
 	struct crypto_ahash *ahash_tfm;	/* AH */
 	struct nfsec_pcpu_counters __percpu *counters;
 	bool dead;			/* unhashed; under nfsec_net.lock */
+	/*
+	 * A larval entry (spi.c) holds an SPI and nothing else: no direction
+	 * (dir 0, which the packet path takes as no SA), no crypto, no
+	 * replay window. Set at creation, never changed: an SA that fills it
+	 * in is a new nfsec_sa in its place.
+	 */
+	bool larval;
+	unsigned long larval_expires;	/* jiffies */
+	struct list_head larval_node;	/* in nfsec_net.larval, under lock */
 	struct kref ref;
 	struct rcu_work free_work;
 
@@ -212,6 +221,12 @@ struct nfsec_net {
 	 * process context (spd_refresh_work, policy.c).
 	 */
 	struct work_struct refresh_work;
+	/* Larval entries (spi.c), their count and their expiry. */
+	struct list_head larval;
+	u32 larval_count;
+	struct delayed_work larval_work;
+	unsigned long larval_next;	/* jiffies, while larval_armed */
+	bool larval_armed;
 	struct list_head spd[NFSEC_DIRS];
 	u32 policy_next_index;
 	u32 policy_count;
@@ -231,6 +246,20 @@ enum nfsec_limits {
 	NFSEC_NET_INFLIGHT_DEFAULT = 8192,	/* module parameter */
 	NFSEC_NEST_MAX = 4,
 	NFSEC_EXTHDR_MAX = 8,		/* IPv6 extension headers walked */
+};
+
+/*
+ * Limits of the state of a namespace (limits.c), module parameters whose
+ * defaults these are. Documentation/netlink.md, "Limits", says why.
+ */
+#define NFSEC_SA_MAX_DEFAULT		262144	/* SAs and larval entries */
+#define NFSEC_LARVAL_MAX_DEFAULT	16384
+#define NFSEC_POLICY_MAX_DEFAULT	65536
+
+enum nfsec_limit {
+	NFSEC_LIMIT_SA,
+	NFSEC_LIMIT_LARVAL,
+	NFSEC_LIMIT_POLICY,
 };
 
 /* ESP's fixed sizes on the wire (RFC 4303 2). */
@@ -455,6 +484,8 @@ int nfsec_sa_insert(struct nfsec_net *nn, struct nfsec_sa *sa,
 struct nfsec_sa *nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
 				  const struct nfsec_sa_params *p,
 				  struct netlink_ext_ack *extack);
+struct nfsec_sa *nfsec_sa_larval_create(const struct nfsec_sa_id *id,
+				       const union nfsec_addr *saddr);
 struct nfsec_sa *nfsec_sa_newest(struct nfsec_net *nn,
 				 bool (*fits)(const void *arg,
 					      const struct nfsec_sa *sa),
@@ -467,6 +498,23 @@ struct nfsec_sa *nfsec_sa_lookup_locked(struct nfsec_net *nn,
 					const struct nfsec_sa_id *id);
 bool __must_check nfsec_sa_get(struct nfsec_sa *sa);
 void nfsec_sa_put(struct nfsec_sa *sa);
+
+/*
+ * spi.c APIs: SPI allocation, larval entries and their expiry. The table
+ * work (insert, unhash, fill in) is sa.c's; a larval entry leaves the
+ * nfsec_net.larval list when it leaves the table.
+ */
+int nfsec_spi_alloc(struct nfsec_net *nn, struct nfsec_sa *larval, u32 min,
+		    u32 max, unsigned int timeout,
+		    struct netlink_ext_ack *extack);
+unsigned int nfsec_larval_left(const struct nfsec_sa *sa);	/* seconds */
+void nfsec_larval_init(struct nfsec_net *nn);
+void nfsec_larval_uninit(struct nfsec_net *nn);
+
+/* limits.c APIs: is there room for one more; the refusal's message */
+bool __must_check nfsec_limit_ok(enum nfsec_limit which, u32 count,
+				 struct netlink_ext_ack *extack);
+void nfsec_limits_uninit(void);
 
 /* crypto.c APIs: the algorithms of an SA and its transform */
 int nfsec_crypto_check(struct nfsec_sa_params *p,

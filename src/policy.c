@@ -204,6 +204,11 @@ static int policy_sa(struct nfsec_net *nn, struct nfsec_policy *pol,
 				       "policy names an SA that does not exist");
 			return -ENOENT;
 		}
+		if (sa->larval) {
+			NL_SET_ERR_MSG(extack,
+				       "policy names a larval SPI (reserved, not an SA yet)");
+			return -ENOENT;
+		}
 		msg = sa_misfit(pol, sa);
 		if (msg) {
 			nfsec_extack_msg(extack, msg);
@@ -247,6 +252,8 @@ int nfsec_policy_insert(struct nfsec_net *nn, struct nfsec_policy *pol,
 		NL_SET_ERR_MSG(extack, "policy already exists");
 		return -EEXIST;
 	}
+	if (!nfsec_limit_ok(NFSEC_LIMIT_POLICY, nn->policy_count, extack))
+		return -ENOSPC;
 	err = policy_sa(nn, pol, extack);
 	if (err)
 		return err;

@@ -161,6 +161,33 @@ err_free:
 	return ERR_PTR(err);
 }
 
+/*
+ * A larval entry (spi.c): the identity of the SA to come and its source,
+ * no direction, crypto or replay window. It has counters, all zero, so
+ * that what reads every entry's counters need not tell it apart.
+ */
+struct nfsec_sa *nfsec_sa_larval_create(const struct nfsec_sa_id *id,
+				       const union nfsec_addr *saddr)
+{
+	struct nfsec_sa *sa;
+
+	sa = kmem_cache_zalloc(sa_cache, GFP_KERNEL_ACCOUNT);
+	if (!sa)
+		return NULL;
+	sa->counters = alloc_percpu_gfp(struct nfsec_pcpu_counters,
+					GFP_KERNEL_ACCOUNT);
+	if (!sa->counters) {
+		kmem_cache_free(sa_cache, sa);
+		return NULL;
+	}
+	kref_init(&sa->ref);
+	sa->id = *id;
+	sa->saddr = *saddr;
+	sa->larval = true;
+	sa->add_time = ktime_get_boottime_seconds();
+	return sa;
+}
+
 struct nfsec_sa *nfsec_sa_lookup(struct nfsec_net *nn,
 				 const struct nfsec_sa_id *id)
 {
@@ -181,6 +208,8 @@ int nfsec_sa_insert(struct nfsec_net *nn, struct nfsec_sa *sa,
 	int err;
 
 	lockdep_assert_held(&nn->lock);
+	if (!nfsec_limit_ok(NFSEC_LIMIT_SA, nn->sa_count, extack))
+		return -ENOSPC;
 	err = xa_alloc_cyclic(&nn->sa_index, &index, sa, xa_limit_32b,
 			      &nn->sa_next_index, GFP_KERNEL_ACCOUNT);
 	if (err < 0)
@@ -263,10 +292,21 @@ static void take_over(struct nfsec_sa *sa, struct nfsec_sa *old)
 	atomic64_set(&sa->oseq, atomic64_xchg(&old->oseq, U64_MAX));
 }
 
+/* A larval entry leaves the table: it is no longer one of nn->larval. */
+static void larval_unlist(struct nfsec_net *nn, struct nfsec_sa *sa)
+{
+	if (!sa->larval)
+		return;
+	list_del(&sa->larval_node);
+	nn->larval_count--;
+}
+
 /*
  * Puts @sa in the place of the SA of its identity. Returns that SA, out of
  * the table but still holding the table's reference: the caller drops it
- * once no policy points at it (locking.md, SA lifetime).
+ * once no policy points at it (locking.md, SA lifetime). In the place of
+ * a larval entry, @sa is new: nothing carries over, nothing is checked,
+ * and it is the newest SA, as if added.
  */
 struct nfsec_sa *nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
 				  const struct nfsec_sa_params *p,
@@ -281,10 +321,14 @@ struct nfsec_sa *nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
 		NL_SET_ERR_MSG(extack, "no such SA");
 		return ERR_PTR(-ENOENT);
 	}
-	err = update_check(old, sa, p, extack);
-	if (err)
-		return ERR_PTR(err);
-	take_over(sa, old);
+	if (old->larval) {
+		sa->serial = ++nn->sa_serial;
+	} else {
+		err = update_check(old, sa, p, extack);
+		if (err)
+			return ERR_PTR(err);
+		take_over(sa, old);
+	}
 	err = rhashtable_replace_fast(&nn->sad, &old->node, &sa->node,
 				      sad_params);
 	if (err) {		/* (same key, same table: not expected) */
@@ -292,6 +336,7 @@ struct nfsec_sa *nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
 		WRITE_ONCE(old->dead, false);
 		return ERR_PTR(err);
 	}
+	larval_unlist(nn, old);
 	sa->index = old->index;
 	sa->nn = nn;
 	xa_store(&nn->sa_index, sa->index, sa, GFP_KERNEL);
@@ -332,6 +377,7 @@ void nfsec_sa_unhash(struct nfsec_net *nn, struct nfsec_sa *sa)
 	lockdep_assert_held(&nn->lock);
 	rhashtable_remove_fast(&nn->sad, &sa->node, sad_params);
 	WRITE_ONCE(sa->dead, true);
+	larval_unlist(nn, sa);
 	xa_erase(&nn->sa_index, sa->index);
 	nn->sa_count--;
 	nn->sa_gen++;
@@ -354,12 +400,14 @@ void nfsec_sa_flush(struct nfsec_net *nn)
 int nfsec_sad_init(struct nfsec_net *nn)
 {
 	xa_init_flags(&nn->sa_index, XA_FLAGS_ALLOC);
+	nfsec_larval_init(nn);
 	return rhashtable_init(&nn->sad, &sad_params);
 }
 
 /* Namespace exit, after the SPD was flushed (no policy points at an SA). */
 void nfsec_sad_uninit(struct nfsec_net *nn)
 {
+	nfsec_larval_uninit(nn);
 	mutex_lock(&nn->lock);
 	nfsec_sa_flush(nn);
 	mutex_unlock(&nn->lock);

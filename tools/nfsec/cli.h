@@ -48,11 +48,13 @@ struct sa_spec {
 	uint64_t lt_have;	/* HAVE(NFSEC_LT_A_*) */
 	uint64_t stats_have;	/* HAVE(NFSEC_SA_STATS_A_*) */
 	uint8_t dir, proto, mode, df, expire;
+	uint8_t state;		/* enum nfsec_sa_state, replies only */
 	uint16_t family;
 	union ip_addr src, dst;
 	uint32_t spi;		/* host order */
 	struct alg_spec aead, enc, auth;
 	uint32_t replay_window, flags, pmtu, reqid;
+	uint32_t spi_min, spi_max, timeout;	/* alloc-spi, larval */
 	uint64_t seq, add_time;
 	uint64_t lifetime[NFSEC_LT_A_MAX + 1];
 	uint64_t stats[NFSEC_SA_STATS_A_MAX + 1];
@@ -166,6 +168,7 @@ typedef int (*policy_cb)(const struct policy_spec *pol, void *data);
 typedef int (*event_cb)(uint8_t cmd, const struct sa_spec *sa, void *data);
 int nl_sa_request(uint8_t cmd, const struct sa_spec *sa);
 int nl_sa_get(const struct sa_spec *id, sa_cb cb, void *data);
+int nl_sa_alloc_spi(const struct sa_spec *req, sa_cb cb, void *data);
 int nl_sa_dump(bool show_keys, sa_cb cb, void *data);
 int nl_policy_request(uint8_t cmd, const struct policy_spec *pol);
 int nl_policy_dump(policy_cb cb, void *data);
@@ -182,6 +185,7 @@ void dryrun_print(const struct nlmsghdr *nlh);
 void print_sa(const struct sa_spec *sa);		/* human or JSON */
 void print_sa_conf(const struct sa_spec *sa);		/* "sa add ..." */
 void print_sa_id(const struct sa_spec *sa);		/* one line */
+bool sa_larval(const struct sa_spec *sa);		/* a reserved SPI */
 void print_policy(const struct policy_spec *pol);	/* human or JSON */
 void print_policy_conf(const struct policy_spec *pol);	/* "policy add" */
 void print_stats(const struct stats_reply *st, const char *json_key);

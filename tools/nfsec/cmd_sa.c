@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * nfsec sa add|update|del|get|list|flush
+ * nfsec sa add|update|del|get|list|flush|alloc-spi
  */
 #include <stdio.h>
 #include <string.h>
@@ -257,6 +257,76 @@ static int sa_del(struct args *a)
 	return nl_sa_request(NFSEC_CMD_SA_DEL, &sa);
 }
 
+/* The SPI alone (to use in a script), or the larval entry as JSON. */
+static int print_spi(const struct sa_spec *sa, void *data)
+{
+	(void)data;
+	if (opts.json)
+		print_sa(sa);
+	else
+		printf("0x%08x\n", sa->spi);
+	return 0;
+}
+
+/* sa alloc-spi src ADDR dst ADDR proto esp|ah [min N] [max N] [timeout S] */
+static int sa_alloc_spi(struct args *a)
+{
+	static const struct {
+		unsigned int attr;
+		const char *kw;
+	} numbers[] = {
+		{ NFSEC_SA_A_SPI_MIN, "min" },
+		{ NFSEC_SA_A_SPI_MAX, "max" },
+		{ NFSEC_SA_A_TIMEOUT, "timeout" },
+	};
+	uint16_t src_family = 0, dst_family = 0;
+	struct sa_spec sa;
+	const char *kw, *val;
+	unsigned int i;
+	bool matched;
+
+	memset(&sa, 0, sizeof(sa));
+	while ((kw = args_next(a))) {
+		if (!strcmp(kw, "spi"))
+			return error("%s: the kernel chooses the spi; give min and max",
+				     a->cmd);
+		if (parse_id_kw(a, kw, &sa, &dst_family, &matched))
+			return -1;
+		if (matched)
+			continue;
+		if (!strcmp(kw, "src")) {
+			if (parse_once(&sa.have, NFSEC_SA_A_SRC, a, kw))
+				return -1;
+			val = args_value(a, kw);
+			if (!val || parse_addr(val, &sa.src, &src_family))
+				return -1;
+			continue;
+		}
+		for (i = 0; i < ARRAY_SIZE(numbers); i++)
+			if (!strcmp(kw, numbers[i].kw))
+				break;
+		if (i == ARRAY_SIZE(numbers))
+			return error("%s: unknown keyword \"%s\"", a->cmd, kw);
+		if (parse_once(&sa.have, numbers[i].attr, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		if (!val || parse_u32(val, kw, i == 0 ? &sa.spi_min :
+				      i == 1 ? &sa.spi_max : &sa.timeout))
+			return -1;
+	}
+	if (!(sa.have & HAVE(NFSEC_SA_A_SRC)))
+		return missing_keyword(a, "src");
+	if (!(sa.have & HAVE(NFSEC_SA_A_DST)))
+		return missing_keyword(a, "dst");
+	if (!(sa.have & HAVE(NFSEC_SA_A_PROTO)))
+		return missing_keyword(a, "proto");
+	if (merge_family(a, &sa.family, src_family) ||
+	    merge_family(a, &sa.family, dst_family))
+		return -1;
+	sa.have |= HAVE(NFSEC_SA_A_FAMILY);
+	return nl_sa_alloc_spi(&sa, print_spi, NULL);
+}
+
 static int print_one(const struct sa_spec *sa, void *data)
 {
 	(void)data;
@@ -311,6 +381,7 @@ static const struct subcmd sa_cmds[] = {
 	{ "get", sa_get },
 	{ "list", sa_list },
 	{ "flush", sa_flush },
+	{ "alloc-spi", sa_alloc_spi },
 	{ NULL, NULL }
 };
 

@@ -48,10 +48,12 @@ int stats_main(int argc, char **argv)
 	return 0;
 }
 
+/* (A larval entry is a reservation of the moment, no configuration.) */
 static int sa_conf_cb(const struct sa_spec *sa, void *data)
 {
 	(void)data;
-	print_sa_conf(sa);
+	if (!sa_larval(sa))
+		print_sa_conf(sa);
 	return 0;
 }
 

@@ -61,6 +61,10 @@ static const struct desc sa_desc[] = {
 	[NFSEC_SA_A_EXPIRE] = A("EXPIRE", D_NUM),
 	[NFSEC_SA_A_PMTU] = A("PMTU", D_NUM),
 	[NFSEC_SA_A_REQID] = A("REQID", D_NUM),
+	[NFSEC_SA_A_STATE] = A("STATE", D_NUM),
+	[NFSEC_SA_A_SPI_MIN] = A("SPI_MIN", D_NUM),
+	[NFSEC_SA_A_SPI_MAX] = A("SPI_MAX", D_NUM),
+	[NFSEC_SA_A_TIMEOUT] = A("TIMEOUT", D_NUM),
 	[NFSEC_SA_A_PAD] = A(NULL, D_BIN),
 };
 
@@ -107,6 +111,7 @@ static const char *const cmd_names[] = {
 	[NFSEC_CMD_POLICY_FLUSH] = "POLICY_FLUSH",
 	[NFSEC_CMD_STATS_GET] = "STATS_GET",
 	[NFSEC_CMD_POLICY_UPDATE] = "POLICY_UPDATE",
+	[NFSEC_CMD_SA_ALLOC_SPI] = "SA_ALLOC_SPI",
 };
 
 static void print_hex(const uint8_t *p, size_t len)

@@ -59,6 +59,10 @@ static const struct field sa_fields[NFSEC_SA_A_MAX + 1] = {
 	[NFSEC_SA_A_EXPIRE] = SA_FIELD(F_U8, expire),
 	[NFSEC_SA_A_PMTU] = SA_FIELD(F_U32, pmtu),
 	[NFSEC_SA_A_REQID] = SA_FIELD(F_U32, reqid),
+	[NFSEC_SA_A_STATE] = SA_FIELD(F_U8, state),
+	[NFSEC_SA_A_SPI_MIN] = SA_FIELD(F_U32, spi_min),
+	[NFSEC_SA_A_SPI_MAX] = SA_FIELD(F_U32, spi_max),
+	[NFSEC_SA_A_TIMEOUT] = SA_FIELD(F_U32, timeout),
 };
 
 static const struct field pol_fields[NFSEC_POL_A_MAX + 1] = {
@@ -613,7 +617,9 @@ static int sa_reply_cb(const struct nlmsghdr *nlh, void *data)
 	return ret;
 }
 
-int nl_sa_get(const struct sa_spec *id, sa_cb cb, void *data)
+/* A request about one SA whose reply is that SA: get, alloc-spi. */
+static int sa_query(uint8_t cmd, const struct sa_spec *sa, sa_cb cb,
+		    void *data)
 {
 	struct sa_reply r = { cb, data };
 	struct exchange ex = { .cb = sa_reply_cb, .data = &r };
@@ -621,10 +627,20 @@ int nl_sa_get(const struct sa_spec *id, sa_cb cb, void *data)
 
 	if (open_family())
 		return -1;
-	nlh = genl_request(NFSEC_CMD_SA_GET, NLM_F_ACK);
-	put_sa(nlh, id);
-	put_flags(nlh, opts.show_keys);
+	nlh = genl_request(cmd, NLM_F_ACK);
+	put_sa(nlh, sa);
+	put_flags(nlh, cmd == NFSEC_CMD_SA_GET && opts.show_keys);
 	return exchange(nlh, &ex);
+}
+
+int nl_sa_get(const struct sa_spec *id, sa_cb cb, void *data)
+{
+	return sa_query(NFSEC_CMD_SA_GET, id, cb, data);
+}
+
+int nl_sa_alloc_spi(const struct sa_spec *req, sa_cb cb, void *data)
+{
+	return sa_query(NFSEC_CMD_SA_ALLOC_SPI, req, cb, data);
 }
 
 int nl_sa_dump(bool show_keys, sa_cb cb, void *data)

@@ -21,7 +21,8 @@ static const struct {
 	int (*main)(int argc, char **argv);
 	const char *help;
 } commands[] = {
-	{ "sa", sa_main, "add, update, delete, get, list and flush SAs" },
+	{ "sa", sa_main,
+	  "add, update, delete, get, list and flush SAs; allocate SPIs" },
 	{ "policy", policy_main,
 	  "add, update, delete, list and flush policies" },
 	{ "show", show_main, "SAs, policies and counters, for people" },
@@ -44,6 +45,8 @@ static const char synopsis[] =
 "  nfsec sa update ...                 same arguments as add\n"
 "  nfsec sa del|get dst ADDR spi SPI proto esp|ah\n"
 "  nfsec sa list|flush\n"
+"  nfsec sa alloc-spi src ADDR dst ADDR proto esp|ah [min N] [max N]\n"
+"           [timeout SECONDS]\n"
 "  nfsec policy add dir in|out|fwd src PREFIX dst PREFIX\n"
 "           [proto tcp|udp|icmp|ipv6-icmp|sctp|udplite|NUM [sport N] [dport N]]\n"
 "           [priority N]\n"

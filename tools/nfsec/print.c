@@ -55,6 +55,8 @@ static const struct counter {
 	[NFSEC_STATS_A_DISCARD] = { "discard", "dropped by a discard policy" },
 	[NFSEC_STATS_A_CONNTRACK] = { "conntrack",
 				      "conntrack refused to confirm the flow" },
+	[NFSEC_STATS_A_LARVAL_COUNT] = { "larval_count",
+					 "of the SAs, larval (SPIs reserved)" },
 };
 
 /* "replay_old" for JSON, "replay-old" for people and the command line */
@@ -269,18 +271,44 @@ static const struct alg_spec *sa_alg(const struct sa_spec *sa, unsigned int i)
 	return (const void *)((const uint8_t *)sa + sa_algs[i].off);
 }
 
+bool sa_larval(const struct sa_spec *sa)
+{
+	return sa->state == NFSEC_SA_STATE_LARVAL;
+}
+
 void print_sa_id(const struct sa_spec *sa)
 {
-	printf("%s %s spi 0x%08x (%u) %s -> %s", NAME(dir_names, sa->dir),
+	printf("%s %s spi 0x%08x (%u) %s -> %s",
+	       sa_larval(sa) ? "larval" : NAME(dir_names, sa->dir),
 	       xfrm_proto(sa->proto), sa->spi, sa->spi,
 	       addr_str(sa->family, &sa->src), addr_str(sa->family, &sa->dst));
+}
+
+/* A larval entry: an SPI reserved, with its identity and time left. */
+static void json_larval(const struct sa_spec *sa)
+{
+	json_begin('{', NULL);
+	json_str("state", "larval");
+	json_str("family", family_name(sa->family));
+	json_str("src", addr_str(sa->family, &sa->src));
+	json_str("dst", addr_str(sa->family, &sa->dst));
+	json_u64("spi", sa->spi);
+	json_str("proto", xfrm_proto(sa->proto));
+	json_u64("add_time", sa->add_time);
+	json_u64("timeout", sa->timeout);
+	json_end();
 }
 
 static void json_sa(const struct sa_spec *sa)
 {
 	unsigned int i;
 
+	if (sa_larval(sa)) {
+		json_larval(sa);
+		return;
+	}
 	json_begin('{', NULL);
+	json_str("state", "valid");
 	json_str("dir", NAME(dir_names, sa->dir));
 	json_str("family", family_name(sa->family));
 	json_str("src", addr_str(sa->family, &sa->src));
@@ -409,6 +437,14 @@ static void human_sa(const struct sa_spec *sa)
 
 	printf("%ssa%s ", color(COLOR_GREEN), color(COLOR_RESET));
 	print_sa_id(sa);
+	if (sa_larval(sa)) {
+		printf("\n");
+		label("expires");
+		printf("in ");
+		print_duration(sa->timeout);
+		printf(" unless an SA fills it in\n");
+		return;
+	}
 	printf(" mode %s", NAME(mode_names, sa->mode));
 	if (sa->reqid)
 		printf(" reqid %u", sa->reqid);

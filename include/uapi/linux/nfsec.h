@@ -50,7 +50,8 @@
  *   rfc4106, rfc4543, rfc3686 and rfc7539esp (the convention of ip-xfrm).
  *   ALG_ICV_BITS defaults to the full tag (128); ALG_TRUNC_BITS defaults to
  *   96 for hmac(sha1) and to half the digest for hmac(sha2) (RFC 4868).
- *   Errors: EEXIST for an SA with the same DST, SPI and PROTO; ENOENT for an
+ *   Errors: EEXIST for an SA with the same DST, SPI and PROTO (a larval
+ *   entry with them is filled in instead, see SA_ALLOC_SPI); ENOENT for an
  *   unknown algorithm; EINVAL for a bad key length, ICV or truncation length
  *   or combination.
  *
@@ -63,7 +64,9 @@
  *   add time) and the counters. DIR, MODE and the ESN flag must be the
  *   SA's own, REPLAY_WINDOW absent or the SA's own, SEQ absent (EINVAL
  *   otherwise: policies were checked against the first two, and the peer
- *   counts on the sequence numbers). ENOENT if it does not exist.
+ *   counts on the sequence numbers). ENOENT if it does not exist. On a
+ *   larval entry it is an add: the entry is filled in, nothing carries
+ *   over and none of these restrictions apply.
  *
  * NFSEC_CMD_SA_DEL, NFSEC_CMD_SA_GET (doit)
  *   NFSEC_A_SA: { FAMILY, DST, SPI, PROTO }. ENOENT if there is no such SA.
@@ -73,6 +76,9 @@
  *   Every SA of the namespace, one message each, as GET replies.
  *
  * Replies describing an SA carry everything given at add time plus
+ *     STATE           u8, enum nfsec_sa_state. A larval entry's reply
+ *                     carries only STATE, FAMILY, SRC, DST, SPI, PROTO,
+ *                     ADD_TIME and TIMEOUT (seconds left, rounded up).
  *     ADD_TIME        u64, seconds since boot (CLOCK_BOOTTIME)
  *     SEQ             u64: outbound, the last sequence number sent;
  *                     inbound, the highest sequence number accepted
@@ -84,8 +90,40 @@
  *   NFSEC_FLAG_SHOW_KEYS.
  *
  * NFSEC_CMD_SA_FLUSH (doit)
- *   No attributes: delete every SA of the namespace. Policies that named
- *   them stay and drop what they match (fail closed).
+ *   No attributes: delete every SA of the namespace, larval entries too.
+ *   Policies that named them stay and drop what they match (fail closed).
+ *
+ * NFSEC_CMD_SA_ALLOC_SPI (doit)
+ *   NFSEC_A_SA: {
+ *     FAMILY, SRC, DST  address; DST (with PROTO and FAMILY) is what the
+ *                       SPI is unique for; SRC is kept and shown only
+ *     PROTO             u8, IPPROTO_ESP or IPPROTO_AH
+ *     SPI_MIN, SPI_MAX  u32, host order, the range to choose in; default
+ *                       NFSEC_SPI_ALLOC_MIN and 0xffffffff. SPI_MIN below
+ *                       NFSEC_SPI_ALLOC_MIN or above SPI_MAX: EINVAL
+ *     TIMEOUT           u32, seconds the reservation lasts, 1 to
+ *                       NFSEC_SPI_ALLOC_TIMEOUT_MAX; default
+ *                       NFSEC_SPI_ALLOC_TIMEOUT_DEFAULT
+ *   }
+ *   Reserves an SPI in the range that no entry of the table has for DST,
+ *   PROTO and FAMILY (chosen at random, then the next free one), by putting
+ *   a larval entry with that identity in the SA table. No other attribute
+ *   is taken (EINVAL). The entry takes no traffic: an inbound packet with
+ *   its SPI counts NFSEC_STATS_A_NO_SA, as if there were no entry. It
+ *   counts toward the namespace's SA limit and its larval limit (ENOSPC,
+ *   see Limits). An SA_ADD or SA_UPDATE with its DST, SPI and PROTO fills
+ *   it in: the SA takes its place (as a new SA: nothing carries over). An
+ *   SA_DEL deletes it; a policy cannot name it (ENOENT). After TIMEOUT it
+ *   is deleted, with an NFSEC_CMD_SA_DEL event. ENOSPC with "no free SPI
+ *   in min..max" when every SPI of the range is taken.
+ *   The reply is NFSEC_CMD_SA_ALLOC_SPI with the entry's NFSEC_A_SA.
+ *
+ * Limits
+ *   A namespace holds at most sa_max SA table entries (SAs and larval
+ *   entries), larval_max larval entries and policy_max policies, the
+ *   module parameters of those names (0: no limit), which only the host's
+ *   root can set. An add past a limit is refused with ENOSPC and changes
+ *   nothing; an update or a fill does not add.
  *
  * NFSEC_CMD_POLICY_ADD (doit)
  *   NFSEC_A_POLICY: {
@@ -162,12 +200,14 @@
  *
  * NFSEC_CMD_STATS_GET (doit)
  *   Reply: NFSEC_A_STATS nest, enum nfsec_stats_attr: the namespace's
- *   counters and the number of SAs and policies.
+ *   counters and the number of SAs (larval entries included: also
+ *   counted alone in LARVAL_COUNT) and policies.
  *
  * Events (multicast group NFSEC_MCGRP_EVENTS)
  *   NFSEC_CMD_SA_ADD, NFSEC_CMD_SA_UPDATE, NFSEC_CMD_SA_DEL: { NFSEC_A_SA }
  *     without keys, when an SA is added, updated or deleted (a flush sends
- *     one NFSEC_CMD_SA_FLUSH instead).
+ *     one NFSEC_CMD_SA_FLUSH instead). A larval entry deleted, by SA_DEL
+ *     or at its timeout, gives SA_DEL with its (larval) NFSEC_A_SA.
  *   NFSEC_CMD_SA_EXPIRE: { NFSEC_A_SA with EXPIRE } when an SA reaches a
  *     soft or hard lifetime limit, or its outbound sequence numbers run
  *     out (a hard limit: the SA sends nothing more).
@@ -184,6 +224,9 @@
 #define NFSEC_REPLAY_WINDOW_DEFAULT	128	/* packets */
 #define NFSEC_REPLAY_WINDOW_MAX		4096	/* packets */
 #define NFSEC_POLICY_PRIORITY_DEFAULT	1000
+#define NFSEC_SPI_ALLOC_MIN		256	/* 1-255 are reserved */
+#define NFSEC_SPI_ALLOC_TIMEOUT_DEFAULT	30	/* seconds */
+#define NFSEC_SPI_ALLOC_TIMEOUT_MAX	3600	/* seconds */
 
 enum nfsec_cmd {
 	NFSEC_CMD_UNSPEC,
@@ -199,6 +242,7 @@ enum nfsec_cmd {
 	NFSEC_CMD_POLICY_FLUSH,
 	NFSEC_CMD_STATS_GET,
 	NFSEC_CMD_POLICY_UPDATE,
+	NFSEC_CMD_SA_ALLOC_SPI,
 	__NFSEC_CMD_MAX
 };
 
@@ -249,6 +293,12 @@ enum nfsec_sa_flags {
 
 #define NFSEC_SA_F_ALL	(NFSEC_SA_F_ESN)
 
+/* What an SA table entry is (NFSEC_SA_A_STATE). */
+enum nfsec_sa_state {
+	NFSEC_SA_STATE_VALID = 1,	/* an SA: it carries traffic */
+	NFSEC_SA_STATE_LARVAL = 2,	/* an SPI reserved by SA_ALLOC_SPI */
+};
+
 enum nfsec_sa_attr {
 	NFSEC_SA_A_UNSPEC,
 	NFSEC_SA_A_DIR,			/* u8 */
@@ -272,6 +322,10 @@ enum nfsec_sa_attr {
 	NFSEC_SA_A_PAD,
 	NFSEC_SA_A_PMTU,		/* u32, bytes, reply only */
 	NFSEC_SA_A_REQID,		/* u32, 0: none */
+	NFSEC_SA_A_STATE,		/* u8, enum nfsec_sa_state, reply only */
+	NFSEC_SA_A_SPI_MIN,		/* u32, host order, SA_ALLOC_SPI only */
+	NFSEC_SA_A_SPI_MAX,		/* u32, host order, SA_ALLOC_SPI only */
+	NFSEC_SA_A_TIMEOUT,		/* u32, seconds, larval entries only */
 	__NFSEC_SA_A_MAX
 };
 
@@ -344,6 +398,7 @@ enum nfsec_stats_attr {
 	NFSEC_STATS_A_DISCARD,		/* dropped by a discard policy */
 	NFSEC_STATS_A_CONNTRACK,	/* conntrack refused to confirm */
 	NFSEC_STATS_A_PAD,
+	NFSEC_STATS_A_LARVAL_COUNT,	/* u32, of SA_COUNT: larval entries */
 	__NFSEC_STATS_A_MAX
 };
 

@@ -153,6 +153,26 @@ request SA_GET ack
   FLAGS u32 1
 EOT
 expect_req sa list <<< "request SA_GET dump"
+expect_req sa alloc-spi src 10.0.0.2 dst 10.0.0.1 proto esp <<EOT
+request SA_ALLOC_SPI ack
+  SA
+    FAMILY u16 2
+    SRC inet 10.0.0.2
+    DST inet 10.0.0.1
+    PROTO u8 50
+EOT
+expect_req sa alloc-spi proto ah dst 2001:db8::1 src 2001:db8::2 \
+	min 0xc0000000 max 0xc00000ff timeout 5 <<EOT
+request SA_ALLOC_SPI ack
+  SA
+    FAMILY u16 10
+    SRC inet6 2001:db8::2
+    DST inet6 2001:db8::1
+    PROTO u8 51
+    SPI_MIN u32 3221225472
+    SPI_MAX u32 3221225727
+    TIMEOUT u32 5
+EOT
 expect_req sa flush <<< "request SA_FLUSH ack"
 expect_req policy add dir out src 192.168.1.0/24 dst 192.168.2.0/24 \
 	protect spi 0x1000 dst 10.0.0.2 <<EOT
@@ -298,6 +318,7 @@ request STATS_GET ack
   cleartext                 0  cleartext a policy wants protected
   discard                   0  dropped by a discard policy
   conntrack                 0  conntrack refused to confirm the flow
+  larval-count              0  of the SAs, larval (SPIs reserved)
 EOT
 expect_req showconf <<EOT
 # nfsec -b FILE reads this back; it holds keys.
@@ -411,6 +432,17 @@ expect_err 'nfsec: policy del: missing "dir"' policy del src any dst ::/0
 expect_err 'nfsec: policy: unknown command "show"' policy show
 expect_err 'nfsec: unknown object "state" (try nfsec help)' state list
 expect_err 'nfsec: show: unknown keyword "all"' show all
+AS="sa alloc-spi src 10.0.0.2 dst 10.0.0.1 proto esp"
+expect_err 'nfsec: sa alloc-spi: the kernel chooses the spi; give min and max' \
+	$AS spi 0x1000
+expect_err 'nfsec: sa alloc-spi: missing "src"' sa alloc-spi dst 10.0.0.1 proto esp
+expect_err 'nfsec: sa alloc-spi: missing "proto"' sa alloc-spi src 10.0.0.2 dst 10.0.0.1
+expect_err 'nfsec: sa alloc-spi: unknown keyword "mode"' $AS mode tunnel
+expect_err 'nfsec: sa alloc-spi: "min" given twice' $AS min 300 min 400
+expect_err 'nfsec: invalid max: "4294967296"' $AS max 4294967296
+expect_err 'nfsec: invalid timeout: "-1"' $AS timeout -1
+expect_err 'nfsec: sa alloc-spi: addresses of different families' \
+	sa alloc-spi src 10.0.0.2 dst ::1 proto esp
 
 echo "# batch"
 cat > "$TMP/conf" <<'EOT'
@@ -458,7 +490,7 @@ print(" ".join(sorted(set(walk(json.load(open(sys.argv[1])), "")))))' \
 	want+=" esn family lifetime lifetime.hard_bytes lifetime.hard_packets"
 	want+=" lifetime.hard_seconds lifetime.soft_bytes lifetime.soft_packets"
 	want+=" lifetime.soft_seconds mode proto replay_window reqid seq spi src"
-	want+=" stats"
+	want+=" state stats"
 	want+=" stats.backlog stats.bad_trailer stats.bytes stats.crypto_error"
 	want+=" stats.dummy stats.expired stats.icv_fail stats.loop"
 	want+=" stats.no_buffer stats.packets stats.policy stats.replay"
@@ -479,7 +511,7 @@ print(p[2]["sa"], p[2]["dir"])' < "$TMP/policy.json") == \
 	     < "$TMP/sa.json") == 7 ]]
 	result "sa JSON: reqid"
 	[[ $(python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)))' \
-	     < "$TMP/stats.json") == "['cleartext', 'conntrack', 'discard', 'malformed', 'no_sa', 'no_sa_out', 'policy_count', 'sa_count']" ]]
+	     < "$TMP/stats.json") == "['cleartext', 'conntrack', 'discard', 'larval_count', 'malformed', 'no_sa', 'no_sa_out', 'policy_count', 'sa_count']" ]]
 	result "stats JSON keys"
 	"$FAKE" sa human | grep -q 'key (hidden)'; result "sa: key (hidden)"
 	"$FAKE" sa human | grep -q '^  traffic:  1 packet, 1.18 MiB$'
@@ -490,6 +522,12 @@ print(p[2]["sa"], p[2]["dir"])' < "$TMP/policy.json") == \
 	result "policy line by reqid"
 	[[ $("$FAKE" sa human | head -1) == "sa out esp spi 0x00001000 (4096) 10.0.0.1 -> 10.0.0.2 mode tunnel reqid 7" ]]
 	result "sa: reqid on the first line"
+	[[ $("$FAKE" larval human) == "sa larval esp spi 0xc0000123 (3221225763) 10.0.0.2 -> 10.0.0.1
+  expires:  in 1 hour, 2 minutes, 5 seconds unless an SA fills it in" ]]
+	result "larval: two lines, the time left"
+	[[ $("$FAKE" larval json | python3 -c 'import json,sys; print(sorted(json.load(sys.stdin).items()))') == \
+	   "[('add_time', 0), ('dst', '10.0.0.1'), ('family', 'inet'), ('proto', 'esp'), ('spi', 3221225763), ('src', '10.0.0.2'), ('state', 'larval'), ('timeout', 3725)]" ]]
+	result "larval JSON"
 	# showconf's lines feed straight back in
 	{ "$FAKE" sa conf k; "$FAKE" policy conf; } > "$TMP/showconf"
 	if "$NFSEC" --dry-run -b "$TMP/showconf" > "$TMP/req"; then

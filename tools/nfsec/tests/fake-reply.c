@@ -4,7 +4,7 @@
  * a kernel reply would carry (with nla_put_u64_64bit's PAD attributes),
  * parse them with genl.c's own code and print them in one form.
  *
- *   fake-reply sa|policy|stats human|json|conf [show-keys]
+ *   fake-reply sa|larval|policy|stats human|json|conf [show-keys]
  */
 #include "../genl.c"
 
@@ -162,6 +162,25 @@ static int policy_out(const struct policy_spec *pol, void *data)
 	return 0;
 }
 
+/* A larval entry, as the kernel describes one. */
+static void reply_larval(struct nlmsghdr *nlh)
+{
+	struct nlattr *nest = mnl_attr_nest_start(nlh, NFSEC_A_SA);
+	struct in_addr a;
+
+	mnl_attr_put_u8(nlh, NFSEC_SA_A_STATE, NFSEC_SA_STATE_LARVAL);
+	mnl_attr_put_u16(nlh, NFSEC_SA_A_FAMILY, AF_INET);
+	inet_pton(AF_INET, "10.0.0.2", &a);
+	mnl_attr_put(nlh, NFSEC_SA_A_SRC, 4, &a);
+	inet_pton(AF_INET, "10.0.0.1", &a);
+	mnl_attr_put(nlh, NFSEC_SA_A_DST, 4, &a);
+	mnl_attr_put_u32(nlh, NFSEC_SA_A_SPI, htonl(0xc0000123));
+	mnl_attr_put_u8(nlh, NFSEC_SA_A_PROTO, IPPROTO_ESP);
+	put_padded_u64(nlh, NFSEC_SA_A_ADD_TIME, 0, NFSEC_SA_A_PAD);
+	mnl_attr_put_u32(nlh, NFSEC_SA_A_TIMEOUT, 3725);
+	mnl_attr_nest_end(nlh, nest);
+}
+
 int main(int argc, char **argv)
 {
 	struct stats_reply st = { 0 };
@@ -180,6 +199,12 @@ int main(int argc, char **argv)
 		nlh = reply(NFSEC_CMD_SA_GET);
 		reply_sa(nlh, argc > 3);
 		sa_reply_cb(nlh, &r);
+	} else if (!strcmp(argv[1], "larval")) {
+		struct sa_reply r = { sa_out, conf ? &r : NULL };
+
+		nlh = reply(NFSEC_CMD_SA_ALLOC_SPI);
+		reply_larval(nlh);
+		sa_reply_cb(nlh, &r);
 	} else if (!strcmp(argv[1], "policy")) {
 		struct policy_reply r = { policy_out, conf ? &r : NULL };
 
@@ -197,6 +222,7 @@ int main(int argc, char **argv)
 		nest = mnl_attr_nest_start(nlh, NFSEC_A_STATS);
 		mnl_attr_put_u32(nlh, NFSEC_STATS_A_SA_COUNT, 2);
 		mnl_attr_put_u32(nlh, NFSEC_STATS_A_POLICY_COUNT, 4);
+		mnl_attr_put_u32(nlh, NFSEC_STATS_A_LARVAL_COUNT, 1);
 		for (i = NFSEC_STATS_A_NO_SA; i < NFSEC_STATS_A_PAD; i++)
 			put_padded_u64(nlh, i, 100 + i, NFSEC_STATS_A_PAD);
 		mnl_attr_nest_end(nlh, nest);

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hard limits on the state of a namespace: SA table entries, larval
+ * entries, policies. Any user reaches the control plane of a namespace of
+ * their own (unshare -Urn), so the limits are module parameters, which only
+ * the host's root can set: a user namespace cannot raise them.
+ *
+ * The refusal says the limit ("too many SAs in this namespace (limit
+ * 4)"), and an extack message must be static storage. So each value a
+ * limit takes gets its message formatted once, in a struct that is never
+ * freed before the module: a reader takes the current struct with one
+ * READ_ONCE and so sees a value and its message together, however often
+ * host root rewrites the parameter.
+ */
+
+#include "nfsec.h"
+
+#include <linux/moduleparam.h>
+#include <linux/slab.h>
+#include <linux/stringify.h>
+
+struct limit_value {
+	unsigned int max;		/* 0: no limit */
+	struct limit_value *older;	/* freed at module exit */
+	char msg[64];
+};
+
+struct limit {
+	const char *fmt;		/* of the message, with the value */
+	struct limit_value *cur;
+};
+
+#define LIMIT(name, what, def)						\
+	static struct limit_value name##_default = {			\
+		.max = def,						\
+		.msg = "too many " what " in this namespace (limit "	\
+		       __stringify(def) ")",				\
+	};								\
+	static struct limit name##_limit = {				\
+		.fmt = "too many " what " in this namespace (limit %u)", \
+		.cur = &name##_default,					\
+	}
+
+LIMIT(sa, "SAs", NFSEC_SA_MAX_DEFAULT);
+LIMIT(larval, "larval SPIs", NFSEC_LARVAL_MAX_DEFAULT);
+LIMIT(policy, "policies", NFSEC_POLICY_MAX_DEFAULT);
+
+static struct limit *const limits[] = {
+	[NFSEC_LIMIT_SA] = &sa_limit,
+	[NFSEC_LIMIT_LARVAL] = &larval_limit,
+	[NFSEC_LIMIT_POLICY] = &policy_limit,
+};
+
+/* Under kernel_param_lock (sysfs) or at load: one writer at a time. */
+static int limit_set(const char *val, const struct kernel_param *kp)
+{
+	struct limit *l = kp->arg;
+	struct limit_value *v;
+	unsigned int max;
+	int err;
+
+	err = kstrtouint(val, 0, &max);
+	if (err)
+		return err;
+	v = kzalloc(sizeof(*v), GFP_KERNEL);
+	if (!v)
+		return -ENOMEM;
+	v->max = max;
+	snprintf(v->msg, sizeof(v->msg), l->fmt, max);
+	v->older = l->cur;
+	WRITE_ONCE(l->cur, v);
+	return 0;
+}
+
+static int limit_get(char *buf, const struct kernel_param *kp)
+{
+	const struct limit *l = kp->arg;
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(l->cur)->max);
+}
+
+static const struct kernel_param_ops limit_ops = {
+	.set = limit_set,
+	.get = limit_get,
+};
+
+module_param_cb(sa_max, &limit_ops, &sa_limit, 0644);
+MODULE_PARM_DESC(sa_max, "SA table entries (SAs and larval SPIs) per namespace, 0: no limit (default "
+		 __stringify(NFSEC_SA_MAX_DEFAULT) ")");
+module_param_cb(larval_max, &limit_ops, &larval_limit, 0644);
+MODULE_PARM_DESC(larval_max, "larval SPIs (sa alloc-spi) per namespace, 0: no limit (default "
+		 __stringify(NFSEC_LARVAL_MAX_DEFAULT) ")");
+module_param_cb(policy_max, &limit_ops, &policy_limit, 0644);
+MODULE_PARM_DESC(policy_max, "policies per namespace, 0: no limit (default "
+		 __stringify(NFSEC_POLICY_MAX_DEFAULT) ")");
+
+bool nfsec_limit_ok(enum nfsec_limit which, u32 count,
+		    struct netlink_ext_ack *extack)
+{
+	const struct limit_value *v = READ_ONCE(limits[which]->cur);
+
+	if (!v->max || count < v->max)
+		return true;
+	nfsec_extack_msg(extack, v->msg);
+	return false;
+}
+
+/* Module exit: every value the parameters took but the first. */
+void nfsec_limits_uninit(void)
+{
+	struct limit_value *v, *older;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(limits); i++) {
+		for (v = limits[i]->cur; v->older; v = older) {
+			older = v->older;
+			kfree(v);
+		}
+	}
+}
