@@ -26,24 +26,31 @@ struct limit_value {
 };
 
 struct limit {
-	const char *fmt;		/* of the message, with the value */
+	const char *what;		/* "SAs": the message's noun */
 	struct limit_value *cur;
 };
 
-#define LIMIT(name, what, def)						\
-	static struct limit_value name##_default = {			\
-		.max = def,						\
-		.msg = "too many " what " in this namespace (limit "	\
-		       __stringify(def) ")",				\
-	};								\
-	static struct limit name##_limit = {				\
-		.fmt = "too many " what " in this namespace (limit %u)", \
-		.cur = &name##_default,					\
-	}
+#define LIMIT_MSG(what, max) \
+	"too many " what " in this namespace (limit " __stringify(max) ")"
 
-LIMIT(sa, "SAs", NFSEC_SA_MAX_DEFAULT);
-LIMIT(larval, "larval SPIs", NFSEC_LARVAL_MAX_DEFAULT);
-LIMIT(policy, "policies", NFSEC_POLICY_MAX_DEFAULT);
+static struct limit_value sa_default = {
+	.max = NFSEC_SA_MAX_DEFAULT,
+	.msg = LIMIT_MSG("SAs", NFSEC_SA_MAX_DEFAULT),
+};
+
+static struct limit_value larval_default = {
+	.max = NFSEC_LARVAL_MAX_DEFAULT,
+	.msg = LIMIT_MSG("larval SPIs", NFSEC_LARVAL_MAX_DEFAULT),
+};
+
+static struct limit_value policy_default = {
+	.max = NFSEC_POLICY_MAX_DEFAULT,
+	.msg = LIMIT_MSG("policies", NFSEC_POLICY_MAX_DEFAULT),
+};
+
+static struct limit sa_limit = { "SAs", &sa_default };
+static struct limit larval_limit = { "larval SPIs", &larval_default };
+static struct limit policy_limit = { "policies", &policy_default };
 
 static struct limit *const limits[] = {
 	[NFSEC_LIMIT_SA] = &sa_limit,
@@ -66,7 +73,8 @@ static int limit_set(const char *val, const struct kernel_param *kp)
 	if (!v)
 		return -ENOMEM;
 	v->max = max;
-	snprintf(v->msg, sizeof(v->msg), l->fmt, max);
+	snprintf(v->msg, sizeof(v->msg),
+		 "too many %s in this namespace (limit %u)", l->what, max);
 	v->older = l->cur;
 	WRITE_ONCE(l->cur, v);
 	return 0;

@@ -8,9 +8,9 @@
  * Lock order (outermost first; see Documentation/locking.md):
  *
  *   nfsec_net.lock (mutex, one per namespace: all SAD and SPD changes;
- *     taken by netlink.c's handlers, at namespace exit and by policy.c's
- *     refresh_work, asserted by the tables, which call neither each
- *     other's changes nor netlink)
+ *     taken by netlink.c's handlers, at namespace exit, by policy.c's
+ *     refresh_work and spi.c's larval_work, asserted by the tables, which
+ *     call neither each other's changes nor netlink)
  *     -> rhashtable's internal bucket locks (taken by rhashtable itself)
  *     -> xarray's xa_lock (taken by the xa_* calls)
  *
@@ -485,7 +485,7 @@ struct nfsec_sa *nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
 				  const struct nfsec_sa_params *p,
 				  struct netlink_ext_ack *extack);
 struct nfsec_sa *nfsec_sa_larval_create(const struct nfsec_sa_id *id,
-				       const union nfsec_addr *saddr);
+					const union nfsec_addr *saddr);
 struct nfsec_sa *nfsec_sa_newest(struct nfsec_net *nn,
 				 bool (*fits)(const void *arg,
 					      const struct nfsec_sa *sa),

@@ -167,7 +167,7 @@ err_free:
  * that what reads every entry's counters need not tell it apart.
  */
 struct nfsec_sa *nfsec_sa_larval_create(const struct nfsec_sa_id *id,
-				       const union nfsec_addr *saddr)
+					const union nfsec_addr *saddr)
 {
 	struct nfsec_sa *sa;
 

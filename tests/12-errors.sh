@@ -17,7 +17,9 @@
 # an spi, policy update of a missing policy or to a bad SA reference, bad
 # tokens, missing keywords, ESP enc
 # without auth, aead with enc/auth, AH with a cipher; missing SAs and
-# policies for del/get/update; and a batch file that stops at its first
+# policies for del/get/update; alloc-spi with min > max, min below 256,
+# a timeout of 0 or above 3600, a full range, an spi, no dst, a max beyond
+# 32 bits; and a batch file that stops at its first
 # bad line, naming FILE:LINE, having applied the lines before it.
 #
 # No topology: namespace A holds state only.
@@ -319,6 +321,30 @@ bad "sa update with a bad key length" "$KEYLEN" \
 bad "sa update to replay-window 5000" "$RWIN" \
 	sa update "${IN[@]}" spi 0x2000 enc aes-cbc-128 key "$K16" \
 	auth hmac-sha256-128 key "$K32" replay-window 5000
+
+log "SA: alloc-spi"
+AS=(sa alloc-spi src 10.0.0.2 dst 10.0.0.1 proto esp)
+bad "alloc-spi min > max" 'spi-min above spi-max \(Invalid argument\)' \
+	"${AS[@]}" min 0x2000 max 0x1fff
+bad "alloc-spi min 255" \
+	'spi-min below 256 \(SPIs 0-255 are reserved, RFC 4303 2\.1\) \(Invalid argument\)' \
+	"${AS[@]}" min 255
+bad "alloc-spi timeout 0" \
+	'timeout out of range \(1-3600 seconds\) \(Invalid argument\)' \
+	"${AS[@]}" timeout 0
+bad "alloc-spi timeout 3601" \
+	'timeout out of range \(1-3600 seconds\) \(Invalid argument\)' \
+	"${AS[@]}" timeout 3601
+bad "alloc-spi of a range the SA 0x2000 fills" \
+	'no free SPI in min\.\.max \(No space left on device\)' \
+	"${AS[@]}" min 0x2000 max 0x2000
+bad "alloc-spi with an spi (tool)" \
+	'sa alloc-spi: the kernel chooses the spi; give min and max' \
+	"${AS[@]}" spi 0x2000
+bad "alloc-spi without dst (tool)" 'sa alloc-spi: missing "dst"' \
+	sa alloc-spi src 10.0.0.2 proto esp
+bad "alloc-spi max 0x100000000 (tool)" 'invalid max: "0x100000000"' \
+	"${AS[@]}" max 0x100000000
 
 log "policy"
 bad "prefix 10.0.0.0/33 (tool)" 'invalid prefix: "10\.0\.0\.0/33"' \

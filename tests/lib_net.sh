@@ -276,7 +276,7 @@ sa_stats() {
 }
 
 # ns_stat NS KEY: one member of the namespace's `nfsec -j stats`
-# (sa_count, policy_count or a drop counter).
+# (sa_count, policy_count, larval_count or a drop counter).
 ns_stat() {
 	nf "$1" -j stats | jq_py 'd[a]' "$2"
 }
@@ -284,7 +284,7 @@ ns_stat() {
 # ns_stats NS: the namespace's non-zero drop counters, as sa_stats.
 ns_stats() {
 	nf "$1" -j stats |
-		jq_py 'nonzero({k: v for k, v in d.items() if k not in ("sa_count", "policy_count")})'
+		jq_py 'nonzero({k: v for k, v in d.items() if k not in ("sa_count", "policy_count", "larval_count")})'
 }
 
 # ns_counts NS: "[sa_count, policy_count]" of the namespace.

@@ -391,6 +391,26 @@ def pol_set(name, value):
     return pol_req(pol)
 
 
+def base_alloc():
+    """A valid SA_ALLOC_SPI nest: ESP to 10.0.0.2 from 10.0.0.1."""
+    return [
+        A(k('NFSEC_SA_A_FAMILY'), u16(socket.AF_INET)),
+        A(k('NFSEC_SA_A_SRC'), ip4('10.0.0.1')),
+        A(k('NFSEC_SA_A_DST'), ip4('10.0.0.2')),
+        A(k('NFSEC_SA_A_PROTO'), u8(IPPROTO_ESP)),
+    ]
+
+
+def alloc_req(name=None, value=None, drop=None):
+    """SA_ALLOC_SPI: the base with attribute NAME set to VALUE, or without
+    attribute DROP."""
+    sa = [a for a in base_alloc() if a.type not in (k(name) if name else 0,
+                                                    k(drop) if drop else 0)]
+    if name:
+        sa.append(A(k(name), value))
+    return k('NFSEC_CMD_SA_ALLOC_SPI'), [A(k('NFSEC_A_SA'), sa)]
+
+
 def case_unknown_top(spi):
     cmd, attrs = sa_req(base_sa(spi))
     return cmd, attrs + [A(k('NFSEC_A_MAX') + 1, u32(0))]
@@ -589,6 +609,35 @@ CASES = {
                               lambda s: pol_set('NFSEC_POL_A_ACTION',
                                                 u8(k('NFSEC_ACTION_PROTECT'))),
                               'EINVAL', "a protect policy needs the SA's spi"),
+    'sa_state_in_request': ('SA_ADD carrying STATE (reply only)',
+                            lambda s: sa_set('NFSEC_SA_A_STATE', u8(2), s),
+                            'EINVAL', 'attribute is only in replies'),
+    'sa_add_spi_min': ('SA_ADD carrying SPI_MIN',
+                       lambda s: sa_set('NFSEC_SA_A_SPI_MIN', u32(0x1000), s),
+                       'EINVAL',
+                       'spi-min, spi-max and timeout are for alloc-spi'),
+    'alloc_spi_empty': ('SA_ALLOC_SPI with no NFSEC_A_SA',
+                        lambda s: (k('NFSEC_CMD_SA_ALLOC_SPI'), []),
+                        'EINVAL', 'missing SA attributes (NFSEC_A_SA)'),
+    'alloc_spi_with_spi': ('SA_ALLOC_SPI carrying SPI',
+                           lambda s: alloc_req('NFSEC_SA_A_SPI', be32(s)),
+                           'EINVAL',
+                           'alloc-spi chooses the SPI: give a range (spi-min, spi-max)'),
+    'alloc_spi_with_mode': ('SA_ALLOC_SPI carrying MODE',
+                            lambda s: alloc_req('NFSEC_SA_A_MODE',
+                                                u8(k('NFSEC_MODE_TUNNEL'))),
+                            'EINVAL',
+                            'alloc-spi takes only family, src, dst, proto, spi-min, spi-max and timeout'),
+    'alloc_spi_no_src': ('SA_ALLOC_SPI without SRC',
+                         lambda s: alloc_req(drop='NFSEC_SA_A_SRC'),
+                         'EINVAL', 'missing SA attribute: src'),
+    'alloc_spi_timeout_u8': ('SA_ALLOC_SPI with TIMEOUT as a u8',
+                             lambda s: alloc_req('NFSEC_SA_A_TIMEOUT', u8(5)),
+                             'EINVAL', 'invalid attribute length'),
+    'alloc_spi_min_0': ('SA_ALLOC_SPI with SPI_MIN 0',
+                        lambda s: alloc_req('NFSEC_SA_A_SPI_MIN', u32(0)),
+                        'EINVAL',
+                        'spi-min below 256 (SPIs 0-255 are reserved, RFC 4303 2.1)'),
     'policy_reqid_family_no_dst': ('protect by reqid with SA_FAMILY, no SA_DST',
                                    lambda s: pol_req(
                                        [a for a in base_policy()
