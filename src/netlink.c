@@ -261,9 +261,12 @@ static void wipe_keys(struct nfsec_sa_params *p)
 		memzero_explicit(p->auth.key, p->auth.key_len);
 }
 
-/* The SA's identity: family, destination, SPI, protocol. */
+/*
+ * The SA's identity: family, destination, SPI, protocol; without @spi
+ * (alloc-spi, which chooses it) all but the SPI.
+ */
 static int parse_sa_id(struct genl_info *info, struct nlattr *nest,
-		       struct nlattr **tb, struct nfsec_sa_id *id)
+		       struct nlattr **tb, struct nfsec_sa_id *id, bool spi)
 {
 	int err;
 
@@ -272,8 +275,8 @@ static int parse_sa_id(struct genl_info *info, struct nlattr *nest,
 		      "missing SA attribute: family") ?:
 	      require(info, nest, tb, NFSEC_SA_A_DST,
 		      "missing SA attribute: dst") ?:
-	      require(info, nest, tb, NFSEC_SA_A_SPI,
-		      "missing SA attribute: spi") ?:
+	      (spi ? require(info, nest, tb, NFSEC_SA_A_SPI,
+			     "missing SA attribute: spi") : 0) ?:
 	      require(info, nest, tb, NFSEC_SA_A_PROTO,
 		      "missing SA attribute: proto");
 	if (err)
@@ -281,7 +284,8 @@ static int parse_sa_id(struct genl_info *info, struct nlattr *nest,
 	err = parse_family(tb[NFSEC_SA_A_FAMILY], &id->family, info->extack);
 	if (err)
 		return err;
-	id->spi = nla_get_be32(tb[NFSEC_SA_A_SPI]);
+	if (spi)
+		id->spi = nla_get_be32(tb[NFSEC_SA_A_SPI]);
 	id->proto = nla_get_u8(tb[NFSEC_SA_A_PROTO]);
 	return parse_addr(tb[NFSEC_SA_A_DST], id->family, &id->daddr,
 			  info->extack);
@@ -337,7 +341,7 @@ static int parse_sa(struct genl_info *info, struct nfsec_sa_params *p)
 	      parse_alg(tb[NFSEC_SA_A_ENC], &p->enc, &p->has_enc, 0, extack) ?:
 	      parse_alg(tb[NFSEC_SA_A_AUTH], &p->auth, &p->has_auth,
 			NFSEC_ALG_A_TRUNC_BITS, extack) ?:
-	      parse_sa_id(info, nest, tb, &p->id) ?:
+	      parse_sa_id(info, nest, tb, &p->id, true) ?:
 	      require(info, nest, tb, NFSEC_SA_A_DIR,
 		      "missing SA attribute: dir") ?:
 	      require(info, nest, tb, NFSEC_SA_A_SRC,
@@ -695,7 +699,7 @@ static int sa_id_from(struct genl_info *info, struct nfsec_sa_id *id)
 	nest = nest_parse(info, NFSEC_A_SA, tb, NFSEC_SA_A_MAX, sa_policy);
 	if (IS_ERR(nest))
 		return PTR_ERR(nest);
-	return parse_sa_id(info, nest, tb, id);
+	return parse_sa_id(info, nest, tb, id, true);
 }
 
 /* SA_DEL and SA_GET: one SA by id. */
@@ -759,21 +763,12 @@ static int sa_alloc_spi(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_BAD_ATTR(extack, tb[i]);
 		return -EINVAL;
 	}
-	memset(&id, 0, sizeof(id));
-	err = require(info, nest, tb, NFSEC_SA_A_FAMILY,
-		      "missing SA attribute: family") ?:
+	err = parse_sa_id(info, nest, tb, &id, false) ?:
 	      require(info, nest, tb, NFSEC_SA_A_SRC,
 		      "missing SA attribute: src") ?:
-	      require(info, nest, tb, NFSEC_SA_A_DST,
-		      "missing SA attribute: dst") ?:
-	      require(info, nest, tb, NFSEC_SA_A_PROTO,
-		      "missing SA attribute: proto") ?:
-	      parse_family(tb[NFSEC_SA_A_FAMILY], &id.family, extack) ?:
-	      parse_addr(tb[NFSEC_SA_A_DST], id.family, &id.daddr, extack) ?:
 	      parse_addr(tb[NFSEC_SA_A_SRC], id.family, &saddr, extack);
 	if (err)
 		return err;
-	id.proto = nla_get_u8(tb[NFSEC_SA_A_PROTO]);
 	min = get_u32(tb[NFSEC_SA_A_SPI_MIN], NFSEC_SPI_ALLOC_MIN);
 	max = get_u32(tb[NFSEC_SA_A_SPI_MAX], U32_MAX);
 	timeout = get_u32(tb[NFSEC_SA_A_TIMEOUT],
