@@ -495,6 +495,7 @@ static unsigned int ipsec_rcv(struct nfsec_net *nn, struct sk_buff *skb,
 	id.family = family;
 	outer_addrs(skb, &id, &saddr);
 	sa = nfsec_sa_lookup(nn, &id);
+	/* (a larval entry, an SPI reserved by alloc-spi, has no direction) */
 	if (!sa || sa->dir != NFSEC_DIR_IN) {
 		nfsec_counter_inc(nn->counters, NFSEC_NET_NO_SA);
 		return NF_ACCEPT;

@@ -96,8 +96,9 @@ expect_eq "a: 5 entries, 0 larval" "5 0 2" "$(counts)"
 
 log "2. larval entries: 2, then refused"
 check "a: sa_max 10" limits 10 2 4
-check "a: a reservation" nf a sa alloc-spi src 10.0.0.9 dst $A proto esp
-check "a: another" nf a sa alloc-spi src 10.0.0.9 dst $A proto esp
+# (600 s: they must outlive the test, which counts them to the end)
+check "a: a reservation" nf a sa alloc-spi src 10.0.0.9 dst $A proto esp timeout 600
+check "a: another" nf a sa alloc-spi src 10.0.0.9 dst $A proto esp timeout 600
 before=$(spis)
 expect_fail "a: the third reservation" \
 	"too many larval SPIs in this namespace \(limit 2\)" \
