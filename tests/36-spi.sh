@@ -31,6 +31,10 @@
 # 9. A namespace deleted with a reservation of 3600 s pending, its expiry
 #    work armed: nothing leaks (the harness checks the kernel log; `make
 #    check-debug` kmemleak and KASAN).
+# 10. rmmod with reservations pending in a (3600 s) and b (1 s, due about
+#    then): the unload cancels the works and frees the entries (the
+#    nfsec_sa kmem_cache is gone: a leaked entry would keep it, and the
+#    kernel would complain); the reloaded module starts empty.
 set -e
 . "${0%/*}/lib.sh"
 . "${0%/*}/lib_net.sh"
@@ -203,6 +207,19 @@ check "c: created" ip netns add $c
 check "c: a reservation of 3600 s" \
 	ip netns exec $c "$NFSEC" sa alloc-spi src $B dst $A proto esp timeout 3600
 check "c: deleted" ip netns del $c
+
+log "10. rmmod with reservations pending in a and b"
+check "a: a reservation of 3600 s" nf a sa alloc-spi src $B dst $A proto esp timeout 3600
+check "b: one of 1 s" nf b sa alloc-spi src $A dst $B proto esp timeout 1
+sleep 1.5	# (b's may expire before or during the unload: either will do)
+check "rmmod nfsec" module_unload
+slab=no
+while read -r name _; do
+	[ "$name" != nfsec_sa ] || slab=yes
+done </proc/slabinfo
+expect_eq "kmem_cache nfsec_sa destroyed (no entry left behind)" no "$slab"
+check "insmod nfsec" module_load
+expect_eq "a: empty after the reload" "0 0" "$(counts a)"
 
 rm -rf "$TMP"
 t_end
