@@ -110,6 +110,7 @@ static const struct nla_policy pol_policy[NFSEC_POL_A_MAX + 1] = {
 	[NFSEC_POL_A_SA_REQID] = { .type = NLA_U32 },
 	[NFSEC_POL_A_SA_MODE] = NLA_POLICY_RANGE(NLA_U8, NFSEC_MODE_TRANSPORT,
 						 NFSEC_MODE_TUNNEL),
+	[NFSEC_POL_A_SA_SRC] = ADDR_POLICY,
 };
 
 static const struct nla_policy nfsec_policy[NFSEC_A_MAX + 1] = {
@@ -459,9 +460,12 @@ static int put_sa_ref(struct sk_buff *skb, const struct nfsec_sa_ref *ref)
 	bool dst = !ref->reqid || ref->has_dst;
 
 	if (nla_put_u8(skb, NFSEC_POL_A_SA_PROTO, ref->id.proto) ||
-	    (dst && (nla_put_u16(skb, NFSEC_POL_A_SA_FAMILY, ref->id.family) ||
-		     put_addr(skb, NFSEC_POL_A_SA_DST, ref->id.family,
-			      &ref->id.daddr))))
+	    ((dst || ref->has_src) &&
+	     nla_put_u16(skb, NFSEC_POL_A_SA_FAMILY, ref->id.family)) ||
+	    (dst && put_addr(skb, NFSEC_POL_A_SA_DST, ref->id.family,
+			     &ref->id.daddr)) ||
+	    (ref->has_src && put_addr(skb, NFSEC_POL_A_SA_SRC, ref->id.family,
+				      &ref->saddr)))
 		return -EMSGSIZE;
 	if (!ref->reqid)
 		return nla_put_be32(skb, NFSEC_POL_A_SA_SPI, ref->id.spi);
@@ -762,9 +766,12 @@ static int parse_sa_spi(struct genl_info *info, struct nlattr **tb,
 			const struct nfsec_selector *sel,
 			struct nfsec_sa_ref *ref)
 {
-	if (tb[NFSEC_POL_A_SA_MODE]) {
-		NL_SET_ERR_MSG_ATTR(info->extack, tb[NFSEC_POL_A_SA_MODE],
-				    "the SA's mode narrows a reqid: an spi names one SA");
+	struct nlattr *narrow = tb[NFSEC_POL_A_SA_MODE] ?:
+				tb[NFSEC_POL_A_SA_SRC];
+
+	if (narrow) {
+		NL_SET_ERR_MSG_ATTR(info->extack, narrow,
+				    "the SA's mode and src narrow a reqid: an spi names one SA");
 		return -EINVAL;
 	}
 	ref->id.spi = nla_get_be32(tb[NFSEC_POL_A_SA_SPI]);
@@ -798,16 +805,20 @@ static int parse_sa_reqid(struct genl_info *info, struct nlattr **tb,
 				    "reqid 0 names no SA (it means none)");
 		return -EINVAL;
 	}
-	/* by reqid the family is the SA's dst's, and only with one */
-	if (tb[NFSEC_POL_A_SA_FAMILY] && !tb[NFSEC_POL_A_SA_DST]) {
+	/* by reqid the family is the SA's addresses', and only with one */
+	if (tb[NFSEC_POL_A_SA_FAMILY] && !tb[NFSEC_POL_A_SA_DST] &&
+	    !tb[NFSEC_POL_A_SA_SRC]) {
 		NL_SET_ERR_MSG_ATTR(info->extack, tb[NFSEC_POL_A_SA_FAMILY],
-				    "the SA's family goes with the SA's dst");
+				    "the SA's family goes with the SA's dst or src");
 		return -EINVAL;
 	}
 	ref->mode = get_u8(tb[NFSEC_POL_A_SA_MODE], 0);
 	ref->has_dst = tb[NFSEC_POL_A_SA_DST];
+	ref->has_src = tb[NFSEC_POL_A_SA_SRC];
 	return parse_addr(tb[NFSEC_POL_A_SA_DST], ref->id.family,
-			  &ref->id.daddr, info->extack);
+			  &ref->id.daddr, info->extack) ?:
+	       parse_addr(tb[NFSEC_POL_A_SA_SRC], ref->id.family,
+			  &ref->saddr, info->extack);
 }
 
 /* What a policy of @action names: for protect, its SA or SAs. */
@@ -821,7 +832,8 @@ static int parse_sa_ref(struct genl_info *info, struct nlattr *nest,
 	if (action != NFSEC_ACTION_PROTECT) {
 		if (tb[NFSEC_POL_A_SA_SPI] || tb[NFSEC_POL_A_SA_DST] ||
 		    tb[NFSEC_POL_A_SA_PROTO] || tb[NFSEC_POL_A_SA_FAMILY] ||
-		    tb[NFSEC_POL_A_SA_REQID] || tb[NFSEC_POL_A_SA_MODE]) {
+		    tb[NFSEC_POL_A_SA_REQID] || tb[NFSEC_POL_A_SA_MODE] ||
+		    tb[NFSEC_POL_A_SA_SRC]) {
 			NL_SET_ERR_MSG(info->extack,
 				       "only protect policies name an SA");
 			return -EINVAL;
@@ -860,7 +872,7 @@ static int policy_set(struct sk_buff *skb, struct genl_info *info)
 			  pol_policy);
 	if (IS_ERR(nest))
 		return PTR_ERR(nest);
-	if (tb[NFSEC_POL_A_INDEX]) {
+	if (tb[NFSEC_POL_A_INDEX] && cmd != NFSEC_CMD_POLICY_UPDATE) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[NFSEC_POL_A_INDEX],
 				    "the kernel assigns policy indexes");
 		return -EINVAL;
@@ -881,6 +893,7 @@ static int policy_set(struct sk_buff *skb, struct genl_info *info)
 				  &sel, &ref, extack);
 	if (IS_ERR(pol))
 		return PTR_ERR(pol);
+	pol->index = get_u32(tb[NFSEC_POL_A_INDEX], 0);
 	mutex_lock(&nn->lock);
 	err = cmd == NFSEC_CMD_POLICY_UPDATE ?
 	      nfsec_policy_replace(nn, pol, extack) :

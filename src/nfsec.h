@@ -26,6 +26,7 @@
 #ifndef _NFSEC_H
 #define _NFSEC_H
 
+#include <linux/hashtable.h>
 #include <linux/in6.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -122,6 +123,7 @@ struct nfsec_sa {
 	u32 flags;			/* enum nfsec_sa_flags */
 	u32 replay_window;
 	u32 reqid;			/* 0: none */
+	struct hlist_node reqid_node;	/* in nfsec_net.reqid_hash, if reqid */
 	u64 seq;			/* as given at add time */
 	struct nfsec_lifetime lifetime;
 	u64 add_time;			/* CLOCK_BOOTTIME seconds */
@@ -166,14 +168,17 @@ struct nfsec_selector {
 
 /*
  * What a protect policy names: one SA by its identity (reqid 0), or the
- * SAs of a reqid, of protocol id.proto, and of mode and destination
- * (id.family, id.daddr) where those are given.
+ * SAs of a reqid, of protocol id.proto, and of mode, destination
+ * (id.family, id.daddr) and source (id.family, saddr) where those are
+ * given.
  */
 struct nfsec_sa_ref {
 	struct nfsec_sa_id id;		/* by reqid: proto, family, daddr */
+	union nfsec_addr saddr;		/* by reqid, with has_src */
 	u32 reqid;
 	u8 mode;			/* by reqid: 0 for either */
 	bool has_dst;			/* by reqid: id.daddr is given */
+	bool has_src;			/* by reqid: saddr is given */
 };
 
 struct nfsec_policy {
@@ -195,6 +200,7 @@ struct nfsec_policy {
 	struct rcu_head rcu;
 };
 
+#define NFSEC_REQID_HASH_BITS 10	/* 1024 buckets: 8 KiB a namespace */
 #define NFSEC_DIRS 3	/* spd[] is indexed by enum nfsec_dir - 1 */
 
 struct nfsec_net {
@@ -206,6 +212,11 @@ struct nfsec_net {
 	u32 sa_count;
 	u32 sa_gen;			/* bumped on every SAD change */
 	u64 sa_serial;			/* the last nfsec_sa.serial given */
+	/*
+	 * The SAs that have a reqid, by reqid, under lock: a policy by reqid
+	 * looks among its own, not through the whole table (policy.c).
+	 */
+	DECLARE_HASHTABLE(reqid_hash, NFSEC_REQID_HASH_BITS);
 	/*
 	 * An outbound SA with a reqid ran out on the packet path: the OUT
 	 * policies it was bound to turn to the newest usable SA left, from
@@ -455,7 +466,7 @@ int nfsec_sa_insert(struct nfsec_net *nn, struct nfsec_sa *sa,
 struct nfsec_sa *nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
 				  const struct nfsec_sa_params *p,
 				  struct netlink_ext_ack *extack);
-struct nfsec_sa *nfsec_sa_newest(struct nfsec_net *nn,
+struct nfsec_sa *nfsec_sa_newest(struct nfsec_net *nn, u32 reqid,
 				 bool (*fits)(const void *arg,
 					      const struct nfsec_sa *sa),
 				 const void *arg);

@@ -228,6 +228,8 @@ class Gen:
             if self.chance(0.3):
                 attrs.append(A(k('NFSEC_POL_A_SA_MODE'),
                                nl_raw.u8(self.pick([0, 1, 2, 3]))))
+            if self.chance(0.3):
+                attrs.append(A(k('NFSEC_POL_A_SA_SRC'), self.addr(fam)))
         if action == 1 and self.chance(0.5):
             attrs.append(A(k('NFSEC_POL_A_SA_DST'), self.addr(fam)))
         if self.chance(0.2):

@@ -599,7 +599,7 @@ CASES = {
                                         A(k('NFSEC_POL_A_SA_FAMILY'),
                                           u16(socket.AF_INET6))]),
                                    'EINVAL',
-                                   "the SA's family goes with the SA's dst"),
+                                   "the SA's family goes with the SA's dst or src"),
 }
 
 

@@ -63,7 +63,7 @@ struct policy_spec {
 	uint32_t index, priority, sa_spi, sa_reqid;
 	uint16_t family, sport, dport, sa_family;
 	uint8_t dir, src_plen, dst_plen, proto, action, sa_proto, sa_mode;
-	union ip_addr src, dst, sa_dst;
+	union ip_addr src, dst, sa_dst, sa_src;
 	uint64_t matches;
 };
 

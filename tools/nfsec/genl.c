@@ -81,6 +81,7 @@ static const struct field pol_fields[NFSEC_POL_A_MAX + 1] = {
 	[NFSEC_POL_A_SA_FAMILY] = POL_FIELD(F_U16, sa_family),
 	[NFSEC_POL_A_SA_REQID] = POL_FIELD(F_U32, sa_reqid),
 	[NFSEC_POL_A_SA_MODE] = POL_FIELD(F_U8, sa_mode),
+	[NFSEC_POL_A_SA_SRC] = POL_FIELD(F_SA_ADDR, sa_src),
 };
 
 static size_t addr_len(uint16_t family)

@@ -549,6 +549,8 @@ static void json_policy(const struct policy_spec *pol)
 		}
 		if (pol->have & HAVE(NFSEC_POL_A_SA_DST))
 			json_str("dst", addr_str(sa_family(pol), &pol->sa_dst));
+		if (pol->have & HAVE(NFSEC_POL_A_SA_SRC))
+			json_str("src", addr_str(sa_family(pol), &pol->sa_src));
 		json_str("proto", xfrm_proto(pol->have &
 					     HAVE(NFSEC_POL_A_SA_PROTO) ?
 					     pol->sa_proto : IPPROTO_ESP));
@@ -585,7 +587,10 @@ static struct policy_spec policy_defaults(const struct policy_spec *pol)
 	return p;
 }
 
-/* " reqid N [mode M]" or " spi SPI" (conf: 8 digits), then " dst ADDR" */
+/*
+ * " reqid N [mode M]" or " spi SPI" (conf: 8 digits), then " dst ADDR",
+ * then (reqid) " src ADDR"
+ */
 static void print_sa_ref(const struct policy_spec *p, bool conf)
 {
 	if (by_reqid(p)) {
@@ -597,6 +602,8 @@ static void print_sa_ref(const struct policy_spec *p, bool conf)
 	}
 	if (p->have & HAVE(NFSEC_POL_A_SA_DST))
 		printf(" dst %s", addr_str(sa_family(p), &p->sa_dst));
+	if (p->have & HAVE(NFSEC_POL_A_SA_SRC))
+		printf(" src %s", addr_str(sa_family(p), &p->sa_src));
 }
 
 void print_policy(const struct policy_spec *pol)

@@ -112,6 +112,8 @@
  *                     names its SAs by their REQID (not 0)
  *     SA_MODE         u8, enum nfsec_mode, with SA_REQID only: the SAs'
  *                     mode; absent means either
+ *     SA_SRC          address of SA_FAMILY, with SA_REQID only: the SAs'
+ *                     source (for IN and FWD, the peer); absent means any
  *   }
  *   A protect policy names its SA by SA_SPI (with SA_DST, SA_PROTO,
  *   SA_FAMILY: one SA's identity) or its SAs by SA_REQID (EINVAL for both,
@@ -127,14 +129,19 @@
  *
  *   By reqid, the SAs of the reqid whose direction fits as above, whose
  *   protocol is SA_PROTO (default IPPROTO_ESP) and, where given, whose
- *   mode is SA_MODE and destination SA_DST (of SA_FAMILY; no default),
- *   and which the transport mode rules allow, fit. No SA need exist. An
+ *   mode is SA_MODE, destination SA_DST and source SA_SRC (of SA_FAMILY;
+ *   no default), and which the transport mode rules allow, fit. A
+ *   transport mode SA_MODE that these rules rule out for every SA is
+ *   refused (EINVAL). No SA need exist. An
  *   OUT policy sends with the newest usable one (not past a hard lifetime
  *   limit, sequence numbers left; newest by the time it was added, which
  *   an update keeps) and drops what it matches, counted
  *   NFSEC_STATS_A_NO_SA_OUT, while there is none: an SA added switches it
  *   at once, an SA deleted or run out switches it to the newest usable one
- *   left. An IN or FWD policy accepts what any of them decapsulated.
+ *   left. An IN or FWD policy accepts what any of them decapsulated,
+ *   unless that SA was deleted or replaced while the packet was in crypto
+ *   (by SPI too). Without SA_SRC, an IN or FWD policy does not tell the
+ *   peers apart: an SA of the reqid from any source will do.
  *
  *   Two policies with the same direction, selector and priority are
  *   refused with EEXIST. The reply carries the new policy with its INDEX.
@@ -144,8 +151,10 @@
  *   and PRIORITY (ENOENT if there is none) takes the new ACTION and SA
  *   reference, under the same rules as an add, keeping its INDEX, its place
  *   in the order and its MATCHES. The change is atomic: a packet meets
- *   either the old policy or the new one, never neither. The reply carries
- *   the policy.
+ *   either the old policy or the new one, never neither. INDEX may be
+ *   given (here only): then the policy found must have it (ENOENT if it
+ *   has another), a guard for a caller that read the index before. The
+ *   reply carries the policy.
  *
  * NFSEC_CMD_POLICY_DEL (doit)
  *   NFSEC_A_POLICY: { INDEX } or { DIR, FAMILY, SRC, SRC_PLEN, DST,
@@ -371,6 +380,7 @@ enum nfsec_policy_attr {
 	NFSEC_POL_A_SA_FAMILY,		/* u16, the SA's: default FAMILY */
 	NFSEC_POL_A_SA_REQID,		/* u32, not 0: instead of SA_SPI */
 	NFSEC_POL_A_SA_MODE,		/* u8, enum nfsec_mode, with SA_REQID */
+	NFSEC_POL_A_SA_SRC,		/* binary, 4 or 16, with SA_REQID */
 	__NFSEC_POL_A_MAX
 };
 

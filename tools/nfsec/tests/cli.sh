@@ -245,6 +245,41 @@ request POLICY_UPDATE ack
     ACTION u8 1
     SA_REQID u32 4294967295
 EOT
+expect_req policy update index 12 dir fwd src 192.168.2.0/24 \
+	dst 192.168.1.0/24 protect reqid 7 src 10.0.2.1 dst 10.0.1.1 <<EOT
+request POLICY_UPDATE ack
+  POLICY
+    INDEX u32 12
+    DIR u8 3
+    FAMILY u16 2
+    SRC inet 192.168.2.0
+    SRC_PLEN u8 24
+    DST inet 192.168.1.0
+    DST_PLEN u8 24
+    ACTION u8 1
+    SA_DST inet 10.0.1.1
+    SA_REQID u32 7
+    SA_SRC inet 10.0.2.1
+EOT
+# an SA src of the other family than the selector's: SA_FAMILY says so
+expect_req policy add dir in src 2001:db8:2::/48 dst 2001:db8:1::/48 \
+	protect reqid 3 src 10.0.2.1 <<EOT
+request POLICY_ADD ack
+  POLICY
+    DIR u8 1
+    FAMILY u16 10
+    SRC inet6 2001:db8:2::
+    SRC_PLEN u8 48
+    DST inet6 2001:db8:1::
+    DST_PLEN u8 48
+    ACTION u8 1
+    SA_FAMILY u16 2
+    SA_REQID u32 3
+    SA_SRC inet 10.0.2.1
+EOT
+expect_err 'nfsec: policy add: addresses of different families' \
+	policy add dir out src any dst 10.0.0.0/8 protect reqid 1 dst 10.0.0.1 \
+	src 2001:db8::1
 expect_req policy update dir out src 10.0.0.1 dst 10.0.0.2 discard <<EOT
 request POLICY_UPDATE ack
   POLICY
