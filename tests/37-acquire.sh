@@ -3,7 +3,7 @@
 #
 # 37-acquire.sh: acquire on demand. A trap policy (OUT, protect by reqid,
 # no SA of the reqid) drops what it matches and tells the events group;
-# a script listening to `nfsec monitor -j` installs the SAs, and the
+# a script listening to `nfsec -j monitor` installs the SAs, and the
 # traffic then flows. Then the rate limits of the events, per policy and
 # flow and per namespace.
 #
@@ -16,7 +16,7 @@
 #
 # 1. Round trip. a: policies out 10.0.0.1 -> 10.0.0.2 and in back, protect
 #    reqid 5 mode transport, no SA. b: XFRM policies with reqid 5
-#    templates, no state. A script on a reads `nfsec monitor -j`; on the
+#    templates, no state. A script on a reads `nfsec -j monitor`; on the
 #    first acquire event of reqid 5 it adds a's SA pair (0x5001 out,
 #    0x5002 in, reqid 5) and b's matching XFRM states. socat then sends
 #    64 KiB over TCP from a (sport 41001) to b (dport 5001), md5 compared.
@@ -81,7 +81,7 @@ daemon() {
 	done
 }
 mkfifo "$TMP/fifo"
-"$NFSEC" monitor -j >"$TMP/fifo" 2>"$EV.err" &
+"$NFSEC" -j monitor >"$TMP/fifo" 2>"$EV.err" &
 MON=$!
 daemon <"$TMP/fifo" &
 DAEMON=$!
