@@ -1034,7 +1034,7 @@ static int put_stats_cb(struct sk_buff *skb, const void *obj, bool keys)
 	BUILD_BUG_ON(NFSEC_STATS_A_ACQUIRE_FAILED - NFSEC_STATS_A_ACQUIRE !=
 		     NFSEC_NET_ACQUIRE_FAILED - NFSEC_NET_ACQUIRE);
 	BUILD_BUG_ON(NFSEC_NET_ACQUIRE_FAILED + 1 != NFSEC_NET_COUNTERS);
-	BUILD_BUG_ON(NFSEC_NET_COUNTERS > NFSEC_SA_COUNTERS);
+	BUILD_BUG_ON((int)NFSEC_NET_COUNTERS > (int)NFSEC_SA_COUNTERS);
 	if (!nest ||
 	    nla_put_u32(skb, NFSEC_STATS_A_SA_COUNT, s->sa_count) ||
 	    nla_put_u32(skb, NFSEC_STATS_A_POLICY_COUNT, s->policy_count))

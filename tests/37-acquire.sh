@@ -61,7 +61,8 @@ check "acquire_interval_ms is 1000, acquire_per_sec 100 (the defaults)" \
 	test "$(cat $PARAMS/acquire_interval_ms) $(cat $PARAMS/acquire_per_sec)" = "1000 100"
 
 # The daemon: every event to $EV; on the first acquire event of reqid 5,
-# a's SA pair and b's XFRM states.
+# b's XFRM states, then a's SA pair (the peer's inbound SA first, as IKE
+# daemons order it: no ESP packet reaches b before b can open it).
 daemon() {
 	local line done=0
 	while IFS= read -r line; do
@@ -69,13 +70,13 @@ daemon() {
 		[[ $done = 0 && $line == *'"event": "acquire"'* &&
 		   $line == *'"sa": {"reqid": 5,'* ]] || continue
 		done=1
-		"$NFSEC" -b - <<-EOF
-			sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x5001 proto esp mode transport aead aes-gcm-128 key $KEY1 reqid 5
-			sa add dir in src 10.0.0.2 dst 10.0.0.1 spi 0x5002 proto esp mode transport aead aes-gcm-128 key $KEY2 reqid 5
-		EOF
 		ip -n "$(ns_name b)" -b - <<-EOF
 			xfrm state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 0x5001 reqid 5 mode transport aead rfc4106(gcm(aes)) $KEY1 128
 			xfrm state add src 10.0.0.2 dst 10.0.0.1 proto esp spi 0x5002 reqid 5 mode transport aead rfc4106(gcm(aes)) $KEY2 128
+		EOF
+		"$NFSEC" -b - <<-EOF
+			sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x5001 proto esp mode transport aead aes-gcm-128 key $KEY1 reqid 5
+			sa add dir in src 10.0.0.2 dst 10.0.0.1 spi 0x5002 proto esp mode transport aead aes-gcm-128 key $KEY2 reqid 5
 		EOF
 		echo "installed" >>"$EV.log"
 	done
@@ -114,6 +115,13 @@ acq_count_is() {
 stat3() {
 	"$NFSEC" -j stats | jq_py '"%d %d %d" % (d["acquire"],
 		d["acquire_limited"], d["no_sa_out"])'
+}
+# delta BEFORE: what stat3 gained since it was BEFORE
+delta() {
+	local a0 l0 n0 a1 l1 n1
+	read -r a0 l0 n0 <<<"$1"
+	read -r a1 l1 n1 <<<"$(stat3)"
+	echo "$((a1 - a0)) $((l1 - l0)) $((n1 - n0))"
 }
 # policy_index DIR DST: the index of a's policy of DIR to DST (a prefix)
 policy_index() {
@@ -167,9 +175,9 @@ expect_eq "the first event: a's out policy $OUT5, reqid 5, the flow" \
 	"$OUT5 5 transport inet 10.0.0.1 10.0.0.2 6 41001 5001" \
 	"$(acq_list | head -n 1)" || true
 # the SYN is retransmitted after 1 s, 3 s...: at most one event a second
-if [ "$SYNS" -gt 2 ]; then
-	log "the daemon was slow: $((SYNS - 1)) SYNs dropped, $N_ACQ events"
-	if ((N_ACQ >= 1 && N_ACQ <= SYNS - 1)); then
+if [ "$N_NOSA" -gt 1 ]; then
+	log "the daemon was slow: $N_NOSA SYNs dropped, $N_ACQ events"
+	if ((N_ACQ >= 1 && N_ACQ <= N_NOSA)); then
 		ok "events: at most one per dropped SYN"
 	else
 		not_ok "events: at most one per dropped SYN" "$N_ACQ events"
@@ -241,10 +249,8 @@ check "F1 5 datagrams, F2 3, then 1.5 s later F1 1" send \
 	"send 10.0.0.1 42002 10.0.9.1 7001 3" "sleep 1.5" \
 	"send 10.0.0.1 42001 10.0.9.1 7001 1"
 check "3 events in the monitor's output" wait_for "3 events" 10 acq_count_is 3
-read -r a0 l0 n0 <<<"$BEFORE"
-read -r a1 l1 n1 <<<"$(stat3)"
 expect_eq "acquire +3, acquire_limited +6, no_sa_out +9" "3 6 9" \
-	"$((a1 - a0)) $((l1 - l0)) $((n1 - n0))" || true
+	"$(delta "$BEFORE")" || true
 expect_eq "the events: F1, F2, F1 again, each naming policy $OUT9, reqid 9" \
 	"$OUT9 9 - inet 10.0.0.1 10.0.9.1 17 42001 7001
 $OUT9 9 - inet 10.0.0.1 10.0.9.1 17 42002 7001
@@ -261,10 +267,8 @@ check "acquire_interval_ms set to 4000" sh -c "echo 4000 > $PARAMS/acquire_inter
 BEFORE=$(stat3)
 check "F3 twice, 1.5 s apart" send "send 10.0.0.1 42003 10.0.9.1 7001 1" \
 	"sleep 1.5" "send 10.0.0.1 42003 10.0.9.1 7001 1"
-read -r a0 l0 n0 <<<"$BEFORE"
-read -r a1 l1 n1 <<<"$(stat3)"
 expect_eq "4000 ms: acquire +1, acquire_limited +1, no_sa_out +2" "1 1 2" \
-	"$((a1 - a0)) $((l1 - l0)) $((n1 - n0))" || true
+	"$(delta "$BEFORE")" || true
 check "acquire_interval_ms back to 1000" sh -c "echo 1000 > $PARAMS/acquire_interval_ms"
 
 log "3. at most acquire_per_sec events a second in the namespace"
@@ -274,22 +278,21 @@ BEFORE=$(stat3)
 # (after 1.1 s: the window of the events before has closed)
 DUR=$(send "sleep 1.1" "flood 10.0.0.1 43000 200 10.0.9.2 7002") || true
 log "200 flows sent in $DUR s"
-read -r a0 l0 n0 <<<"$BEFORE"
-read -r a1 l1 n1 <<<"$(stat3)"
+read -r DA DL DN <<<"$(delta "$BEFORE")"
 expect_eq "no_sa_out +200, acquire + acquire_limited = 200" "200 200" \
-	"$((n1 - n0)) $((a1 - a0 + l1 - l0))" || true
+	"$DN $((DA + DL))" || true
 if [[ $DUR == 0.* ]]; then
-	expect_eq "sent within a second: 10 events" 10 "$((a1 - a0))" || true
+	expect_eq "sent within a second: 10 events" 10 "$DA" || true
 else
 	W=$((${DUR%.*} + 1))
-	if ((a1 - a0 >= 10 && a1 - a0 <= 10 * W)); then
-		ok "sent in $DUR s: 10 to $((10 * W)) events ($((a1 - a0)))"
+	if ((DA >= 10 && DA <= 10 * W)); then
+		ok "sent in $DUR s: 10 to $((10 * W)) events ($DA)"
 	else
-		not_ok "sent in $DUR s: 10 to $((10 * W)) events" "$((a1 - a0))"
+		not_ok "sent in $DUR s: 10 to $((10 * W)) events" "$DA"
 	fi
 fi
-check "the monitor printed them all" wait_for "events" 10 acq_count_is "$((a1 - a0))"
-expect_eq "each event a flow of its own" "$((a1 - a0))" \
+check "the monitor printed them all" wait_for "events" 10 acq_count_is "$DA"
+expect_eq "each event a flow of its own" "$DA" \
 	"$(jq_py 'len({e["flow"]["sport"] for e in docs if e["event"] == "acquire"})' <"$EV")" || true
 check "acquire_per_sec back to 100" sh -c "echo 100 > $PARAMS/acquire_per_sec"
 
@@ -302,10 +305,7 @@ sleep 1.1	# (the window of section 3 has closed)
 BEFORE=$(stat3)
 check "one datagram to [fd00:9::1]:7003" send "send fd00::1 44001 fd00:9::1 7003 1"
 check "1 event in the monitor's output" wait_for "1 event" 10 acq_count_is 1
-read -r a0 l0 n0 <<<"$BEFORE"
-read -r a1 l1 n1 <<<"$(stat3)"
-expect_eq "acquire +1, no_sa_out +1" "1 0 1" \
-	"$((a1 - a0)) $((l1 - l0)) $((n1 - n0))" || true
+expect_eq "acquire +1, no_sa_out +1" "1 0 1" "$(delta "$BEFORE")" || true
 expect_eq "the event: policy $OUT6, reqid 6, the IPv6 flow" \
 	"$OUT6 6 - inet6 fd00::1 fd00:9::1 17 44001 7003" "$(acq_list)" || true
 
