@@ -135,6 +135,13 @@ policy add dir out src 10.0.0.1 dst 10.0.0.2 protect reqid 5 mode transport
 policy add dir in src 10.0.0.2 dst 10.0.0.1 protect reqid 5 mode transport
 EOF
 OUT5=$(policy_index out 10.0.0.2/32)
+# (XFRM's first state of an algorithm loads esp4 and instantiates the
+# crypto templates, seconds under emulation: done here, not when the
+# daemon adds b's states)
+check "b: warm-up, an XFRM state of the same algorithm added and deleted" ipb b <<EOF
+xfrm state add src 10.0.0.1 dst 10.0.0.2 proto esp spi 0x5999 mode transport aead rfc4106(gcm(aes)) $KEY3 128
+xfrm state del src 10.0.0.1 dst 10.0.0.2 proto esp spi 0x5999
+EOF
 check "b: XFRM policies with reqid 5 templates, no state" ipb b <<EOF
 xfrm policy add src 10.0.0.2 dst 10.0.0.1 dir out tmpl src 10.0.0.2 dst 10.0.0.1 proto esp mode transport reqid 5
 xfrm policy add src 10.0.0.1 dst 10.0.0.2 dir in tmpl src 10.0.0.1 dst 10.0.0.2 proto esp mode transport reqid 5

@@ -407,10 +407,13 @@ def case_unknown_alg_attr(spi):
 
 
 def case_flow_in_request(spi):
-    # NFSEC_A_FLOW belongs to acquire events
+    # NFSEC_A_FLOW belongs to acquire events (sent without NLA_F_NESTED:
+    # with it, strict validation refuses it first, "NLA_F_NESTED not
+    # expected")
     cmd, attrs = sa_req(base_sa(spi))
     return cmd, attrs + [A(k('NFSEC_A_FLOW'),
-                           [A(k('NFSEC_FLOW_A_FAMILY'), u16(socket.AF_INET))])]
+                           [A(k('NFSEC_FLOW_A_FAMILY'), u16(socket.AF_INET))],
+                           flags=0)]
 
 
 def case_sa_not_nest(spi):
