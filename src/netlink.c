@@ -118,6 +118,8 @@ static const struct nla_policy nfsec_policy[NFSEC_A_MAX + 1] = {
 	[NFSEC_A_POLICY] = NLA_POLICY_NESTED(pol_policy),
 	[NFSEC_A_STATS] = REPLY_ONLY,
 	[NFSEC_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, NFSEC_FLAG_SHOW_KEYS),
+	[NFSEC_A_FLOW] = { .type = NLA_REJECT,
+			   .reject_message = "attribute is only in events" },
 };
 
 /* Request parsing */
@@ -598,6 +600,53 @@ void nfsec_netlink_notify_sa(struct nfsec_net *nn, const struct nfsec_sa *sa,
 	notify(nn, cmd, put_expire_cb, &ev, gfp);
 }
 
+bool nfsec_netlink_listening(const struct nfsec_net *nn)
+{
+	return genl_has_listeners(&nfsec_family, nn->net, 0);
+}
+
+static int put_flow(struct sk_buff *skb, const struct nfsec_flow *flow)
+{
+	struct nlattr *nest = nla_nest_start(skb, NFSEC_A_FLOW);
+
+	if (!nest ||
+	    nla_put_u16(skb, NFSEC_FLOW_A_FAMILY, flow->family) ||
+	    put_addr(skb, NFSEC_FLOW_A_SRC, flow->family, &flow->src) ||
+	    put_addr(skb, NFSEC_FLOW_A_DST, flow->family, &flow->dst) ||
+	    nla_put_u8(skb, NFSEC_FLOW_A_PROTO, flow->proto) ||
+	    nla_put_u16(skb, NFSEC_FLOW_A_SPORT, flow->sport) ||
+	    nla_put_u16(skb, NFSEC_FLOW_A_DPORT, flow->dport))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* The largest acquire event: a policy of IPv6 and a flow of IPv6. */
+#define ACQUIRE_EVENT_BYTES	512
+
+/*
+ * On the packet path (softirq or with BH on, under RCU): 0 once sent,
+ * -ENOMEM or the multicast's error otherwise.
+ */
+int nfsec_netlink_notify_acquire(struct nfsec_net *nn,
+				 const struct nfsec_policy *pol,
+				 const struct nfsec_flow *flow)
+{
+	struct sk_buff *skb = genlmsg_new(ACQUIRE_EVENT_BYTES, GFP_ATOMIC);
+	void *hdr;
+
+	if (!skb)
+		return -ENOMEM;
+	hdr = genlmsg_put(skb, 0, 0, &nfsec_family, 0, NFSEC_CMD_ACQUIRE);
+	if (!hdr || put_policy(skb, pol) || put_flow(skb, flow)) {
+		nlmsg_free(skb);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return genlmsg_multicast_netns(&nfsec_family, nn->net, skb, 0, 0,
+				       GFP_ATOMIC);
+}
+
 /* SA commands */
 
 /*
@@ -992,14 +1041,22 @@ static int put_stats_cb(struct sk_buff *skb, const void *obj, bool keys)
 	struct nlattr *nest = nla_nest_start(skb, NFSEC_A_STATS);
 	int i;
 
-	BUILD_BUG_ON(NFSEC_STATS_A_CONNTRACK - NFSEC_STATS_A_NO_SA + 1 !=
-		     NFSEC_NET_COUNTERS);
+	/* two runs of counters: before NFSEC_STATS_A_PAD and after it */
+	BUILD_BUG_ON(NFSEC_STATS_A_CONNTRACK - NFSEC_STATS_A_NO_SA !=
+		     NFSEC_NET_CONNTRACK);
+	BUILD_BUG_ON(NFSEC_STATS_A_ACQUIRE_FAILED - NFSEC_STATS_A_ACQUIRE !=
+		     NFSEC_NET_ACQUIRE_FAILED - NFSEC_NET_ACQUIRE);
+	BUILD_BUG_ON(NFSEC_NET_ACQUIRE_FAILED + 1 != NFSEC_NET_COUNTERS);
+	BUILD_BUG_ON((int)NFSEC_NET_COUNTERS > (int)NFSEC_SA_COUNTERS);
 	if (!nest ||
 	    nla_put_u32(skb, NFSEC_STATS_A_SA_COUNT, s->sa_count) ||
 	    nla_put_u32(skb, NFSEC_STATS_A_POLICY_COUNT, s->policy_count))
 		return -EMSGSIZE;
 	for (i = 0; i < NFSEC_NET_COUNTERS; i++)
-		if (nla_put_u64_64bit(skb, NFSEC_STATS_A_NO_SA + i, s->c[i],
+		if (nla_put_u64_64bit(skb, i < NFSEC_NET_ACQUIRE ?
+				      NFSEC_STATS_A_NO_SA + i :
+				      NFSEC_STATS_A_ACQUIRE + i -
+				      NFSEC_NET_ACQUIRE, s->c[i],
 				      NFSEC_STATS_A_PAD))
 			return -EMSGSIZE;
 	nla_nest_end(skb, nest);

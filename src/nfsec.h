@@ -22,6 +22,10 @@
  *   nfsec_replay.lock (spinlock, _bh; one per inbound SA's replay window:
  *     nfsec_replay_commit only; process or softirq context, never with
  *     hard interrupts off)
+ *   nfsec_net.acquire_lock (spinlock, _bh; one per namespace: the acquire
+ *     rate limits, namespace window and policies' flow tables; taken only
+ *     by nfsec_acquire on the packet path, never across the event's
+ *     allocation or sending)
  */
 #ifndef _NFSEC_H
 #define _NFSEC_H
@@ -34,6 +38,7 @@
 #include <linux/netlink.h>
 #include <linux/percpu.h>
 #include <linux/rhashtable-types.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
@@ -104,6 +109,9 @@ enum nfsec_net_counter {
 	NFSEC_NET_CLEARTEXT,
 	NFSEC_NET_DISCARD,
 	NFSEC_NET_CONNTRACK,
+	NFSEC_NET_ACQUIRE,
+	NFSEC_NET_ACQUIRE_LIMITED,
+	NFSEC_NET_ACQUIRE_FAILED,
 	NFSEC_NET_COUNTERS
 };
 
@@ -197,6 +205,8 @@ struct nfsec_policy {
 	 */
 	struct nfsec_sa __rcu *sa;
 	u64 __percpu *matches;
+	/* OUT by reqid: the flows acquire events told of (acquire.c) */
+	struct nfsec_acquire *acquire;
 	struct rcu_head rcu;
 };
 
@@ -230,6 +240,13 @@ struct nfsec_net {
 	struct nfsec_pcpu_counters __percpu *counters;
 	struct net_device *dev;		/* nfsec0: decapsulated packets */
 	atomic_t inflight;		/* packets in crypto; exit waits */
+	/*
+	 * Acquire events: the namespace's window of a second and the events
+	 * sent in it, and every policy's nfsec_acquire table.
+	 */
+	spinlock_t acquire_lock;
+	unsigned long acquire_start;	/* jiffies */
+	unsigned int acquire_sent;
 };
 
 /*
@@ -330,6 +347,16 @@ static inline void nfsec_counters_read(struct nfsec_pcpu_counters __percpu *c,
 int nfsec_output_init(struct net *net);
 void nfsec_output_uninit(struct net *net);
 void nfsec_output_module_exit(void);
+
+/*
+ * acquire.c APIs: acquire events (a trap policy, by reqid, without an SA),
+ * rate-limited per policy and flow and per namespace; packet path safe.
+ */
+struct nfsec_acquire;
+struct nfsec_acquire *nfsec_acquire_alloc(void);
+void nfsec_acquire_free(struct nfsec_acquire *acq);
+void nfsec_acquire(struct nfsec_net *nn, const struct nfsec_policy *pol,
+		   const struct nfsec_flow *flow);
 
 /* lifetime.c APIs: SA lifetimes, counted per packet either way */
 void nfsec_sa_event(struct nfsec_sa *sa, enum nfsec_sa_event ev);
@@ -578,6 +605,10 @@ int nfsec_netlink_init(void);
 void nfsec_netlink_uninit(void);
 void nfsec_netlink_notify_sa(struct nfsec_net *nn, const struct nfsec_sa *sa,
 			     u8 cmd, u8 expire, gfp_t gfp);
+bool nfsec_netlink_listening(const struct nfsec_net *nn);
+int nfsec_netlink_notify_acquire(struct nfsec_net *nn,
+				 const struct nfsec_policy *pol,
+				 const struct nfsec_flow *flow);
 
 /* device.c APIs: nfsec0, where decapsulated packets enter the stack */
 int nfsec_device_init(struct nfsec_net *nn);

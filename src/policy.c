@@ -93,6 +93,15 @@ struct nfsec_policy *nfsec_policy_create(u8 dir, u8 action, u32 priority,
 	pol->sel = *sel;
 	if (action == NFSEC_ACTION_PROTECT)
 		pol->ref = *ref;
+	/* a trap policy: it may send acquire events */
+	if (dir == NFSEC_DIR_OUT && action == NFSEC_ACTION_PROTECT &&
+	    ref->reqid) {
+		pol->acquire = nfsec_acquire_alloc();
+		if (!pol->acquire) {
+			nfsec_policy_free(pol);
+			return ERR_PTR(-ENOMEM);
+		}
+	}
 	return pol;
 }
 
@@ -100,6 +109,7 @@ void nfsec_policy_free(struct nfsec_policy *pol)
 {
 	if (!pol->matches_lent)
 		free_percpu(pol->matches);
+	nfsec_acquire_free(pol->acquire);
 	kfree(pol);
 }
 

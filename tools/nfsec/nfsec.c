@@ -27,7 +27,7 @@ static const struct {
 	{ "show", show_main, "SAs, policies and counters, for people" },
 	{ "stats", stats_main, "the namespace's counters" },
 	{ "showconf", showconf_main, "the configuration as a batch file" },
-	{ "monitor", monitor_main, "print SA events as they come" },
+	{ "monitor", monitor_main, "print SA and acquire events as they come" },
 	{ "help", help_main, "this text" },
 };
 
