@@ -107,6 +107,18 @@ fuzz "(a) root in X" on X "${FUZZ[@]}" --seed "$seed" --count 20000 --check
 	ok "(a) X's dumps agree with its counts: ${F[consistent]}" ||
 	not_ok "(a) X's dumps agree with its counts" "${F[consistent]:-<none>}"
 expect_eq "(a) T's SAs (with keys) and policies unchanged" "$T0" "$(state T)" || true
+# (a)'s SPI reservations (larval entries) go by themselves, within a second
+# or an hour: deleted here, so that what (b1) and (b2) must leave alone
+# stands still. (One may expire between the list and its del: again.)
+larval_dels() {
+	nf X -j sa list | jq_py '"\n".join("sa del dst %s spi %d proto %s" % (s["dst"], s["spi"], s["proto"]) for s in d if s["state"] == "larval")'
+}
+for _ in 1 2 3 4 5; do
+	dels=$(larval_dels)
+	[ -n "$dels" ] || break
+	nf X -b - <<<"$dels" >/dev/null 2>&1 || true
+done
+expect_eq "X: (a)'s SPI reservations deleted" "" "$(larval_dels)" || true
 X0=$(state X)
 log "X after (a): [sa_count, policy_count] $(ns_counts X)"
 
