@@ -59,6 +59,8 @@ static const struct field sa_fields[NFSEC_SA_A_MAX + 1] = {
 	[NFSEC_SA_A_EXPIRE] = SA_FIELD(F_U8, expire),
 	[NFSEC_SA_A_PMTU] = SA_FIELD(F_U32, pmtu),
 	[NFSEC_SA_A_REQID] = SA_FIELD(F_U32, reqid),
+	[NFSEC_SA_A_USE_TIME] = SA_FIELD(F_U64, use_time),
+	[NFSEC_SA_A_FIRST_USE_TIME] = SA_FIELD(F_U64, first_use_time),
 };
 
 static const struct field pol_fields[NFSEC_POL_A_MAX + 1] = {

@@ -315,6 +315,11 @@ static void json_sa(const struct sa_spec *sa)
 				 sa->lifetime[i]);
 	json_end();
 	json_u64("add_time", sa->add_time);
+	/* absent until the SA carries its first packet */
+	if (sa->have & HAVE(NFSEC_SA_A_FIRST_USE_TIME))
+		json_u64("first_use_time", sa->first_use_time);
+	if (sa->have & HAVE(NFSEC_SA_A_USE_TIME))
+		json_u64("use_time", sa->use_time);
 	if (sa->have & HAVE(NFSEC_SA_A_PMTU))
 		json_u64("pmtu", sa->pmtu);
 	json_begin('{', "stats");
@@ -461,6 +466,24 @@ static void human_sa(const struct sa_spec *sa)
 		print_duration(now.tv_sec - sa->add_time);
 		printf(" ago\n");
 	}
+	if (!(sa->have & HAVE(NFSEC_SA_A_ADD_TIME)))
+		return;
+	label("used");
+	if (!(sa->have & HAVE(NFSEC_SA_A_USE_TIME))) {
+		printf("never\n");
+		return;
+	}
+	printf("last ");
+	print_duration(sa->use_time);
+	printf(" ago");
+	if ((sa->have & HAVE(NFSEC_SA_A_FIRST_USE_TIME)) &&
+	    !clock_gettime(CLOCK_BOOTTIME, &now) &&
+	    (uint64_t)now.tv_sec >= sa->first_use_time) {
+		printf(", first ");
+		print_duration(now.tv_sec - sa->first_use_time);
+		printf(" ago");
+	}
+	putchar('\n');
 }
 
 void print_sa(const struct sa_spec *sa)
