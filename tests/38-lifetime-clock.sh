@@ -1,0 +1,195 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# 38-lifetime-clock.sh: SA lifetimes kept by the clock (RFC 4301 4.4.2.1),
+# use-seconds, the last-use time, and hard expiry that deletes the SA.
+#
+#   +----------------------+       veth       +----------------------+
+#   | ns a  veth0 10.0.0.1 |------------------| veth1 10.0.0.2  ns b |
+#   +----------------------+                  +----------------------+
+#
+# aes-gcm-128 transport SAs a -> b, one UDP datagram of 4 bytes (a 32-byte
+# IP packet) at a time; `nfsec monitor` on a and on b. Times are the
+# kernel's boot-time seconds (/proc/uptime), and each event is awaited by
+# polling and must come within its second (one second of slack for a slow
+# machine).
+#  1. idle 0x3001 (soft-seconds 2, hard-seconds 4) without a packet ever:
+#     its soft event at add+2, its hard event at add+4, then it is gone
+#     from `sa list` (no SA_DEL event: the hard event is the notice);
+#  2. 0x3002 (soft-use-seconds 2, hard-use-seconds 4), added with 0x3001,
+#     first used at add+2: alive at add+4 (use-seconds count from the first
+#     packet, not the add), its soft event at first+2, a second packet at
+#     first+2 that does not move the hard event, at first+4, then gone;
+#     its use_time reads 0 right after each packet and grows while idle;
+#     first_use_time is the second of the first packet;
+#  3. 0x3003 (soft-use-seconds 1, hard-use-seconds 2), never used: no
+#     event, no use_time, still there at the end;
+#  4. reqid 5: a's out policy by reqid, the older out SA 0x3101 without
+#     limits and the newer 0x3102 with hard-seconds 3 (the policy sends
+#     with it); 0x3102 left idle is deleted at add+3 and the policy turns
+#     to 0x3101 without waiting for a packet: the next three datagrams all
+#     leave on 0x3101, none dropped (exact counters on both sides);
+#  5. b's inbound 0x3201 with hard-packets 2: deleted after the second
+#     datagram it accepted; the third finds no SA on b (no_sa).
+set -e
+. "${0%/*}/lib.sh"
+. "${0%/*}/lib_net.sh"
+ns_enter lifetime a b			# the rest runs in namespace a
+
+TMP=$(mktemp -d)
+link a veth0 10.0.0.1/24 b veth1 10.0.0.2/24
+
+run_bg a "$NFSEC" monitor >"$TMP/mon_a.out" 2>&1
+mon_a=$BG_PID
+run_bg b "$NFSEC" monitor >"$TMP/mon_b.out" 2>&1
+mon_b=$BG_PID
+check "a: nfsec monitor listens" wait_for "monitor a" 15 monitor_ready a "$TMP/mon_a.out"
+check "b: nfsec monitor listens" wait_for "monitor b" 15 monitor_ready b "$TMP/mon_b.out"
+
+GCM="proto esp aead aes-gcm-128"
+# udp PORT [N]: N (1) datagrams of 4 bytes from a to b's port PORT
+# shellcheck disable=SC2016 # expanded by that bash
+udp() {
+	on a bash -c 'for ((i = 0; i < $2; i++)); do printf life 2>/dev/null >/dev/udp/10.0.0.2/$1 || true; done' \
+		_ "$1" "${2:-1}"
+}
+uptime_s() {	# the kernel's boot-time seconds
+	local up
+	read -r up _ </proc/uptime
+	echo "${up%.*}"
+}
+ns_stats_is() {	# ns_stats_is NS WANT: ns_stats NS is WANT
+	[ "$(ns_stats "$1")" = "$2" ]
+}
+gone() {	# gone NS SPI: NS has no SA SPI
+	stat_is "$1" "$2" "<no SA $2>"
+}
+# event NS SPI REASON: the monitor of NS printed that expire event
+event() {
+	local spi
+	printf -v spi '0x%08x' "$2"
+	grep -q "^sa expire .*spi $spi .* reason $3\$" "$TMP/mon_$1.out"
+}
+# events NS SPI: the monitor's events for SPI, one word each in order
+# ("add", "soft", "hard", "del", ...)
+events() {
+	local spi
+	printf -v spi '0x%08x' "$2"
+	grep "spi $spi " "$TMP/mon_$1.out" |
+		sed -E 's/^sa expire .* reason ([a-z]+)$/\1/; s/^sa ([a-z]+) .*/\1/' |
+		tr '\n' ' '
+}
+# at_second DESC NS SPI REASON FROM: wait for that event and assert it came
+# in second FROM or the next (its second, and one of slack).
+at_second() {
+	local s
+	wait_for "$1" $(($5 - $(uptime_s) + 4)) event "$2" "$3" "$4" || true
+	s=$(uptime_s)
+	expect_eq "$1: at add+$(( $5 - t0 )) s (seen at $((s - t0)) s, by $(($5 - t0 + 1)))" \
+		yes "$(event "$2" "$3" "$4" && ((s >= $5 && s <= $5 + 1)) && echo yes)" || true
+}
+
+log "1-3: 0x3001 idle (seconds 2/4), 0x3002 (use-seconds 2/4), 0x3003 never used (use-seconds 1/2)"
+check "b: in SAs and policies" nf b -b - <<EOF
+sa add dir in src 10.0.0.1 dst 10.0.0.2 spi 0x3002 mode transport $GCM key $KEY2
+policy add dir in src 10.0.0.1 dst 10.0.0.2 proto udp dport 5002 protect spi 0x3002
+EOF
+check "a: out SAs 0x3001-0x3003, the policy of 0x3002" nf a -b - <<EOF
+sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x3001 mode transport $GCM key $KEY1 soft-seconds 2 hard-seconds 4
+sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x3002 mode transport $GCM key $KEY2 soft-use-seconds 2 hard-use-seconds 4
+sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x3003 mode transport $GCM key $KEY3 soft-use-seconds 1 hard-use-seconds 2
+policy add dir out src 10.0.0.1 dst 10.0.0.2 proto udp dport 5002 protect spi 0x3002
+EOF
+t0=$(sa_field a 0x3001 add_time)
+expect_eq "a: the three added in one second" "$t0 $t0" \
+	"$(sa_field a 0x3002 add_time) $(sa_field a 0x3003 add_time)" || true
+expect_eq "a: 0x3002 not used yet: no use_time, no first_use_time" "None None" \
+	"$(sa_eval a 0x3002 's.get("use_time"), s.get("first_use_time")')" || true
+expect_eq "a: sa get says used never" yes "$(nf a sa get dst 10.0.0.2 spi 0x3002 proto esp |
+	grep -q '^  used: *never$' && echo yes)" || true
+
+at_second "a: 0x3001 soft event" a 0x3001 soft $((t0 + 2))
+expect_eq "a: 0x3001 still there after its soft event" "" "$(sa_stats a 0x3001)" || true
+
+udp 5002
+t1=$(sa_field a 0x3002 first_use_time)
+expect_eq "a: 0x3002's first packet" "bytes=32 packets=1" "$(sa_stats a 0x3002)" || true
+expect_eq "a: first_use_time is now (add+2 or add+3)" yes \
+	"$( ((t1 >= t0 + 2 && t1 <= $(uptime_s))) && echo yes)" || true
+expect_eq "a: use_time right after the packet" 0 "$(sa_field a 0x3002 use_time)" || true
+
+at_second "a: 0x3001 hard event" a 0x3001 hard $((t0 + 4))
+check "a: 0x3001 deleted at its hard time" wait_for "0x3001 gone" 2 gone a 0x3001
+expect_eq "a: 0x3001's events: add, soft, hard (no del)" "add soft hard " \
+	"$(events a 0x3001)" || true
+expect_eq "a: 0x3002 alive at add+4: its limits count from its first use" \
+	"bytes=32 packets=1" "$(sa_stats a 0x3002)" || true
+
+at_second "a: 0x3002 soft event" a 0x3002 soft $((t1 + 2))
+idle=$(sa_field a 0x3002 use_time)
+expect_eq "a: 0x3002 use_time grew while idle (1 or 2 s at first+2: $idle)" yes \
+	"$( ((idle >= 1 && idle <= 3)) && echo yes)" || true
+udp 5002
+expect_eq "a: use_time back to 0 after a second packet" 0 \
+	"$(sa_field a 0x3002 use_time)" || true
+expect_eq "a: first_use_time did not move" "$t1" \
+	"$(sa_field a 0x3002 first_use_time)" || true
+expect_stats "b: 0x3002 accepted both" b 0x3002 "bytes=64 packets=2"
+at_second "a: 0x3002 hard event: first use + 4, not last use + 4" a 0x3002 hard $((t1 + 4))
+check "a: 0x3002 deleted" wait_for "0x3002 gone" 2 gone a 0x3002
+expect_eq "a: 0x3002's events" "add soft hard " "$(events a 0x3002)" || true
+udp 5002
+expect_eq "a: a datagram after it: no SA" "no_sa_out=1" "$(ns_stats a)" || true
+
+expect_eq "a: 0x3003, never used, still there" "" "$(sa_stats a 0x3003)" || true
+expect_eq "a: 0x3003: no event but its add" "add " "$(events a 0x3003)" || true
+expect_eq "a: 0x3003: no use_time" None "$(sa_eval a 0x3003 's.get("use_time")')" || true
+
+log "4. reqid 5: the newer out SA expires idle, the policy turns to the older one"
+check "b: in SAs 0x3101, 0x3102 reqid 5, in policy by reqid" nf b -b - <<EOF
+sa add dir in src 10.0.0.1 dst 10.0.0.2 spi 0x3101 mode transport $GCM key $KEY1 reqid 5
+sa add dir in src 10.0.0.1 dst 10.0.0.2 spi 0x3102 mode transport $GCM key $KEY2 reqid 5
+policy add dir in src 10.0.0.1 dst 10.0.0.2 proto udp dport 5100 protect reqid 5
+EOF
+check "a: out SAs 0x3101, then 0x3102 (hard-seconds 3), reqid 5; out policy by reqid" nf a -b - <<EOF
+sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x3101 mode transport $GCM key $KEY1 reqid 5
+sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x3102 mode transport $GCM key $KEY2 reqid 5 hard-seconds 3
+policy add dir out src 10.0.0.1 dst 10.0.0.2 proto udp dport 5100 protect reqid 5
+EOF
+t0=$(sa_field a 0x3102 add_time)
+udp 5100 2
+expect_eq "a: two datagrams on the newest, 0x3102" "bytes=64 packets=2" \
+	"$(sa_stats a 0x3102)" || true
+expect_stats "b: 0x3102 accepted them" b 0x3102 "bytes=64 packets=2"
+at_second "a: 0x3102 hard event, idle" a 0x3102 hard $((t0 + 3))
+check "a: 0x3102 deleted" wait_for "0x3102 gone" 2 gone a 0x3102
+udp 5100 3
+expect_eq "a: the next three all on 0x3101" "bytes=96 packets=3" \
+	"$(sa_stats a 0x3101)" || true
+expect_stats "b: 0x3101 accepted them" b 0x3101 "bytes=96 packets=3"
+expect_stats "b: 0x3102 nothing more" b 0x3102 "bytes=64 packets=2"
+expect_eq "a: nothing dropped (no_sa_out still 1, from 3)" "no_sa_out=1" \
+	"$(ns_stats a)" || true
+
+log "5. b's inbound 0x3201, hard-packets 2: deleted after two"
+check "b: in SA 0x3201 hard-packets 2 and its policy" nf b -b - <<EOF
+sa add dir in src 10.0.0.1 dst 10.0.0.2 spi 0x3201 mode transport $GCM key $KEY3 hard-packets 2
+policy add dir in src 10.0.0.1 dst 10.0.0.2 proto udp dport 5200 protect spi 0x3201
+EOF
+check "a: out SA 0x3201 and its policy" nf a -b - <<EOF
+sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x3201 mode transport $GCM key $KEY3
+policy add dir out src 10.0.0.1 dst 10.0.0.2 proto udp dport 5200 protect spi 0x3201
+EOF
+udp 5200 2
+check "b: 0x3201 deleted after two" wait_for "b's 0x3201 gone" 5 gone b 0x3201
+check "b: its hard event" wait_for "b's hard event" 5 event b 0x3201 hard
+expect_eq "b: 0x3201's events: add, hard" "add hard " "$(events b 0x3201)" || true
+udp 5200
+expect_eq "a: 0x3201 sent all three" "bytes=96 packets=3" "$(sa_stats a 0x3201)" || true
+check "b: the third: no SA" wait_for "b no_sa" 5 ns_stats_is b no_sa=1
+expect_eq "b: namespace drops" "no_sa=1" "$(ns_stats b)" || true
+
+kill "$mon_a" "$mon_b" 2>/dev/null
+wait "$mon_a" "$mon_b" 2>/dev/null || true
+rm -rf "$TMP"
+t_end
