@@ -9,19 +9,19 @@
 #   +----------------------+                  +----------------------+
 #
 # aes-gcm-128 transport SAs a -> b, one UDP datagram of 4 bytes (a 32-byte
-# IP packet) at a time; `nfsec monitor` on a and on b. Times are the
-# kernel's boot-time seconds (/proc/uptime), and each event is awaited by
-# polling and must come within its second (one second of slack for a slow
-# machine).
+# IP packet) at a time; `nfsec monitor` on a and on b, each line stamped
+# with the second it was read in. Times are the kernel's boot-time seconds
+# (/proc/uptime); each event must come in its second (or the next: one
+# second of slack for a slow machine).
 #  1. idle 0x3001 (soft-seconds 2, hard-seconds 4) without a packet ever:
 #     its soft event at add+2, its hard event at add+4, then it is gone
 #     from `sa list` (no SA_DEL event: the hard event is the notice);
-#  2. 0x3002 (soft-use-seconds 2, hard-use-seconds 4), added with 0x3001,
-#     first used at add+2: alive at add+4 (use-seconds count from the first
-#     packet, not the add), its soft event at first+2, a second packet at
-#     first+2 that does not move the hard event, at first+4, then gone;
-#     its use_time reads 0 right after each packet and grows while idle;
-#     first_use_time is the second of the first packet;
+#  2. 0x3002 (soft-use-seconds 2, hard-use-seconds 5), added with 0x3001,
+#     first used at add+2 or later: alive at add+5 (use-seconds count from
+#     the first packet, not the add), its soft event at first+2, a second
+#     packet after it that does not move the hard event, at first+5, then
+#     gone; its use_time reads 0 right after each packet and grows while
+#     idle; first_use_time is the second of the first packet;
 #  3. 0x3003 (soft-use-seconds 1, hard-use-seconds 2), never used: no
 #     event, no use_time, still there at the end;
 #  4. reqid 5: a's out policy by reqid, the older out SA 0x3101 without
@@ -39,10 +39,17 @@ ns_enter lifetime a b			# the rest runs in namespace a
 TMP=$(mktemp -d)
 link a veth0 10.0.0.1/24 b veth1 10.0.0.2/24
 
-run_bg a "$NFSEC" monitor >"$TMP/mon_a.out" 2>&1
-mon_a=$BG_PID
-run_bg b "$NFSEC" monitor >"$TMP/mon_b.out" 2>&1
-mon_b=$BG_PID
+# monitor NS: `nfsec monitor` of NS into $TMP/mon_NS.out, each line
+# stamped with the boot-time second it was read in (the monitor flushes
+# every event; cleanup ends it with the namespace)
+# shellcheck disable=SC2016 # expanded by that bash
+monitor() {
+	run_bg "$1" bash -c '"$0" monitor | while IFS= read -r l; do
+		read -r up _ </proc/uptime; echo "${up%.*} $l"; done' \
+		"$NFSEC" >"$TMP/mon_$1.out" 2>&1
+}
+monitor a
+monitor b
 check "a: nfsec monitor listens" wait_for "monitor a" 15 monitor_ready a "$TMP/mon_a.out"
 check "b: nfsec monitor listens" wait_for "monitor b" 15 monitor_ready b "$TMP/mon_b.out"
 
@@ -64,11 +71,13 @@ ns_stats_is() {	# ns_stats_is NS WANT: ns_stats NS is WANT
 gone() {	# gone NS SPI: NS has no SA SPI
 	stat_is "$1" "$2" "<no SA $2>"
 }
-# event NS SPI REASON: the monitor of NS printed that expire event
+# event NS SPI REASON: the second the monitor of NS read that expire event
+# in; false while it has not
 event() {
 	local spi
 	printf -v spi '0x%08x' "$2"
-	grep -q "^sa expire .*spi $spi .* reason $3\$" "$TMP/mon_$1.out"
+	grep -m1 "^[0-9]* sa expire .*spi $spi .* reason $3\$" "$TMP/mon_$1.out" |
+		grep -o '^[0-9]*'
 }
 # events NS SPI: the monitor's events for SPI, one word each in order
 # ("add", "soft", "hard", "del", ...)
@@ -76,17 +85,17 @@ events() {
 	local spi
 	printf -v spi '0x%08x' "$2"
 	grep "spi $spi " "$TMP/mon_$1.out" |
-		sed -E 's/^sa expire .* reason ([a-z]+)$/\1/; s/^sa ([a-z]+) .*/\1/' |
+		sed -E 's/^[0-9]+ sa expire .* reason ([a-z]+)$/\1/; s/^[0-9]+ sa ([a-z]+) .*/\1/' |
 		tr '\n' ' '
 }
 # at_second DESC NS SPI REASON FROM: wait for that event and assert it came
 # in second FROM or the next (its second, and one of slack).
 at_second() {
 	local s
-	wait_for "$1" $(($5 - $(uptime_s) + 4)) event "$2" "$3" "$4" || true
-	s=$(uptime_s)
-	expect_eq "$1: at add+$(( $5 - t0 )) s (seen at $((s - t0)) s, by $(($5 - t0 + 1)))" \
-		yes "$(event "$2" "$3" "$4" && ((s >= $5 && s <= $5 + 1)) && echo yes)" || true
+	wait_for "$1" $(($5 - $(uptime_s) + 5)) event "$2" "$3" "$4" || true
+	s=$(event "$2" "$3" "$4") || s=-1
+	expect_eq "$1: in second add+$(($5 - t0)) or the next (came in add+$((s - t0)))" \
+		yes "$( ((s >= $5 && s <= $5 + 1)) && echo yes)" || true
 }
 
 log "1-3: 0x3001 idle (seconds 2/4), 0x3002 (use-seconds 2/4), 0x3003 never used (use-seconds 1/2)"
@@ -96,14 +105,14 @@ policy add dir in src 10.0.0.1 dst 10.0.0.2 proto udp dport 5002 protect spi 0x3
 EOF
 check "a: out SAs 0x3001-0x3003, the policy of 0x3002" nf a -b - <<EOF
 sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x3001 mode transport $GCM key $KEY1 soft-seconds 2 hard-seconds 4
-sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x3002 mode transport $GCM key $KEY2 soft-use-seconds 2 hard-use-seconds 4
+sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x3002 mode transport $GCM key $KEY2 soft-use-seconds 2 hard-use-seconds 5
 sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x3003 mode transport $GCM key $KEY3 soft-use-seconds 1 hard-use-seconds 2
 policy add dir out src 10.0.0.1 dst 10.0.0.2 proto udp dport 5002 protect spi 0x3002
 EOF
 t0=$(sa_field a 0x3001 add_time)
 expect_eq "a: the three added in one second" "$t0 $t0" \
 	"$(sa_field a 0x3002 add_time) $(sa_field a 0x3003 add_time)" || true
-expect_eq "a: 0x3002 not used yet: no use_time, no first_use_time" "None None" \
+expect_eq "a: 0x3002 not used yet: no use_time, no first_use_time" "[null, null]" \
 	"$(sa_eval a 0x3002 's.get("use_time"), s.get("first_use_time")')" || true
 expect_eq "a: sa get says used never" yes "$(nf a sa get dst 10.0.0.2 spi 0x3002 proto esp |
 	grep -q '^  used: *never$' && echo yes)" || true
@@ -122,26 +131,27 @@ at_second "a: 0x3001 hard event" a 0x3001 hard $((t0 + 4))
 check "a: 0x3001 deleted at its hard time" wait_for "0x3001 gone" 2 gone a 0x3001
 expect_eq "a: 0x3001's events: add, soft, hard (no del)" "add soft hard " \
 	"$(events a 0x3001)" || true
-expect_eq "a: 0x3002 alive at add+4: its limits count from its first use" \
+expect_eq "a: 0x3002 alive after 0x3001's hard event: its limits count from its first use" \
 	"bytes=32 packets=1" "$(sa_stats a 0x3002)" || true
 
 at_second "a: 0x3002 soft event" a 0x3002 soft $((t1 + 2))
 idle=$(sa_field a 0x3002 use_time)
-expect_eq "a: 0x3002 use_time grew while idle (1 or 2 s at first+2: $idle)" yes \
-	"$( ((idle >= 1 && idle <= 3)) && echo yes)" || true
 udp 5002
+expect_eq "a: 0x3002 use_time grew while idle (1 to 3 s after first+2: $idle)" yes \
+	"$( ((idle >= 1 && idle <= 3)) && echo yes)" || true
 expect_eq "a: use_time back to 0 after a second packet" 0 \
 	"$(sa_field a 0x3002 use_time)" || true
 expect_eq "a: first_use_time did not move" "$t1" \
 	"$(sa_field a 0x3002 first_use_time)" || true
 expect_stats "b: 0x3002 accepted both" b 0x3002 "bytes=64 packets=2"
-at_second "a: 0x3002 hard event: first use + 4, not last use + 4" a 0x3002 hard $((t1 + 4))
+at_second "a: 0x3002 hard event: first use + 5, not last use + 5" a 0x3002 hard $((t1 + 5))
 check "a: 0x3002 deleted" wait_for "0x3002 gone" 2 gone a 0x3002
 expect_eq "a: 0x3002's events" "add soft hard " "$(events a 0x3002)" || true
 udp 5002
 expect_eq "a: a datagram after it: no SA" "no_sa_out=1" "$(ns_stats a)" || true
 
-expect_eq "a: 0x3003, never used, still there" "" "$(sa_stats a 0x3003)" || true
+expect_eq "a: 0x3003, never used, still there at add+$(($(uptime_s) - t0))" "" \
+	"$(sa_stats a 0x3003)" || true
 expect_eq "a: 0x3003: no event but its add" "add " "$(events a 0x3003)" || true
 expect_eq "a: 0x3003: no use_time" None "$(sa_eval a 0x3003 's.get("use_time")')" || true
 
@@ -189,7 +199,5 @@ expect_eq "a: 0x3201 sent all three" "bytes=96 packets=3" "$(sa_stats a 0x3201)"
 check "b: the third: no SA" wait_for "b no_sa" 5 ns_stats_is b no_sa=1
 expect_eq "b: namespace drops" "no_sa=1" "$(ns_stats b)" || true
 
-kill "$mon_a" "$mon_b" 2>/dev/null
-wait "$mon_a" "$mon_b" 2>/dev/null || true
 rm -rf "$TMP"
 t_end
