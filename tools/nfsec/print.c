@@ -354,6 +354,17 @@ static const char *bytes_str(uint64_t b)
 	return buf;
 }
 
+/* Seconds from boot-time second @t (CLOCK_BOOTTIME) until now. */
+static bool since_boot_second(uint64_t t, uint64_t *secs)
+{
+	struct timespec now;
+
+	if (clock_gettime(CLOCK_BOOTTIME, &now) || (uint64_t)now.tv_sec < t)
+		return false;
+	*secs = now.tv_sec - t;
+	return true;
+}
+
 /* "2 hours, 5 seconds" */
 static void print_duration(uint64_t secs)
 {
@@ -408,7 +419,7 @@ static void human_alg(const struct sa_spec *sa, unsigned int i)
 
 static void human_sa(const struct sa_spec *sa)
 {
-	struct timespec now;
+	uint64_t secs;
 	unsigned int i;
 	const char *sep = "";
 
@@ -460,10 +471,9 @@ static void human_sa(const struct sa_spec *sa)
 	putchar('\n');
 
 	if ((sa->have & HAVE(NFSEC_SA_A_ADD_TIME)) &&
-	    !clock_gettime(CLOCK_BOOTTIME, &now) &&
-	    (uint64_t)now.tv_sec >= sa->add_time) {
+	    since_boot_second(sa->add_time, &secs)) {
 		label("added");
-		print_duration(now.tv_sec - sa->add_time);
+		print_duration(secs);
 		printf(" ago\n");
 	}
 	if (!(sa->have & HAVE(NFSEC_SA_A_ADD_TIME)))
@@ -477,10 +487,9 @@ static void human_sa(const struct sa_spec *sa)
 	print_duration(sa->use_time);
 	printf(" ago");
 	if ((sa->have & HAVE(NFSEC_SA_A_FIRST_USE_TIME)) &&
-	    !clock_gettime(CLOCK_BOOTTIME, &now) &&
-	    (uint64_t)now.tv_sec >= sa->first_use_time) {
+	    since_boot_second(sa->first_use_time, &secs)) {
 		printf(", first ");
-		print_duration(now.tv_sec - sa->first_use_time);
+		print_duration(secs);
 		printf(" ago");
 	}
 	putchar('\n');
