@@ -224,7 +224,7 @@ sa add dir out src 10.0.0.1 dst 10.0.0.9 spi 0x3302 mode transport $GCM key $KEY
 sa update dir out src 10.0.0.1 dst 10.0.0.9 spi 0x3301 mode transport $GCM key $KEY1 hard-seconds 3000
 EOF
 check "b: the same" nf b sa add dir in src 10.0.0.1 dst 10.0.0.2 spi 0x3301 \
-	mode transport $GCM key $KEY1 hard-seconds 3600
+	mode transport proto esp aead aes-gcm-128 key "$KEY1" hard-seconds 3600
 expect_eq "a: the update took the new limit" 3000 \
 	"$(sa_field a 0x3301 lifetime.hard_seconds)" || true
 # (cleanup deletes both namespaces now; run_all checks the kernel log and
