@@ -8,8 +8,9 @@
  * Lock order (outermost first; see Documentation/locking.md):
  *
  *   nfsec_net.lock (mutex, one per namespace: all SAD and SPD changes;
- *     taken by netlink.c's handlers, at namespace exit and by policy.c's
- *     refresh_work, asserted by the tables, which call neither each
+ *     taken by netlink.c's handlers, at namespace exit, by policy.c's
+ *     refresh_work and lifetime.c's lifetime_work (which deletes SAs past
+ *     a hard limit), asserted by the tables, which call neither each
  *     other's changes nor netlink)
  *     -> rhashtable's internal bucket locks (taken by rhashtable itself)
  *     -> xarray's xa_lock (taken by the xa_* calls)
