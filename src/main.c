@@ -21,6 +21,7 @@ static int __net_init nfsec_net_init(struct net *net)
 
 	nn->net = net;
 	mutex_init(&nn->lock);
+	spin_lock_init(&nn->acquire_lock);
 	nfsec_spd_init(nn);
 	nfsec_lifetime_init(nn);
 	nn->sa_gen = 1;

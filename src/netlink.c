@@ -114,6 +114,7 @@ static const struct nla_policy pol_policy[NFSEC_POL_A_MAX + 1] = {
 	[NFSEC_POL_A_SA_REQID] = { .type = NLA_U32 },
 	[NFSEC_POL_A_SA_MODE] = NLA_POLICY_RANGE(NLA_U8, NFSEC_MODE_TRANSPORT,
 						 NFSEC_MODE_TUNNEL),
+	[NFSEC_POL_A_SA_SRC] = ADDR_POLICY,
 };
 
 static const struct nla_policy nfsec_policy[NFSEC_A_MAX + 1] = {
@@ -121,6 +122,8 @@ static const struct nla_policy nfsec_policy[NFSEC_A_MAX + 1] = {
 	[NFSEC_A_POLICY] = NLA_POLICY_NESTED(pol_policy),
 	[NFSEC_A_STATS] = REPLY_ONLY,
 	[NFSEC_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, NFSEC_FLAG_SHOW_KEYS),
+	[NFSEC_A_FLOW] = { .type = NLA_REJECT,
+			   .reject_message = "attribute is only in events" },
 };
 
 /* Request parsing */
@@ -500,9 +503,12 @@ static int put_sa_ref(struct sk_buff *skb, const struct nfsec_sa_ref *ref)
 	bool dst = !ref->reqid || ref->has_dst;
 
 	if (nla_put_u8(skb, NFSEC_POL_A_SA_PROTO, ref->id.proto) ||
-	    (dst && (nla_put_u16(skb, NFSEC_POL_A_SA_FAMILY, ref->id.family) ||
-		     put_addr(skb, NFSEC_POL_A_SA_DST, ref->id.family,
-			      &ref->id.daddr))))
+	    ((dst || ref->has_src) &&
+	     nla_put_u16(skb, NFSEC_POL_A_SA_FAMILY, ref->id.family)) ||
+	    (dst && put_addr(skb, NFSEC_POL_A_SA_DST, ref->id.family,
+			     &ref->id.daddr)) ||
+	    (ref->has_src && put_addr(skb, NFSEC_POL_A_SA_SRC, ref->id.family,
+				      &ref->saddr)))
 		return -EMSGSIZE;
 	if (!ref->reqid)
 		return nla_put_be32(skb, NFSEC_POL_A_SA_SPI, ref->id.spi);
@@ -633,6 +639,53 @@ void nfsec_netlink_notify_sa(struct nfsec_net *nn, const struct nfsec_sa *sa,
 	struct expire_event ev = { sa, expire };
 
 	notify(nn, cmd, put_expire_cb, &ev, gfp);
+}
+
+bool nfsec_netlink_listening(const struct nfsec_net *nn)
+{
+	return genl_has_listeners(&nfsec_family, nn->net, 0);
+}
+
+static int put_flow(struct sk_buff *skb, const struct nfsec_flow *flow)
+{
+	struct nlattr *nest = nla_nest_start(skb, NFSEC_A_FLOW);
+
+	if (!nest ||
+	    nla_put_u16(skb, NFSEC_FLOW_A_FAMILY, flow->family) ||
+	    put_addr(skb, NFSEC_FLOW_A_SRC, flow->family, &flow->src) ||
+	    put_addr(skb, NFSEC_FLOW_A_DST, flow->family, &flow->dst) ||
+	    nla_put_u8(skb, NFSEC_FLOW_A_PROTO, flow->proto) ||
+	    nla_put_u16(skb, NFSEC_FLOW_A_SPORT, flow->sport) ||
+	    nla_put_u16(skb, NFSEC_FLOW_A_DPORT, flow->dport))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* The largest acquire event: a policy of IPv6 and a flow of IPv6. */
+#define ACQUIRE_EVENT_BYTES	512
+
+/*
+ * On the packet path (softirq or with BH on, under RCU): 0 once sent,
+ * -ENOMEM or the multicast's error otherwise.
+ */
+int nfsec_netlink_notify_acquire(struct nfsec_net *nn,
+				 const struct nfsec_policy *pol,
+				 const struct nfsec_flow *flow)
+{
+	struct sk_buff *skb = genlmsg_new(ACQUIRE_EVENT_BYTES, GFP_ATOMIC);
+	void *hdr;
+
+	if (!skb)
+		return -ENOMEM;
+	hdr = genlmsg_put(skb, 0, 0, &nfsec_family, 0, NFSEC_CMD_ACQUIRE);
+	if (!hdr || put_policy(skb, pol) || put_flow(skb, flow)) {
+		nlmsg_free(skb);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return genlmsg_multicast_netns(&nfsec_family, nn->net, skb, 0, 0,
+				       GFP_ATOMIC);
 }
 
 /* SA commands */
@@ -814,9 +867,12 @@ static int parse_sa_spi(struct genl_info *info, struct nlattr **tb,
 			const struct nfsec_selector *sel,
 			struct nfsec_sa_ref *ref)
 {
-	if (tb[NFSEC_POL_A_SA_MODE]) {
-		NL_SET_ERR_MSG_ATTR(info->extack, tb[NFSEC_POL_A_SA_MODE],
-				    "the SA's mode narrows a reqid: an spi names one SA");
+	struct nlattr *narrow = tb[NFSEC_POL_A_SA_MODE] ?:
+				tb[NFSEC_POL_A_SA_SRC];
+
+	if (narrow) {
+		NL_SET_ERR_MSG_ATTR(info->extack, narrow,
+				    "the SA's mode and src narrow a reqid: an spi names one SA");
 		return -EINVAL;
 	}
 	ref->id.spi = nla_get_be32(tb[NFSEC_POL_A_SA_SPI]);
@@ -850,16 +906,20 @@ static int parse_sa_reqid(struct genl_info *info, struct nlattr **tb,
 				    "reqid 0 names no SA (it means none)");
 		return -EINVAL;
 	}
-	/* by reqid the family is the SA's dst's, and only with one */
-	if (tb[NFSEC_POL_A_SA_FAMILY] && !tb[NFSEC_POL_A_SA_DST]) {
+	/* by reqid the family is the SA's addresses', and only with one */
+	if (tb[NFSEC_POL_A_SA_FAMILY] && !tb[NFSEC_POL_A_SA_DST] &&
+	    !tb[NFSEC_POL_A_SA_SRC]) {
 		NL_SET_ERR_MSG_ATTR(info->extack, tb[NFSEC_POL_A_SA_FAMILY],
-				    "the SA's family goes with the SA's dst");
+				    "the SA's family goes with the SA's dst or src");
 		return -EINVAL;
 	}
 	ref->mode = get_u8(tb[NFSEC_POL_A_SA_MODE], 0);
 	ref->has_dst = tb[NFSEC_POL_A_SA_DST];
+	ref->has_src = tb[NFSEC_POL_A_SA_SRC];
 	return parse_addr(tb[NFSEC_POL_A_SA_DST], ref->id.family,
-			  &ref->id.daddr, info->extack);
+			  &ref->id.daddr, info->extack) ?:
+	       parse_addr(tb[NFSEC_POL_A_SA_SRC], ref->id.family,
+			  &ref->saddr, info->extack);
 }
 
 /* What a policy of @action names: for protect, its SA or SAs. */
@@ -873,7 +933,8 @@ static int parse_sa_ref(struct genl_info *info, struct nlattr *nest,
 	if (action != NFSEC_ACTION_PROTECT) {
 		if (tb[NFSEC_POL_A_SA_SPI] || tb[NFSEC_POL_A_SA_DST] ||
 		    tb[NFSEC_POL_A_SA_PROTO] || tb[NFSEC_POL_A_SA_FAMILY] ||
-		    tb[NFSEC_POL_A_SA_REQID] || tb[NFSEC_POL_A_SA_MODE]) {
+		    tb[NFSEC_POL_A_SA_REQID] || tb[NFSEC_POL_A_SA_MODE] ||
+		    tb[NFSEC_POL_A_SA_SRC]) {
 			NL_SET_ERR_MSG(info->extack,
 				       "only protect policies name an SA");
 			return -EINVAL;
@@ -912,7 +973,7 @@ static int policy_set(struct sk_buff *skb, struct genl_info *info)
 			  pol_policy);
 	if (IS_ERR(nest))
 		return PTR_ERR(nest);
-	if (tb[NFSEC_POL_A_INDEX]) {
+	if (tb[NFSEC_POL_A_INDEX] && cmd != NFSEC_CMD_POLICY_UPDATE) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[NFSEC_POL_A_INDEX],
 				    "the kernel assigns policy indexes");
 		return -EINVAL;
@@ -933,6 +994,7 @@ static int policy_set(struct sk_buff *skb, struct genl_info *info)
 				  &sel, &ref, extack);
 	if (IS_ERR(pol))
 		return PTR_ERR(pol);
+	pol->index = get_u32(tb[NFSEC_POL_A_INDEX], 0);
 	mutex_lock(&nn->lock);
 	err = cmd == NFSEC_CMD_POLICY_UPDATE ?
 	      nfsec_policy_replace(nn, pol, extack) :
@@ -1031,14 +1093,22 @@ static int put_stats_cb(struct sk_buff *skb, const void *obj, bool keys)
 	struct nlattr *nest = nla_nest_start(skb, NFSEC_A_STATS);
 	int i;
 
-	BUILD_BUG_ON(NFSEC_STATS_A_CONNTRACK - NFSEC_STATS_A_NO_SA + 1 !=
-		     NFSEC_NET_COUNTERS);
+	/* two runs of counters: before NFSEC_STATS_A_PAD and after it */
+	BUILD_BUG_ON(NFSEC_STATS_A_CONNTRACK - NFSEC_STATS_A_NO_SA !=
+		     NFSEC_NET_CONNTRACK);
+	BUILD_BUG_ON(NFSEC_STATS_A_ACQUIRE_FAILED - NFSEC_STATS_A_ACQUIRE !=
+		     NFSEC_NET_ACQUIRE_FAILED - NFSEC_NET_ACQUIRE);
+	BUILD_BUG_ON(NFSEC_NET_ACQUIRE_FAILED + 1 != NFSEC_NET_COUNTERS);
+	BUILD_BUG_ON((int)NFSEC_NET_COUNTERS > (int)NFSEC_SA_COUNTERS);
 	if (!nest ||
 	    nla_put_u32(skb, NFSEC_STATS_A_SA_COUNT, s->sa_count) ||
 	    nla_put_u32(skb, NFSEC_STATS_A_POLICY_COUNT, s->policy_count))
 		return -EMSGSIZE;
 	for (i = 0; i < NFSEC_NET_COUNTERS; i++)
-		if (nla_put_u64_64bit(skb, NFSEC_STATS_A_NO_SA + i, s->c[i],
+		if (nla_put_u64_64bit(skb, i < NFSEC_NET_ACQUIRE ?
+				      NFSEC_STATS_A_NO_SA + i :
+				      NFSEC_STATS_A_ACQUIRE + i -
+				      NFSEC_NET_ACQUIRE, s->c[i],
 				      NFSEC_STATS_A_PAD))
 			return -EMSGSIZE;
 	nla_nest_end(skb, nest);

@@ -23,10 +23,15 @@
  *   nfsec_replay.lock (spinlock, _bh; one per inbound SA's replay window:
  *     nfsec_replay_commit only; process or softirq context, never with
  *     hard interrupts off)
+ *   nfsec_net.acquire_lock (spinlock, _bh; one per namespace: the acquire
+ *     rate limits, namespace window and policies' flow tables; taken only
+ *     by nfsec_acquire on the packet path, never across the event's
+ *     allocation or sending)
  */
 #ifndef _NFSEC_H
 #define _NFSEC_H
 
+#include <linux/hashtable.h>
 #include <linux/in6.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -34,6 +39,7 @@
 #include <linux/netlink.h>
 #include <linux/percpu.h>
 #include <linux/rhashtable-types.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
@@ -105,6 +111,9 @@ enum nfsec_net_counter {
 	NFSEC_NET_CLEARTEXT,
 	NFSEC_NET_DISCARD,
 	NFSEC_NET_CONNTRACK,
+	NFSEC_NET_ACQUIRE,
+	NFSEC_NET_ACQUIRE_LIMITED,
+	NFSEC_NET_ACQUIRE_FAILED,
 	NFSEC_NET_COUNTERS
 };
 
@@ -124,6 +133,7 @@ struct nfsec_sa {
 	u32 flags;			/* enum nfsec_sa_flags */
 	u32 replay_window;
 	u32 reqid;			/* 0: none */
+	struct hlist_node reqid_node;	/* in nfsec_net.reqid_hash, if reqid */
 	u64 seq;			/* as given at add time */
 	struct nfsec_lifetime lifetime;
 	u64 add_time;			/* CLOCK_BOOTTIME seconds */
@@ -170,14 +180,17 @@ struct nfsec_selector {
 
 /*
  * What a protect policy names: one SA by its identity (reqid 0), or the
- * SAs of a reqid, of protocol id.proto, and of mode and destination
- * (id.family, id.daddr) where those are given.
+ * SAs of a reqid, of protocol id.proto, and of mode, destination
+ * (id.family, id.daddr) and source (id.family, saddr) where those are
+ * given.
  */
 struct nfsec_sa_ref {
 	struct nfsec_sa_id id;		/* by reqid: proto, family, daddr */
+	union nfsec_addr saddr;		/* by reqid, with has_src */
 	u32 reqid;
 	u8 mode;			/* by reqid: 0 for either */
 	bool has_dst;			/* by reqid: id.daddr is given */
+	bool has_src;			/* by reqid: saddr is given */
 };
 
 struct nfsec_policy {
@@ -196,9 +209,12 @@ struct nfsec_policy {
 	 */
 	struct nfsec_sa __rcu *sa;
 	u64 __percpu *matches;
+	/* OUT by reqid: the flows acquire events told of (acquire.c) */
+	struct nfsec_acquire *acquire;
 	struct rcu_head rcu;
 };
 
+#define NFSEC_REQID_HASH_BITS 10	/* 1024 buckets: 8 KiB a namespace */
 #define NFSEC_DIRS 3	/* spd[] is indexed by enum nfsec_dir - 1 */
 
 struct nfsec_net {
@@ -210,6 +226,11 @@ struct nfsec_net {
 	u32 sa_count;
 	u32 sa_gen;			/* bumped on every SAD change */
 	u64 sa_serial;			/* the last nfsec_sa.serial given */
+	/*
+	 * The SAs that have a reqid, by reqid, under lock: a policy by reqid
+	 * looks among its own, not through the whole table (policy.c).
+	 */
+	DECLARE_HASHTABLE(reqid_hash, NFSEC_REQID_HASH_BITS);
 	/*
 	 * An outbound SA with a reqid ran out on the packet path: the OUT
 	 * policies it was bound to turn to the newest usable SA left, from
@@ -229,6 +250,13 @@ struct nfsec_net {
 	struct nfsec_pcpu_counters __percpu *counters;
 	struct net_device *dev;		/* nfsec0: decapsulated packets */
 	atomic_t inflight;		/* packets in crypto; exit waits */
+	/*
+	 * Acquire events: the namespace's window of a second and the events
+	 * sent in it, and every policy's nfsec_acquire table.
+	 */
+	spinlock_t acquire_lock;
+	unsigned long acquire_start;	/* jiffies */
+	unsigned int acquire_sent;
 };
 
 /*
@@ -329,6 +357,16 @@ static inline void nfsec_counters_read(struct nfsec_pcpu_counters __percpu *c,
 int nfsec_output_init(struct net *net);
 void nfsec_output_uninit(struct net *net);
 void nfsec_output_module_exit(void);
+
+/*
+ * acquire.c APIs: acquire events (a trap policy, by reqid, without an SA),
+ * rate-limited per policy and flow and per namespace; packet path safe.
+ */
+struct nfsec_acquire;
+struct nfsec_acquire *nfsec_acquire_alloc(void);
+void nfsec_acquire_free(struct nfsec_acquire *acq);
+void nfsec_acquire(struct nfsec_net *nn, const struct nfsec_policy *pol,
+		   const struct nfsec_flow *flow);
 
 /* lifetime.c APIs: SA lifetimes, counted per packet either way */
 void nfsec_sa_event(struct nfsec_sa *sa, enum nfsec_sa_event ev);
@@ -478,7 +516,7 @@ int nfsec_sa_insert(struct nfsec_net *nn, struct nfsec_sa *sa,
 struct nfsec_sa *nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
 				  const struct nfsec_sa_params *p,
 				  struct netlink_ext_ack *extack);
-struct nfsec_sa *nfsec_sa_newest(struct nfsec_net *nn,
+struct nfsec_sa *nfsec_sa_newest(struct nfsec_net *nn, u32 reqid,
 				 bool (*fits)(const void *arg,
 					      const struct nfsec_sa *sa),
 				 const void *arg);
@@ -596,6 +634,10 @@ void nfsec_netlink_notify_sa(struct nfsec_net *nn, const struct nfsec_sa *sa,
  * reference dropped. No event.
  */
 void nfsec_sa_delete(struct nfsec_net *nn, struct nfsec_sa *sa);
+bool nfsec_netlink_listening(const struct nfsec_net *nn);
+int nfsec_netlink_notify_acquire(struct nfsec_net *nn,
+				 const struct nfsec_policy *pol,
+				 const struct nfsec_flow *flow);
 
 /* device.c APIs: nfsec0, where decapsulated packets enter the stack */
 int nfsec_device_init(struct nfsec_net *nn);

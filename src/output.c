@@ -923,13 +923,17 @@ static void protect(struct net *net, struct nfsec_sa *sa, struct sk_buff *skb)
 
 /*
  * Fail closed, RFC 4301 5.1: a protect policy without a usable SA lets
- * nothing leave; by reqid, no SA of the reqid is there yet or any more.
- * (An acquire request, asking a key-exchange daemon for SAs for the
- * packet's flow, would start here.)
+ * nothing leave; by reqid, no SA of the reqid is there yet or any more,
+ * and a key-exchange daemon is asked for SAs for the packet's flow (an
+ * acquire event). The packet is not queued for them: the sender's own
+ * retransmission finds them.
  */
-static unsigned int no_sa(struct nfsec_net *nn)
+static unsigned int no_sa(struct nfsec_net *nn,
+			  const struct nfsec_policy *pol,
+			  const struct nfsec_flow *flow)
 {
 	nfsec_counter_inc(nn->counters, NFSEC_NET_NO_SA_OUT);
+	nfsec_acquire(nn, pol, flow);
 	return NF_DROP;
 }
 
@@ -958,7 +962,7 @@ static unsigned int output_hook(void *priv, struct sk_buff *skb,
 	}
 	sa = rcu_dereference(pol->sa);
 	if (!sa || !nfsec_sa_get(sa))
-		return no_sa(nn);
+		return no_sa(nn, pol, &flow);
 	if (loops(sa)) {
 		nfsec_sa_drop(sa, skb, NFSEC_SA_LOOP);
 		nfsec_sa_put(sa);

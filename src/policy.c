@@ -93,6 +93,15 @@ struct nfsec_policy *nfsec_policy_create(u8 dir, u8 action, u32 priority,
 	pol->sel = *sel;
 	if (action == NFSEC_ACTION_PROTECT)
 		pol->ref = *ref;
+	/* a trap policy: it may send acquire events */
+	if (dir == NFSEC_DIR_OUT && action == NFSEC_ACTION_PROTECT &&
+	    ref->reqid) {
+		pol->acquire = nfsec_acquire_alloc();
+		if (!pol->acquire) {
+			nfsec_policy_free(pol);
+			return ERR_PTR(-ENOMEM);
+		}
+	}
 	return pol;
 }
 
@@ -100,6 +109,7 @@ void nfsec_policy_free(struct nfsec_policy *pol)
 {
 	if (!pol->matches_lent)
 		free_percpu(pol->matches);
+	nfsec_acquire_free(pol->acquire);
 	kfree(pol);
 }
 
@@ -131,43 +141,74 @@ static bool is_host(const union nfsec_addr *prefix, u8 plen,
 }
 
 /*
- * Why @pol cannot use @sa, or NULL when it can. An OUT policy uses an
+ * Why @pol cannot use an SA of direction @sa_dir and @mode whose
+ * destination is @daddr of @family (either 0/NULL when not known yet: a
+ * reqid that names none), or NULL when it can. An OUT policy uses an
  * outbound SA, IN and FWD policies an inbound one. Transport mode keeps
  * the packet's own addresses, so it can carry only traffic of this host
  * to the SA's peer: an OUT policy for anything wider would send ESP that
  * no SA of the peer's is addressed by, and that this host's output hook
  * would take for new cleartext and protect again.
  */
-static const char *sa_misfit(const struct nfsec_policy *pol,
-			     const struct nfsec_sa *sa)
+static const char *misfit(const struct nfsec_policy *pol, u8 sa_dir, u8 mode,
+			  u8 family, const union nfsec_addr *daddr)
 {
-	bool out = pol->dir == NFSEC_DIR_OUT, sa_out = sa->dir == NFSEC_DIR_OUT;
+	bool out = pol->dir == NFSEC_DIR_OUT, sa_out = sa_dir == NFSEC_DIR_OUT;
+	u8 fam = family ?: pol->sel.family;
 
 	if (out != sa_out)
 		return "policy names an SA of the other direction";
-	if (sa->mode != NFSEC_MODE_TRANSPORT)
+	if (mode != NFSEC_MODE_TRANSPORT)
 		return NULL;	/* a tunnel carries either family */
-	if (pol->sel.family != sa->id.family)
+	if (pol->sel.family != fam)
 		return "a transport mode SA carries only its own family";
 	if (pol->dir == NFSEC_DIR_FWD)
 		return "a transport mode SA carries no forwarded traffic";
-	if (out && !is_host(&pol->sel.dst, pol->sel.dst_plen, &sa->id.daddr,
-			    sa->id.family))
+	if (out && (daddr ? !is_host(&pol->sel.dst, pol->sel.dst_plen, daddr,
+				     fam) :
+		    pol->sel.dst_plen != addr_bits(fam)))
 		return "a transport mode SA protects only traffic to its peer (its dst)";
 	return NULL;
 }
 
-/* By reqid: does @sa fit @pol (reqid, protocol, mode, destination)? */
+static const char *sa_misfit(const struct nfsec_policy *pol,
+			     const struct nfsec_sa *sa)
+{
+	return misfit(pol, sa->dir, sa->mode, sa->id.family, &sa->id.daddr);
+}
+
+/*
+ * By reqid, what no SA could fit: a transport mode that the policy's
+ * selector or the SA's given dst rules out. Refused at once rather than
+ * left to drop everything it matches.
+ */
+static const char *ref_misfit(const struct nfsec_policy *pol)
+{
+	const struct nfsec_sa_ref *ref = &pol->ref;
+
+	return misfit(pol, pol->dir == NFSEC_DIR_OUT ? NFSEC_DIR_OUT :
+		      NFSEC_DIR_IN, ref->mode,
+		      ref->has_dst || ref->has_src ? ref->id.family : 0,
+		      ref->has_dst ? &ref->id.daddr : NULL);
+}
+
+static bool addr_eq(const union nfsec_addr *a, const union nfsec_addr *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+/* By reqid: does @sa fit @pol (reqid, protocol, mode, addresses)? */
 static bool reqid_fits(const struct nfsec_policy *pol,
 		       const struct nfsec_sa *sa)
 {
 	const struct nfsec_sa_ref *ref = &pol->ref;
+	bool addrs = ref->has_dst || ref->has_src;
 
 	return sa->reqid == ref->reqid && sa->id.proto == ref->id.proto &&
 	       (!ref->mode || sa->mode == ref->mode) &&
-	       (!ref->has_dst || (sa->id.family == ref->id.family &&
-				  !memcmp(&sa->id.daddr, &ref->id.daddr,
-					  sizeof(sa->id.daddr)))) &&
+	       (!addrs || sa->id.family == ref->id.family) &&
+	       (!ref->has_dst || addr_eq(&sa->id.daddr, &ref->id.daddr)) &&
+	       (!ref->has_src || addr_eq(&sa->saddr, &ref->saddr)) &&
 	       !sa_misfit(pol, sa);
 }
 
@@ -182,7 +223,7 @@ static struct nfsec_sa *newest(struct nfsec_net *nn,
 {
 	if (pol->dir != NFSEC_DIR_OUT)
 		return NULL;
-	return nfsec_sa_newest(nn, reqid_fits_cb, pol);
+	return nfsec_sa_newest(nn, pol->ref.reqid, reqid_fits_cb, pol);
 }
 
 /*
@@ -196,6 +237,11 @@ static int policy_sa(struct nfsec_net *nn, struct nfsec_policy *pol,
 	const char *msg;
 
 	if (pol->action == NFSEC_ACTION_PROTECT && pol->ref.reqid) {
+		msg = ref_misfit(pol);
+		if (msg) {
+			nfsec_extack_msg(extack, msg);
+			return -EINVAL;
+		}
 		sa = newest(nn, pol);
 	} else if (pol->action == NFSEC_ACTION_PROTECT) {
 		sa = nfsec_sa_lookup_locked(nn, &pol->ref.id);
@@ -261,7 +307,8 @@ int nfsec_policy_insert(struct nfsec_net *nn, struct nfsec_policy *pol,
 
 /*
  * Puts @pol in the place of the policy of its direction, selector and
- * priority, with that one's index and match counter. list_replace_rcu()
+ * priority (and of its index, when @pol has one), with that one's index
+ * and match counter. list_replace_rcu()
  * makes the swap one pointer store: a reader walking the list meets the
  * old policy or the new one at that place, and never skips to the
  * policies behind it. The old one is freed after a grace period; the
@@ -279,6 +326,12 @@ int nfsec_policy_replace(struct nfsec_net *nn, struct nfsec_policy *pol,
 	old = policy_find(nn, pol, &pos);
 	if (!old) {
 		NL_SET_ERR_MSG(extack, "no such policy");
+		return -ENOENT;
+	}
+	/* an index given must be that policy's: a guard against a race */
+	if (pol->index && pol->index != old->index) {
+		NL_SET_ERR_MSG(extack,
+			       "the policy of that dir, selector and priority has another index");
 		return -ENOENT;
 	}
 	err = policy_sa(nn, pol, extack);
@@ -426,13 +479,16 @@ static void spd_refresh_work(struct work_struct *work)
 
 /*
  * Inbound: may a packet that @sa decapsulated pass @pol, a protect policy
- * it matched? By SPI when @sa is the policy's; by reqid when @sa fits.
+ * it matched? By SPI when @sa is the policy's; by reqid when @sa fits and
+ * is still in the table. Either way a packet whose SA was deleted or
+ * replaced while it was in crypto is refused: by SPI the policy no longer
+ * points at that SA.
  */
 bool nfsec_policy_accepts(const struct nfsec_policy *pol,
 			  const struct nfsec_sa *sa)
 {
 	if (pol->ref.reqid)
-		return reqid_fits(pol, sa);
+		return !READ_ONCE(sa->dead) && reqid_fits(pol, sa);
 	return rcu_access_pointer(pol->sa) == sa;
 }
 

@@ -196,6 +196,8 @@ int nfsec_sa_insert(struct nfsec_net *nn, struct nfsec_sa *sa,
 		return err;
 	}
 	sa->serial = ++nn->sa_serial;
+	if (sa->reqid)
+		hash_add(nn->reqid_hash, &sa->reqid_node, sa->reqid);
 	nn->sa_count++;
 	nn->sa_gen++;
 	return 0;
@@ -302,30 +304,32 @@ struct nfsec_sa *nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
 	sa->index = old->index;
 	sa->nn = nn;
 	xa_store(&nn->sa_index, sa->index, sa, GFP_KERNEL);
+	if (old->reqid)
+		hash_del(&old->reqid_node);
+	if (sa->reqid)
+		hash_add(nn->reqid_hash, &sa->reqid_node, sa->reqid);
 	nn->sa_gen++;
 	return old;
 }
 
 /*
- * The newest (last added; an update keeps the age) SA of the table that
- * is usable and that @fits says fits @arg, or NULL. Walks the whole
- * table: for the control path only.
+ * The newest (last added; an update keeps the age) SA of @reqid (not 0)
+ * that is usable and that @fits says fits @arg, or NULL. Walks the SAs of
+ * the reqid's hash bucket only.
  */
-struct nfsec_sa *nfsec_sa_newest(struct nfsec_net *nn,
+struct nfsec_sa *nfsec_sa_newest(struct nfsec_net *nn, u32 reqid,
 				 bool (*fits)(const void *arg,
 					      const struct nfsec_sa *sa),
 				 const void *arg)
 {
 	struct nfsec_sa *sa, *best = NULL;
-	unsigned long i;
 
 	lockdep_assert_held(&nn->lock);
-	xa_for_each(&nn->sa_index, i, sa) {
-		if ((!best || sa->serial > best->serial) && fits(arg, sa) &&
+	hash_for_each_possible(nn->reqid_hash, sa, reqid_node, reqid)
+		if (sa->reqid == reqid &&
+		    (!best || sa->serial > best->serial) && fits(arg, sa) &&
 		    nfsec_sa_usable(sa))
 			best = sa;
-		cond_resched();
-	}
 	return best;
 }
 
@@ -338,6 +342,8 @@ void nfsec_sa_unhash(struct nfsec_net *nn, struct nfsec_sa *sa)
 {
 	lockdep_assert_held(&nn->lock);
 	rhashtable_remove_fast(&nn->sad, &sa->node, sad_params);
+	if (sa->reqid)
+		hash_del(&sa->reqid_node);
 	WRITE_ONCE(sa->dead, true);
 	xa_erase(&nn->sa_index, sa->index);
 	nn->sa_count--;
@@ -361,6 +367,7 @@ void nfsec_sa_flush(struct nfsec_net *nn)
 int nfsec_sad_init(struct nfsec_net *nn)
 {
 	xa_init_flags(&nn->sa_index, XA_FLAGS_ALLOC);
+	hash_init(nn->reqid_hash);
 	return rhashtable_init(&nn->sad, &sad_params);
 }
 

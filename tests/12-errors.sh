@@ -13,8 +13,10 @@
 # allowed, replay window above 4096, ESN without a window (ESN on AH is
 # accepted),
 # reserved SPIs, bad prefixes (too long: tool; host bits: kernel), policies
-# naming a missing or unfit SA, an spi and a reqid, reqid 0, a mode with
-# an spi, policy update of a missing policy or to a bad SA reference, bad
+# naming a missing or unfit SA, an spi and a reqid, reqid 0, a mode or an
+# SA src with an spi, reqid policies with a transport mode no SA can fit,
+# an index on add, policy update of a missing policy, of another index or
+# to a bad SA reference, bad
 # tokens, missing keywords, ESP enc
 # without auth, aead with enc/auth, AH with a cipher; missing SAs and
 # policies for del/get/update; and a batch file that stops at its first
@@ -73,6 +75,8 @@ AHONLY='AH takes an auth algorithm alone \(Invalid argument\)'
 SOFTHARD='a soft lifetime limit exceeds its hard limit \(Invalid argument\)'
 NOSA='no such SA \(No such file or directory\)'
 NOPOL='no such policy \(No such file or directory\)'
+NARROW="the SA's mode and src narrow a reqid: an spi names one SA \\(Invalid argument\\)"
+TOPEER='a transport mode SA protects only traffic to its peer \(its dst\) \(Invalid argument\)'
 NOSUCHSA='policy names an SA that does not exist \(No such file or directory\)'
 MISFIT='policy names an SA of the other direction \(Invalid argument\)'
 HOSTBITS='prefix has host bits set \(Invalid argument\)'
@@ -369,9 +373,32 @@ bad "protect naming an spi and a reqid" "$BOTH" \
 bad "protect reqid 0" "$REQID0" \
 	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 protect reqid 0
 bad "protect spi with a mode" \
-	"the SA's mode narrows a reqid: an spi names one SA \(Invalid argument\)" \
-	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 \
+	"$NARROW" policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 \
 	protect spi 0x1000 dst 10.0.0.2 mode tunnel
+bad "protect spi with an SA src" \
+	"$NARROW" policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 \
+	protect spi 0x1000 dst 10.0.0.2 src 10.0.0.1
+bad "fwd protect reqid, mode transport" \
+	"a transport mode SA carries no forwarded traffic \(Invalid argument\)" \
+	policy add dir fwd src 192.168.3.0/24 dst 192.168.1.0/24 \
+	protect reqid 5 mode transport
+bad "out protect reqid, mode transport, for a prefix" "$TOPEER" \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 \
+	protect reqid 5 mode transport
+bad "out protect reqid, mode transport, to another host than the SA's dst" \
+	"$TOPEER" policy add dir out src 10.0.0.1 dst 10.0.0.3 \
+	protect reqid 5 mode transport dst 10.0.0.2
+bad "in protect reqid, mode transport, an SA src of the other family" \
+	"a transport mode SA carries only its own family \(Invalid argument\)" \
+	policy add dir in src 2001:db8::2 dst 2001:db8::1 \
+	protect reqid 5 mode transport src 10.0.0.2
+bad "protect reqid, SA dst and src of two families" \
+	'policy add: addresses of different families' \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 \
+	protect reqid 5 dst 10.0.0.2 src 2001:db8::1
+bad "policy add with an index" \
+	'the kernel assigns policy indexes \(Invalid argument\)' \
+	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 index 7 discard
 bad "reqid before protect" 'policy add: unknown keyword "reqid"' \
 	policy add dir out src 192.168.1.0/24 dst 192.168.3.0/24 reqid 5 discard
 bad "reqid -1" 'invalid reqid: "-1"' \
@@ -395,6 +422,10 @@ bad "policy update naming a missing SA" "$NOSUCHSA" \
 bad "policy update: an out policy naming an in SA" "$MISFIT" \
 	policy update dir out src 192.168.1.0/24 dst 192.168.2.0/24 \
 	protect spi 0x2000 dst 10.0.0.1
+bad "policy update naming another policy's index" \
+	'the policy of that dir, selector and priority has another index \(No such file or directory\)' \
+	policy update dir out src 192.168.1.0/24 dst 192.168.2.0/24 \
+	index 99999 discard
 bad "policy update without an action" \
 	'policy update: missing "protect", "bypass" or "discard"' \
 	policy update dir out src 192.168.1.0/24 dst 192.168.2.0/24

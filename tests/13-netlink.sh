@@ -81,7 +81,7 @@ cases=()
 while read -r c _; do
 	cases+=("$c")
 done <<<"$(raw list)"
-expect_eq "nl_raw.py lists its 56 cases" 56 "${#cases[@]}"
+expect_eq "nl_raw.py lists its 57 cases" 57 "${#cases[@]}"
 # one request for all cases; one line each: "NAME: errno=.. msg=.. VERDICT"
 out=$(raw case "${cases[@]}" 2>&1)
 rc=$?

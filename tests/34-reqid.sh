@@ -40,6 +40,10 @@
 #    XFRM with reqid templates (ip xfrm policy ... tmpl ... reqid 7), both
 #    directions, the rekey of each direction as in 1: the new SA takes the
 #    traffic, and the old inbound one is still accepted on either side.
+# 4. rh, with an SA of reqid 7 into ga, sends from 192.168.2.99 (site b):
+#    ga's fwd policy by reqid 7 without the SA's src accepts it; updated
+#    by its index to the SAs from gb only (src 10.0.2.1), it refuses it
+#    (counted policy on rh's SA) and still accepts gb's.
 set -e
 . "${0%/*}/lib.sh"
 . "${0%/*}/lib_net.sh"
@@ -276,6 +280,35 @@ for g in ga gb; do
 	expect_eq "$g: the stateful filter dropped nothing" \
 		"in-invalid=0 in-policy=0 fwd-invalid=0 fwd-policy=0" "$(nft_counters $g ctf)" || true
 done
+
+log "4. the inbound SAs' source: rh claims site b's addresses with reqid 7"
+R=10.0.3.10
+check "rh: 192.168.2.99 on lo, an XFRM tunnel to ga claiming it (0x4099)" ipb rh <<EOF
+addr add 192.168.2.99/32 dev lo
+xfrm state add src $R dst $A proto esp spi 0x4099 reqid 7 mode tunnel aead rfc4106(gcm(aes)) $KEY3 128
+xfrm policy add src 192.168.2.99 dst 192.168.1.10 dir out tmpl src $R dst $A proto esp mode tunnel reqid 7
+EOF
+check "ga: in SA 0x4099 from rh, reqid 7" nf ga sa add dir in src $R dst $A \
+	spi 0x4099 proto esp mode tunnel aead aes-gcm-128 key "$KEY3" reqid 7
+# rh_ping: one echo request rh (192.168.2.99) -> ha; no reply is awaited
+rh_ping() {
+	on rh ping -c 1 -W 1 -I 192.168.2.99 192.168.1.10 >/dev/null || true
+}
+rh_ping
+expect_stats "without the SA's src, ga's fwd policy takes rh's packet" \
+	ga 0x4099 "$(p 1)" || true
+idx=$(nf ga -j policy list | jq_py '[p["index"] for p in d if p["dir"] == "fwd"][0]')
+check "ga: fwd policy (index $idx) updated by its index: SAs of reqid 7 from $B only" \
+	nf ga policy update index "$idx" dir fwd src $LB dst $LA \
+	protect reqid 7 mode tunnel dst $A src $B
+expect_eq "ga: the policy lists the SA src" \
+	"{\"dst\": \"$A\", \"mode\": \"tunnel\", \"proto\": \"esp\", \"reqid\": 7, \"src\": \"$B\"}" \
+	"$(nf ga -j policy list | jq_py '[p["sa"] for p in d if p["dir"] == "fwd"][0]')" || true
+rh_ping
+expect_stats "with it, rh's packet fails the policy check" ga 0x4099 \
+	"$(p 1) policy=1" || true
+check "ping hb -> ha from gb's address, 2 of 2" on hb ping -c 2 -i 0.2 -W 2 192.168.1.10
+counts "gb's SA 0x4002 still passes" "ga 0x4002 $(p 12)"
 cap_stop "$TMP/inet.pcap"
 
 log "inet saw ESP only, the whole time"

@@ -74,7 +74,7 @@ NLMSG_DONE = nl_raw.NLMSG_DONE
 CMDS = {name: k('NFSEC_CMD_' + name) for name in (
     'SA_ADD', 'SA_UPDATE', 'SA_DEL', 'SA_GET', 'SA_FLUSH', 'SA_EXPIRE',
     'POLICY_ADD', 'POLICY_DEL', 'POLICY_GET', 'POLICY_FLUSH', 'STATS_GET',
-    'POLICY_UPDATE')}
+    'POLICY_UPDATE', 'ACQUIRE')}
 CMD_NAME = {v: n for n, v in CMDS.items()}
 # the handlers src/netlink.c has (the uapi header's list): do, dump
 OPS = {
@@ -231,6 +231,8 @@ class Gen:
             if self.chance(0.3):
                 attrs.append(A(k('NFSEC_POL_A_SA_MODE'),
                                nl_raw.u8(self.pick([0, 1, 2, 3]))))
+            if self.chance(0.3):
+                attrs.append(A(k('NFSEC_POL_A_SA_SRC'), self.addr(fam)))
         if action == 1 and self.chance(0.5):
             attrs.append(A(k('NFSEC_POL_A_SA_DST'), self.addr(fam)))
         if self.chance(0.2):
@@ -303,6 +305,10 @@ class Gen:
                 self.pick([0, 1, 2, 0xffffffff]))))
         if self.chance(0.05):
             attrs.append(A(k('NFSEC_A_STATS'), [A(1, nl_raw.u32(0))]))
+        if self.chance(0.05):       # an acquire event's flow, events only
+            attrs.append(A(k('NFSEC_A_FLOW'), [
+                A(k('NFSEC_FLOW_A_FAMILY'), nl_raw.u16(socket.AF_INET)),
+                A(k('NFSEC_FLOW_A_PROTO'), nl_raw.u8(6))]))
         return self.mutate(attrs, 'NFSEC_A_MAX')
 
     def command(self):
@@ -314,7 +320,7 @@ class Gen:
                 [CMDS['POLICY_ADD']] * 5 + [CMDS['POLICY_UPDATE']] * 2 +
                 [CMDS['POLICY_DEL']] * 3 +
                 [CMDS['POLICY_GET']] * 2 + [CMDS['STATS_GET']] * 2 +
-                [CMDS['SA_EXPIRE']])
+                [CMDS['SA_EXPIRE'], CMDS['ACQUIRE']])
         if r < 0.92:
             return self.pick([CMDS['SA_FLUSH'], CMDS['POLICY_FLUSH']])
         return self.pick([0, k('NFSEC_CMD_MAX') + 1, k('NFSEC_CMD_MAX') + 2,

@@ -406,6 +406,16 @@ def case_unknown_alg_attr(spi):
     return sa_req(sa)
 
 
+def case_flow_in_request(spi):
+    # NFSEC_A_FLOW belongs to acquire events (sent without NLA_F_NESTED:
+    # with it, strict validation refuses it first, "NLA_F_NESTED not
+    # expected")
+    cmd, attrs = sa_req(base_sa(spi))
+    return cmd, attrs + [A(k('NFSEC_A_FLOW'),
+                           [A(k('NFSEC_FLOW_A_FAMILY'), u16(socket.AF_INET))],
+                           flags=0)]
+
+
 def case_sa_not_nest(spi):
     # NFSEC_A_SA as a u32, without NLA_F_NESTED
     return k('NFSEC_CMD_SA_ADD'), [A(k('NFSEC_A_SA'), be32(spi), flags=0)]
@@ -479,6 +489,9 @@ CASES = {
     'unknown_alg_attr': ('unknown attribute NFSEC_ALG_A_MAX+1 in AEAD',
                          case_unknown_alg_attr,
                          'EINVAL', 'Unknown attribute type'),
+    'flow_in_request': ('NFSEC_A_FLOW (events only) in an SA_ADD',
+                        case_flow_in_request,
+                        'EINVAL', 'attribute is only in events'),
     'sa_not_nest': ('NFSEC_A_SA as a u32, not a nest', case_sa_not_nest,
                     'EINVAL', 'NLA_F_NESTED is missing'),
     'aead_not_nest': ('AEAD as a string, not a nest', case_aead_not_nest,
@@ -599,7 +612,7 @@ CASES = {
                                         A(k('NFSEC_POL_A_SA_FAMILY'),
                                           u16(socket.AF_INET6))]),
                                    'EINVAL',
-                                   "the SA's family goes with the SA's dst"),
+                                   "the SA's family goes with the SA's dst or src"),
     'use_time_in_request': ('USE_TIME (reply only) in SA_ADD',
                             lambda s: sa_set('NFSEC_SA_A_USE_TIME', u64(0), s),
                             'EINVAL', 'attribute is only in replies'),
@@ -692,7 +705,7 @@ def cmd_selftest():
     eq('header NFSEC_CMD_STATS_GET', 11, k('NFSEC_CMD_STATS_GET'))
     eq('header NFSEC_POL_A_SA_PROTO', 15, k('NFSEC_POL_A_SA_PROTO'))
     eq('header NFSEC_SA_F_ESN', 1, k('NFSEC_SA_F_ESN'))
-    eq('header NFSEC_A_MAX', 4, k('NFSEC_A_MAX'))
+    eq('header NFSEC_A_MAX', 5, k('NFSEC_A_MAX'))
     eq('header NFSEC_KEY_MAX', 128, k('NFSEC_KEY_MAX'))
     eq('u8 attr', b'\x05\x00\x01\x00\x07\x00\x00\x00', A(1, u8(7)).encode())
     eq('be32 attr', b'\x08\x00\x05\x00\x00\x00\x10\x00',

@@ -65,8 +65,23 @@ struct policy_spec {
 	uint32_t index, priority, sa_spi, sa_reqid;
 	uint16_t family, sport, dport, sa_family;
 	uint8_t dir, src_plen, dst_plen, proto, action, sa_proto, sa_mode;
-	union ip_addr src, dst, sa_dst;
+	union ip_addr src, dst, sa_dst, sa_src;
 	uint64_t matches;
+};
+
+/* A packet's selector fields, in acquire events. */
+struct flow_spec {
+	uint64_t have;		/* HAVE(NFSEC_FLOW_A_*) */
+	uint16_t family, sport, dport;
+	uint8_t proto;
+	union ip_addr src, dst;
+};
+
+/* An event: SA events fill sa, acquire events pol and flow. */
+struct event_spec {
+	struct sa_spec sa;
+	struct policy_spec pol;
+	struct flow_spec flow;
 };
 
 struct stats_reply {
@@ -114,6 +129,7 @@ int showconf_main(int argc, char **argv);
 
 /* cmd_monitor.c */
 int monitor_main(int argc, char **argv);
+int print_event(uint8_t cmd, const struct event_spec *ev, void *data);
 
 /* parse.c: tokens of the command line and of batch files */
 struct alg_alias {
@@ -165,7 +181,9 @@ const char *ipproto_name(uint8_t proto);	/* "tcp", ... or NULL */
 /* genl.c: every netlink exchange with the module */
 typedef int (*sa_cb)(const struct sa_spec *sa, void *data);
 typedef int (*policy_cb)(const struct policy_spec *pol, void *data);
-typedef int (*event_cb)(uint8_t cmd, const struct sa_spec *sa, void *data);
+/* ev NULL: events were lost (the socket's buffer ran over) */
+typedef int (*event_cb)(uint8_t cmd, const struct event_spec *ev,
+			void *data);
 int nl_sa_request(uint8_t cmd, const struct sa_spec *sa);
 int nl_sa_get(const struct sa_spec *id, sa_cb cb, void *data);
 int nl_sa_dump(bool show_keys, sa_cb cb, void *data);
@@ -188,9 +206,13 @@ void print_policy(const struct policy_spec *pol);	/* human or JSON */
 void print_policy_conf(const struct policy_spec *pol);	/* "policy add" */
 void print_stats(const struct stats_reply *st, const char *json_key);
 void print_heading(const char *fmt, ...) __printf(1, 2);
+void print_acquire(const struct policy_spec *pol,
+		   const struct flow_spec *flow);	/* human or JSON */
+void print_sa_event(const char *event, const struct sa_spec *sa); /* JSON */
 const char *addr_str(uint16_t family, const union ip_addr *addr);
 
 void json_begin(char bracket, const char *key);	/* '{' or '[' */
+void json_oneline(bool on);	/* each top-level value on one line */
 void json_end(void);
 
 #endif /* NFSEC_TOOL_H */

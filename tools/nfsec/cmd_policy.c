@@ -8,15 +8,15 @@
 #include "cli.h"
 
 struct families {
-	uint16_t src, dst, sa_dst;
+	uint16_t src, dst, sa_dst, sa_src;
 };
 
 /* after "protect": the SA (spi) or SAs (reqid) the policy uses */
 static bool is_sa_kw(const char *kw)
 {
 	return !strcmp(kw, "spi") || !strcmp(kw, "reqid") ||
-	       !strcmp(kw, "dst") || !strcmp(kw, "proto") ||
-	       !strcmp(kw, "mode");
+	       !strcmp(kw, "dst") || !strcmp(kw, "src") ||
+	       !strcmp(kw, "proto") || !strcmp(kw, "mode");
 }
 
 static int parse_sa_kw(struct args *a, const char *kw,
@@ -50,6 +50,12 @@ static int parse_sa_kw(struct args *a, const char *kw,
 		val = args_value(a, kw);
 		return val ? parse_addr(val, &pol->sa_dst, &fam->sa_dst) : -1;
 	}
+	if (!strcmp(kw, "src")) {
+		if (parse_once(&pol->have, NFSEC_POL_A_SA_SRC, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		return val ? parse_addr(val, &pol->sa_src, &fam->sa_src) : -1;
+	}
 	if (parse_once(&pol->have, NFSEC_POL_A_SA_PROTO, a, kw))
 		return -1;
 	val = args_value(a, kw);
@@ -65,6 +71,17 @@ static int parse_action(struct args *a, const char *kw,
 	pol->have |= HAVE(NFSEC_POL_A_ACTION);
 	return parse_word(kw, "action", action_names,
 			  ARRAY_SIZE(action_names), &pol->action);
+}
+
+static int parse_index(struct args *a, const char *kw,
+		       struct policy_spec *pol)
+{
+	const char *val;
+
+	if (parse_once(&pol->have, NFSEC_POL_A_INDEX, a, kw))
+		return -1;
+	val = args_value(a, kw);
+	return val ? parse_u32(val, kw, &pol->index) : -1;
 }
 
 static int parse_selector_kw(struct args *a, const char *kw,
@@ -145,6 +162,8 @@ static int check_policy(struct args *a, struct policy_spec *pol,
 		return error("%s: no address tells the family: write %s rather than \"any\"",
 			     a->cmd, "0.0.0.0/0 or ::/0");
 	pol->have |= HAVE(NFSEC_POL_A_FAMILY);
+	if (merge_family(a, &fam->sa_dst, fam->sa_src))
+		return -1;
 	/* an SA of the other family: a tunnel across families */
 	if (fam->sa_dst && fam->sa_dst != pol->family) {
 		pol->sa_family = fam->sa_dst;
@@ -171,6 +190,8 @@ static int policy_set(struct args *a, uint8_t cmd)
 		else if (!strcmp(kw, "protect") || !strcmp(kw, "bypass") ||
 			 !strcmp(kw, "discard"))
 			ret = parse_action(a, kw, &pol);
+		else if (!strcmp(kw, "index"))	/* update: the kernel checks */
+			ret = parse_index(a, kw, &pol);
 		else
 			ret = parse_selector_kw(a, kw, &pol, &fam);
 		if (ret)

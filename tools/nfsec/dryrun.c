@@ -87,6 +87,7 @@ static const struct desc pol_desc[] = {
 	[NFSEC_POL_A_SA_FAMILY] = A("SA_FAMILY", D_NUM),
 	[NFSEC_POL_A_SA_REQID] = A("SA_REQID", D_NUM),
 	[NFSEC_POL_A_SA_MODE] = A("SA_MODE", D_NUM),
+	[NFSEC_POL_A_SA_SRC] = A("SA_SRC", D_ADDR),
 	[NFSEC_POL_A_MATCHES] = A("MATCHES", D_NUM),
 	[NFSEC_POL_A_PAD] = A(NULL, D_BIN),
 };

@@ -42,6 +42,7 @@ struct field {
 
 #define SA_FIELD(t, m)	{ t, offsetof(struct sa_spec, m) }
 #define POL_FIELD(t, m)	{ t, offsetof(struct policy_spec, m) }
+#define FLOW_FIELD(t, m) { t, offsetof(struct flow_spec, m) }
 
 static const struct field sa_fields[NFSEC_SA_A_MAX + 1] = {
 	[NFSEC_SA_A_DIR] = SA_FIELD(F_U8, dir),
@@ -83,6 +84,16 @@ static const struct field pol_fields[NFSEC_POL_A_MAX + 1] = {
 	[NFSEC_POL_A_SA_FAMILY] = POL_FIELD(F_U16, sa_family),
 	[NFSEC_POL_A_SA_REQID] = POL_FIELD(F_U32, sa_reqid),
 	[NFSEC_POL_A_SA_MODE] = POL_FIELD(F_U8, sa_mode),
+	[NFSEC_POL_A_SA_SRC] = POL_FIELD(F_SA_ADDR, sa_src),
+};
+
+static const struct field flow_fields[NFSEC_FLOW_A_MAX + 1] = {
+	[NFSEC_FLOW_A_FAMILY] = FLOW_FIELD(F_U16, family),
+	[NFSEC_FLOW_A_SRC] = FLOW_FIELD(F_ADDR, src),
+	[NFSEC_FLOW_A_DST] = FLOW_FIELD(F_ADDR, dst),
+	[NFSEC_FLOW_A_PROTO] = FLOW_FIELD(F_U8, proto),
+	[NFSEC_FLOW_A_SPORT] = FLOW_FIELD(F_U16, sport),
+	[NFSEC_FLOW_A_DPORT] = FLOW_FIELD(F_U16, dport),
 };
 
 static size_t addr_len(uint16_t family)
@@ -732,16 +743,29 @@ static int event_data_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct event_reply *r = data;
 	const struct genlmsghdr *genl = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *attr;
-	struct sa_spec sa = { 0 };
+	const struct nlattr *attr, *a;
+	struct event_spec ev;
 
 	if (nlh->nlmsg_type != family_id ||
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*genl))
 		return MNL_CB_OK;
-	mnl_attr_for_each(attr, nlh, sizeof(*genl))
-		if (mnl_attr_get_type(attr) == NFSEC_A_SA)
-			get_sa(attr, &sa);
-	return r->cb(genl->cmd, &sa, r->data) ? MNL_CB_ERROR : MNL_CB_OK;
+	memset(&ev, 0, sizeof(ev));
+	mnl_attr_for_each(attr, nlh, sizeof(*genl)) {
+		switch (mnl_attr_get_type(attr)) {
+		case NFSEC_A_SA:
+			get_sa(attr, &ev.sa);
+			break;
+		case NFSEC_A_POLICY:
+			get_policy(attr, &ev.pol);
+			break;
+		case NFSEC_A_FLOW:
+			mnl_attr_for_each_nested(a, attr)
+				get_field(a, flow_fields, NFSEC_FLOW_A_MAX,
+					  &ev.flow, &ev.flow.have);
+			break;
+		}
+	}
+	return r->cb(genl->cmd, &ev, r->data) ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
 /* Print events until the callback fails; a lost event gives cmd 0. */

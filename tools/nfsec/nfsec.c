@@ -27,7 +27,7 @@ static const struct {
 	{ "show", show_main, "SAs, policies and counters, for people" },
 	{ "stats", stats_main, "the namespace's counters" },
 	{ "showconf", showconf_main, "the configuration as a batch file" },
-	{ "monitor", monitor_main, "print SA events as they come" },
+	{ "monitor", monitor_main, "print SA and acquire events as they come" },
 	{ "help", help_main, "this text" },
 };
 
@@ -48,10 +48,10 @@ static const char synopsis[] =
 "  nfsec policy add dir in|out|fwd src PREFIX dst PREFIX\n"
 "           [proto tcp|udp|icmp|ipv6-icmp|sctp|udplite|NUM [sport N] [dport N]]\n"
 "           [priority N]\n"
-"           { protect { spi SPI | reqid N [mode transport|tunnel] }\n"
+"           { protect { spi SPI | reqid N [mode transport|tunnel] [src ADDR] }\n"
 "                     [dst ADDR] [proto esp|ah]\n"
 "           | bypass | discard }\n"
-"  nfsec policy update ...             same arguments as add\n"
+"  nfsec policy update [index N] ...   same arguments as add\n"
 "  nfsec policy del index N\n"
 "  nfsec policy del dir in|out|fwd src PREFIX dst PREFIX [proto P]\n"
 "           [sport N] [dport N] [priority N]\n"

@@ -55,6 +55,11 @@ static const struct counter {
 	[NFSEC_STATS_A_DISCARD] = { "discard", "dropped by a discard policy" },
 	[NFSEC_STATS_A_CONNTRACK] = { "conntrack",
 				      "conntrack refused to confirm the flow" },
+	[NFSEC_STATS_A_ACQUIRE] = { "acquire", "acquire events sent" },
+	[NFSEC_STATS_A_ACQUIRE_LIMITED] = { "acquire_limited",
+					    "acquire events rate-limited" },
+	[NFSEC_STATS_A_ACQUIRE_FAILED] = { "acquire_failed",
+					   "acquire events not sent: memory, full socket" },
 };
 
 /* "replay_old" for JSON, "replay-old" for people and the command line */
@@ -126,9 +131,15 @@ static const char *xfrm_proto(uint8_t proto)
 
 static struct {
 	unsigned int depth;
+	bool oneline;		/* no new lines inside a top-level value */
 	bool empty[16];
 	char close[16];
 } js;
+
+void json_oneline(bool on)
+{
+	js.oneline = on;
+}
 
 static void json_string(const char *s)
 {
@@ -155,8 +166,9 @@ static void json_member(const char *key)
 {
 	if (js.depth) {
 		if (!js.empty[js.depth])
-			putchar(',');
-		printf("\n%*s", 2 * js.depth, "");
+			fputs(js.oneline ? ", " : ",", stdout);
+		if (!js.oneline)
+			printf("\n%*s", 2 * js.depth, "");
 		js.empty[js.depth] = false;
 	}
 	if (key) {
@@ -180,7 +192,7 @@ void json_end(void)
 {
 	if (!opts.json || !js.depth)
 		return;
-	if (!js.empty[js.depth])
+	if (!js.empty[js.depth] && !js.oneline)
 		printf("\n%*s", 2 * (js.depth - 1), "");
 	putchar(js.close[js.depth--]);
 	if (!js.depth)
@@ -276,11 +288,11 @@ void print_sa_id(const struct sa_spec *sa)
 	       addr_str(sa->family, &sa->src), addr_str(sa->family, &sa->dst));
 }
 
-static void json_sa(const struct sa_spec *sa)
+static void json_sa(const struct sa_spec *sa, const char *key)
 {
 	unsigned int i;
 
-	json_begin('{', NULL);
+	json_begin('{', key);
 	json_str("dir", NAME(dir_names, sa->dir));
 	json_str("family", family_name(sa->family));
 	json_str("src", addr_str(sa->family, &sa->src));
@@ -498,7 +510,7 @@ static void human_sa(const struct sa_spec *sa)
 void print_sa(const struct sa_spec *sa)
 {
 	if (opts.json)
-		json_sa(sa);
+		json_sa(sa, NULL);
 	else
 		human_sa(sa);
 }
@@ -555,9 +567,9 @@ static bool by_reqid(const struct policy_spec *pol)
 	return pol->have & HAVE(NFSEC_POL_A_SA_REQID);
 }
 
-static void json_policy(const struct policy_spec *pol)
+static void json_policy(const struct policy_spec *pol, const char *key)
 {
-	json_begin('{', NULL);
+	json_begin('{', key);
 	json_u64("index", pol->index);
 	json_str("dir", NAME(dir_names, pol->dir));
 	json_str("family", family_name(pol->family));
@@ -581,6 +593,8 @@ static void json_policy(const struct policy_spec *pol)
 		}
 		if (pol->have & HAVE(NFSEC_POL_A_SA_DST))
 			json_str("dst", addr_str(sa_family(pol), &pol->sa_dst));
+		if (pol->have & HAVE(NFSEC_POL_A_SA_SRC))
+			json_str("src", addr_str(sa_family(pol), &pol->sa_src));
 		json_str("proto", xfrm_proto(pol->have &
 					     HAVE(NFSEC_POL_A_SA_PROTO) ?
 					     pol->sa_proto : IPPROTO_ESP));
@@ -617,7 +631,10 @@ static struct policy_spec policy_defaults(const struct policy_spec *pol)
 	return p;
 }
 
-/* " reqid N [mode M]" or " spi SPI" (conf: 8 digits), then " dst ADDR" */
+/*
+ * " reqid N [mode M]" or " spi SPI" (conf: 8 digits), then " dst ADDR",
+ * then (reqid) " src ADDR"
+ */
 static void print_sa_ref(const struct policy_spec *p, bool conf)
 {
 	if (by_reqid(p)) {
@@ -629,6 +646,8 @@ static void print_sa_ref(const struct policy_spec *p, bool conf)
 	}
 	if (p->have & HAVE(NFSEC_POL_A_SA_DST))
 		printf(" dst %s", addr_str(sa_family(p), &p->sa_dst));
+	if (p->have & HAVE(NFSEC_POL_A_SA_SRC))
+		printf(" src %s", addr_str(sa_family(p), &p->sa_src));
 }
 
 void print_policy(const struct policy_spec *pol)
@@ -636,7 +655,7 @@ void print_policy(const struct policy_spec *pol)
 	struct policy_spec p = policy_defaults(pol);
 
 	if (opts.json) {
-		json_policy(&p);
+		json_policy(&p, NULL);
 		return;
 	}
 	printf("%sindex %u%s %s %s -> %s", color(COLOR_YELLOW), p.index,
@@ -675,6 +694,65 @@ void print_policy_conf(const struct policy_spec *pol)
 	putchar('\n');
 }
 
+/* Events */
+
+/* {"event": "add", "sa": {...}}; no "sa" for a flush or lost events */
+void print_sa_event(const char *event, const struct sa_spec *sa)
+{
+	json_begin('{', NULL);
+	json_str("event", event);
+	if (sa) {
+		if (sa->have & HAVE(NFSEC_SA_A_EXPIRE))
+			json_str("expire", NAME(expire_names, sa->expire));
+		json_sa(sa, "sa");
+	}
+	json_end();
+}
+
+/*
+ * "acquire policy 3 reqid 7 esp dst 10.0.0.2 flow 10.1.0.1 -> 10.2.0.1
+ * proto tcp sport 40000 dport 5001", or {"event": "acquire", "policy":
+ * {...}, "flow": {...}}
+ */
+void print_acquire(const struct policy_spec *pol, const struct flow_spec *flow)
+{
+	struct policy_spec p = policy_defaults(pol);
+	const char *proto = ipproto_name(flow->proto);
+
+	if (opts.json) {
+		json_begin('{', NULL);
+		json_str("event", "acquire");
+		json_policy(&p, "policy");
+		json_begin('{', "flow");
+		json_str("family", family_name(flow->family));
+		json_str("src", addr_str(flow->family, &flow->src));
+		json_str("dst", addr_str(flow->family, &flow->dst));
+		json_u64("proto", flow->proto);
+		json_u64("sport", flow->sport);
+		json_u64("dport", flow->dport);
+		json_end();
+		json_end();
+		return;
+	}
+	printf("acquire policy %u", p.index);
+	if (by_reqid(&p))
+		printf(" reqid %u", p.sa_reqid);
+	printf(" %s", xfrm_proto(p.sa_proto));
+	if (p.sa_mode)
+		printf(" mode %s", NAME(mode_names, p.sa_mode));
+	if (p.have & HAVE(NFSEC_POL_A_SA_DST))
+		printf(" dst %s", addr_str(sa_family(&p), &p.sa_dst));
+	printf(" flow %s -> %s", addr_str(flow->family, &flow->src),
+	       addr_str(flow->family, &flow->dst));
+	if (proto)
+		printf(" proto %s", proto);
+	else
+		printf(" proto %u", flow->proto);
+	if (flow->sport || flow->dport)
+		printf(" sport %u dport %u", flow->sport, flow->dport);
+	putchar('\n');
+}
+
 /* Namespace counters */
 
 void print_stats(const struct stats_reply *st, const char *json_key)
@@ -688,7 +766,7 @@ void print_stats(const struct stats_reply *st, const char *json_key)
 		if (opts.json)
 			json_u64(ns_counters[i].name, st->val[i]);
 		else
-			printf("  %-14s %12llu  %s\n",
+			printf("  %-16s %10llu  %s\n",
 			       human_name(ns_counters[i].name),
 			       (unsigned long long)st->val[i],
 			       ns_counters[i].desc);

@@ -14,7 +14,8 @@
  * Attribute trees
  * ---------------
  * A request or reply carries at most one of NFSEC_A_SA, NFSEC_A_POLICY or
- * NFSEC_A_STATS at the top level, each a nest of its own attribute space.
+ * NFSEC_A_STATS at the top level, each a nest of its own attribute space
+ * (the acquire event carries NFSEC_A_POLICY and NFSEC_A_FLOW).
  * Addresses are in network byte order: 4 bytes for AF_INET, 16 for AF_INET6,
  * and their length must match NFSEC_SA_A_FAMILY / NFSEC_POL_A_FAMILY
  * (NFSEC_POL_A_SA_FAMILY for NFSEC_POL_A_SA_DST).
@@ -132,6 +133,8 @@
  *                     names its SAs by their REQID (not 0)
  *     SA_MODE         u8, enum nfsec_mode, with SA_REQID only: the SAs'
  *                     mode; absent means either
+ *     SA_SRC          address of SA_FAMILY, with SA_REQID only: the SAs'
+ *                     source (for IN and FWD, the peer); absent means any
  *   }
  *   A protect policy names its SA by SA_SPI (with SA_DST, SA_PROTO,
  *   SA_FAMILY: one SA's identity) or its SAs by SA_REQID (EINVAL for both,
@@ -147,14 +150,19 @@
  *
  *   By reqid, the SAs of the reqid whose direction fits as above, whose
  *   protocol is SA_PROTO (default IPPROTO_ESP) and, where given, whose
- *   mode is SA_MODE and destination SA_DST (of SA_FAMILY; no default),
- *   and which the transport mode rules allow, fit. No SA need exist. An
+ *   mode is SA_MODE, destination SA_DST and source SA_SRC (of SA_FAMILY;
+ *   no default), and which the transport mode rules allow, fit. A
+ *   transport mode SA_MODE that these rules rule out for every SA is
+ *   refused (EINVAL). No SA need exist. An
  *   OUT policy sends with the newest usable one (not past a hard lifetime
  *   limit, sequence numbers left; newest by the time it was added, which
  *   an update keeps) and drops what it matches, counted
  *   NFSEC_STATS_A_NO_SA_OUT, while there is none: an SA added switches it
  *   at once, an SA deleted or run out switches it to the newest usable one
- *   left. An IN or FWD policy accepts what any of them decapsulated.
+ *   left. An IN or FWD policy accepts what any of them decapsulated,
+ *   unless that SA was deleted or replaced while the packet was in crypto
+ *   (by SPI too). Without SA_SRC, an IN or FWD policy does not tell the
+ *   peers apart: an SA of the reqid from any source will do.
  *
  *   Two policies with the same direction, selector and priority are
  *   refused with EEXIST. The reply carries the new policy with its INDEX.
@@ -164,8 +172,10 @@
  *   and PRIORITY (ENOENT if there is none) takes the new ACTION and SA
  *   reference, under the same rules as an add, keeping its INDEX, its place
  *   in the order and its MATCHES. The change is atomic: a packet meets
- *   either the old policy or the new one, never neither. The reply carries
- *   the policy.
+ *   either the old policy or the new one, never neither. INDEX may be
+ *   given (here only): then the policy found must have it (ENOENT if it
+ *   has another), a guard for a caller that read the index before. The
+ *   reply carries the policy.
  *
  * NFSEC_CMD_POLICY_DEL (doit)
  *   NFSEC_A_POLICY: { INDEX } or { DIR, FAMILY, SRC, SRC_PLEN, DST,
@@ -193,6 +203,27 @@
  *     out (SEQ: the SA sends nothing more but stays until deleted), once
  *     per SA and kind. After a HARD event the SA is deleted without an
  *     SA_DEL event: the HARD event is the notice.
+ *   NFSEC_CMD_ACQUIRE: { NFSEC_A_POLICY, NFSEC_A_FLOW } when a packet
+ *     matches an OUT protect policy that names its SAs by reqid while no
+ *     usable SA of the reqid fits it: a key-exchange daemon's cue to
+ *     negotiate SAs (RFC 4301 4.4: a trap policy). NFSEC_A_POLICY is the
+ *     policy as POLICY_GET describes it (INDEX, the selector, SA_REQID,
+ *     SA_PROTO, SA_MODE and SA_FAMILY/SA_DST where given); NFSEC_A_FLOW
+ *     is the packet's selector fields, enum nfsec_flow_attr. The packet
+ *     itself is dropped and counted NFSEC_STATS_A_NO_SA_OUT (nfsec does
+ *     not queue it; the sender retransmits once the SAs are there).
+ *     Events are sent only while the group has a listener, at most one per
+ *     policy and flow within the module parameter acquire_interval_ms
+ *     (default NFSEC_ACQUIRE_INTERVAL_MS_DEFAULT), and at most
+ *     acquire_per_sec (default NFSEC_ACQUIRE_PER_SEC_DEFAULT, 0: none) per
+ *     namespace within a second; counted in NFSEC_STATS_A_ACQUIRE,
+ *     _ACQUIRE_LIMITED (held back by either limit) and _ACQUIRE_FAILED
+ *     (no memory, or a listener's socket was full). A policy remembers
+ *     up to NFSEC_ACQUIRE_FLOWS flows it told of, in sets of
+ *     NFSEC_ACQUIRE_FLOW_WAYS chosen by a hash of the flow: a flow pushed
+ *     out of its set by newer ones within the interval may be told again.
+ *     A policy that names its SA by SA_SPI sends no acquire: no daemon can
+ *     change which SA it names.
  */
 #ifndef _UAPI_LINUX_NFSEC_H
 #define _UAPI_LINUX_NFSEC_H
@@ -206,6 +237,10 @@
 #define NFSEC_REPLAY_WINDOW_DEFAULT	128	/* packets */
 #define NFSEC_REPLAY_WINDOW_MAX		4096	/* packets */
 #define NFSEC_POLICY_PRIORITY_DEFAULT	1000
+#define NFSEC_ACQUIRE_INTERVAL_MS_DEFAULT	1000	/* per policy and flow */
+#define NFSEC_ACQUIRE_PER_SEC_DEFAULT	100	/* per namespace */
+#define NFSEC_ACQUIRE_FLOWS		16	/* remembered per policy */
+#define NFSEC_ACQUIRE_FLOW_WAYS		4	/* per set of the hash */
 
 enum nfsec_cmd {
 	NFSEC_CMD_UNSPEC,
@@ -221,6 +256,7 @@ enum nfsec_cmd {
 	NFSEC_CMD_POLICY_FLUSH,
 	NFSEC_CMD_STATS_GET,
 	NFSEC_CMD_POLICY_UPDATE,
+	NFSEC_CMD_ACQUIRE,		/* event only */
 	__NFSEC_CMD_MAX
 };
 
@@ -232,6 +268,7 @@ enum nfsec_attr {
 	NFSEC_A_POLICY,		/* nest, enum nfsec_policy_attr */
 	NFSEC_A_STATS,		/* nest, enum nfsec_stats_attr */
 	NFSEC_A_FLAGS,		/* u32, enum nfsec_request_flags */
+	NFSEC_A_FLOW,		/* nest, enum nfsec_flow_attr, events only */
 	__NFSEC_A_MAX
 };
 
@@ -370,6 +407,9 @@ enum nfsec_stats_attr {
 	NFSEC_STATS_A_DISCARD,		/* dropped by a discard policy */
 	NFSEC_STATS_A_CONNTRACK,	/* conntrack refused to confirm */
 	NFSEC_STATS_A_PAD,
+	NFSEC_STATS_A_ACQUIRE,		/* acquire events sent */
+	NFSEC_STATS_A_ACQUIRE_LIMITED,	/* held back by a rate limit */
+	NFSEC_STATS_A_ACQUIRE_FAILED,	/* no memory, or not delivered */
 	__NFSEC_STATS_A_MAX
 };
 
@@ -397,9 +437,28 @@ enum nfsec_policy_attr {
 	NFSEC_POL_A_SA_FAMILY,		/* u16, the SA's: default FAMILY */
 	NFSEC_POL_A_SA_REQID,		/* u32, not 0: instead of SA_SPI */
 	NFSEC_POL_A_SA_MODE,		/* u8, enum nfsec_mode, with SA_REQID */
+	NFSEC_POL_A_SA_SRC,		/* binary, 4 or 16, with SA_REQID */
 	__NFSEC_POL_A_MAX
 };
 
 #define NFSEC_POL_A_MAX (__NFSEC_POL_A_MAX - 1)
+
+/*
+ * A packet's selector fields (RFC 4301 4.4.1.1), in acquire events.
+ * Ports are 0 for protocols without ports (and for ICMP), and for a
+ * fragment after the first, whose ports are not known.
+ */
+enum nfsec_flow_attr {
+	NFSEC_FLOW_A_UNSPEC,
+	NFSEC_FLOW_A_FAMILY,		/* u16 */
+	NFSEC_FLOW_A_SRC,		/* binary, 4 or 16 */
+	NFSEC_FLOW_A_DST,		/* binary, 4 or 16 */
+	NFSEC_FLOW_A_PROTO,		/* u8, upper-layer protocol */
+	NFSEC_FLOW_A_SPORT,		/* u16, host order */
+	NFSEC_FLOW_A_DPORT,		/* u16, host order */
+	__NFSEC_FLOW_A_MAX
+};
+
+#define NFSEC_FLOW_A_MAX (__NFSEC_FLOW_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_NFSEC_H */

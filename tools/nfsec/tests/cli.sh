@@ -245,6 +245,41 @@ request POLICY_UPDATE ack
     ACTION u8 1
     SA_REQID u32 4294967295
 EOT
+expect_req policy update index 12 dir fwd src 192.168.2.0/24 \
+	dst 192.168.1.0/24 protect reqid 7 src 10.0.2.1 dst 10.0.1.1 <<EOT
+request POLICY_UPDATE ack
+  POLICY
+    INDEX u32 12
+    DIR u8 3
+    FAMILY u16 2
+    SRC inet 192.168.2.0
+    SRC_PLEN u8 24
+    DST inet 192.168.1.0
+    DST_PLEN u8 24
+    ACTION u8 1
+    SA_DST inet 10.0.1.1
+    SA_REQID u32 7
+    SA_SRC inet 10.0.2.1
+EOT
+# an SA src of the other family than the selector's: SA_FAMILY says so
+expect_req policy add dir in src 2001:db8:2::/48 dst 2001:db8:1::/48 \
+	protect reqid 3 src 10.0.2.1 <<EOT
+request POLICY_ADD ack
+  POLICY
+    DIR u8 1
+    FAMILY u16 10
+    SRC inet6 2001:db8:2::
+    SRC_PLEN u8 48
+    DST inet6 2001:db8:1::
+    DST_PLEN u8 48
+    ACTION u8 1
+    SA_FAMILY u16 2
+    SA_REQID u32 3
+    SA_SRC inet 10.0.2.1
+EOT
+expect_err 'nfsec: policy add: addresses of different families' \
+	policy add dir out src any dst 10.0.0.0/8 protect reqid 1 dst 10.0.0.1 \
+	src 2001:db8::1
 expect_req policy update dir out src 10.0.0.1 dst 10.0.0.2 discard <<EOT
 request POLICY_UPDATE ack
   POLICY
@@ -298,6 +333,9 @@ request STATS_GET ack
   cleartext                 0  cleartext a policy wants protected
   discard                   0  dropped by a discard policy
   conntrack                 0  conntrack refused to confirm the flow
+  acquire                   0  acquire events sent
+  acquire-limited           0  acquire events rate-limited
+  acquire-failed            0  acquire events not sent: memory, full socket
 EOT
 expect_req showconf <<EOT
 # nfsec -b FILE reads this back; it holds keys.
@@ -482,7 +520,7 @@ print(p[2]["sa"], p[2]["dir"])' < "$TMP/policy.json") == \
 	     < "$TMP/sa.json") == 7 ]]
 	result "sa JSON: reqid"
 	[[ $(python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)))' \
-	     < "$TMP/stats.json") == "['cleartext', 'conntrack', 'discard', 'malformed', 'no_sa', 'no_sa_out', 'policy_count', 'sa_count']" ]]
+	     < "$TMP/stats.json") == "['acquire', 'acquire_failed', 'acquire_limited', 'cleartext', 'conntrack', 'discard', 'malformed', 'no_sa', 'no_sa_out', 'policy_count', 'sa_count']" ]]
 	result "stats JSON keys"
 	"$FAKE" sa human | grep -q 'key (hidden)'; result "sa: key (hidden)"
 	"$FAKE" sa human | grep -q '^  traffic:  1 packet, 1.18 MiB$'
@@ -499,6 +537,25 @@ print(p[2]["sa"], p[2]["dir"])' < "$TMP/policy.json") == \
 	result "policy line by reqid"
 	[[ $("$FAKE" sa human | head -1) == "sa out esp spi 0x00001000 (4096) 10.0.0.1 -> 10.0.0.2 mode tunnel reqid 7" ]]
 	result "sa: reqid on the first line"
+	# monitor: acquire and SA events, one line each (JSON: one object)
+	[[ $("$FAKE" acquire human | head -1) == "acquire policy 3 reqid 7 ah mode tunnel dst 2001:db8::1 flow 192.168.2.7 -> 192.168.1.9 proto tcp sport 40000 dport 22" ]]
+	result "monitor: acquire line"
+	[[ $("$FAKE" acquire human | sed -n 2p) == "sa expire out esp spi 0x00001000 (4096) 10.0.0.1 -> 10.0.0.2 reason soft" ]]
+	result "monitor: expire line"
+	"$FAKE" acquire json > "$TMP/events.json"
+	[[ $(wc -l < "$TMP/events.json") == 2 ]] &&
+	[[ $(python3 -c 'import json,sys
+for line in sys.stdin:
+    e = json.loads(line)
+    if e["event"] == "acquire":
+        p, f = e["policy"], e["flow"]
+        print(p["index"], p["sa"]["reqid"], p["sa"]["proto"], f["family"],
+              f["src"], f["dst"], f["proto"], f["sport"], f["dport"])
+    else:
+        print(e["event"], e["expire"], e["sa"]["spi"])' < "$TMP/events.json") == \
+	"3 7 ah inet 192.168.2.7 192.168.1.9 6 40000 22
+expire soft 4096" ]]
+	result "monitor JSON: one object per line, acquire's fields"
 	# showconf's lines feed straight back in
 	{ "$FAKE" sa conf k; "$FAKE" policy conf; } > "$TMP/showconf"
 	if "$NFSEC" --dry-run -b "$TMP/showconf" > "$TMP/req"; then

@@ -4,7 +4,7 @@
  * a kernel reply would carry (with nla_put_u64_64bit's PAD attributes),
  * parse them with genl.c's own code and print them in one form.
  *
- *   fake-reply sa|policy|stats human|json|conf [show-keys]
+ *   fake-reply sa|policy|stats|acquire human|json|conf [show-keys]
  */
 #include "../genl.c"
 
@@ -194,6 +194,34 @@ int main(int argc, char **argv)
 			policy_reply_cb(nlh, &r);
 		}
 		json_end();
+	} else if (!strcmp(argv[1], "acquire")) {
+		struct event_reply r = { print_event, NULL };
+		union ip_addr a;
+		struct nlattr *nest;
+
+		json_oneline(true);
+		nlh = reply(NFSEC_CMD_ACQUIRE);
+		reply_policy(nlh, 2);
+		nest = mnl_attr_nest_start(nlh, NFSEC_A_FLOW);
+		mnl_attr_put_u16(nlh, NFSEC_FLOW_A_FAMILY, AF_INET);
+		inet_pton(AF_INET, "192.168.2.7", &a);
+		mnl_attr_put(nlh, NFSEC_FLOW_A_SRC, 4, &a);
+		inet_pton(AF_INET, "192.168.1.9", &a);
+		mnl_attr_put(nlh, NFSEC_FLOW_A_DST, 4, &a);
+		mnl_attr_put_u8(nlh, NFSEC_FLOW_A_PROTO, IPPROTO_TCP);
+		mnl_attr_put_u16(nlh, NFSEC_FLOW_A_SPORT, 40000);
+		mnl_attr_put_u16(nlh, NFSEC_FLOW_A_DPORT, 22);
+		mnl_attr_nest_end(nlh, nest);
+		event_data_cb(nlh, &r);
+		/* and an SA event after it, on a line of its own */
+		nlh = reply(NFSEC_CMD_SA_EXPIRE);
+		reply_sa(nlh, false);
+		nest = (struct nlattr *)((uint8_t *)nlh + sizeof(*nlh) +
+					 sizeof(struct genlmsghdr));
+		mnl_attr_put_u8(nlh, NFSEC_SA_A_EXPIRE, NFSEC_EXPIRE_SOFT);
+		nest->nla_len = (uint8_t *)mnl_nlmsg_get_payload_tail(nlh) -
+				(uint8_t *)nest;
+		event_data_cb(nlh, &r);
 	} else {
 		struct nlattr *nest;
 

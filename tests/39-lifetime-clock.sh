@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# 38-lifetime-clock.sh: SA lifetimes kept by the clock (RFC 4301 4.4.2.1),
+# 39-lifetime-clock.sh: SA lifetimes kept by the clock (RFC 4301 4.4.2.1),
 # use-seconds, the last-use time, and hard expiry that deletes the SA.
 #
 #   +----------------------+       veth       +----------------------+
