@@ -1,16 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * SA lifetimes on the packet path (RFC 4301 4.4.2.1): every packet an SA
- * carries, either way, counts against its soft and hard limits of bytes,
- * packets and seconds, and userspace hears once of each limit reached.
+ * SA lifetimes (RFC 4301 4.4.2.1): every packet an SA carries, either way,
+ * counts against its soft and hard limits of bytes, packets and seconds,
+ * and userspace hears once of each limit reached. Limits in seconds (since
+ * the add, or since the first packet) are also kept by the clock: one
+ * delayed work per namespace runs at the next deadline of any of its SAs,
+ * sends the events due and deletes the SAs past a hard limit, whether
+ * packets pass or not.
  */
 
 #include "nfsec.h"
 
+#include <linux/jiffies.h>
+#include <linux/overflow.h>
 #include <linux/timekeeping.h>
 
-/* Tells userspace, once per SA and kind, that a limit was reached. */
-void nfsec_sa_event(struct nfsec_sa *sa, enum nfsec_sa_event ev)
+/* The lifetime work re-arms at least this often (seconds). */
+#define LIFETIME_RESCAN_MAX	(24 * 60 * 60)
+
+/* Sends the event for @ev unless the SA sent it already; true if sent. */
+static bool event_once(struct nfsec_sa *sa, enum nfsec_sa_event ev, gfp_t gfp)
 {
 	static const u8 reason[] = {
 		[NFSEC_EV_SOFT] = NFSEC_EXPIRE_SOFT,
@@ -19,16 +28,50 @@ void nfsec_sa_event(struct nfsec_sa *sa, enum nfsec_sa_event ev)
 	};
 
 	if (test_and_set_bit(ev, &sa->events))
-		return;
-	if (ev != NFSEC_EV_SOFT)
-		nfsec_sa_spent(sa);
+		return false;
 	nfsec_netlink_notify_sa(sa->nn, sa, NFSEC_CMD_SA_EXPIRE, reason[ev],
-				GFP_ATOMIC);
+				gfp);
+	return true;
+}
+
+/*
+ * Tells userspace, once per SA and kind, that a limit was reached, from
+ * the packet path. A hard limit deletes the SA from process context (the
+ * lifetime work); a spent sequence number space leaves it in the table.
+ */
+void nfsec_sa_event(struct nfsec_sa *sa, enum nfsec_sa_event ev)
+{
+	if (!event_once(sa, ev, GFP_ATOMIC))
+		return;
+	if (ev == NFSEC_EV_HARD)
+		nfsec_lifetime_kick(sa->nn);
+	else if (ev == NFSEC_EV_SEQ)
+		nfsec_sa_spent(sa);
 }
 
 static bool over(u64 limit, u64 value)
 {
 	return limit && value >= limit;
+}
+
+/*
+ * The first packet the SA carries starts its use-seconds; the last one
+ * tells how long it has been idle. A plain store, once per jiffy at most.
+ */
+static void mark_use(struct nfsec_sa *sa, u64 now)
+{
+	unsigned long j = jiffies;
+
+	if (READ_ONCE(sa->last_use) != j)
+		WRITE_ONCE(sa->last_use, j);
+	if (likely(READ_ONCE(sa->first_use)))
+		return;
+	/* last_use before first_use: a reader that sees one sees both */
+	if (!now)
+		now = ktime_get_boottime_seconds();
+	if (!cmpxchg64(&sa->first_use, 0, max_t(u64, now, 1)) &&
+	    (sa->lifetime.soft_use_seconds || sa->lifetime.hard_use_seconds))
+		nfsec_lifetime_kick(sa->nn);
 }
 
 /*
@@ -40,7 +83,7 @@ static bool over(u64 limit, u64 value)
 bool nfsec_sa_account(struct nfsec_sa *sa, unsigned int bytes)
 {
 	const struct nfsec_lifetime *lt = &sa->lifetime;
-	u64 packets = 0, total = 0, age = 0;
+	u64 packets = 0, total = 0, now = 0, age = 0, used = 0, first;
 
 	if (test_bit(NFSEC_EV_HARD, &sa->events))
 		goto hard;
@@ -48,27 +91,56 @@ bool nfsec_sa_account(struct nfsec_sa *sa, unsigned int bytes)
 		packets = atomic64_inc_return(&sa->lt_packets);
 	if (lt->soft_bytes || lt->hard_bytes)
 		total = atomic64_add_return(bytes, &sa->lt_bytes);
-	if (lt->soft_seconds || lt->hard_seconds)
-		age = ktime_get_boottime_seconds() - sa->add_time;
+	if (nfsec_lifetime_timed(lt)) {
+		now = ktime_get_boottime_seconds();
+		age = now - sa->add_time;
+		first = READ_ONCE(sa->first_use);
+		used = first && now > first ? now - first : 0;
+	}
 	/* the packet that reaches a hard limit is the last one allowed */
 	if (over(lt->hard_packets, packets - 1) ||
 	    over(lt->hard_bytes, total - bytes) ||
-	    over(lt->hard_seconds, age)) {
+	    over(lt->hard_seconds, age) || over(lt->hard_use_seconds, used)) {
 		nfsec_sa_event(sa, NFSEC_EV_HARD);
 		goto hard;
 	}
 	if (over(lt->soft_packets, packets) || over(lt->soft_bytes, total) ||
-	    over(lt->soft_seconds, age))
+	    over(lt->soft_seconds, age) || over(lt->soft_use_seconds, used))
 		nfsec_sa_event(sa, NFSEC_EV_SOFT);
-	/* the last one allowed: its policies need not wait for the next */
-	if (over(lt->hard_packets, packets) || over(lt->hard_bytes, total))
-		nfsec_sa_spent(sa);
+	mark_use(sa, now);
 	nfsec_counter_inc(sa->counters, NFSEC_SA_PACKETS);
 	nfsec_counter_add(sa->counters, NFSEC_SA_BYTES, bytes);
+	/* the last one allowed: the SA goes now, not at the next packet */
+	if (over(lt->hard_packets, packets) || over(lt->hard_bytes, total))
+		nfsec_sa_event(sa, NFSEC_EV_HARD);
 	return true;
 hard:
 	nfsec_counter_inc(sa->counters, NFSEC_SA_EXPIRED);
 	return false;
+}
+
+/* The second @s seconds after @t0; U64_MAX for no limit or no start. */
+static u64 deadline(u64 t0, u64 s)
+{
+	u64 t;
+
+	if (!t0 || !s || check_add_overflow(t0, s, &t))
+		return U64_MAX;
+	return t;
+}
+
+static u64 hard_deadline(const struct nfsec_sa *sa)
+{
+	return min(deadline(sa->add_time, sa->lifetime.hard_seconds),
+		   deadline(READ_ONCE(sa->first_use),
+			    sa->lifetime.hard_use_seconds));
+}
+
+static u64 soft_deadline(const struct nfsec_sa *sa)
+{
+	return min(deadline(sa->add_time, sa->lifetime.soft_seconds),
+		   deadline(READ_ONCE(sa->first_use),
+			    sa->lifetime.soft_use_seconds));
 }
 
 /*
@@ -83,9 +155,8 @@ bool nfsec_sa_usable(const struct nfsec_sa *sa)
 	    test_bit(NFSEC_EV_HARD, &sa->events) ||
 	    over(lt->hard_packets, atomic64_read(&sa->lt_packets)) ||
 	    over(lt->hard_bytes, atomic64_read(&sa->lt_bytes)) ||
-	    (lt->hard_seconds &&
-	     over(lt->hard_seconds,
-		  ktime_get_boottime_seconds() - sa->add_time)))
+	    (nfsec_lifetime_timed(lt) &&
+	     ktime_get_boottime_seconds() >= hard_deadline(sa)))
 		return false;
 	return sa->dir != NFSEC_DIR_OUT ||
 	       (u64)atomic64_read(&sa->oseq) < nfsec_seq_limit(sa);
@@ -99,4 +170,84 @@ void nfsec_sa_spent(struct nfsec_sa *sa)
 {
 	if (sa->reqid && sa->dir == NFSEC_DIR_OUT)
 		queue_work(nfsec_wq, &sa->nn->refresh_work);
+}
+
+/*
+ * One SA at second @now: the events due, deletion past a hard limit (or
+ * once the packet path saw one). Returns the SA's next deadline.
+ */
+static u64 sa_check(struct nfsec_net *nn, struct nfsec_sa *sa, u64 now)
+{
+	u64 soft = soft_deadline(sa), hard = hard_deadline(sa);
+
+	if (test_bit(NFSEC_EV_HARD, &sa->events) || now >= hard) {
+		event_once(sa, NFSEC_EV_HARD, GFP_KERNEL);
+		nfsec_sa_delete(nn, sa);
+		return U64_MAX;
+	}
+	if (now >= soft)
+		event_once(sa, NFSEC_EV_SOFT, GFP_KERNEL);
+	if (test_bit(NFSEC_EV_SOFT, &sa->events))
+		soft = U64_MAX;
+	return min(soft, hard);
+}
+
+/*
+ * The SAs are looked at only here, under the namespace lock, while they
+ * are in the table (which holds a reference to each): the work holds
+ * none itself, so an SA's life and the work's are independent. Namespace
+ * exit cancels the work once no packet can kick it (lifetime_uninit).
+ */
+static void lifetime_work(struct work_struct *work)
+{
+	struct nfsec_net *nn = container_of(to_delayed_work(work),
+					    struct nfsec_net, lifetime_work);
+	u64 now, next = U64_MAX, wait_ns;
+	struct nfsec_sa *sa;
+	unsigned long i;
+
+	mutex_lock(&nn->lock);
+	now = ktime_get_boottime_seconds();
+	xa_for_each(&nn->sa_index, i, sa) {
+		if (sa->larval)	/* no lifetime: spi.c times it out */
+			continue;
+		next = min(next, sa_check(nn, sa, now));
+		cond_resched();
+	}
+	mutex_unlock(&nn->lock);
+	if (next == U64_MAX)
+		return;
+	next = min(next, now + LIFETIME_RESCAN_MAX);
+	/* to the start of second @next, which may have begun already */
+	wait_ns = next * NSEC_PER_SEC;
+	now = ktime_get_boottime_ns();
+	wait_ns = wait_ns > now ? wait_ns - now : 0;
+	/*
+	 * Not mod_delayed_work(): a kick that came while this ran is
+	 * pending with no delay, and must stay so.
+	 */
+	queue_delayed_work(nfsec_wq, &nn->lifetime_work,
+			   nsecs_to_jiffies(wait_ns) + 1);
+}
+
+/* Any context: runs the lifetime work at once, which re-arms itself. */
+void nfsec_lifetime_kick(struct nfsec_net *nn)
+{
+	mod_delayed_work(nfsec_wq, &nn->lifetime_work, 0);
+}
+
+void nfsec_lifetime_init(struct nfsec_net *nn)
+{
+	INIT_DELAYED_WORK(&nn->lifetime_work, lifetime_work);
+}
+
+/*
+ * Namespace exit, once no packet can reach the hooks or be in crypto
+ * (nothing on the packet path kicks the work any more) and no request
+ * can come (nothing on the control path does): the work cancelled,
+ * re-arming itself or not.
+ */
+void nfsec_lifetime_uninit(struct nfsec_net *nn)
+{
+	cancel_delayed_work_sync(&nn->lifetime_work);
 }

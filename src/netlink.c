@@ -31,6 +31,8 @@ static const struct nla_policy lifetime_policy[NFSEC_LT_A_MAX + 1] = {
 	[NFSEC_LT_A_HARD_PACKETS] = { .type = NLA_U64 },
 	[NFSEC_LT_A_SOFT_SECONDS] = { .type = NLA_U64 },
 	[NFSEC_LT_A_HARD_SECONDS] = { .type = NLA_U64 },
+	[NFSEC_LT_A_SOFT_USE_SECONDS] = { .type = NLA_U64 },
+	[NFSEC_LT_A_HARD_USE_SECONDS] = { .type = NLA_U64 },
 };
 
 /*
@@ -88,6 +90,8 @@ static const struct nla_policy sa_policy[NFSEC_SA_A_MAX + 1] = {
 	[NFSEC_SA_A_SPI_MIN] = { .type = NLA_U32 },
 	[NFSEC_SA_A_SPI_MAX] = { .type = NLA_U32 },
 	[NFSEC_SA_A_TIMEOUT] = { .type = NLA_U32 },
+	[NFSEC_SA_A_USE_TIME] = REPLY_ONLY,
+	[NFSEC_SA_A_FIRST_USE_TIME] = REPLY_ONLY,
 };
 
 static const struct nla_policy pol_policy[NFSEC_POL_A_MAX + 1] = {
@@ -305,6 +309,8 @@ static int parse_lifetime(struct nlattr *attr, struct nfsec_lifetime *lt,
 		[NFSEC_LT_A_HARD_PACKETS] = &lt->hard_packets,
 		[NFSEC_LT_A_SOFT_SECONDS] = &lt->soft_seconds,
 		[NFSEC_LT_A_HARD_SECONDS] = &lt->hard_seconds,
+		[NFSEC_LT_A_SOFT_USE_SECONDS] = &lt->soft_use_seconds,
+		[NFSEC_LT_A_HARD_USE_SECONDS] = &lt->hard_use_seconds,
 	};
 	int i, err;
 
@@ -320,7 +326,9 @@ static int parse_lifetime(struct nlattr *attr, struct nfsec_lifetime *lt,
 			*v[i] = nla_get_u64(tb[i]);
 	if ((lt->hard_bytes && lt->soft_bytes > lt->hard_bytes) ||
 	    (lt->hard_packets && lt->soft_packets > lt->hard_packets) ||
-	    (lt->hard_seconds && lt->soft_seconds > lt->hard_seconds)) {
+	    (lt->hard_seconds && lt->soft_seconds > lt->hard_seconds) ||
+	    (lt->hard_use_seconds &&
+	     lt->soft_use_seconds > lt->hard_use_seconds)) {
 		NL_SET_ERR_MSG_ATTR(extack, attr,
 				    "a soft lifetime limit exceeds its hard limit");
 		return -EINVAL;
@@ -442,6 +450,27 @@ static int put_larval(struct sk_buff *skb, const struct nfsec_sa *sa)
 	return 0;
 }
 
+/* The limits from SOFT_BYTES on, then those appended after PAD. */
+static int put_lifetime(struct sk_buff *skb, const u64 *v, int n,
+			const u64 *use, int n_use)
+{
+	struct nlattr *nest = nla_nest_start(skb, NFSEC_SA_A_LIFETIME);
+	int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < n; i++)
+		if (nla_put_u64_64bit(skb, NFSEC_LT_A_SOFT_BYTES + i, v[i],
+				      NFSEC_LT_A_PAD))
+			return -EMSGSIZE;
+	for (i = 0; i < n_use; i++)
+		if (nla_put_u64_64bit(skb, NFSEC_LT_A_SOFT_USE_SECONDS + i,
+				      use[i], NFSEC_LT_A_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 static int put_sa(struct sk_buff *skb, const struct nfsec_sa *sa, bool keys,
 		  u8 expire)
 {
@@ -449,7 +478,9 @@ static int put_sa(struct sk_buff *skb, const struct nfsec_sa *sa, bool keys,
 	u64 lifetime[] = { lt->soft_bytes, lt->hard_bytes, lt->soft_packets,
 			   lt->hard_packets, lt->soft_seconds,
 			   lt->hard_seconds };
+	u64 use_lifetime[] = { lt->soft_use_seconds, lt->hard_use_seconds };
 	unsigned int pmtu = nfsec_sa_pmtu(sa);
+	u64 first_use = READ_ONCE(sa->first_use), idle = 0;
 	u64 stats[NFSEC_SA_COUNTERS];
 	struct nlattr *nest;
 
@@ -458,6 +489,11 @@ static int put_sa(struct sk_buff *skb, const struct nfsec_sa *sa, bool keys,
 	if (sa->larval)
 		return put_larval(skb, sa);
 	nfsec_counters_read(sa->counters, stats, NFSEC_SA_COUNTERS);
+	if (first_use) {
+		smp_rmb();	/* last_use was stored before first_use */
+		idle = jiffies_to_msecs(jiffies - READ_ONCE(sa->last_use)) /
+		       MSEC_PER_SEC;
+	}
 	nest = nla_nest_start(skb, NFSEC_A_SA);
 	if (!nest ||
 	    nla_put_u8(skb, NFSEC_SA_A_STATE, NFSEC_SA_STATE_VALID) ||
@@ -478,8 +514,8 @@ static int put_sa(struct sk_buff *skb, const struct nfsec_sa *sa, bool keys,
 	    nla_put_u64_64bit(skb, NFSEC_SA_A_SEQ, sa->dir == NFSEC_DIR_OUT ?
 			      (u64)atomic64_read(&sa->oseq) :
 			      nfsec_replay_top(sa->replay), NFSEC_SA_A_PAD) ||
-	    put_u64s(skb, NFSEC_SA_A_LIFETIME, lifetime, ARRAY_SIZE(lifetime),
-		     NFSEC_LT_A_SOFT_BYTES, NFSEC_LT_A_PAD) ||
+	    put_lifetime(skb, lifetime, ARRAY_SIZE(lifetime), use_lifetime,
+			 ARRAY_SIZE(use_lifetime)) ||
 	    nla_put_u8(skb, NFSEC_SA_A_DF, sa->df) ||
 	    nla_put_u32(skb, NFSEC_SA_A_REQID, sa->reqid) ||
 	    nla_put_u64_64bit(skb, NFSEC_SA_A_ADD_TIME, sa->add_time,
@@ -487,6 +523,11 @@ static int put_sa(struct sk_buff *skb, const struct nfsec_sa *sa, bool keys,
 	    put_u64s(skb, NFSEC_SA_A_STATS, stats, NFSEC_SA_COUNTERS,
 		     NFSEC_SA_STATS_A_PACKETS, NFSEC_SA_STATS_A_PAD) ||
 	    (pmtu && nla_put_u32(skb, NFSEC_SA_A_PMTU, pmtu)) ||
+	    (first_use &&
+	     (nla_put_u64_64bit(skb, NFSEC_SA_A_FIRST_USE_TIME, first_use,
+				NFSEC_SA_A_PAD) ||
+	      nla_put_u64_64bit(skb, NFSEC_SA_A_USE_TIME, idle,
+				NFSEC_SA_A_PAD))) ||
 	    (expire && nla_put_u8(skb, NFSEC_SA_A_EXPIRE, expire)))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
@@ -735,8 +776,13 @@ static int sa_set(struct sk_buff *skb, struct genl_info *info)
 	}
 	mutex_lock(&nn->lock);
 	err = sa_install(nn, sa, &p, cmd == NFSEC_CMD_SA_UPDATE, info->extack);
-	if (!err)
+	if (!err) {
 		nfsec_netlink_notify_sa(nn, sa, cmd, 0, GFP_KERNEL);
+		/* its limits by the clock, or an update's new ones */
+		if (nfsec_lifetime_timed(&sa->lifetime) ||
+		    cmd == NFSEC_CMD_SA_UPDATE)
+			nfsec_lifetime_kick(nn);
+	}
 	mutex_unlock(&nn->lock);
 	if (err)
 		nfsec_sa_destroy(sa);
@@ -753,6 +799,15 @@ static int sa_id_from(struct genl_info *info, struct nfsec_sa_id *id)
 	if (IS_ERR(nest))
 		return PTR_ERR(nest);
 	return parse_sa_id(info, nest, tb, id, true);
+}
+
+void nfsec_sa_delete(struct nfsec_net *nn, struct nfsec_sa *sa)
+{
+	lockdep_assert_held(&nn->lock);
+	/* Unhash and unbind, so no new packet finds it; then drop. */
+	nfsec_sa_unhash(nn, sa);
+	nfsec_spd_bind(nn, sa, NULL);
+	nfsec_sa_put(sa);
 }
 
 /* SA_DEL and SA_GET: one SA by id. */
@@ -777,10 +832,7 @@ static int sa_del_get(struct sk_buff *skb, struct genl_info *info)
 	} else {
 		nfsec_netlink_notify_sa(nn, sa, NFSEC_CMD_SA_DEL, 0,
 					GFP_KERNEL);
-		/* Unhash and unbind, so no new packet finds it; then drop. */
-		nfsec_sa_unhash(nn, sa);
-		nfsec_spd_bind(nn, sa, NULL);
-		nfsec_sa_put(sa);
+		nfsec_sa_delete(nn, sa);
 	}
 	mutex_unlock(&nn->lock);
 	return err;

@@ -9,7 +9,8 @@
  *
  *   nfsec_net.lock (mutex, one per namespace: all SAD and SPD changes;
  *     taken by netlink.c's handlers, at namespace exit, by policy.c's
- *     refresh_work and spi.c's larval_work, asserted by the tables, which
+ *     refresh_work, spi.c's larval_work and lifetime.c's lifetime_work
+ *     (which deletes SAs past a hard limit), asserted by the tables, which
  *     call neither each other's changes nor netlink)
  *     -> rhashtable's internal bucket locks (taken by rhashtable itself)
  *     -> xarray's xa_lock (taken by the xa_* calls)
@@ -81,6 +82,7 @@ struct nfsec_lifetime {
 	u64 soft_bytes, hard_bytes;
 	u64 soft_packets, hard_packets;
 	u64 soft_seconds, hard_seconds;
+	u64 soft_use_seconds, hard_use_seconds;
 };
 
 enum nfsec_sa_counter {
@@ -164,6 +166,8 @@ struct nfsec_sa {
 	bool iv_random;			/* CBC: a fresh random IV per packet */
 	unsigned long events;		/* enum nfsec_sa_event bits sent */
 	atomic64_t lt_packets, lt_bytes;	/* only with such limits */
+	u64 first_use;			/* CLOCK_BOOTTIME seconds, 0: unused */
+	unsigned long last_use;		/* jiffies, once first_use is set */
 	unsigned int pmtu;		/* outbound: learnt path MTU, pmtu.c */
 	unsigned long pmtu_expires;	/* jiffies */
 	atomic_t inflight;		/* packets in crypto */
@@ -248,6 +252,12 @@ struct nfsec_net {
 	struct delayed_work larval_work;
 	unsigned long larval_next;	/* jiffies, while larval_armed */
 	bool larval_armed;
+	/*
+	 * Lifetimes by the clock, and SAs past a hard limit deleted
+	 * (lifetime.c): runs at the next deadline of any SA, or at once
+	 * when kicked.
+	 */
+	struct delayed_work lifetime_work;
 	struct list_head spd[NFSEC_DIRS];
 	u32 policy_next_index;
 	u32 policy_count;
@@ -397,6 +407,19 @@ bool __must_check nfsec_sa_account(struct nfsec_sa *sa, unsigned int bytes);
 bool nfsec_sa_usable(const struct nfsec_sa *sa);
 /* An outbound SA with a reqid can carry no more: rebind its policies. */
 void nfsec_sa_spent(struct nfsec_sa *sa);
+/*
+ * The SA's limits in seconds may have changed, or it was added: the
+ * namespace's lifetime work runs at once and arms for the next deadline.
+ */
+void nfsec_lifetime_kick(struct nfsec_net *nn);
+void nfsec_lifetime_init(struct nfsec_net *nn);
+void nfsec_lifetime_uninit(struct nfsec_net *nn);
+/* Has the SA limits in seconds, since its add or its first use? */
+static inline bool nfsec_lifetime_timed(const struct nfsec_lifetime *lt)
+{
+	return lt->soft_seconds || lt->hard_seconds || lt->soft_use_seconds ||
+	       lt->hard_use_seconds;
+}
 
 /* The last outbound sequence number an SA may send (RFC 4303 3.3.3). */
 static inline u64 nfsec_seq_limit(const struct nfsec_sa *sa)
@@ -653,6 +676,12 @@ int nfsec_netlink_init(void);
 void nfsec_netlink_uninit(void);
 void nfsec_netlink_notify_sa(struct nfsec_net *nn, const struct nfsec_sa *sa,
 			     u8 cmd, u8 expire, gfp_t gfp);
+/*
+ * Deletes an SA of the table (SA_DEL, and hard expiry in lifetime.c):
+ * out of the table, the policies that pointed at it rebound, the table's
+ * reference dropped. No event.
+ */
+void nfsec_sa_delete(struct nfsec_net *nn, struct nfsec_sa *sa);
 bool nfsec_netlink_listening(const struct nfsec_net *nn);
 int nfsec_netlink_notify_acquire(struct nfsec_net *nn,
 				 const struct nfsec_policy *pol,

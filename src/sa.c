@@ -268,7 +268,8 @@ static int update_check(const struct nfsec_sa *old, const struct nfsec_sa *sa,
 
 /*
  * The new SA takes over the old one's state: sequence numbers, the replay
- * window, the lifetime used so far and the counters. The old SA's counter
+ * window, the lifetime used so far (and the events sent, if its limits
+ * stay the same) and the counters. The old SA's counter
  * is spent at once (U64_MAX), so a packet that still holds it cannot take
  * a number the new SA will use; it is dropped as seq_exhausted on the dead
  * SA, without an event (output.c).
@@ -284,6 +285,12 @@ static void take_over(struct nfsec_sa *sa, struct nfsec_sa *old)
 		sa->replay = nfsec_replay_get(old->replay);
 	}
 	sa->add_time = old->add_time;
+	sa->first_use = READ_ONCE(old->first_use);
+	sa->last_use = READ_ONCE(old->last_use);
+	/* the same limits reached: no second event (new limits: new events) */
+	sa->events = READ_ONCE(old->events) & BIT(NFSEC_EV_SEQ);
+	if (!memcmp(&sa->lifetime, &old->lifetime, sizeof(sa->lifetime)))
+		sa->events = READ_ONCE(old->events);
 	sa->serial = old->serial;
 	atomic64_set(&sa->lt_packets, atomic64_read(&old->lt_packets));
 	atomic64_set(&sa->lt_bytes, atomic64_read(&old->lt_bytes));

@@ -48,7 +48,7 @@ hexkey() {
 sa_count() { ns_stat A sa_count; }
 list_len() { nf A -j sa list | jq_py 'len(d)'; }
 
-LT0='{"soft_bytes": 0, "hard_bytes": 0, "soft_packets": 0, "hard_packets": 0, "soft_seconds": 0, "hard_seconds": 0}'
+LT0='{"soft_bytes": 0, "hard_bytes": 0, "soft_packets": 0, "hard_packets": 0, "soft_seconds": 0, "hard_seconds": 0, "soft_use_seconds": 0, "hard_use_seconds": 0}'
 STATS_KEYS='["backlog", "bad_trailer", "bytes", "crypto_error", "dummy", "expired", "icv_fail", "loop", "no_buffer", "packets", "policy", "replay", "replay_old", "seq_exhausted", "too_big"]'
 A256=$(hexkey 32 9)		# the hmac-sha256-128 key where auth is not tested
 
@@ -282,17 +282,20 @@ done
 check "add out SA with every lifetime field" nf A sa add dir out src 10.0.3.1 \
 	dst 10.0.3.2 spi 0x4006 proto esp mode tunnel aead aes-gcm-128 key "$K" \
 	soft-bytes 1000000 hard-bytes 0x200000 soft-packets 1000 \
-	hard-packets 2000 soft-seconds 3600 hard-seconds 7200
+	hard-packets 2000 soft-seconds 3600 hard-seconds 7200 \
+	soft-use-seconds 600 hard-use-seconds 900
 expect_sa "every lifetime field round trip" '{"lifetime": {
 	"soft_bytes": 1000000, "hard_bytes": 2097152, "soft_packets": 1000,
-	"hard_packets": 2000, "soft_seconds": 3600, "hard_seconds": 7200}}' \
+	"hard_packets": 2000, "soft_seconds": 3600, "hard_seconds": 7200,
+	"soft_use_seconds": 600, "hard_use_seconds": 900}}' \
 	10.0.3.2 0x4006
 check "add in SA with only hard-seconds" nf A sa add dir in src 10.0.3.2 \
 	dst 10.0.3.1 spi 0x4007 proto esp mode tunnel aead aes-gcm-128 key "$K" \
 	hard-seconds 60
 expect_sa "lifetime: unset fields are 0" '{"lifetime": {
 	"soft_bytes": 0, "hard_bytes": 0, "soft_packets": 0,
-	"hard_packets": 0, "soft_seconds": 0, "hard_seconds": 60}}' \
+	"hard_packets": 0, "soft_seconds": 0, "hard_seconds": 60,
+	"soft_use_seconds": 0, "hard_use_seconds": 0}}' \
 	10.0.3.1 0x4007
 
 log "list and count agree"

@@ -228,7 +228,7 @@ bad "SPI -1" 'invalid SPI: "-1"' \
 	sa add "${OUT[@]}" spi -1 aead aes-gcm-128 key "$K20"
 
 log "SA: lifetimes"
-for kind in bytes packets seconds; do
+for kind in bytes packets seconds use-seconds; do
 	bad "soft-$kind 200 above hard-$kind 100" "$SOFTHARD" \
 		sa add "${OUT[@]}" spi 0x1310 aead aes-gcm-128 key "$K20" \
 		"soft-$kind" 200 "hard-$kind" 100
@@ -240,6 +240,9 @@ bad "soft-packets above hard-packets, the other pairs fine" "$SOFTHARD" \
 bad "sa update to soft-seconds above hard-seconds" "$SOFTHARD" \
 	sa update "${OUT[@]}" spi 0x1000 aead aes-gcm-128 key "$K20" \
 	soft-seconds 61 hard-seconds 60
+bad "sa update to soft-use-seconds above hard-use-seconds" "$SOFTHARD" \
+	sa update "${OUT[@]}" spi 0x1000 aead aes-gcm-128 key "$K20" \
+	soft-use-seconds 61 hard-use-seconds 60
 
 log "SA: combinations"
 bad "ESP enc without auth" "$NOAUTH" \

@@ -81,7 +81,7 @@ cases=()
 while read -r c _; do
 	cases+=("$c")
 done <<<"$(raw list)"
-expect_eq "nl_raw.py lists its 63 cases" 63 "${#cases[@]}"
+expect_eq "nl_raw.py lists its 65 cases" 65 "${#cases[@]}"
 # one request for all cases; one line each: "NAME: errno=.. msg=.. VERDICT"
 out=$(raw case "${cases[@]}" 2>&1)
 rc=$?

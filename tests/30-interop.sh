@@ -264,7 +264,7 @@ xf_counters() {
 # What to show when a case fails.
 diag() {
 	echo "--- nfsec show (a)"
-	n a "$NFSEC" show 2>&1 | grep -vE '^\s*(added|lifetime):'
+	n a "$NFSEC" show 2>&1 | grep -vE '^\s*(added|used|lifetime):'
 	echo "--- ip -s xfrm state (b)"
 	ip -n "$NB" -s xfrm state 2>&1 | grep -vE 'lifetime config|limit:|expire (add|use)|add 20'
 	echo "--- /proc/net/xfrm_stat (b), non-zero"

@@ -25,9 +25,10 @@
 #      0x2011 (two inbound SAs of one reqid);
 #    - a newer SA with one sequence number left (seq 0xfffffffe) carries
 #      one packet, then the policy is back on 0x2001 (rebound from a work
-#      item); one with hard-packets 2 carries two, then the same;
-#    - 0x2001 deleted: the two spent SAs of the reqid are left and neither
-#      is usable: every request dropped, counted no_sa_out; then none left.
+#      item); one with hard-packets 2 carries two, reaches its hard limit
+#      and is deleted (RFC 4301 4.4.2.1): the policy is back on 0x2001;
+#    - 0x2001 deleted: the spent SA of the reqid is left and is not
+#      usable: every request dropped, counted no_sa_out; then none left.
 # 2. policy update while ha floods hb (ping -i 0.01): ga's out policy goes
 #    from protect spi 0x2101 to protect reqid 2 (newest: 0x2102), to
 #    discard, and back to protect spi 0x2101, each once the phase before
@@ -143,20 +144,19 @@ check "gb: in SA 0x2031 reqid 1" sa gb in 0x2031 "$KEY2" 1
 check "ga: out SA 0x2031 reqid 1, hard-packets 2" \
 	sa ga out 0x2031 "$KEY2" 1 hard-packets 2
 pings 3
-counts "hard limit after two packets" "ga 0x2031 $(p 2)" "gb 0x2031 $(p 2)" \
+counts "hard limit after two packets" "gb 0x2031 $(p 2)" \
 	"ga 0x2001 $(p 9)" "gb 0x2001 $(p 9)" "ga 0x2002 $(p 15)"
+check "ga: 0x2031 deleted at its hard limit" wait_for "0x2031 deleted" 5 \
+	stat_is ga 0x2031 "<no SA 0x2031>"
 expect_eq "ga: no namespace drops yet" "" "$(ns_stats ga)" || true
 
-log "0x2001 deleted: 0x2021 and 0x2031 are left, both spent"
+log "0x2001 deleted: 0x2021 is left, spent"
 check "ga: del out SA 0x2001" nf ga sa del dst $B spi 0x2001 proto esp
 expect_fail "ping ha -> hb: no usable SA, nothing comes back" "100% packet loss" \
 	on ha ping -c 3 -i 0.2 -W 1 192.168.2.10
 expect_eq "ga: 3 requests dropped, counted no_sa_out" "no_sa_out=3" "$(ns_stats ga)" || true
-counts "the spent SAs carried nothing more" "ga 0x2021 $(p 1)" "ga 0x2031 $(p 2)"
-check "ga: the spent SAs deleted" nf ga -b - <<EOF
-sa del dst $B spi 0x2021 proto esp
-sa del dst $B spi 0x2031 proto esp
-EOF
+counts "the spent SA carried nothing more" "ga 0x2021 $(p 1)"
+check "ga: the spent SA deleted" nf ga sa del dst $B spi 0x2021 proto esp
 expect_fail "ping ha -> hb: no SA of the reqid at all" "100% packet loss" \
 	on ha ping -c 2 -i 0.2 -W 1 192.168.2.10
 expect_eq "ga: 2 more, no_sa_out 5" "no_sa_out=5" "$(ns_stats ga)" || true

@@ -180,7 +180,10 @@ class Gen:
                            nl_raw.u64(self.pick(U64_EDGE))))
         if self.chance(0.2):
             attrs.append(A(k('NFSEC_SA_A_LIFETIME'), [
-                A(self.r.randrange(1, 7), nl_raw.u64(self.pick(U64_EDGE)))
+                A(self.pick([1, 2, 3, 4, 5, 6,
+                             k('NFSEC_LT_A_SOFT_USE_SECONDS'),
+                             k('NFSEC_LT_A_HARD_USE_SECONDS')]),
+                  nl_raw.u64(self.pick(U64_EDGE)))
                 for _ in range(self.r.randrange(0, 4))]))
         if self.chance(0.1):
             attrs.append(A(k('NFSEC_SA_A_DF'), nl_raw.u8(self.pick([0, 1, 2,

@@ -662,6 +662,19 @@ CASES = {
                                           u16(socket.AF_INET6))]),
                                    'EINVAL',
                                    "the SA's family goes with the SA's dst or src"),
+    'use_time_in_request': ('USE_TIME (reply only) in SA_ADD',
+                            lambda s: sa_set('NFSEC_SA_A_USE_TIME', u64(0), s),
+                            'EINVAL', 'attribute is only in replies'),
+    'use_seconds_soft_above_hard': ('LIFETIME SOFT_USE_SECONDS 9 above '
+                                    'HARD_USE_SECONDS 8',
+                                    lambda s: sa_set('NFSEC_SA_A_LIFETIME', [
+                                        A(k('NFSEC_LT_A_SOFT_USE_SECONDS'),
+                                          u64(9)),
+                                        A(k('NFSEC_LT_A_HARD_USE_SECONDS'),
+                                          u64(8))], s),
+                                    'EINVAL',
+                                    'a soft lifetime limit exceeds its hard '
+                                    'limit'),
 }
 
 

@@ -56,6 +56,8 @@ struct sa_spec {
 	uint32_t replay_window, flags, pmtu, reqid;
 	uint32_t spi_min, spi_max, timeout;	/* alloc-spi, larval */
 	uint64_t seq, add_time;
+	uint64_t use_time;	/* seconds idle, with HAVE(..._USE_TIME) */
+	uint64_t first_use_time;
 	uint64_t lifetime[NFSEC_LT_A_MAX + 1];
 	uint64_t stats[NFSEC_SA_STATS_A_MAX + 1];
 };

@@ -14,6 +14,8 @@ const char *const lifetime_names[NFSEC_LT_A_MAX + 1] = {
 	[NFSEC_LT_A_HARD_PACKETS] = "hard-packets",
 	[NFSEC_LT_A_SOFT_SECONDS] = "soft-seconds",
 	[NFSEC_LT_A_HARD_SECONDS] = "hard-seconds",
+	[NFSEC_LT_A_SOFT_USE_SECONDS] = "soft-use-seconds",
+	[NFSEC_LT_A_HARD_USE_SECONDS] = "hard-use-seconds",
 };
 
 static int parse_lifetime(struct args *a, const char *kw, struct sa_spec *sa,

@@ -38,6 +38,8 @@ static const struct desc lt_desc[] = {
 	[NFSEC_LT_A_SOFT_SECONDS] = A("SOFT_SECONDS", D_NUM),
 	[NFSEC_LT_A_HARD_SECONDS] = A("HARD_SECONDS", D_NUM),
 	[NFSEC_LT_A_PAD] = A(NULL, D_BIN),
+	[NFSEC_LT_A_SOFT_USE_SECONDS] = A("SOFT_USE_SECONDS", D_NUM),
+	[NFSEC_LT_A_HARD_USE_SECONDS] = A("HARD_USE_SECONDS", D_NUM),
 };
 
 static const struct desc sa_desc[] = {
@@ -65,6 +67,8 @@ static const struct desc sa_desc[] = {
 	[NFSEC_SA_A_SPI_MIN] = A("SPI_MIN", D_NUM),
 	[NFSEC_SA_A_SPI_MAX] = A("SPI_MAX", D_NUM),
 	[NFSEC_SA_A_TIMEOUT] = A("TIMEOUT", D_NUM),
+	[NFSEC_SA_A_USE_TIME] = A("USE_TIME", D_NUM),
+	[NFSEC_SA_A_FIRST_USE_TIME] = A("FIRST_USE_TIME", D_NUM),
 	[NFSEC_SA_A_PAD] = A(NULL, D_BIN),
 };
 

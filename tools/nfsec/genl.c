@@ -64,6 +64,8 @@ static const struct field sa_fields[NFSEC_SA_A_MAX + 1] = {
 	[NFSEC_SA_A_SPI_MIN] = SA_FIELD(F_U32, spi_min),
 	[NFSEC_SA_A_SPI_MAX] = SA_FIELD(F_U32, spi_max),
 	[NFSEC_SA_A_TIMEOUT] = SA_FIELD(F_U32, timeout),
+	[NFSEC_SA_A_USE_TIME] = SA_FIELD(F_U64, use_time),
+	[NFSEC_SA_A_FIRST_USE_TIME] = SA_FIELD(F_U64, first_use_time),
 };
 
 static const struct field pol_fields[NFSEC_POL_A_MAX + 1] = {

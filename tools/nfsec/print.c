@@ -355,6 +355,11 @@ static void json_sa(const struct sa_spec *sa, const char *key)
 				 sa->lifetime[i]);
 	json_end();
 	json_u64("add_time", sa->add_time);
+	/* absent until the SA carries its first packet */
+	if (sa->have & HAVE(NFSEC_SA_A_FIRST_USE_TIME))
+		json_u64("first_use_time", sa->first_use_time);
+	if (sa->have & HAVE(NFSEC_SA_A_USE_TIME))
+		json_u64("use_time", sa->use_time);
 	if (sa->have & HAVE(NFSEC_SA_A_PMTU))
 		json_u64("pmtu", sa->pmtu);
 	json_begin('{', "stats");
@@ -387,6 +392,17 @@ static const char *bytes_str(uint64_t b)
 		v /= 1024;
 	snprintf(buf, sizeof(buf), "%.2f %s", v, units[i]);
 	return buf;
+}
+
+/* Seconds from boot-time second @t (CLOCK_BOOTTIME) until now. */
+static bool since_boot_second(uint64_t t, uint64_t *secs)
+{
+	struct timespec now;
+
+	if (clock_gettime(CLOCK_BOOTTIME, &now) || (uint64_t)now.tv_sec < t)
+		return false;
+	*secs = now.tv_sec - t;
+	return true;
 }
 
 /* "2 hours, 5 seconds" */
@@ -443,7 +459,7 @@ static void human_alg(const struct sa_spec *sa, unsigned int i)
 
 static void human_sa(const struct sa_spec *sa)
 {
-	struct timespec now;
+	uint64_t secs;
 	unsigned int i;
 	const char *sep = "";
 
@@ -503,12 +519,28 @@ static void human_sa(const struct sa_spec *sa)
 	putchar('\n');
 
 	if ((sa->have & HAVE(NFSEC_SA_A_ADD_TIME)) &&
-	    !clock_gettime(CLOCK_BOOTTIME, &now) &&
-	    (uint64_t)now.tv_sec >= sa->add_time) {
+	    since_boot_second(sa->add_time, &secs)) {
 		label("added");
-		print_duration(now.tv_sec - sa->add_time);
+		print_duration(secs);
 		printf(" ago\n");
 	}
+	if (!(sa->have & HAVE(NFSEC_SA_A_ADD_TIME)))
+		return;
+	label("used");
+	if (!(sa->have & HAVE(NFSEC_SA_A_USE_TIME))) {
+		printf("never\n");
+		return;
+	}
+	printf("last ");
+	print_duration(sa->use_time);
+	printf(" ago");
+	if ((sa->have & HAVE(NFSEC_SA_A_FIRST_USE_TIME)) &&
+	    since_boot_second(sa->first_use_time, &secs)) {
+		printf(", first ");
+		print_duration(secs);
+		printf(" ago");
+	}
+	putchar('\n');
 }
 
 void print_sa(const struct sa_spec *sa)

@@ -39,7 +39,19 @@
  *                     (0, the default, makes the first packet carry 1).
  *                     Outbound SAs only.
  *     LIFETIME        nest, enum nfsec_lifetime_attr; 0 or absent means
- *                     no limit
+ *                     no limit. A soft limit above its hard limit is
+ *                     refused (EINVAL). SECONDS count from the add,
+ *                     USE_SECONDS from the first packet the SA carries
+ *                     (an SA that never carries one never reaches them).
+ *                     Limits in seconds are kept to the second by a
+ *                     timer, whether packets pass or not; limits in
+ *                     bytes and packets as packets pass (the packet
+ *                     that reaches a hard one is the last carried).
+ *                     A soft limit sends a soft EXPIRE event; a hard
+ *                     limit sends a hard EXPIRE event and deletes the SA
+ *                     (RFC 4301 4.4.2.1), as SA_DEL would, from process
+ *                     context shortly after (packets meanwhile are
+ *                     dropped, counted EXPIRED on the SA).
  *     DF              u8, enum nfsec_df, tunnel mode outbound only
  *     REQID           u32, the request id that protect policies may name
  *                     the SA by instead of its SPI; 0 or absent: none
@@ -62,7 +74,10 @@
  *   absent REQID makes it 0, as absent limits make them none). What the SA
  *   has done carries over: the outbound sequence number, the inbound
  *   replay window and its top, the lifetime used so far (bytes, packets,
- *   add time) and the counters. DIR, MODE and the ESN flag must be the
+ *   add time, first and last use) and the counters; the new limits apply
+ *   from then on, measured from the same add time and first use (when
+ *   the update changes the limits, the soft and hard events may come
+ *   again). DIR, MODE and the ESN flag must be the
  *   SA's own, REPLAY_WINDOW absent or the SA's own, SEQ absent (EINVAL
  *   otherwise: policies were checked against the first two, and the peer
  *   counts on the sequence numbers). ENOENT if it does not exist. On a
@@ -81,6 +96,11 @@
  *                     carries only STATE, FAMILY, SRC, DST, SPI, PROTO,
  *                     ADD_TIME and TIMEOUT (seconds left, rounded up).
  *     ADD_TIME        u64, seconds since boot (CLOCK_BOOTTIME)
+ *     FIRST_USE_TIME  u64, seconds since boot (CLOCK_BOOTTIME) when the
+ *                     SA carried its first packet; absent if none yet
+ *     USE_TIME        u64, seconds since the SA last carried a packet
+ *                     (either way; whole seconds, rounded down);
+ *                     absent if it never carried one
  *     SEQ             u64: outbound, the last sequence number sent;
  *                     inbound, the highest sequence number accepted
  *     STATS           nest, enum nfsec_sa_stats_attr
@@ -220,7 +240,9 @@
  *     or at its timeout, gives SA_DEL with its (larval) NFSEC_A_SA.
  *   NFSEC_CMD_SA_EXPIRE: { NFSEC_A_SA with EXPIRE } when an SA reaches a
  *     soft or hard lifetime limit, or its outbound sequence numbers run
- *     out (a hard limit: the SA sends nothing more).
+ *     out (SEQ: the SA sends nothing more but stays until deleted), once
+ *     per SA and kind. After a HARD event the SA is deleted without an
+ *     SA_DEL event: the HARD event is the notice.
  *   NFSEC_CMD_ACQUIRE: { NFSEC_A_POLICY, NFSEC_A_FLOW } when a packet
  *     matches an OUT protect policy that names its SAs by reqid while no
  *     usable SA of the reqid fits it: a key-exchange daemon's cue to
@@ -363,6 +385,8 @@ enum nfsec_sa_attr {
 	NFSEC_SA_A_SPI_MIN,		/* u32, host order, SA_ALLOC_SPI only */
 	NFSEC_SA_A_SPI_MAX,		/* u32, host order, SA_ALLOC_SPI only */
 	NFSEC_SA_A_TIMEOUT,		/* u32, seconds, larval entries only */
+	NFSEC_SA_A_USE_TIME,		/* u64, seconds idle, reply only */
+	NFSEC_SA_A_FIRST_USE_TIME,	/* u64, seconds, reply only */
 	__NFSEC_SA_A_MAX
 };
 
@@ -388,6 +412,8 @@ enum nfsec_lifetime_attr {
 	NFSEC_LT_A_SOFT_SECONDS,	/* u64, since the SA was added */
 	NFSEC_LT_A_HARD_SECONDS,	/* u64, since the SA was added */
 	NFSEC_LT_A_PAD,
+	NFSEC_LT_A_SOFT_USE_SECONDS,	/* u64, since the SA's first packet */
+	NFSEC_LT_A_HARD_USE_SECONDS,	/* u64, since the SA's first packet */
 	__NFSEC_LT_A_MAX
 };
 
@@ -395,7 +421,7 @@ enum nfsec_lifetime_attr {
 
 enum nfsec_expire {
 	NFSEC_EXPIRE_SOFT = 1,		/* a soft limit: time to rekey */
-	NFSEC_EXPIRE_HARD = 2,		/* a hard limit: the SA is dead */
+	NFSEC_EXPIRE_HARD = 2,		/* a hard limit: the SA is deleted */
 	NFSEC_EXPIRE_SEQ = 3,		/* outbound sequence numbers ran out */
 };
 

@@ -525,14 +525,16 @@ def walk(o, p):
 print(" ".join(sorted(set(walk(json.load(open(sys.argv[1])), "")))))' \
 		"$TMP/sa.json")
 	want="add_time auth auth.name auth.trunc_bits df dir dst enc enc.name"
-	want+=" esn family lifetime lifetime.hard_bytes lifetime.hard_packets"
-	want+=" lifetime.hard_seconds lifetime.soft_bytes lifetime.soft_packets"
-	want+=" lifetime.soft_seconds mode proto replay_window reqid seq spi src"
-	want+=" state stats"
+	want+=" esn family first_use_time lifetime lifetime.hard_bytes"
+	want+=" lifetime.hard_packets lifetime.hard_seconds"
+	want+=" lifetime.hard_use_seconds lifetime.soft_bytes"
+	want+=" lifetime.soft_packets lifetime.soft_seconds"
+	want+=" lifetime.soft_use_seconds mode proto replay_window reqid seq spi"
+	want+=" src state stats"
 	want+=" stats.backlog stats.bad_trailer stats.bytes stats.crypto_error"
 	want+=" stats.dummy stats.expired stats.icv_fail stats.loop"
 	want+=" stats.no_buffer stats.packets stats.policy stats.replay"
-	want+=" stats.replay_old stats.seq_exhausted stats.too_big"
+	want+=" stats.replay_old stats.seq_exhausted stats.too_big use_time"
 	[[ $keys == "$want" ]]; result "sa JSON keys"
 	[[ $keys == "$want" ]] || echo "# got: $keys"
 	! grep -q '"key"' "$TMP/sa.json"; result "sa JSON: no key without --show-keys"
@@ -554,6 +556,12 @@ print(p[2]["sa"], p[2]["dir"])' < "$TMP/policy.json") == \
 	"$FAKE" sa human | grep -q 'key (hidden)'; result "sa: key (hidden)"
 	"$FAKE" sa human | grep -q '^  traffic:  1 packet, 1.18 MiB$'
 	result "sa: traffic line"
+	"$FAKE" sa human | grep -q '^  lifetime: soft-bytes 1000000, hard-seconds 3600, hard-use-seconds 600$'
+	result "sa: lifetime line with use-seconds"
+	"$FAKE" sa human | grep -q '^  used: *last 1 minute, 5 seconds ago, first [0-9]'
+	result "sa: used line"
+	[[ $("$FAKE" sa json | python3 -c 'import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d, list) else d; print(d["use_time"], d["first_use_time"], d["lifetime"]["hard_use_seconds"])') == "65 0 600" ]]
+	result "sa JSON: use_time, first_use_time, hard_use_seconds"
 	[[ $("$FAKE" policy human | head -1) == "index 1 out 192.168.1.0/24 -> 192.168.2.0/24 proto any priority 1000 protect esp spi 0x1000 dst 10.0.0.2 matches 7" ]]
 	result "policy line"
 	[[ $("$FAKE" policy human | sed -n 3p) == "index 3 fwd 192.168.2.0/24 -> 192.168.1.0/24 proto any priority 1000 protect ah reqid 7 mode tunnel dst 2001:db8::1 matches 7" ]]

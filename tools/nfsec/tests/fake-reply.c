@@ -59,7 +59,9 @@ static void reply_sa(struct nlmsghdr *nlh, bool keys)
 		}
 	}
 	sa.lt_have = HAVE(NFSEC_LT_A_SOFT_BYTES) |
-		     HAVE(NFSEC_LT_A_HARD_SECONDS);
+		     HAVE(NFSEC_LT_A_HARD_SECONDS) |
+		     HAVE(NFSEC_LT_A_HARD_USE_SECONDS);
+	sa.lifetime[NFSEC_LT_A_HARD_USE_SECONDS] = 600;
 	sa.lifetime[NFSEC_LT_A_SOFT_BYTES] = 1000000;
 	sa.lifetime[NFSEC_LT_A_HARD_SECONDS] = 3600;
 	put_sa(nlh, &sa);
@@ -68,6 +70,8 @@ static void reply_sa(struct nlmsghdr *nlh, bool keys)
 	nest = (struct nlattr *)((uint8_t *)nlh + sizeof(*nlh) +
 				 sizeof(struct genlmsghdr));
 	put_padded_u64(nlh, NFSEC_SA_A_ADD_TIME, 0, NFSEC_SA_A_PAD);
+	put_padded_u64(nlh, NFSEC_SA_A_FIRST_USE_TIME, 0, NFSEC_SA_A_PAD);
+	put_padded_u64(nlh, NFSEC_SA_A_USE_TIME, 65, NFSEC_SA_A_PAD);
 	st = mnl_attr_nest_start(nlh, NFSEC_SA_A_STATS);
 	for (i = 1; i < NFSEC_SA_STATS_A_PAD; i++)
 		put_padded_u64(nlh, i, i == NFSEC_SA_STATS_A_BYTES ?
