@@ -297,9 +297,9 @@ run() {
 
 cap_start ga wan0 "$TMP/wan.pcap" -s 96
 ESP_TOTAL=0
-coproc_start UA python3 "$TESTS_DIR/udp_seq.py" $HA $HB 5005 $RATE
+coproc_start UA python3 "$TESTS_DIR/udp_seq.py" $HA $HB 5005 "$RATE"
 coproc_start UB nsenter --net="/run/netns/$(ns_name hb)" \
-	python3 "$TESTS_DIR/udp_seq.py" $HB $HA 5005 $RATE
+	python3 "$TESTS_DIR/udp_seq.py" $HB $HA 5005 "$RATE"
 IFS= read -r -t 30 -u "$UA_FROM" RA || true
 IFS= read -r -t 30 -u "$UB_FROM" RB || true
 expect_eq "udp_seq.py ready on ha and hb" "ready ready" "$RA $RB"
