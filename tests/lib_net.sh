@@ -481,6 +481,17 @@ ct_filter() {
 	EOF
 }
 
+# ct_clean NS...: assert that the ct_filter (IPv4) of each NS dropped
+# nothing.
+ct_clean() {
+	local ns
+	for ns; do
+		expect_eq "$ns: the stateful filter dropped nothing" \
+			"in-invalid=0 in-policy=0 fwd-invalid=0 fwd-policy=0" \
+			"$(nft_counters "$ns" ctf)" || true
+	done
+}
+
 # nft_counters NS TABLE [FAMILY]: "comment=packets ..." for each rule of
 # the table TABLE of FAMILY (ip) that has a comment and a counter, in
 # ruleset order.
@@ -550,13 +561,25 @@ cap_expect() {
 }
 
 # cap_count FILE FILTER: the packets of FILE that match FILTER.
-# (No process substitution: the VM has no /dev/fd.)
+# (No process substitution: the VM has no /dev/fd. mapfile, not a pattern
+# substitution, counts the lines: bash's ${out//...} is quadratic, minutes
+# for the 10,000 lines of a capture under load.)
 cap_count() {
-	local out nl
+	local out lines
 	out=$(tcpdump -nr "$1" "$2" 2>/dev/null) || { echo "<tcpdump -r failed>"; return; }
 	[ -n "$out" ] || { echo 0; return; }
-	nl=${out//[!$'\n']/}
-	echo $((${#nl} + 1))
+	mapfile -t lines <<<"$out"
+	echo ${#lines[@]}
+}
+
+# cap_sites_esp FILE: assert that capture FILE, of a link between the
+# sites, holds no packet with a 192.168.0.0/16 address and no IPv4 packet
+# but ESP.
+cap_sites_esp() {
+	expect_eq "capture: no packet with a 192.168.0.0/16 address" 0 \
+		"$(cap_count "$1" 'net 192.168.0.0/16')" || true
+	expect_eq "capture: no IPv4 packet but ESP" 0 \
+		"$(cap_count "$1" 'ip and not ip proto 50')" || true
 }
 
 # cap_show FILE [FILTER [N]]: the first N (10) packets of FILE, as "# " lines.
