@@ -17,6 +17,11 @@
 
 /* The lifetime work re-arms at least this often (seconds). */
 #define LIFETIME_RESCAN_MAX	(24 * 60 * 60)
+/*
+ * Kicks run it at most this often (jiffies): a walk looks at every SA of
+ * the namespace, and a batch of adds must not cost a walk each.
+ */
+#define LIFETIME_KICK_GAP	(HZ / 10)
 
 /* Sends the event for @ev unless the SA sent it already; true if sent. */
 static bool event_once(struct nfsec_sa *sa, enum nfsec_sa_event ev, gfp_t gfp)
@@ -41,6 +46,15 @@ static bool event_once(struct nfsec_sa *sa, enum nfsec_sa_event ev, gfp_t gfp)
  */
 void nfsec_sa_event(struct nfsec_sa *sa, enum nfsec_sa_event ev)
 {
+	/*
+	 * Replaced or deleted while the packet held it: its identity is
+	 * another SA's now (or none's), and a daemon told "hard" would
+	 * delete that one. Marked, not told.
+	 */
+	if (READ_ONCE(sa->dead)) {
+		set_bit(ev, &sa->events);
+		return;
+	}
 	if (!event_once(sa, ev, GFP_ATOMIC))
 		return;
 	if (ev == NFSEC_EV_HARD)
@@ -207,6 +221,7 @@ static void lifetime_work(struct work_struct *work)
 	unsigned long i;
 
 	mutex_lock(&nn->lock);
+	WRITE_ONCE(nn->lifetime_walked, jiffies);
 	now = ktime_get_boottime_seconds();
 	xa_for_each(&nn->sa_index, i, sa) {
 		if (sa->larval)	/* no lifetime: spi.c times it out */
@@ -230,15 +245,23 @@ static void lifetime_work(struct work_struct *work)
 			   nsecs_to_jiffies(wait_ns) + 1);
 }
 
-/* Any context: runs the lifetime work at once, which re-arms itself. */
+/*
+ * Any context: runs the lifetime work now, or LIFETIME_KICK_GAP after its
+ * last walk began if that is later; it re-arms itself.
+ */
 void nfsec_lifetime_kick(struct nfsec_net *nn)
 {
-	mod_delayed_work(nfsec_wq, &nn->lifetime_work, 0);
+	long wait = (long)(READ_ONCE(nn->lifetime_walked) + LIFETIME_KICK_GAP -
+			   jiffies);
+
+	mod_delayed_work(nfsec_wq, &nn->lifetime_work,
+			 clamp_t(long, wait, 0, LIFETIME_KICK_GAP));
 }
 
 void nfsec_lifetime_init(struct nfsec_net *nn)
 {
 	INIT_DELAYED_WORK(&nn->lifetime_work, lifetime_work);
+	nn->lifetime_walked = jiffies - LIFETIME_KICK_GAP;
 }
 
 /*

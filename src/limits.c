@@ -9,8 +9,8 @@
  * 4)"), and an extack message must be static storage. So each value a
  * limit takes gets its message formatted once, in a struct that is never
  * freed before the module: a reader takes the current struct with one
- * READ_ONCE and so sees a value and its message together, however often
- * host root rewrites the parameter.
+ * acquire load and so sees a value and its message together, however
+ * often host root rewrites the parameter.
  */
 
 #include "nfsec.h"
@@ -76,7 +76,8 @@ static int limit_set(const char *val, const struct kernel_param *kp)
 	snprintf(v->msg, sizeof(v->msg),
 		 "too many %s in this namespace (limit %u)", l->what, max);
 	v->older = l->cur;
-	WRITE_ONCE(l->cur, v);
+	/* max and msg before the pointer: a reader sees them together */
+	smp_store_release(&l->cur, v);
 	return 0;
 }
 
@@ -84,12 +85,31 @@ static int limit_get(char *buf, const struct kernel_param *kp)
 {
 	const struct limit *l = kp->arg;
 
-	return sysfs_emit(buf, "%u\n", READ_ONCE(l->cur)->max);
+	/* pairs with limit_set()'s release */
+	return sysfs_emit(buf, "%u\n", smp_load_acquire(&l->cur)->max);
+}
+
+/*
+ * Every value the parameter took but the first (static), once its sysfs
+ * file is gone: the module loader calls it after the module's exit, and
+ * when a load fails after the parameters were parsed.
+ */
+static void limit_free(void *arg)
+{
+	struct limit *l = arg;
+	struct limit_value *v, *older;
+
+	for (v = l->cur; v->older; v = older) {
+		older = v->older;
+		kfree(v);
+	}
+	l->cur = v;
 }
 
 static const struct kernel_param_ops limit_ops = {
 	.set = limit_set,
 	.get = limit_get,
+	.free = limit_free,
 };
 
 module_param_cb(sa_max, &limit_ops, &sa_limit, 0644);
@@ -105,24 +125,11 @@ MODULE_PARM_DESC(policy_max, "policies per namespace, 0: no limit (default "
 bool nfsec_limit_ok(enum nfsec_limit which, u32 count,
 		    struct netlink_ext_ack *extack)
 {
-	const struct limit_value *v = READ_ONCE(limits[which]->cur);
+	/* pairs with limit_set()'s release: max and msg as they were set */
+	const struct limit_value *v = smp_load_acquire(&limits[which]->cur);
 
 	if (!v->max || count < v->max)
 		return true;
 	nfsec_extack_msg(extack, v->msg);
 	return false;
-}
-
-/* Module exit: every value the parameters took but the first. */
-void nfsec_limits_uninit(void)
-{
-	struct limit_value *v, *older;
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(limits); i++) {
-		for (v = limits[i]->cur; v->older; v = older) {
-			older = v->older;
-			kfree(v);
-		}
-	}
 }

@@ -102,13 +102,11 @@ static int __init nfsec_init(void)
 {
 	int err;
 
-	err = -ENOTRECOVERABLE;
 	if (!nfsec_selftest())
-		goto err_limits;
-	err = -ENOMEM;
+		return -ENOTRECOVERABLE;
 	nfsec_wq = alloc_workqueue("nfsec", WQ_UNBOUND, 0);
 	if (!nfsec_wq)
-		goto err_limits;
+		return -ENOMEM;
 	err = nfsec_sa_module_init();
 	if (err)
 		goto err_wq;
@@ -128,8 +126,6 @@ err_sa:
 	nfsec_sa_module_uninit();
 err_wq:
 	destroy_workqueue(nfsec_wq);
-err_limits:
-	nfsec_limits_uninit();	/* the values the parameters were given */
 	return err;
 }
 
@@ -142,7 +138,6 @@ static void __exit nfsec_exit(void)
 	rcu_barrier();
 	destroy_workqueue(nfsec_wq);
 	nfsec_sa_module_uninit();
-	nfsec_limits_uninit();
 }
 
 module_init(nfsec_init);

@@ -491,8 +491,7 @@ static int put_sa(struct sk_buff *skb, const struct nfsec_sa *sa, bool keys,
 	nfsec_counters_read(sa->counters, stats, NFSEC_SA_COUNTERS);
 	if (first_use) {
 		smp_rmb();	/* last_use was stored before first_use */
-		idle = jiffies_to_msecs(jiffies - READ_ONCE(sa->last_use)) /
-		       MSEC_PER_SEC;
+		idle = (u64)(jiffies - READ_ONCE(sa->last_use)) / HZ;
 	}
 	nest = nla_nest_start(skb, NFSEC_A_SA);
 	if (!nest ||
@@ -743,7 +742,11 @@ static int sa_install(struct nfsec_net *nn, struct nfsec_sa *sa,
 
 	lockdep_assert_held(&nn->lock);
 	cur = update ? NULL : nfsec_sa_lookup_locked(nn, &sa->id);
-	if (update || (cur && cur->larval)) {
+	if (cur && !cur->larval) {	/* before the limit: it says why */
+		NL_SET_ERR_MSG(extack, "SA already exists");
+		return -EEXIST;
+	}
+	if (update || cur) {
 		old = nfsec_sa_replace(nn, sa, p, extack);
 		err = PTR_ERR_OR_ZERO(old);
 	} else {

@@ -258,6 +258,7 @@ struct nfsec_net {
 	 * when kicked.
 	 */
 	struct delayed_work lifetime_work;
+	unsigned long lifetime_walked;	/* jiffies: its last walk began */
 	struct list_head spd[NFSEC_DIRS];
 	u32 policy_next_index;
 	u32 policy_count;
@@ -575,7 +576,6 @@ void nfsec_larval_uninit(struct nfsec_net *nn);
 /* limits.c APIs: is there room for one more; the refusal's message */
 bool __must_check nfsec_limit_ok(enum nfsec_limit which, u32 count,
 				 struct netlink_ext_ack *extack);
-void nfsec_limits_uninit(void);
 
 /* crypto.c APIs: the algorithms of an SA and its transform */
 int nfsec_crypto_check(struct nfsec_sa_params *p,

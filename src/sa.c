@@ -129,7 +129,7 @@ struct nfsec_sa *nfsec_sa_create(const struct nfsec_sa_params *params,
 	sa->reqid = p.reqid;
 	sa->seq = p.seq;
 	sa->lifetime = p.lifetime;
-	sa->add_time = ktime_get_boottime_seconds();
+	sa->add_time = max_t(u64, ktime_get_boottime_seconds(), 1);
 
 	err = -ENOMEM;
 	sa->counters = alloc_percpu_gfp(struct nfsec_pcpu_counters,
@@ -184,7 +184,7 @@ struct nfsec_sa *nfsec_sa_larval_create(const struct nfsec_sa_id *id,
 	sa->id = *id;
 	sa->saddr = *saddr;
 	sa->larval = true;
-	sa->add_time = ktime_get_boottime_seconds();
+	sa->add_time = max_t(u64, ktime_get_boottime_seconds(), 1);
 	return sa;
 }
 
@@ -287,10 +287,15 @@ static void take_over(struct nfsec_sa *sa, struct nfsec_sa *old)
 	sa->add_time = old->add_time;
 	sa->first_use = READ_ONCE(old->first_use);
 	sa->last_use = READ_ONCE(old->last_use);
-	/* the same limits reached: no second event (new limits: new events) */
+	/*
+	 * The same limits reached: no second soft event (new limits: new
+	 * events). The hard one is never taken over: the lifetime work would
+	 * delete the new SA without a word; if the new SA is past a hard
+	 * limit too, it sends its own hard event before it goes.
+	 */
 	sa->events = READ_ONCE(old->events) & BIT(NFSEC_EV_SEQ);
 	if (!memcmp(&sa->lifetime, &old->lifetime, sizeof(sa->lifetime)))
-		sa->events = READ_ONCE(old->events);
+		sa->events = READ_ONCE(old->events) & ~BIT(NFSEC_EV_HARD);
 	sa->serial = old->serial;
 	atomic64_set(&sa->lt_packets, atomic64_read(&old->lt_packets));
 	atomic64_set(&sa->lt_bytes, atomic64_read(&old->lt_bytes));
@@ -332,6 +337,7 @@ struct nfsec_sa *nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
 	}
 	if (old->larval) {
 		sa->serial = ++nn->sa_serial;
+		WRITE_ONCE(old->dead, true);
 	} else {
 		err = update_check(old, sa, p, extack);
 		if (err)
