@@ -88,6 +88,8 @@ expect_fail "a: the sixth SA" "too many SAs in this namespace \(limit 5\)" \
 expect_fail "a: alloc-spi at the SA limit" \
 	"too many SAs in this namespace \(limit 5\)" \
 	nf a sa alloc-spi src 10.0.0.9 dst $A proto esp
+expect_fail "a: an SA that exists, at the SA limit: it exists" \
+	"^nfsec: SA already exists \\(File exists\\)$" gcm 0x2001
 expect_eq "a: the table as it was" "$before" "$(spis)"
 expect_eq "a: 5 entries, 1 larval, 2 policies" "5 1 2" "$(counts)"
 check "a: sa update at the limit" gcm 0x2001 update
