@@ -16,10 +16,10 @@
 #  1. idle 0x3001 (soft-seconds 2, hard-seconds 4) without a packet ever:
 #     its soft event at add+2, its hard event at add+4, then it is gone
 #     from `sa list` (no SA_DEL event: the hard event is the notice);
-#  2. 0x3002 (soft-use-seconds 2, hard-use-seconds 8), added with 0x3001,
+#  2. 0x3002 (soft-use-seconds 2, hard-use-seconds 16), added with 0x3001,
 #     first used after 0x3001's soft event (add+2 or later): its soft event
 #     at first+2, a second packet after it that does not move the hard
-#     event, at first+8 (use-seconds count from the first packet, neither
+#     event, at first+16 (use-seconds count from the first packet, neither
 #     the add nor the last), then gone; its use_time reads no more than
 #     the seconds since each packet, and grows while idle; first_use_time
 #     is the second of the first packet;
@@ -112,14 +112,14 @@ at_second() {
 		yes "$( ((s >= $5 && s <= $5 + 1)) && echo yes)" || true
 }
 
-log "1-3: 0x3001 idle (seconds 2/4), 0x3002 (use-seconds 2/8), 0x3003 never used (use-seconds 1/2)"
+log "1-3: 0x3001 idle (seconds 2/4), 0x3002 (use-seconds 2/16), 0x3003 never used (use-seconds 1/2)"
 check "b: in SAs and policies" nf b -b - <<EOF
 sa add dir in src 10.0.0.1 dst 10.0.0.2 spi 0x3002 mode transport $GCM key $KEY2
 policy add dir in src 10.0.0.1 dst 10.0.0.2 proto udp dport 5002 protect spi 0x3002
 EOF
 check "a: out SAs 0x3001-0x3003, the policy of 0x3002" nf a -b - <<EOF
 sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x3001 mode transport $GCM key $KEY1 soft-seconds 2 hard-seconds 4
-sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x3002 mode transport $GCM key $KEY2 soft-use-seconds 2 hard-use-seconds 8
+sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x3002 mode transport $GCM key $KEY2 soft-use-seconds 2 hard-use-seconds 16
 sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x3003 mode transport $GCM key $KEY3 soft-use-seconds 1 hard-use-seconds 2
 policy add dir out src 10.0.0.1 dst 10.0.0.2 proto udp dport 5002 protect spi 0x3002
 EOF
@@ -163,8 +163,8 @@ expect_eq "a: use_time after a second packet: $used, read $el s after it" yes \
 expect_eq "a: first_use_time did not move" "$t1" \
 	"$(sa_field a 0x3002 first_use_time)" || true
 expect_stats "b: 0x3002 accepted both" b 0x3002 "bytes=64 packets=2"
-at_second "a: 0x3002 hard event: first use + 8, not add + 8 nor last use + 8" \
-	a 0x3002 hard $((t1 + 8))
+at_second "a: 0x3002 hard event: first use + 16, not add + 16 nor last use + 16" \
+	a 0x3002 hard $((t1 + 16))
 check "a: 0x3002 deleted" wait_for "0x3002 gone" 5 gone a 0x3002
 expect_eq "a: 0x3002's events" "add soft hard " "$(events a 0x3002)" || true
 udp 5002
