@@ -8,6 +8,12 @@
  * enters the stack again on nfsec0. ESP for other SPIs is left to the rest of
  * the stack (XFRM may run beside nfsec).
  *
+ * ESP in UDP (RFC 3948) comes the same way: a UDP datagram to a port that
+ * an inbound ENCAP SA takes is examined before any socket sees it. A NAT
+ * keepalive is consumed, IKE (the non-ESP marker) goes on to its socket,
+ * and ESP loses its UDP header and is then plain ESP, its source port
+ * remembered: once it authenticates, encap.c hears where it came from.
+ *
  * The same hook, and one at FORWARD, drop cleartext that an IN or FWD
  * protect policy says must have arrived protected (RFC 4301 5.2).
  */
@@ -20,6 +26,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
+#include <linux/udp.h>
 #include <net/addrconf.h>
 #include <net/dsfield.h>
 #include <net/esp.h>
@@ -324,6 +331,21 @@ static void deliver(struct esp_in *in)
 }
 
 /*
+ * ESP in UDP that authenticated and was no replay: where it came from, its
+ * outer source and @sport, is where the peer is now (encap.c).
+ */
+static void peer_seen(struct esp_in *in, __be16 sport)
+{
+	union nfsec_addr saddr = {};
+
+	if (in->sa->id.family == AF_INET)
+		saddr.ip = ip_hdr(in->skb)->saddr;
+	else
+		saddr.ip6 = ipv6_hdr(in->skb)->saddr;
+	nfsec_encap_seen(in->sa, &saddr, sport);
+}
+
+/*
  * After decryption (AH: the hash), here or from the completion: verify,
  * strip, deliver.
  */
@@ -335,14 +357,19 @@ static void input_finish(struct nfsec_crypt *c, int err)
 		.ihl = c->esp_off,
 		.clen = c->clen,
 	};
+	__be16 sport = c->encap_sport;
 	u64 seq = c->seq;
 
 	if (!err && in.sa->id.proto == IPPROTO_AH && !nfsec_ah_icv_ok(c))
 		err = -EBADMSG;
 	nfsec_esp_req_free(c);		/* c is gone: only the copies above */
-	if (in_verified(&in, err, seq) && in_payload(&in) && in_decap(&in) &&
-	    in_policy(&in))
+	if (!in_verified(&in, err, seq))
+		goto out;
+	if (sport)
+		peer_seen(&in, sport);
+	if (in_payload(&in) && in_decap(&in) && in_policy(&in))
 		deliver(&in);
+out:
 	nfsec_crypt_end(in.sa);
 }
 
@@ -374,10 +401,12 @@ static bool in_crypt(struct nfsec_crypt *c)
 
 /*
  * Decrypts one ESP packet of @sa, or hashes one AH packet, its ESP or AH
- * header at @ihl; consumes the packet and the reference.
+ * header at @ihl (ESP that came in UDP: from @sport, else 0); consumes the
+ * packet and the reference. @shared: the packet was a clone when the hook
+ * got it (a pull since may have made its head private, not its pages).
  */
 static void esp_input(struct nfsec_sa *sa, struct sk_buff *skb, u64 seq,
-		      unsigned int ihl)
+		      unsigned int ihl, __be16 sport, bool shared)
 {
 	struct sk_buff *trailer;
 	struct nfsec_crypt *c;
@@ -388,7 +417,7 @@ static void esp_input(struct nfsec_sa *sa, struct sk_buff *skb, u64 seq,
 	 * nobody shares, as it is; anything else first made private by
 	 * skb_cow_data(): decapsulation writes the headers.
 	 */
-	if (!skb_cloned(skb) && !skb_has_frag_list(skb) &&
+	if (!shared && !skb_cloned(skb) && !skb_has_frag_list(skb) &&
 	    !skb_has_shared_frag(skb))
 		nfrags = 1 + skb_shinfo(skb)->nr_frags;
 	else
@@ -410,6 +439,7 @@ static void esp_input(struct nfsec_sa *sa, struct sk_buff *skb, u64 seq,
 	c->sa = sa;
 	c->seq = seq;
 	c->esp_off = ihl;
+	c->encap_sport = sport;
 	if (in_crypt(c))
 		return;		/* input_finish() has it, now or later */
 	nfsec_esp_req_free(c);
@@ -467,17 +497,66 @@ static bool whole(const struct nfsec_sa *sa, struct sk_buff *skb,
 	       pskb_may_pull(skb, ihl + sizeof(struct ip_esp_hdr) + sa->ivlen);
 }
 
+/* ESP in UDP on its way in: where its UDP header is, and its ports. */
+struct encap_rx {
+	unsigned int off;	/* the UDP header */
+	unsigned int nhoff;	/* IPv6: the next-header byte that names it */
+	__be16 sport, dport;
+};
+
+/*
+ * Takes the UDP header out (RFC 3948 3.1.2, 3.2.2): the headers in front
+ * of it move up, and the packet is plain ESP from here on.
+ */
+static bool udp_strip(struct sk_buff *skb, u8 family,
+		      const struct encap_rx *rx)
+{
+	struct iphdr *iph;
+
+	if (skb_ensure_writable(skb, rx->off + NFSEC_UDP_BYTES))
+		return false;
+	memmove(skb->data + NFSEC_UDP_BYTES, skb->data, rx->off);
+	__skb_pull(skb, NFSEC_UDP_BYTES);
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, rx->off);
+	if (family == AF_INET6) {
+		skb_network_header(skb)[rx->nhoff] = IPPROTO_ESP;
+		ipv6_hdr(skb)->payload_len =
+			htons(skb->len - sizeof(struct ipv6hdr));
+		return true;
+	}
+	iph = ip_hdr(skb);
+	iph->protocol = IPPROTO_ESP;
+	iph->tot_len = htons(skb->len);
+	ip_send_check(iph);
+	return true;
+}
+
+/*
+ * ESP with or without UDP (@rx) must meet an SA that has it alike, on the
+ * SA's port.
+ */
+static bool encap_fits(const struct nfsec_sa *sa, const struct encap_rx *rx)
+{
+	if (!rx)
+		return !sa->encap.type;
+	return sa->encap.type == NFSEC_ENCAP_UDP &&
+	       sa->encap.dport == ntohs(rx->dport);
+}
+
 /*
  * An ESP or AH (@proto) packet for this host, of @family, its ESP or AH
- * header at @ihl. Returns NF_STOLEN when nfsec took it, NF_ACCEPT when it
- * is not for one of our SAs, NF_DROP when malformed.
+ * header at @ihl; ESP in UDP with @rx. Returns NF_STOLEN when nfsec took
+ * it, NF_ACCEPT when it is not for one of our SAs, NF_DROP when malformed.
  */
 static unsigned int ipsec_rcv(struct nfsec_net *nn, struct sk_buff *skb,
-			      u8 family, unsigned int ihl, u8 proto)
+			      u8 family, unsigned int ihl, u8 proto,
+			      const struct encap_rx *rx)
 {
 	/* the SPI and the sequence number: ESP's first, AH's behind 4 bytes */
 	unsigned int off = ihl + (proto == IPPROTO_AH ?
 				  NFSEC_AH_SPI_OFF_BYTES : 0);
+	bool shared = skb_cloned(skb);	/* before any pull */
 	enum nfsec_replay_verdict verdict;
 	struct nfsec_sa_id id = {};
 	union nfsec_addr saddr;
@@ -499,6 +578,10 @@ static unsigned int ipsec_rcv(struct nfsec_net *nn, struct sk_buff *skb,
 	if (!sa || sa->dir != NFSEC_DIR_IN) {
 		nfsec_counter_inc(nn->counters, NFSEC_NET_NO_SA);
 		return NF_ACCEPT;
+	}
+	if (!encap_fits(sa, rx)) {
+		nfsec_counter_inc(nn->counters, NFSEC_NET_BAD_ENCAP);
+		return NF_DROP;
 	}
 	/*
 	 * Transport mode: the packet keeps its outer addresses, which ESP
@@ -529,8 +612,80 @@ static unsigned int ipsec_rcv(struct nfsec_net *nn, struct sk_buff *skb,
 		return NF_DROP;
 	/* The ESP packet ends here; its conntrack entry is not confirmed. */
 	nf_reset_ct(skb);
-	esp_input(sa, skb, seq, ihl);
+	if (rx) {
+		if (!udp_strip(skb, family, rx)) {
+			nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
+			nfsec_sa_put(sa);
+			return NF_STOLEN;
+		}
+		nfsec_counter_inc(nn->counters, NFSEC_NET_ENCAP_IN);
+		ihl -= NFSEC_UDP_BYTES;
+	}
+	esp_input(sa, skb, seq, ihl, rx ? rx->sport : 0, shared);
 	return NF_STOLEN;
+}
+
+/* RFC 3948 2.2: IKE's datagrams on the port begin with four zero bytes. */
+static const u8 non_esp_marker[4];
+
+/*
+ * A UDP datagram for this host, its UDP header at @off (IPv6: named at
+ * @nhoff). On a port that an inbound ENCAP SA takes (RFC 3948 2): a NAT
+ * keepalive is consumed, a datagram with the non-ESP marker goes on to
+ * its socket, and anything else is ESP for nfsec or dropped. Returns
+ * NF_ACCEPT for what is not nfsec's.
+ */
+static unsigned int udp_rcv(struct nfsec_net *nn, struct sk_buff *skb,
+			    u8 family, unsigned int off, unsigned int nhoff)
+{
+	struct encap_rx rx = { .off = off, .nhoff = nhoff };
+	const struct udphdr *uh;
+	struct udphdr _uh;
+	unsigned int len;
+	const u8 *p;
+	u8 _p[4];
+
+	uh = skb_header_pointer(skb, off, sizeof(_uh), &_uh);
+	if (!uh || !nfsec_encap_port(nn, ntohs(uh->dest)))
+		return NF_ACCEPT;
+	rx.sport = uh->source;
+	rx.dport = uh->dest;
+	len = skb->len - off;
+	/*
+	 * One datagram: not UDP GRO's train of them (a socket with UDP_GRO
+	 * on the port would ask for that), and over IPv6 with a checksum,
+	 * which it may not leave out (RFC 8200 8.1). The checksum itself is
+	 * not checked: ESP's ICV covers what matters, and IKE's datagrams
+	 * meet UDP's own check at the socket.
+	 */
+	if (skb_is_gso(skb) || ntohs(uh->len) != len || len <= sizeof(*uh) ||
+	    (family == AF_INET6 && !uh->check))
+		goto bad;
+	len -= sizeof(*uh);
+	p = skb_header_pointer(skb, off + sizeof(*uh), min(len, 4U), _p);
+	if (!p)
+		goto bad;
+	if (len == 1 && p[0] == 0xff) {		/* RFC 3948 2.3 */
+		nfsec_counter_inc(nn->counters, NFSEC_NET_KEEPALIVE_IN);
+		consume_skb(skb);
+		return NF_STOLEN;
+	}
+	if (len >= sizeof(non_esp_marker) &&
+	    !memcmp(p, non_esp_marker, sizeof(non_esp_marker))) {
+		nfsec_counter_inc(nn->counters, NFSEC_NET_NON_ESP);
+		return NF_ACCEPT;
+	}
+	/* an SPI and a sequence number at least (RFC 3948 2.1) */
+	if (len < sizeof(struct ip_esp_hdr))
+		goto bad;
+	/* (no SA: counted NO_SA; ESP on the port is no socket's either) */
+	if (ipsec_rcv(nn, skb, family, off + sizeof(*uh), IPPROTO_ESP,
+		      &rx) == NF_STOLEN)
+		return NF_STOLEN;
+	return NF_DROP;
+bad:
+	nfsec_counter_inc(nn->counters, NFSEC_NET_BAD_ENCAP);
+	return NF_DROP;
 }
 
 /* Cleartext on its way in or through: does a protect policy forbid it? */
@@ -577,7 +732,12 @@ static unsigned int local_in_hook(void *priv, struct sk_buff *skb,
 	case IPPROTO_ESP:
 	case IPPROTO_AH:
 		verdict = ipsec_rcv(nn, skb, AF_INET, ip_hdrlen(skb),
-				    ip_hdr(skb)->protocol);
+				    ip_hdr(skb)->protocol, NULL);
+		if (verdict != NF_ACCEPT)
+			return verdict;
+		break;
+	case IPPROTO_UDP:
+		verdict = udp_rcv(nn, skb, AF_INET, ip_hdrlen(skb), 0);
 		if (verdict != NF_ACCEPT)
 			return verdict;
 		break;
@@ -614,7 +774,11 @@ static unsigned int local_in_hook6(void *priv, struct sk_buff *skb,
 	if (w.routed)
 		return NF_ACCEPT;
 	if ((w.proto == IPPROTO_ESP || w.proto == IPPROTO_AH) && !w.fragment) {
-		verdict = ipsec_rcv(nn, skb, AF_INET6, w.off, w.proto);
+		verdict = ipsec_rcv(nn, skb, AF_INET6, w.off, w.proto, NULL);
+		if (verdict != NF_ACCEPT)
+			return verdict;
+	} else if (w.proto == IPPROTO_UDP && !w.fragment) {
+		verdict = udp_rcv(nn, skb, AF_INET6, w.off, w.nhoff);
 		if (verdict != NF_ACCEPT)
 			return verdict;
 	} else if (w.proto == IPPROTO_ICMPV6 && !w.fragment) {

@@ -24,6 +24,7 @@ static int __net_init nfsec_net_init(struct net *net)
 	spin_lock_init(&nn->acquire_lock);
 	nfsec_spd_init(nn);
 	nfsec_lifetime_init(nn);
+	nfsec_encap_net_init(nn);
 	nn->sa_gen = 1;
 	nn->policy_gen = 1;
 	nn->counters = alloc_percpu_gfp(struct nfsec_pcpu_counters,
@@ -65,12 +66,14 @@ static void __net_exit nfsec_net_exit(struct net *net)
 	/*
 	 * No new packets, and none left in crypto (their completions use the
 	 * namespace and nfsec0); then no lifetime work (it deletes SAs),
-	 * then no policies (they point at SAs), then no SAs.
+	 * no mapping or keepalive work (they use SAs), then no policies
+	 * (they point at SAs), then no SAs.
 	 */
 	nfsec_output_uninit(net);
 	nfsec_input_uninit(net);
 	nfsec_inflight_wait(nn);
 	nfsec_lifetime_uninit(nn);
+	nfsec_encap_net_uninit(nn);
 	nfsec_spd_uninit(nn);
 	nfsec_sad_uninit(nn);
 }

@@ -62,6 +62,16 @@ static int replay_window_valid(const struct nlattr *attr,
 #define REPLY_ONLY { .type = NLA_REJECT, \
 		     .reject_message = "attribute is only in replies" }
 
+static const struct nla_policy encap_policy[NFSEC_ENCAP_A_MAX + 1] = {
+	[NFSEC_ENCAP_A_TYPE] = { .type = NLA_U8 },
+	[NFSEC_ENCAP_A_SPORT] = { .type = NLA_U16 },
+	[NFSEC_ENCAP_A_DPORT] = { .type = NLA_U16 },
+	[NFSEC_ENCAP_A_FLAGS] = { .type = NLA_U32 },
+	[NFSEC_ENCAP_A_KEEPALIVE] = { .type = NLA_U32 },
+	[NFSEC_ENCAP_A_PEER] = REPLY_ONLY,
+	[NFSEC_ENCAP_A_PEER_PORT] = REPLY_ONLY,
+};
+
 static const struct nla_policy sa_policy[NFSEC_SA_A_MAX + 1] = {
 	[NFSEC_SA_A_DIR] = NLA_POLICY_RANGE(NLA_U8, NFSEC_DIR_IN,
 					    NFSEC_DIR_OUT),
@@ -92,6 +102,7 @@ static const struct nla_policy sa_policy[NFSEC_SA_A_MAX + 1] = {
 	[NFSEC_SA_A_TIMEOUT] = { .type = NLA_U32 },
 	[NFSEC_SA_A_USE_TIME] = REPLY_ONLY,
 	[NFSEC_SA_A_FIRST_USE_TIME] = REPLY_ONLY,
+	[NFSEC_SA_A_ENCAP] = NLA_POLICY_NESTED(encap_policy),
 };
 
 static const struct nla_policy pol_policy[NFSEC_POL_A_MAX + 1] = {
@@ -128,6 +139,8 @@ static const struct nla_policy nfsec_policy[NFSEC_A_MAX + 1] = {
 	[NFSEC_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, NFSEC_FLAG_SHOW_KEYS),
 	[NFSEC_A_FLOW] = { .type = NLA_REJECT,
 			   .reject_message = "attribute is only in events" },
+	[NFSEC_A_MAPPING] = { .type = NLA_REJECT,
+			      .reject_message = "attribute is only in events" },
 };
 
 /* Request parsing */
@@ -336,6 +349,85 @@ static int parse_lifetime(struct nlattr *attr, struct nfsec_lifetime *lt,
 	return 0;
 }
 
+/* A UDP port of ENCAP: given, 1-65535; absent, the default. */
+static int parse_port(struct nlattr *attr, u16 *port,
+		      struct netlink_ext_ack *extack)
+{
+	*port = get_u16(attr, NFSEC_ENCAP_PORT_DEFAULT);
+	if (*port)
+		return 0;
+	NL_SET_ERR_MSG_ATTR(extack, attr, "encap port must be 1-65535");
+	return -EINVAL;
+}
+
+/* ESP in UDP (RFC 3948), after DIR and PROTO were found. */
+static int parse_encap(struct nlattr *attr, struct nfsec_sa_params *p,
+		       struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[NFSEC_ENCAP_A_MAX + 1];
+	struct nfsec_encap *e = &p->encap;
+	int err;
+
+	if (!attr)
+		return 0;
+	err = nla_parse_nested(tb, NFSEC_ENCAP_A_MAX, attr, encap_policy,
+			       extack);
+	if (err)
+		return err;
+	if (p->id.proto != IPPROTO_ESP) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "encapsulation in UDP is for ESP only (RFC 3948)");
+		return -EINVAL;
+	}
+	if (get_u8(tb[NFSEC_ENCAP_A_TYPE], 0) != NFSEC_ENCAP_UDP) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "encap type must be udp");
+		return -EINVAL;
+	}
+	e->type = NFSEC_ENCAP_UDP;
+	err = parse_port(tb[NFSEC_ENCAP_A_SPORT], &e->sport, extack) ?:
+	      parse_port(tb[NFSEC_ENCAP_A_DPORT], &e->dport, extack);
+	if (err)
+		return err;
+	e->flags = get_u32(tb[NFSEC_ENCAP_A_FLAGS], 0);
+	if (e->flags & ~NFSEC_ENCAP_F_ALL) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFSEC_ENCAP_A_FLAGS],
+				    "unknown encap flags");
+		return -EINVAL;
+	}
+	if ((e->flags & NFSEC_ENCAP_F_FOLLOW) && p->dir != NFSEC_DIR_IN) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFSEC_ENCAP_A_FLAGS],
+				    "follow is for inbound SAs");
+		return -EINVAL;
+	}
+	if ((e->flags & NFSEC_ENCAP_F_FOLLOW) && !p->reqid) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFSEC_ENCAP_A_FLAGS],
+				    "follow needs a reqid: it moves the outbound SAs of the same reqid");
+		return -EINVAL;
+	}
+	/* (an update keeps the SA's window: sa.c checks that one) */
+	if ((e->flags & NFSEC_ENCAP_F_FOLLOW) && !p->replay_window) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFSEC_ENCAP_A_FLAGS],
+				    NFSEC_FOLLOW_NEEDS_WINDOW);
+		return -EINVAL;
+	}
+	if (!tb[NFSEC_ENCAP_A_KEEPALIVE])
+		return 0;
+	if (p->dir != NFSEC_DIR_OUT) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFSEC_ENCAP_A_KEEPALIVE],
+				    "keepalive is for outbound SAs");
+		return -EINVAL;
+	}
+	e->keepalive = nla_get_u32(tb[NFSEC_ENCAP_A_KEEPALIVE]);
+	if (e->keepalive > NFSEC_ENCAP_KEEPALIVE_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFSEC_ENCAP_A_KEEPALIVE],
+				    "keepalive is 0-"
+				    __stringify(NFSEC_ENCAP_KEEPALIVE_MAX)
+				    " seconds");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_sa(struct genl_info *info, struct nfsec_sa_params *p)
 {
 	struct nlattr *tb[NFSEC_SA_A_MAX + 1], *nest;
@@ -387,7 +479,7 @@ static int parse_sa(struct genl_info *info, struct nfsec_sa_params *p)
 		}
 		p->df = nla_get_u8(tb[NFSEC_SA_A_DF]);
 	}
-	return 0;
+	return parse_encap(tb[NFSEC_SA_A_ENCAP], p, extack);
 }
 
 /* Replies */
@@ -448,6 +540,35 @@ static int put_larval(struct sk_buff *skb, const struct nfsec_sa *sa)
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
+}
+
+/* ESP in UDP: as given, and where the peer is now. */
+static int put_encap(struct sk_buff *skb, const struct nfsec_sa *sa)
+{
+	const struct nfsec_encap *e = &sa->encap;
+	const struct nfsec_peer *peer;
+	struct nlattr *nest;
+	int err = -EMSGSIZE;
+
+	if (!e->type)
+		return 0;
+	nest = nla_nest_start(skb, NFSEC_SA_A_ENCAP);
+	if (!nest)
+		return -EMSGSIZE;
+	rcu_read_lock();
+	peer = rcu_dereference(sa->peer);
+	if (!nla_put_u8(skb, NFSEC_ENCAP_A_TYPE, e->type) &&
+	    !nla_put_u16(skb, NFSEC_ENCAP_A_SPORT, e->sport) &&
+	    !nla_put_u16(skb, NFSEC_ENCAP_A_DPORT, e->dport) &&
+	    !nla_put_u32(skb, NFSEC_ENCAP_A_FLAGS, e->flags) &&
+	    !nla_put_u32(skb, NFSEC_ENCAP_A_KEEPALIVE, e->keepalive) &&
+	    !put_addr(skb, NFSEC_ENCAP_A_PEER, sa->id.family, &peer->addr) &&
+	    !nla_put_u16(skb, NFSEC_ENCAP_A_PEER_PORT, ntohs(peer->port)))
+		err = 0;
+	rcu_read_unlock();
+	if (!err)
+		nla_nest_end(skb, nest);
+	return err;
 }
 
 /* The limits from SOFT_BYTES on, then those appended after PAD. */
@@ -527,6 +648,7 @@ static int put_sa(struct sk_buff *skb, const struct nfsec_sa *sa, bool keys,
 				NFSEC_SA_A_PAD) ||
 	      nla_put_u64_64bit(skb, NFSEC_SA_A_USE_TIME, idle,
 				NFSEC_SA_A_PAD))) ||
+	    put_encap(skb, sa) ||
 	    (expire && nla_put_u8(skb, NFSEC_SA_A_EXPIRE, expire)))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
@@ -722,6 +844,33 @@ int nfsec_netlink_notify_acquire(struct nfsec_net *nn,
 	genlmsg_end(skb, hdr);
 	return genlmsg_multicast_netns(&nfsec_family, nn->net, skb, 0, 0,
 				       GFP_ATOMIC);
+}
+
+static int put_mapping_cb(struct sk_buff *skb, const void *obj, bool keys)
+{
+	const struct nfsec_mapping_event *ev = obj;
+	u8 family = ev->sa->id.family;
+	struct nlattr *nest;
+
+	if (put_sa(skb, ev->sa, false, 0))
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, NFSEC_A_MAPPING);
+	if (!nest ||
+	    put_addr(skb, NFSEC_MAP_A_OLD_ADDR, family, &ev->old_addr) ||
+	    nla_put_u16(skb, NFSEC_MAP_A_OLD_PORT, ntohs(ev->old_port)) ||
+	    put_addr(skb, NFSEC_MAP_A_NEW_ADDR, family, &ev->new_addr) ||
+	    nla_put_u16(skb, NFSEC_MAP_A_NEW_PORT, ntohs(ev->new_port)) ||
+	    nla_put_u32(skb, NFSEC_MAP_A_FOLLOWED, ev->followed))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* Process context, under nfsec_net.lock (encap.c's mapping work). */
+void nfsec_netlink_notify_mapping(struct nfsec_net *nn,
+				  const struct nfsec_mapping_event *ev)
+{
+	notify(nn, NFSEC_CMD_MAPPING, put_mapping_cb, ev, GFP_KERNEL);
 }
 
 /* SA commands */
@@ -1202,29 +1351,37 @@ struct net_stats {
 	u64 c[NFSEC_NET_COUNTERS];
 };
 
+/* The attribute of namespace counter @i: three runs of them. */
+static int stats_attr(int i)
+{
+	if (i < NFSEC_NET_ACQUIRE)
+		return NFSEC_STATS_A_NO_SA + i;
+	if (i < NFSEC_NET_ENCAP_IN)
+		return NFSEC_STATS_A_ACQUIRE + i - NFSEC_NET_ACQUIRE;
+	return NFSEC_STATS_A_ENCAP_IN + i - NFSEC_NET_ENCAP_IN;
+}
+
 static int put_stats_cb(struct sk_buff *skb, const void *obj, bool keys)
 {
 	const struct net_stats *s = obj;
 	struct nlattr *nest = nla_nest_start(skb, NFSEC_A_STATS);
 	int i;
 
-	/* two runs of counters: before NFSEC_STATS_A_PAD and after it */
+	/* runs of counters: before NFSEC_STATS_A_PAD, after it, after LARVAL */
 	BUILD_BUG_ON(NFSEC_STATS_A_CONNTRACK - NFSEC_STATS_A_NO_SA !=
 		     NFSEC_NET_CONNTRACK);
 	BUILD_BUG_ON(NFSEC_STATS_A_ACQUIRE_FAILED - NFSEC_STATS_A_ACQUIRE !=
 		     NFSEC_NET_ACQUIRE_FAILED - NFSEC_NET_ACQUIRE);
-	BUILD_BUG_ON(NFSEC_NET_ACQUIRE_FAILED + 1 != NFSEC_NET_COUNTERS);
-	BUILD_BUG_ON((int)NFSEC_NET_COUNTERS > (int)NFSEC_SA_COUNTERS);
+	BUILD_BUG_ON(NFSEC_STATS_A_MAPPING_LIMITED - NFSEC_STATS_A_ENCAP_IN !=
+		     NFSEC_NET_MAPPING_LIMITED - NFSEC_NET_ENCAP_IN);
+	BUILD_BUG_ON(NFSEC_NET_MAPPING_LIMITED + 1 != NFSEC_NET_COUNTERS);
 	if (!nest ||
 	    nla_put_u32(skb, NFSEC_STATS_A_SA_COUNT, s->sa_count) ||
 	    nla_put_u32(skb, NFSEC_STATS_A_POLICY_COUNT, s->policy_count) ||
 	    nla_put_u32(skb, NFSEC_STATS_A_LARVAL_COUNT, s->larval_count))
 		return -EMSGSIZE;
 	for (i = 0; i < NFSEC_NET_COUNTERS; i++)
-		if (nla_put_u64_64bit(skb, i < NFSEC_NET_ACQUIRE ?
-				      NFSEC_STATS_A_NO_SA + i :
-				      NFSEC_STATS_A_ACQUIRE + i -
-				      NFSEC_NET_ACQUIRE, s->c[i],
+		if (nla_put_u64_64bit(skb, stats_attr(i), s->c[i],
 				      NFSEC_STATS_A_PAD))
 			return -EMSGSIZE;
 	nla_nest_end(skb, nest);

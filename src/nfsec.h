@@ -27,6 +27,9 @@
  *     rate limits, namespace window and policies' flow tables; taken only
  *     by nfsec_acquire on the packet path, never across the event's
  *     allocation or sending)
+ *   nfsec_net.mapping_lock (spinlock, _bh; one per namespace: the NAT
+ *     mapping changes the packet path queued for mapping_work, encap.c;
+ *     list operations only)
  */
 #ifndef _NFSEC_H
 #define _NFSEC_H
@@ -114,12 +117,43 @@ enum nfsec_net_counter {
 	NFSEC_NET_ACQUIRE,
 	NFSEC_NET_ACQUIRE_LIMITED,
 	NFSEC_NET_ACQUIRE_FAILED,
+	NFSEC_NET_ENCAP_IN,
+	NFSEC_NET_ENCAP_OUT,
+	NFSEC_NET_KEEPALIVE_IN,
+	NFSEC_NET_KEEPALIVE_OUT,
+	NFSEC_NET_NON_ESP,
+	NFSEC_NET_BAD_ENCAP,
+	NFSEC_NET_MAPPING,
+	NFSEC_NET_MAPPING_LIMITED,
 	NFSEC_NET_COUNTERS
 };
 
+/* One per-CPU block serves an SA's counters or a namespace's. */
+#define NFSEC_COUNTERS_MAX \
+	((int)NFSEC_NET_COUNTERS > (int)NFSEC_SA_COUNTERS ? \
+	 (int)NFSEC_NET_COUNTERS : (int)NFSEC_SA_COUNTERS)
+
 struct nfsec_pcpu_counters {
-	u64_stats_t c[NFSEC_SA_COUNTERS];
+	u64_stats_t c[NFSEC_COUNTERS_MAX];
 	struct u64_stats_sync syncp;
+};
+
+/* ESP in UDP (RFC 3948), as the SA was given it; type 0: none. */
+struct nfsec_encap {
+	u8 type;			/* enum nfsec_encap_type */
+	u32 flags;			/* enum nfsec_encap_flags */
+	u16 sport, dport;		/* host order: the packets' ports */
+	u32 keepalive;			/* seconds, outbound; 0: off */
+};
+
+/*
+ * Where an ENCAP SA's peer is now (encap.c): outbound, where its packets
+ * go; inbound, where they come from. Given at add time, moved by FOLLOW.
+ */
+struct nfsec_peer {
+	union nfsec_addr addr;
+	__be16 port;
+	struct rcu_head rcu;
 };
 
 struct nfsec_sa {
@@ -171,6 +205,13 @@ struct nfsec_sa {
 	unsigned int pmtu;		/* outbound: learnt path MTU, pmtu.c */
 	unsigned long pmtu_expires;	/* jiffies */
 	atomic_t inflight;		/* packets in crypto */
+
+	/* ESP in UDP (encap.c) */
+	struct nfsec_encap encap;
+	struct nfsec_peer __rcu *peer;	/* with encap.type */
+	unsigned long mapping_next;	/* jiffies: the next event allowed */
+	unsigned long keepalive_last;	/* jiffies: the last keepalive sent */
+	struct list_head keepalive_node; /* in nfsec_net.keepalives */
 };
 
 enum nfsec_sa_event {
@@ -273,6 +314,18 @@ struct nfsec_net {
 	spinlock_t acquire_lock;
 	unsigned long acquire_start;	/* jiffies */
 	unsigned int acquire_sent;
+	/*
+	 * ESP in UDP (encap.c): the ports inbound ENCAP SAs take datagrams
+	 * on (port -> how many SAs, under lock; read under RCU), the NAT
+	 * mapping changes waiting for process context, and the keepalives.
+	 */
+	struct xarray encap_ports;
+	spinlock_t mapping_lock;	/* mappings, mappings_queued */
+	struct list_head mappings;
+	unsigned int mappings_queued;
+	struct work_struct mapping_work;
+	struct delayed_work keepalive_work;
+	struct list_head keepalives;	/* outbound SAs with one, under lock */
 };
 
 /*
@@ -363,7 +416,7 @@ static inline void nfsec_counters_read(struct nfsec_pcpu_counters __percpu *c,
 	memset(sum, 0, n * sizeof(*sum));
 	for_each_possible_cpu(cpu) {
 		const struct nfsec_pcpu_counters *pc = per_cpu_ptr(c, cpu);
-		u64 v[NFSEC_SA_COUNTERS];
+		u64 v[NFSEC_COUNTERS_MAX];
 		unsigned int start;
 
 		do {
@@ -446,6 +499,7 @@ struct nfsec_crypt {
 	/* AH: [0] is the high half of an ESN, appended to the ICV input */
 	__be32 aad[NFSEC_ESP_AAD_ESN_BYTES / sizeof(__be32)];
 	u16 esp_off;			/* offset of the ESP or AH header */
+	__be16 encap_sport;		/* ESP in UDP in: its source port */
 	u16 clen;			/* ESP in: ciphertext; AH: IP+AH headers */
 	/* out of place: pages of sg[put_first..] to put when done */
 	u8 put_first, put_n;
@@ -529,6 +583,7 @@ struct nfsec_sa_params {
 	u32 reqid;
 	u64 seq;
 	struct nfsec_lifetime lifetime;
+	struct nfsec_encap encap;
 	struct nfsec_alg aead, enc, auth;	/* keys point into the request */
 	bool has_aead, has_enc, has_auth;
 	bool has_replay_window, has_seq;	/* given, not defaulted */
@@ -572,6 +627,37 @@ int nfsec_spi_alloc(struct nfsec_net *nn, struct nfsec_sa *larval, u32 min,
 unsigned int nfsec_larval_left(const struct nfsec_sa *sa);	/* seconds */
 void nfsec_larval_init(struct nfsec_net *nn);
 void nfsec_larval_uninit(struct nfsec_net *nn);
+
+/*
+ * encap.c APIs: ESP in UDP (RFC 3948): the SA's encapsulation, the ports
+ * inbound SAs take, NAT mapping changes (and FOLLOW), keepalives
+ */
+int nfsec_encap_init(struct nfsec_sa *sa, const struct nfsec_sa_params *p);
+void nfsec_encap_uninit(struct nfsec_sa *sa);
+/* table changes (sa.c, under nfsec_net.lock) */
+int nfsec_encap_hash(struct nfsec_net *nn, struct nfsec_sa *sa);
+void nfsec_encap_unhash(struct nfsec_net *nn, struct nfsec_sa *sa);
+/* Does an inbound ENCAP SA take datagrams on @port (host order)? */
+bool nfsec_encap_port(struct nfsec_net *nn, u16 port);
+/* A verified, committed datagram of @sa came from @addr, @port. */
+void nfsec_encap_seen(struct nfsec_sa *sa, const union nfsec_addr *addr,
+		      __be16 port);
+void nfsec_encap_net_init(struct nfsec_net *nn);
+void nfsec_encap_net_uninit(struct nfsec_net *nn);
+/* An outbound SA with a keepalive was added or updated. */
+void nfsec_keepalive_kick(struct nfsec_net *nn);
+/* output.c: sends a keepalive for @sa to @peer (process context) */
+void nfsec_keepalive_send(struct nfsec_sa *sa, const struct nfsec_peer *peer);
+
+/*
+ * FOLLOW moves peers on authenticated datagrams that are no replays: it
+ * needs the window that tells replays apart.
+ */
+#define NFSEC_FOLLOW_NEEDS_WINDOW \
+	"follow needs a replay window: a replayed datagram must not move the peer"
+
+/* UDP's header ahead of ESP (RFC 3948 2.1). */
+#define NFSEC_UDP_BYTES	8
 
 /* limits.c APIs: is there room for one more; the refusal's message */
 bool __must_check nfsec_limit_ok(enum nfsec_limit which, u32 count,
@@ -686,6 +772,15 @@ bool nfsec_netlink_listening(const struct nfsec_net *nn);
 int nfsec_netlink_notify_acquire(struct nfsec_net *nn,
 				 const struct nfsec_policy *pol,
 				 const struct nfsec_flow *flow);
+struct nfsec_mapping_event {
+	const struct nfsec_sa *sa;
+	union nfsec_addr old_addr, new_addr;
+	__be16 old_port, new_port;
+	u32 followed;
+};
+
+void nfsec_netlink_notify_mapping(struct nfsec_net *nn,
+				  const struct nfsec_mapping_event *ev);
 
 /* device.c APIs: nfsec0, where decapsulated packets enter the stack */
 int nfsec_device_init(struct nfsec_net *nn);

@@ -6,6 +6,10 @@
  * and sends the result itself. The SA's family is the outer one; in tunnel
  * mode the packet inside may be of the other family.
  *
+ * An ENCAP SA's ESP goes in UDP (RFC 3948) between the IP headers and ESP,
+ * to where the SA's peer is now (encap.c), its checksum zero over IPv4
+ * and computed over IPv6 once the packet is final.
+ *
  * The hook runs before source NAT (NF_IP_PRI_NAT_SRC - 1): protected traffic
  * leaves with the addresses its policy names, never rewritten by a
  * masquerade rule meant for the internet. The ESP packet it makes goes
@@ -23,6 +27,7 @@
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/random.h>
+#include <linux/udp.h>
 #include <net/dsfield.h>
 #include <net/esp.h>
 #include <net/icmp.h>
@@ -43,20 +48,69 @@
 struct sending {
 	unsigned int depth;
 	const struct nfsec_sa *sa[NFSEC_NEST_MAX];
+	union nfsec_addr daddr[NFSEC_NEST_MAX];	/* where its packet goes */
 };
 
 static DEFINE_PER_CPU(struct sending, sending);
 
+/* What the SA's packets are on the wire: ESP, AH, or (ESP in) UDP. */
+static u8 wire_proto(const struct nfsec_sa *sa)
+{
+	return sa->encap.type ? IPPROTO_UDP : sa->id.proto;
+}
+
+/*
+ * Where the SA's packets go: its destination, or where its peer is now
+ * (a packet is made for where the peer was when it started).
+ */
+static void wire_peer(const struct nfsec_sa *sa, union nfsec_addr *daddr,
+		      __be16 *dport)
+{
+	const struct nfsec_peer *peer;
+
+	*daddr = sa->id.daddr;
+	*dport = 0;
+	if (!sa->encap.type)
+		return;
+	rcu_read_lock();
+	peer = rcu_dereference(sa->peer);
+	*daddr = peer->addr;
+	*dport = peer->port;
+	rcu_read_unlock();
+}
+
+/* ESP in UDP of @sa at @off: from its port, with its SPI or a keepalive. */
+static bool is_ours_udp(struct sk_buff *skb, unsigned int off,
+			const struct nfsec_sa *sa)
+{
+	struct {
+		struct udphdr uh;
+		__be32 spi;
+	} _h;
+	const typeof(_h) *h;
+
+	h = skb_header_pointer(skb, off, sizeof(h->uh) + 1, &_h);
+	if (!h || h->uh.source != htons(sa->encap.sport))
+		return false;
+	if (skb->len - off == sizeof(h->uh) + 1)
+		return *(const u8 *)&h->spi == 0xff;
+	h = skb_header_pointer(skb, off, sizeof(_h), &_h);
+	return h && h->spi == sa->id.spi;
+}
+
 /*
  * The packet is the one output_finish() is sending for the SA on top of
- * the stack: an ESP or AH packet with that SA's SPI and destination. It
- * leaves as it is. Nothing on a packet marks it, so nothing can be forged
- * to skip the SPD: ESP that is forwarded, or sent by anyone else, goes
- * through the SPD like any other packet.
+ * the stack: an ESP or AH packet with that SA's SPI, to the destination it
+ * was made for (ESP in UDP, or a keepalive: from the SA's port). It
+ * leaves as it is.
+ * Nothing on a packet marks it, so nothing can be forged to skip the SPD:
+ * ESP that is forwarded, or sent by anyone else, goes through the SPD like
+ * any other packet.
  */
 static bool is_ours(struct sk_buff *skb, u8 family)
 {
 	unsigned int depth = this_cpu_read(sending.depth), off;
+	const union nfsec_addr *daddr;
 	const struct nfsec_sa *sa;
 	struct nfsec_ip6_walk w;
 	__be32 _spi;
@@ -66,22 +120,25 @@ static bool is_ours(struct sk_buff *skb, u8 family)
 	if (!depth)
 		return false;
 	sa = this_cpu_read(sending.sa[depth - 1]);
+	daddr = this_cpu_ptr(&sending.daddr[depth - 1]);
 	if (family != sa->id.family)
 		return false;
 	if (family == AF_INET) {
-		if (ip_hdr(skb)->daddr != sa->id.daddr.ip)
+		if (ip_hdr(skb)->daddr != daddr->ip)
 			return false;
 		proto = ip_hdr(skb)->protocol;
 		off = ip_hdrlen(skb);
 	} else {
-		if (!ipv6_addr_equal(&ipv6_hdr(skb)->daddr, &sa->id.daddr.ip6) ||
+		if (!ipv6_addr_equal(&ipv6_hdr(skb)->daddr, &daddr->ip6) ||
 		    !nfsec_ip6_walk(skb, &w) || w.later)
 			return false;
 		proto = w.proto;
 		off = w.off;
 	}
-	if (proto != sa->id.proto)
+	if (proto != wire_proto(sa))
 		return false;
+	if (sa->encap.type)
+		return is_ours_udp(skb, off, sa);
 	/* ESP: the SPI comes first; AH: after next header, length, reserved */
 	spi = skb_header_pointer(skb, off + (proto == IPPROTO_AH ? 4 : 0),
 				 sizeof(_spi), &_spi);
@@ -112,6 +169,11 @@ static void send(struct nfsec_sa *sa, struct sk_buff *skb)
 	local_bh_disable();
 	st = this_cpu_ptr(&sending);
 	if (st->depth < NFSEC_NEST_MAX) {
+		/* (we made its header: the destination it was made for) */
+		if (sa->id.family == AF_INET)
+			st->daddr[st->depth].ip = ip_hdr(skb)->daddr;
+		else
+			st->daddr[st->depth].ip6 = ipv6_hdr(skb)->daddr;
 		st->sa[st->depth++] = sa;
 		if (sa->id.family == AF_INET)
 			ip_local_out(sa->nn->net, skb->sk, skb);
@@ -177,6 +239,9 @@ static unsigned int esp_head(const struct nfsec_sa *sa)
 	unsigned int hdr = sa->id.proto == IPPROTO_AH ? nfsec_ah_len(sa) :
 			   sizeof(struct ip_esp_hdr) + sa->ivlen;
 
+	if (sa->encap.type)
+		hdr += NFSEC_UDP_BYTES;
+
 	return hdr + (sa->mode == NFSEC_MODE_TUNNEL ?
 		      ip_header_bytes(sa->id.family) : 0);
 }
@@ -203,10 +268,34 @@ static unsigned int inner_mtu(const struct nfsec_sa *sa, unsigned int mtu,
 	return room + (sa->mode == NFSEC_MODE_TRANSPORT ? ihl : 0);
 }
 
+/*
+ * The UDP header at @off of a final packet (RFC 3948 2.1): its length,
+ * and its checksum, zero over IPv4 (3.1.1), over IPv6 computed.
+ */
+static void udp_finish(const struct nfsec_sa *sa, struct sk_buff *skb,
+		       unsigned int off)
+{
+	struct udphdr *uh = (struct udphdr *)(skb_network_header(skb) + off);
+	unsigned int len = skb->len - off;
+	const struct ipv6hdr *ip6;
+
+	uh->len = htons(len);
+	uh->check = 0;
+	if (sa->id.family == AF_INET)
+		return;
+	ip6 = ipv6_hdr(skb);
+	uh->check = csum_ipv6_magic(&ip6->saddr, &ip6->daddr, len, IPPROTO_UDP,
+				    skb_checksum(skb, off, len, 0));
+	if (!uh->check)
+		uh->check = CSUM_MANGLED_0;
+	skb->ip_summed = CHECKSUM_NONE;
+}
+
 static void output_finish(struct nfsec_crypt *c, int err)
 {
 	struct sk_buff *skb = c->skb;
 	struct nfsec_sa *sa = c->sa;
+	unsigned int udp = c->esp_off - NFSEC_UDP_BYTES;
 	unsigned int pmtu;
 
 	if (!err && sa->id.proto == IPPROTO_AH)
@@ -218,6 +307,10 @@ static void output_finish(struct nfsec_crypt *c, int err)
 	}
 	/* The ESP packet is a new packet of this host: track it afresh. */
 	nf_reset_ct(skb);
+	if (sa->encap.type) {
+		udp_finish(sa, skb, udp);
+		nfsec_counter_inc(sa->nn->counters, NFSEC_NET_ENCAP_OUT);
+	}
 	pmtu = nfsec_sa_pmtu(sa);
 	if (sa->id.family == AF_INET) {
 		/* Sized to path_mtu(): ip_output must measure it alike. */
@@ -245,13 +338,13 @@ out:
 
 /* The tunnel's outer route, to the SA's peer from the SA's source. */
 static struct dst_entry *outer_route4(struct net *net, struct nfsec_sa *sa,
-				      struct sk_buff *skb)
+				      const union nfsec_addr *daddr, u32 mark)
 {
 	struct flowi4 fl4 = {
-		.daddr = sa->id.daddr.ip,
+		.daddr = daddr->ip,
 		.saddr = sa->saddr.ip,
-		.flowi4_proto = sa->id.proto,
-		.flowi4_mark = skb->mark,
+		.flowi4_proto = wire_proto(sa),
+		.flowi4_mark = mark,
 	};
 	struct rtable *rt = ip_route_output_key(net, &fl4);
 
@@ -259,13 +352,13 @@ static struct dst_entry *outer_route4(struct net *net, struct nfsec_sa *sa,
 }
 
 static struct dst_entry *outer_route6(struct net *net, struct nfsec_sa *sa,
-				      struct sk_buff *skb)
+				      const union nfsec_addr *daddr, u32 mark)
 {
 	struct flowi6 fl6 = {
-		.daddr = sa->id.daddr.ip6,
+		.daddr = daddr->ip6,
 		.saddr = sa->saddr.ip6,
-		.flowi6_proto = sa->id.proto,
-		.flowi6_mark = skb->mark,
+		.flowi6_proto = wire_proto(sa),
+		.flowi6_mark = mark,
 	};
 	struct dst_entry *dst = ip6_route_output(net, NULL, &fl6);
 
@@ -458,6 +551,8 @@ struct esp_out {
 	u64 seq;
 	u8 proto;		/* the trailer's next header */
 	bool oop;		/* encrypted out of place */
+	union nfsec_addr daddr;	/* tunnel: the outer destination */
+	__be16 dport;		/* ESP in UDP: the peer's port */
 };
 
 static bool out_drop(struct esp_out *o, int why)
@@ -544,8 +639,9 @@ static bool out_route(struct net *net, struct esp_out *o)
 	bool df;
 
 	if (sa->mode == NFSEC_MODE_TUNNEL) {
-		o->dst = sa->id.family == AF_INET ? outer_route4(net, sa, skb) :
-						    outer_route6(net, sa, skb);
+		o->dst = sa->id.family == AF_INET ?
+			 outer_route4(net, sa, &o->daddr, skb->mark) :
+			 outer_route6(net, sa, &o->daddr, skb->mark);
 		if (!o->dst)
 			return out_drop(o, NFSEC_SA_NO_BUFFER);
 		mtu = path_mtu(sa, o->dst);
@@ -631,11 +727,14 @@ static bool out_trailer(struct esp_out *o)
 	return true;
 }
 
-/* Tunnel mode: a new outer IPv4 header to the SA's peer. */
-static void tunnel_header4(struct net *net, struct esp_out *o, u8 dsfield,
-			   bool df)
+/*
+ * A new outer IPv4 header from the SA's source to @daddr, on the route
+ * the packet has (tunnel mode, and keepalives).
+ */
+static void outer_header4(struct net *net, struct sk_buff *skb,
+			  const struct nfsec_sa *sa,
+			  const union nfsec_addr *daddr, u8 dsfield, bool df)
 {
-	struct sk_buff *skb = o->skb;
 	struct iphdr *iph = ip_hdr(skb);
 
 	iph->version = 4;
@@ -643,29 +742,29 @@ static void tunnel_header4(struct net *net, struct esp_out *o, u8 dsfield,
 	iph->tos = dsfield;
 	iph->frag_off = df ? htons(IP_DF) : 0;
 	iph->ttl = ip4_dst_hoplimit(skb_dst(skb));
-	iph->protocol = o->sa->id.proto;
-	iph->saddr = o->sa->saddr.ip;
-	iph->daddr = o->sa->id.daddr.ip;
+	iph->protocol = wire_proto(sa);
+	iph->saddr = sa->saddr.ip;
+	iph->daddr = daddr->ip;
 	iph->tot_len = htons(skb->len);
 	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
 	ip_select_ident(net, skb, NULL);
 }
 
 /*
- * Tunnel mode: a new outer IPv6 header to the SA's peer, its flow label
- * from the inner packet's flow (RFC 6437 3).
+ * The same in IPv6, its flow label from the inner packet's flow (RFC 6437
+ * 3).
  */
-static void tunnel_header6(struct esp_out *o, u8 dsfield, u32 hash)
+static void outer_header6(struct sk_buff *skb, const struct nfsec_sa *sa,
+			  const union nfsec_addr *daddr, u8 dsfield, u32 hash)
 {
-	struct sk_buff *skb = o->skb;
 	struct ipv6hdr *ip6 = ipv6_hdr(skb);
 
 	ip6_flow_hdr(ip6, dsfield, htonl(hash) & IPV6_FLOWLABEL_MASK);
 	ip6->payload_len = htons(skb->len - sizeof(*ip6));
-	ip6->nexthdr = o->sa->id.proto;
+	ip6->nexthdr = wire_proto(sa);
 	ip6->hop_limit = ip6_dst_hoplimit(skb_dst(skb));
-	ip6->saddr = o->sa->saddr.ip6;
-	ip6->daddr = o->sa->id.daddr.ip6;
+	ip6->saddr = sa->saddr.ip6;
+	ip6->daddr = daddr->ip6;
 	memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
 }
 
@@ -689,10 +788,10 @@ static void tunnel_header(struct net *net, struct esp_out *o)
 	o->dst = NULL;
 	if (o->sa->id.family == AF_INET) {
 		skb->protocol = htons(ETH_P_IP);
-		tunnel_header4(net, o, dsfield, df);
+		outer_header4(net, skb, o->sa, &o->daddr, dsfield, df);
 	} else {
 		skb->protocol = htons(ETH_P_IPV6);
-		tunnel_header6(o, dsfield, hash);
+		outer_header6(skb, o->sa, &o->daddr, dsfield, hash);
 	}
 	o->ihl = ip_header_bytes(o->sa->id.family);
 }
@@ -709,9 +808,24 @@ static void transport_header(struct esp_out *o)
 	memmove(skb->data, skb->data + o->hlen, o->ihl);
 	skb_reset_network_header(skb);
 	if (skb->protocol == htons(ETH_P_IP))
-		ip_hdr(skb)->protocol = o->sa->id.proto;
+		ip_hdr(skb)->protocol = wire_proto(o->sa);
 	else
-		skb_network_header(skb)[o->nhoff] = o->sa->id.proto;
+		skb_network_header(skb)[o->nhoff] = wire_proto(o->sa);
+}
+
+/*
+ * ESP in UDP: the UDP header in front of ESP, from the SA's port to the
+ * peer's; its length and checksum once the packet is final (udp_finish).
+ */
+static void udp_header(struct esp_out *o)
+{
+	struct udphdr *uh = (struct udphdr *)(o->skb->data + o->ihl);
+
+	uh->source = htons(o->sa->encap.sport);
+	uh->dest = o->dport;
+	uh->len = 0;
+	uh->check = 0;
+	o->ihl += sizeof(*uh);
 }
 
 /*
@@ -748,6 +862,8 @@ static void out_encap(struct net *net, struct esp_out *o)
 		tunnel_header(net, o);
 	else
 		transport_header(o);
+	if (o->sa->encap.type)
+		udp_header(o);
 	skb_set_transport_header(skb, o->ihl);
 	if (o->sa->id.proto == IPPROTO_AH) {
 		ah_header(o);
@@ -834,6 +950,7 @@ static void esp_output(struct net *net, struct nfsec_sa *sa,
 {
 	struct esp_out o = { .sa = sa, .skb = skb };
 
+	wire_peer(sa, &o.daddr, &o.dport);
 	if (!out_route(net, &o) || !out_seq(&o) || !out_trailer(&o))
 		goto dropped;
 	out_encap(net, &o);
@@ -1000,6 +1117,47 @@ int nfsec_output_init(struct net *net)
 void nfsec_output_uninit(struct net *net)
 {
 	nf_unregister_net_hooks(net, output_ops, ARRAY_SIZE(output_ops));
+}
+
+/*
+ * A NAT keepalive (RFC 3948 2.3) of the outbound SA @sa to @peer: one
+ * byte, 0xFF, in UDP from the SA's port. Process context (encap.c).
+ */
+void nfsec_keepalive_send(struct nfsec_sa *sa, const struct nfsec_peer *peer)
+{
+	struct net *net = sa->nn->net;
+	unsigned int ihl = ip_header_bytes(sa->id.family);
+	struct dst_entry *dst;
+	struct sk_buff *skb;
+	struct udphdr *uh;
+
+	dst = sa->id.family == AF_INET ? outer_route4(net, sa, &peer->addr, 0) :
+					 outer_route6(net, sa, &peer->addr, 0);
+	if (!dst)
+		return;
+	skb = alloc_skb(LL_MAX_HEADER + ihl + sizeof(*uh) + 1, GFP_KERNEL);
+	if (!skb) {
+		dst_release(dst);
+		return;
+	}
+	skb_reserve(skb, LL_MAX_HEADER + ihl);
+	uh = skb_put(skb, sizeof(*uh));
+	uh->source = htons(sa->encap.sport);
+	uh->dest = peer->port;
+	skb_put_u8(skb, 0xff);
+	skb_push(skb, ihl);
+	skb_reset_network_header(skb);
+	skb_dst_set(skb, dst);
+	if (sa->id.family == AF_INET) {
+		skb->protocol = htons(ETH_P_IP);
+		outer_header4(net, skb, sa, &peer->addr, 0, false);
+	} else {
+		skb->protocol = htons(ETH_P_IPV6);
+		outer_header6(skb, sa, &peer->addr, 0, 0);
+	}
+	udp_finish(sa, skb, ihl);
+	nfsec_counter_inc(sa->nn->counters, NFSEC_NET_KEEPALIVE_OUT);
+	send(sa, skb);
 }
 
 /* At module exit: the pages out-of-place encryption was cutting up. */

@@ -33,8 +33,9 @@ unsigned int nfsec_sa_pmtu(const struct nfsec_sa *sa)
 }
 
 /*
- * The SPI and sequence number of the quoted ESP or AH (@proto) header at
- * @off (AH's come after next header, length and reserved), in @h.
+ * The SPI and sequence number of the quoted ESP, AH or ESP in UDP
+ * (@proto) header at @off (AH's come after next header, length and
+ * reserved; ESP in UDP's after the UDP header), in @h.
  */
 static const struct ip_esp_hdr *quoted_ids(const struct sk_buff *skb,
 					   unsigned int off, u8 proto,
@@ -42,7 +43,15 @@ static const struct ip_esp_hdr *quoted_ids(const struct sk_buff *skb,
 {
 	if (proto == IPPROTO_AH)
 		off += NFSEC_AH_SPI_OFF_BYTES;
+	else if (proto == IPPROTO_UDP)
+		off += NFSEC_UDP_BYTES;
 	return skb_header_pointer(skb, off, sizeof(*h), h);
+}
+
+/* The SA protocol of what was quoted: ESP in UDP is ESP. */
+static u8 quoted_sa_proto(u8 proto)
+{
+	return proto == IPPROTO_UDP ? IPPROTO_ESP : proto;
 }
 
 /*
@@ -53,7 +62,7 @@ static const struct ip_esp_hdr *quoted_ids(const struct sk_buff *skb,
  * MTU becomes @mtu for @expires jiffies.
  */
 static void pmtu_lower(struct nfsec_net *nn, struct nfsec_sa_id *id,
-		       const union nfsec_addr *saddr,
+		       const union nfsec_addr *saddr, bool udp,
 		       const struct ip_esp_hdr *esph, unsigned int mtu,
 		       unsigned long expires)
 {
@@ -63,7 +72,7 @@ static void pmtu_lower(struct nfsec_net *nn, struct nfsec_sa_id *id,
 
 	id->spi = esph->spi;
 	sa = nfsec_sa_lookup(nn, id);
-	if (!sa || sa->dir != NFSEC_DIR_OUT ||
+	if (!sa || sa->dir != NFSEC_DIR_OUT || !sa->encap.type != !udp ||
 	    memcmp(saddr, &sa->saddr, id->family == AF_INET ? 4 : 16))
 		return;
 	seq = ntohl(esph->seq_no);
@@ -103,26 +112,27 @@ void nfsec_pmtu_icmp(struct nfsec_net *nn, struct sk_buff *skb)
 	if (!h || h->icmp.type != ICMP_DEST_UNREACH ||
 	    h->icmp.code != ICMP_FRAG_NEEDED || h->ip.version != 4 ||
 	    h->ip.ihl < 5 || (h->ip.protocol != IPPROTO_ESP &&
-			      h->ip.protocol != IPPROTO_AH))
+			      h->ip.protocol != IPPROTO_AH &&
+			      h->ip.protocol != IPPROTO_UDP))
 		return;
 	esph = quoted_ids(skb, off + sizeof(h->icmp) + h->ip.ihl * 4,
 			  h->ip.protocol, &_esph);
 	if (!esph)
 		return;
-	id.proto = h->ip.protocol;
+	id.proto = quoted_sa_proto(h->ip.protocol);
 	id.daddr.ip = h->ip.daddr;
 	saddr.ip = h->ip.saddr;
 	mtu = ntohs(h->icmp.un.frag.mtu);
 	if (mtu < IPV4_MIN_MTU || mtu >= ntohs(h->ip.tot_len))
 		return;
-	pmtu_lower(nn, &id, &saddr, esph,
+	pmtu_lower(nn, &id, &saddr, h->ip.protocol == IPPROTO_UDP, esph,
 		   max(mtu, READ_ONCE(net->ipv4.ip_rt_min_pmtu)),
 		   READ_ONCE(net->ipv4.ip_rt_mtu_expires));
 }
 
 /*
- * The offset of the ESP or AH header in the packet that @off quotes (in
- * *@proto which), behind the extension headers that may precede it (the
+ * The offset of the ESP, AH or UDP header in the packet that @off quotes
+ * (in *@proto which), behind the extension headers that may precede it (the
  * first fragment's too: this host may have fragmented the packet), or 0.
  */
 static unsigned int quoted_esp(const struct sk_buff *skb, unsigned int off,
@@ -136,7 +146,8 @@ static unsigned int quoted_esp(const struct sk_buff *skb, unsigned int off,
 		const struct frag_hdr *fh;
 
 		*proto = nexthdr;
-		if (nexthdr == IPPROTO_ESP || nexthdr == IPPROTO_AH)
+		if (nexthdr == IPPROTO_ESP || nexthdr == IPPROTO_AH ||
+		    nexthdr == IPPROTO_UDP)
 			return off;
 		fh = skb_header_pointer(skb, off, sizeof(_fh), &_fh);
 		if (!fh)
@@ -178,20 +189,22 @@ void nfsec_pmtu_icmp6(struct nfsec_net *nn, struct sk_buff *skb,
 	struct nfsec_sa_id id = { .family = AF_INET6 };
 	union nfsec_addr saddr;
 	unsigned int mtu, esp;
+	u8 proto;
 
 	h = skb_header_pointer(skb, off, sizeof(_h), &_h);
 	if (!h || h->icmp.icmp6_type != ICMPV6_PKT_TOOBIG || h->ip.version != 6)
 		return;
-	esp = quoted_esp(skb, off + sizeof(h->icmp), h->ip.nexthdr, &id.proto);
-	esph = esp ? quoted_ids(skb, esp, id.proto, &_esph) : NULL;
+	esp = quoted_esp(skb, off + sizeof(h->icmp), h->ip.nexthdr, &proto);
+	esph = esp ? quoted_ids(skb, esp, proto, &_esph) : NULL;
 	if (!esph)
 		return;
+	id.proto = quoted_sa_proto(proto);
 	id.daddr.ip6 = h->ip.daddr;
 	saddr.ip6 = h->ip.saddr;
 	mtu = ntohl(h->icmp.icmp6_mtu);
 	if (mtu < IPV6_MIN_MTU ||
 	    mtu >= sizeof(h->ip) + ntohs(h->ip.payload_len))
 		return;
-	pmtu_lower(nn, &id, &saddr, esph, mtu,
+	pmtu_lower(nn, &id, &saddr, proto == IPPROTO_UDP, esph, mtu,
 		   READ_ONCE(net->ipv6.sysctl.ip6_rt_mtu_expires));
 }

@@ -67,6 +67,7 @@ static int params_check(struct nfsec_sa_params *p,
 
 void nfsec_sa_destroy(struct nfsec_sa *sa)
 {
+	nfsec_encap_uninit(sa);
 	nfsec_crypto_uninit(sa);
 	alg_wipe(&sa->aead);
 	alg_wipe(&sa->enc);
@@ -141,7 +142,7 @@ struct nfsec_sa *nfsec_sa_create(const struct nfsec_sa_params *params,
 	    (p.has_auth && alg_copy(&sa->auth, &p.auth)))
 		goto err_free;
 
-	err = nfsec_crypto_init(sa, extack);
+	err = nfsec_encap_init(sa, &p) ?: nfsec_crypto_init(sa, extack);
 	if (err)
 		goto err_free;
 	if (sa->dir == NFSEC_DIR_IN) {
@@ -216,9 +217,15 @@ int nfsec_sa_insert(struct nfsec_net *nn, struct nfsec_sa *sa,
 		return err;
 	sa->index = index;
 	sa->nn = nn;
-
+	/* (before the SA is visible: a failure after would need a grace) */
+	err = nfsec_encap_hash(nn, sa);
+	if (err) {
+		xa_erase(&nn->sa_index, index);
+		return err;
+	}
 	err = rhashtable_lookup_insert_fast(&nn->sad, &sa->node, sad_params);
 	if (err) {
+		nfsec_encap_unhash(nn, sa);
 		xa_erase(&nn->sa_index, index);
 		if (err == -EEXIST)
 			NL_SET_ERR_MSG(extack, "SA already exists");
@@ -261,6 +268,10 @@ static int update_check(const struct nfsec_sa *old, const struct nfsec_sa *sa,
 	if (p->has_replay_window && p->replay_window != old->replay_window) {
 		NL_SET_ERR_MSG(extack,
 			       "sa update cannot change the replay window");
+		return -EINVAL;
+	}
+	if ((sa->encap.flags & NFSEC_ENCAP_F_FOLLOW) && !old->replay_window) {
+		NL_SET_ERR_MSG(extack, NFSEC_FOLLOW_NEEDS_WINDOW);
 		return -EINVAL;
 	}
 	return 0;
@@ -335,13 +346,18 @@ struct nfsec_sa *nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
 		NL_SET_ERR_MSG(extack, "no such SA");
 		return ERR_PTR(-ENOENT);
 	}
+	if (!old->larval) {
+		err = update_check(old, sa, p, extack);
+		if (err)
+			return ERR_PTR(err);
+	}
+	err = nfsec_encap_hash(nn, sa);
+	if (err)
+		return ERR_PTR(err);
 	if (old->larval) {
 		sa->serial = ++nn->sa_serial;
 		WRITE_ONCE(old->dead, true);
 	} else {
-		err = update_check(old, sa, p, extack);
-		if (err)
-			return ERR_PTR(err);
 		take_over(sa, old);
 	}
 	err = rhashtable_replace_fast(&nn->sad, &old->node, &sa->node,
@@ -349,8 +365,10 @@ struct nfsec_sa *nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
 	if (err) {		/* (same key, same table: not expected) */
 		atomic64_set(&old->oseq, atomic64_read(&sa->oseq));
 		WRITE_ONCE(old->dead, false);
+		nfsec_encap_unhash(nn, sa);
 		return ERR_PTR(err);
 	}
+	nfsec_encap_unhash(nn, old);
 	larval_unlist(nn, old);
 	sa->index = old->index;
 	sa->nn = nn;
@@ -395,6 +413,7 @@ void nfsec_sa_unhash(struct nfsec_net *nn, struct nfsec_sa *sa)
 	rhashtable_remove_fast(&nn->sad, &sa->node, sad_params);
 	if (sa->reqid)
 		hash_del(&sa->reqid_node);
+	nfsec_encap_unhash(nn, sa);
 	WRITE_ONCE(sa->dead, true);
 	larval_unlist(nn, sa);
 	xa_erase(&nn->sa_index, sa->index);
@@ -433,6 +452,7 @@ void nfsec_sad_uninit(struct nfsec_net *nn)
 	mutex_unlock(&nn->lock);
 	rhashtable_destroy(&nn->sad);
 	xa_destroy(&nn->sa_index);
+	xa_destroy(&nn->encap_ports);
 }
 
 int nfsec_sa_module_init(void)

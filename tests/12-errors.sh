@@ -21,7 +21,8 @@
 # without auth, aead with enc/auth, AH with a cipher; missing SAs and
 # policies for del/get/update; alloc-spi with min > max, min below 256,
 # a timeout of 0 or above 3600, a full range, an spi, no dst, a max beyond
-# 32 bits; and a batch file that stops at its first
+# 32 bits; ESP in UDP on AH, follow out, keepalive in or above 3600, port
+# 0, a type not udp; and a batch file that stops at its first
 # bad line, naming FILE:LINE, having applied the lines before it.
 #
 # No topology: namespace A holds state only.
@@ -352,6 +353,27 @@ bad "alloc-spi without dst (tool)" 'sa alloc-spi: missing "dst"' \
 	sa alloc-spi src 10.0.0.2 proto esp
 bad "alloc-spi max 0x100000000 (tool)" 'invalid max: "0x100000000"' \
 	"${AS[@]}" max 0x100000000
+
+log "SA: ESP in UDP"
+bad "encap on an AH SA" \
+	'encapsulation in UDP is for ESP only \(RFC 3948\) \(Invalid argument\)' \
+	sa add "${AH[@]}" spi 0x7001 auth hmac-sha256-128 key "$K32" encap udp
+bad "encap follow on an outbound SA" \
+	'follow is for inbound SAs \(Invalid argument\)' \
+	sa add "${OUT[@]}" spi 0x7001 aead aes-gcm-128 key "$K20" encap udp follow
+bad "encap keepalive on an inbound SA" \
+	'keepalive is for outbound SAs \(Invalid argument\)' \
+	sa add "${IN[@]}" spi 0x7001 aead aes-gcm-128 key "$K20" \
+	encap udp keepalive 20
+bad "encap keepalive 3601" \
+	'keepalive is 0-3600 seconds \(Invalid argument\)' \
+	sa add "${OUT[@]}" spi 0x7001 aead aes-gcm-128 key "$K20" \
+	encap udp keepalive 3601
+bad "encap sport 0 (tool)" 'invalid sport: "0"' \
+	sa add "${OUT[@]}" spi 0x7001 aead aes-gcm-128 key "$K20" \
+	encap udp sport 0
+bad "encap tcp (tool)" 'invalid encap: "tcp"' \
+	sa add "${OUT[@]}" spi 0x7001 aead aes-gcm-128 key "$K20" encap tcp
 
 log "policy"
 bad "prefix 10.0.0.0/33 (tool)" 'invalid prefix: "10\.0\.0\.0/33"' \

@@ -5,16 +5,17 @@
 # tests/nl_raw.py (python3 stdlib only), past the nfsec tool's own checks.
 #
 # First the base messages nl_raw.py mutates are shown to be right: its valid
-# SA_ADD and POLICY_ADD are accepted and read back through the tool field
-# by field. Then every case of `nl_raw.py list` (wrong attribute lengths
-# and types, values out of range, unknown attributes at every level, a
-# non-nest where a nest belongs, algorithm names without NUL or too long,
-# an over-long key, each required attribute missing, commands with no
-# top-level nest at all, bad policies) must be refused with the errno and
-# the extack message its entry in nl_raw.py's table names, exactly.
-# Afterwards the SA and policy tables are exactly as before (and the state
-# compared is a real dump: 2 SAs, 1 policy), and the module still works:
-# the tool adds, gets and deletes an SA.
+# SA_ADD (also with its ENCAP nest) and POLICY_ADD are accepted and read
+# back through the tool field by field. Then every case of `nl_raw.py
+# list` (wrong attribute lengths and types, values out of range, unknown
+# attributes at every level, a non-nest where a nest belongs, algorithm
+# names without NUL or too long, an over-long key, each required attribute
+# missing, commands with no top-level nest at all, bad policies, ESP in
+# UDP where it does not belong or out of range) must be refused with the
+# errno and the extack message its entry in nl_raw.py's table names,
+# exactly. Afterwards the SA and policy tables are exactly as before (and
+# the state compared is a real dump: 3 SAs, 1 policy), and the module
+# still works: the tool adds, gets and deletes an SA.
 #
 # No topology: namespace A holds state only.
 
@@ -67,21 +68,27 @@ expect_eq "raw policy read back through the tool" "$(canon '{
 	"dst": "192.168.2.0/24", "proto": 0, "sport": 0, "dport": 0,
 	"priority": 4242, "action": "bypass"}')" \
 	"$(nf A -j policy list | jq_py '[{k: p.get(k) for k in ("dir", "family", "src", "dst", "proto", "sport", "dport", "priority", "action")} for p in d if p["priority"] == 4242][0]')"
+check "raw SA_ADD with the base ENCAP nest, spi 0x6004" raw valid encap 0x6004
+expect_eq "raw ENCAP read back through the tool (the peer: dst and dport)" \
+	"$(canon '{"type": "udp", "sport": 4500, "dport": 4500,
+		   "follow": false, "keepalive": 0, "peer": "10.0.0.2",
+		   "peer_port": 4500}')" \
+	"$(nf A -j sa get dst 10.0.0.2 spi 0x6004 proto esp | jq_py 'd.get("encap")')"
 check "an SA added by the tool, to be left alone too" nf A sa add dir in \
 	src 10.0.0.2 dst 10.0.0.1 spi 0x6001 proto esp mode transport \
 	enc aes-cbc-128 key "$(printf '%032x' 7)" \
 	auth hmac-sha256-128 key "$(printf '%064x' 8)"
 before=$(state)
 # (two failed dumps would compare equal: the state must be the real one)
-expect_eq "state before: 2 SAs and 1 policy, in the lists and the counts" \
-	"[2, 1, 2, 1]" "${before##*$'\n'}"
+expect_eq "state before: 3 SAs and 1 policy, in the lists and the counts" \
+	"[3, 1, 3, 1]" "${before##*$'\n'}"
 
 log "malformed requests"
 cases=()
 while read -r c _; do
 	cases+=("$c")
 done <<<"$(raw list)"
-expect_eq "nl_raw.py lists its 65 cases" 65 "${#cases[@]}"
+expect_eq "nl_raw.py lists its 74 cases" 74 "${#cases[@]}"
 # one request for all cases; one line each: "NAME: errno=.. msg=.. VERDICT"
 out=$(raw case "${cases[@]}" 2>&1)
 rc=$?

@@ -191,6 +191,20 @@ class Gen:
         if self.chance(0.3):
             attrs.append(A(k('NFSEC_SA_A_REQID'),
                            nl_raw.u32(self.pick([0, 1, 2, 0xffffffff]))))
+        if self.chance(0.25):   # ESP in UDP, often valid, sometimes not
+            encap = [A(k('NFSEC_ENCAP_A_TYPE'), nl_raw.u8(self.pick([1, 1,
+                                                                      0, 2])))]
+            for name in ('NFSEC_ENCAP_A_SPORT', 'NFSEC_ENCAP_A_DPORT'):
+                if self.chance(0.7):
+                    encap.append(A(k(name), nl_raw.u16(self.pick(
+                        [4500, 4500, 500, 0, 65535]))))
+            if self.chance(0.3):
+                encap.append(A(k('NFSEC_ENCAP_A_FLAGS'),
+                               nl_raw.u32(self.pick([0, 1, 2, 0xffffffff]))))
+            if self.chance(0.3):
+                encap.append(A(k('NFSEC_ENCAP_A_KEEPALIVE'),
+                               nl_raw.u32(self.pick([0, 1, 20, 3600, 3601]))))
+            attrs.append(A(k('NFSEC_SA_A_ENCAP'), encap))
         return attrs, 'NFSEC_SA_A_MAX'
 
     def sa_id(self):

@@ -22,6 +22,8 @@ Usage (cwd anywhere):
                                    the case table names (exactly)
     nl_raw.py valid sa SPI         send the base SA_ADD with SPI; exit 0 iff
                                    the kernel acked it
+    nl_raw.py valid encap SPI      the same with the base ENCAP nest (the
+                                   encap_* cases' base)
     nl_raw.py valid policy         send the base POLICY_ADD (a bypass policy)
     nl_raw.py family               print the family id
     nl_raw.py selftest             offline checks of the encoder and parser
@@ -84,6 +86,7 @@ GENL_HDR = struct.Struct('=BBH')      # cmd, version, reserved
 NLA_HDR = struct.Struct('=HH')        # len, type
 
 IPPROTO_ESP = 50
+IPPROTO_AH = 51
 IPPROTO_UDP = 17
 
 HEADER = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
@@ -411,6 +414,39 @@ def alloc_req(name=None, value=None, drop=None):
     return k('NFSEC_CMD_SA_ALLOC_SPI'), [A(k('NFSEC_A_SA'), sa)]
 
 
+def base_encap():
+    """A valid ENCAP nest: ESP in UDP, port 4500 to port 4500."""
+    return [
+        A(k('NFSEC_ENCAP_A_TYPE'), u8(k('NFSEC_ENCAP_UDP'))),
+        A(k('NFSEC_ENCAP_A_SPORT'), u16(4500)),
+        A(k('NFSEC_ENCAP_A_DPORT'), u16(4500)),
+    ]
+
+
+def encap_set(name, value, spi, direction='NFSEC_DIR_OUT'):
+    """The base SA of DIRECTION with the base ENCAP nest, in which attribute
+    NAME's payload is VALUE (added if the nest lacks it; None: left out)."""
+    encap = [a for a in base_encap() if a.type != k(name)]
+    if value is not None:
+        encap.append(A(k(name), value))
+    return sa_req(base_sa(spi, direction) +
+                  [A(k('NFSEC_SA_A_ENCAP'), encap)])
+
+
+def case_encap_ah(spi):
+    # a valid AH SA (hmac(sha256)) but for its ENCAP nest
+    sa = [a for a in base_sa(spi)
+          if a.type not in (k('NFSEC_SA_A_PROTO'), k('NFSEC_SA_A_AEAD'))]
+    return sa_req(sa + [
+        A(k('NFSEC_SA_A_PROTO'), u8(IPPROTO_AH)),
+        A(k('NFSEC_SA_A_AUTH'), [
+            A(k('NFSEC_ALG_A_NAME'), strz('hmac(sha256)')),
+            A(k('NFSEC_ALG_A_KEY'), bytes(range(1, 33))),
+        ]),
+        A(k('NFSEC_SA_A_ENCAP'), base_encap()),
+    ])
+
+
 def case_unknown_top(spi):
     cmd, attrs = sa_req(base_sa(spi))
     return cmd, attrs + [A(k('NFSEC_A_MAX') + 1, u32(0))]
@@ -675,6 +711,37 @@ CASES = {
                                     'EINVAL',
                                     'a soft lifetime limit exceeds its hard '
                                     'limit'),
+    'encap_ah': ('ENCAP on an AH SA', case_encap_ah,
+                 'EINVAL', 'encapsulation in UDP is for ESP only (RFC 3948)'),
+    'encap_no_type': ('ENCAP without TYPE',
+                      lambda s: encap_set('NFSEC_ENCAP_A_TYPE', None, s),
+                      'EINVAL', 'encap type must be udp'),
+    'encap_type_2': ('ENCAP TYPE 2',
+                     lambda s: encap_set('NFSEC_ENCAP_A_TYPE', u8(2), s),
+                     'EINVAL', 'encap type must be udp'),
+    'encap_sport_0': ('ENCAP SPORT 0',
+                      lambda s: encap_set('NFSEC_ENCAP_A_SPORT', u16(0), s),
+                      'EINVAL', 'encap port must be 1-65535'),
+    'encap_dport_0': ('ENCAP DPORT 0',
+                      lambda s: encap_set('NFSEC_ENCAP_A_DPORT', u16(0), s),
+                      'EINVAL', 'encap port must be 1-65535'),
+    'encap_flags_unknown': ('ENCAP FLAGS with an undefined bit',
+                            lambda s: encap_set('NFSEC_ENCAP_A_FLAGS',
+                                                u32(1 << 31), s),
+                            'EINVAL', 'unknown encap flags'),
+    'encap_follow_out': ('ENCAP FLAGS FOLLOW on an outbound SA',
+                         lambda s: encap_set('NFSEC_ENCAP_A_FLAGS',
+                                             u32(k('NFSEC_ENCAP_F_FOLLOW')),
+                                             s),
+                         'EINVAL', 'follow is for inbound SAs'),
+    'encap_keepalive_in': ('ENCAP KEEPALIVE 20 on an inbound SA',
+                           lambda s: encap_set('NFSEC_ENCAP_A_KEEPALIVE',
+                                               u32(20), s, 'NFSEC_DIR_IN'),
+                           'EINVAL', 'keepalive is for outbound SAs'),
+    'encap_keepalive_3601': ('ENCAP KEEPALIVE 3601 on an outbound SA',
+                             lambda s: encap_set('NFSEC_ENCAP_A_KEEPALIVE',
+                                                 u32(3601), s),
+                             'EINVAL', 'keepalive is 0-3600 seconds'),
 }
 
 
@@ -725,10 +792,14 @@ def cmd_case(names):
 def cmd_valid(args):
     if args[:1] == ['sa'] and len(args) == 2:
         cmd, attrs = sa_req(base_sa(int(args[1], 0)))
+    elif args[:1] == ['encap'] and len(args) == 2:
+        cmd, attrs = sa_req(base_sa(int(args[1], 0)) +
+                            [A(k('NFSEC_SA_A_ENCAP'), base_encap())])
     elif args == ['policy']:
         cmd, attrs = pol_req(base_policy())
     else:
-        print('usage: nl_raw.py valid sa SPI | valid policy')
+        print('usage: nl_raw.py valid sa SPI | valid encap SPI | '
+              'valid policy')
         return 3
     conn, fid = connect()
     reply = conn.request(fid, cmd, attrs)
@@ -754,7 +825,7 @@ def cmd_selftest():
     eq('header NFSEC_CMD_STATS_GET', 11, k('NFSEC_CMD_STATS_GET'))
     eq('header NFSEC_POL_A_SA_PROTO', 15, k('NFSEC_POL_A_SA_PROTO'))
     eq('header NFSEC_SA_F_ESN', 1, k('NFSEC_SA_F_ESN'))
-    eq('header NFSEC_A_MAX', 5, k('NFSEC_A_MAX'))
+    eq('header NFSEC_A_MAX', 6, k('NFSEC_A_MAX'))
     eq('header NFSEC_KEY_MAX', 128, k('NFSEC_KEY_MAX'))
     eq('u8 attr', b'\x05\x00\x01\x00\x07\x00\x00\x00', A(1, u8(7)).encode())
     eq('be32 attr', b'\x08\x00\x05\x00\x00\x00\x10\x00',

@@ -11,7 +11,9 @@
 #   +----------------------+                        +----------------------+
 #
 # The *6 configurations run the same tunnel over IPv6 (IPv6 inside IPv6);
-# the *-ah ones use AH (hmac-sha256-128) instead of ESP, over IPv4.
+# the *-ah ones use AH (hmac-sha256-128) instead of ESP, over IPv4; the
+# *-udp ones put ESP in UDP (RFC 3948, port 4500 both ways; XFRM with the
+# encapsulation socket a key-exchange daemon would hold open).
 set -eu
 cd "$(dirname "$0")/../.."
 NFSEC=$PWD/tools/nfsec/nfsec
@@ -58,36 +60,52 @@ addrs() {
 		oc=10.0.0.1 os=10.0.0.2 ic=172.16.0.1 is=172.16.0.2
 	fi
 }
-setup_nfsec() {	# ALIAS KEY FAMILY [PROTO]: PROTO esp (ALIAS an AEAD) or ah
-	local p=${4:-esp} alg="aead $1"
+setup_nfsec() {	# ALIAS KEY FAMILY [PROTO [SA-OPTIONS]]: PROTO esp or ah
+	local p=${4:-esp} alg="aead $1" o=${5:-}
 	[ "$p" = ah ] && alg="auth $1"
 	addrs "$3"
 	C "$NFSEC" -b - <<-EOF
-	sa add dir out src $oc dst $os spi 0x1001 proto $p mode tunnel $alg key $2
-	sa add dir in src $os dst $oc spi 0x1002 proto $p mode tunnel $alg key $2
+	sa add dir out src $oc dst $os spi 0x1001 proto $p mode tunnel $alg key $2 $o
+	sa add dir in src $os dst $oc spi 0x1002 proto $p mode tunnel $alg key $2 $o
 	policy add dir out src $ic dst $is protect spi 0x1001 dst $os proto $p
 	policy add dir in src $is dst $ic protect spi 0x1002 dst $oc proto $p
 	EOF
 	S "$NFSEC" -b - <<-EOF
-	sa add dir in src $oc dst $os spi 0x1001 proto $p mode tunnel $alg key $2
-	sa add dir out src $os dst $oc spi 0x1002 proto $p mode tunnel $alg key $2
+	sa add dir in src $oc dst $os spi 0x1001 proto $p mode tunnel $alg key $2 $o
+	sa add dir out src $os dst $oc spi 0x1002 proto $p mode tunnel $alg key $2 $o
 	policy add dir out src $is dst $ic protect spi 0x1002 dst $oc proto $p
 	policy add dir in src $ic dst $is protect spi 0x1001 dst $os proto $p
 	EOF
 }
-xfrm_side() {	# NS SRC DST INNER_SRC INNER_DST OUTSPI INSPI ALG KEY PROTO
+xfrm_side() {	# NS SRC DST INNER_SRC INNER_DST OUTSPI INSPI ALG KEY PROTO [ENCAP...]
 	local ns=$1 alg=(aead "$8" "$9" 128)
 	[ "${10}" = ah ] && alg=(auth-trunc "$8" "$9" 128)
-	ip netns exec "$ns" ip xfrm state add src "$2" dst "$3" proto "${10}" spi "$6" mode tunnel "${alg[@]}"
-	ip netns exec "$ns" ip xfrm state add src "$3" dst "$2" proto "${10}" spi "$7" mode tunnel "${alg[@]}"
+	ip netns exec "$ns" ip xfrm state add src "$2" dst "$3" proto "${10}" spi "$6" mode tunnel "${alg[@]}" "${@:11}"
+	ip netns exec "$ns" ip xfrm state add src "$3" dst "$2" proto "${10}" spi "$7" mode tunnel "${alg[@]}" "${@:11}"
 	ip netns exec "$ns" ip xfrm policy add src "$4" dst "$5" dir out tmpl src "$2" dst "$3" proto "${10}" mode tunnel
 	ip netns exec "$ns" ip xfrm policy add src "$5" dst "$4" dir in tmpl src "$3" dst "$2" proto "${10}" mode tunnel
 }
-setup_xfrm() {	# KERNEL-ALG KEY FAMILY [PROTO]
+setup_xfrm() {	# KERNEL-ALG KEY FAMILY [PROTO [ENCAP...]]
 	addrs "$3"
-	xfrm_side "$c" "$oc" "$os" "$ic" "$is" 0x2001 0x2002 "$1" "$2" "${4:-esp}"
-	xfrm_side "$s" "$os" "$oc" "$is" "$ic" 0x2002 0x2001 "$1" "$2" "${4:-esp}"
+	xfrm_side "$c" "$oc" "$os" "$ic" "$is" 0x2001 0x2002 "$1" "$2" "${4:-esp}" "${@:5}"
+	xfrm_side "$s" "$os" "$oc" "$is" "$ic" 0x2002 0x2001 "$1" "$2" "${4:-esp}" "${@:5}"
 }
+# XFRM takes ESP in UDP only through a socket with UDP_ENCAP_ESPINUDP set,
+# as a key-exchange daemon holds one open: one on 4500 in each namespace.
+encap_sockets() {
+	local ns
+	for ns in "$c" "$s"; do
+		ip netns exec "$ns" python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_UDP, 100, 2)	# UDP_ENCAP, UDP_ENCAP_ESPINUDP
+s.bind(("0.0.0.0", 4500))
+time.sleep(100000)' &
+		encap_pids+=" $!"
+	done
+	sleep 0.5
+}
+encap_pids=
 setup_wg() {
 	local kc=/tmp/bench-$$-c.key ks=/tmp/bench-$$-s.key
 	wg genkey >"$kc"; wg genkey >"$ks"
@@ -106,6 +124,8 @@ teardown() {
 	C ip xfrm policy flush; C ip xfrm state flush
 	S ip xfrm policy flush; S ip xfrm state flush
 	C ip link del wg0 2>/dev/null || true; S ip link del wg0 2>/dev/null || true
+	[ -z "$encap_pids" ] || { kill $encap_pids 2>/dev/null; wait $encap_pids 2>/dev/null; } || true
+	encap_pids=
 }
 measure() {	# DEST: prints Mbit/s of one single-stream TCP run
 	S iperf3 -s -D -1 >/dev/null 2>&1
@@ -115,7 +135,7 @@ measure() {	# DEST: prints Mbit/s of one single-stream TCP run
 		echo 0
 }
 
-configs=${BENCH_CONFIGS:-"veth nfsec-gcm xfrm-gcm nfsec-chacha xfrm-chacha wireguard nfsec6-gcm xfrm6-gcm nfsec-ah xfrm-ah"}
+configs=${BENCH_CONFIGS:-"veth nfsec-gcm xfrm-gcm nfsec-chacha xfrm-chacha wireguard nfsec6-gcm xfrm6-gcm nfsec-ah xfrm-ah nfsec-udp xfrm-udp"}
 declare -A results
 for r in $(seq "$rounds"); do
 	for cfg in $configs; do
@@ -130,6 +150,9 @@ for r in $(seq "$rounds"); do
 		xfrm6-gcm) setup_xfrm 'rfc4106(gcm(aes))' "$k20" 6; dest=fd01::2 ;;
 		nfsec-ah) setup_nfsec hmac-sha256-128 "$k32" 4 ah ;;
 		xfrm-ah) setup_xfrm 'hmac(sha256)' "$k32" 4 ah ;;
+		nfsec-udp) setup_nfsec aes-gcm-128 "$k20" 4 esp "encap udp" ;;
+		xfrm-udp) encap_sockets
+			setup_xfrm 'rfc4106(gcm(aes))' "$k20" 4 esp encap espinudp 4500 4500 0.0.0.0 ;;
 		wireguard) setup_wg; dest=172.16.1.2 ;;
 		esac
 		C ping -c 1 -W 2 "$dest" >/dev/null || echo "# $cfg: ping failed"
@@ -155,3 +178,4 @@ echo "nfsec/XFRM ChaCha20-Poly1305:  $(ratio "${med_nfsec_chacha:-0}" "${med_xfr
 echo "nfsec AES-GCM-128/WireGuard:   $(ratio "${med_nfsec_gcm:-0}" "${med_wireguard:-0}")"
 echo "nfsec/XFRM AES-GCM-128, IPv6:  $(ratio "${med_nfsec6_gcm:-0}" "${med_xfrm6_gcm:-0}")"
 echo "nfsec/XFRM AH hmac-sha256-128: $(ratio "${med_nfsec_ah:-0}" "${med_xfrm_ah:-0}")"
+echo "nfsec/XFRM ESP in UDP, GCM-128: $(ratio "${med_nfsec_udp:-0}" "${med_xfrm_udp:-0}")"

@@ -32,6 +32,17 @@ union ip_addr {
 
 struct alg_alias;
 
+/* ESP in UDP (RFC 3948): an SA's NFSEC_SA_A_ENCAP nest */
+struct encap_spec {
+	uint64_t have;		/* HAVE(NFSEC_ENCAP_A_*) */
+	uint8_t type;		/* enum nfsec_encap_type */
+	uint16_t sport, dport;
+	uint32_t flags;		/* enum nfsec_encap_flags */
+	uint32_t keepalive;	/* seconds, 0: off */
+	union ip_addr peer;	/* replies: where the peer is now */
+	uint16_t peer_port;
+};
+
 struct alg_spec {
 	const struct alg_alias *alias;	/* parsing only: a friendly name */
 	bool set;
@@ -60,6 +71,7 @@ struct sa_spec {
 	uint64_t first_use_time;
 	uint64_t lifetime[NFSEC_LT_A_MAX + 1];
 	uint64_t stats[NFSEC_SA_STATS_A_MAX + 1];
+	struct encap_spec encap;	/* with HAVE(NFSEC_SA_A_ENCAP) */
 };
 
 struct policy_spec {
@@ -79,11 +91,23 @@ struct flow_spec {
 	union ip_addr src, dst;
 };
 
-/* An event: SA events fill sa, acquire events pol and flow. */
+/* A NAT mapping change, in mapping events: addresses of the SA's family. */
+struct mapping_spec {
+	uint64_t have;		/* HAVE(NFSEC_MAP_A_*) */
+	union ip_addr old_addr, new_addr;
+	uint16_t old_port, new_port;
+	uint32_t followed;	/* outbound SAs FOLLOW moved */
+};
+
+/*
+ * An event: SA events fill sa, acquire events pol and flow, mapping events
+ * sa (the inbound SA) and map.
+ */
 struct event_spec {
 	struct sa_spec sa;
 	struct policy_spec pol;
 	struct flow_spec flow;
+	struct mapping_spec map;
 };
 
 struct stats_reply {
@@ -159,6 +183,7 @@ int merge_family(const struct args *a, uint16_t *family, uint16_t other);
 int parse_u64(const char *tok, const char *what, uint64_t max, uint64_t *val);
 int parse_u32(const char *tok, const char *what, uint32_t *val);
 int parse_u16(const char *tok, const char *what, uint16_t *val);
+int parse_port(const char *tok, const char *what, uint16_t *port);
 int parse_spi(const char *tok, uint32_t *spi);
 int parse_key(const char *tok, struct alg_spec *alg);
 int parse_alg(const struct args *a, const char *tok, uint16_t kind,
@@ -177,6 +202,7 @@ extern const char *const mode_names[3];
 extern const char *const df_names[3];
 extern const char *const action_names[4];
 extern const char *const expire_names[4];
+extern const char *const encap_names[2];
 const char *xfrm_proto_name(uint8_t proto);	/* "esp", "ah" or NULL */
 const char *ipproto_name(uint8_t proto);	/* "tcp", ... or NULL */
 
@@ -213,6 +239,8 @@ void print_heading(const char *fmt, ...) __printf(1, 2);
 void print_acquire(const struct policy_spec *pol,
 		   const struct flow_spec *flow);	/* human or JSON */
 void print_sa_event(const char *event, const struct sa_spec *sa); /* JSON */
+void print_mapping(const struct sa_spec *sa,
+		   const struct mapping_spec *map);	/* human or JSON */
 const char *addr_str(uint16_t family, const union ip_addr *addr);
 
 void json_begin(char bracket, const char *key);	/* '{' or '[' */

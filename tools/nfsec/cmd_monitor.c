@@ -16,6 +16,7 @@ int print_event(uint8_t cmd, const struct event_spec *ev, void *data)
 		[NFSEC_CMD_SA_FLUSH] = "flush",
 		[NFSEC_CMD_SA_EXPIRE] = "expire",
 		[NFSEC_CMD_ACQUIRE] = "acquire",
+		[NFSEC_CMD_MAPPING] = "mapping",
 	};
 	const char *name = cmd < ARRAY_SIZE(names) ? names[cmd] : NULL;
 
@@ -32,6 +33,8 @@ int print_event(uint8_t cmd, const struct event_spec *ev, void *data)
 			printf("unknown event %u\n", cmd);
 	} else if (cmd == NFSEC_CMD_ACQUIRE) {
 		print_acquire(&ev->pol, &ev->flow);
+	} else if (cmd == NFSEC_CMD_MAPPING) {
+		print_mapping(&ev->sa, &ev->map);
 	} else if (opts.json) {
 		print_sa_event(name, cmd == NFSEC_CMD_SA_FLUSH ? NULL :
 				     &ev->sa);

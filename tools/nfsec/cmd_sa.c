@@ -52,6 +52,68 @@ static int parse_alg_kw(struct args *a, const char *kw, uint16_t kind,
 	return 0;
 }
 
+/*
+ * encap udp, and the keywords that go with it, anywhere among the others
+ * (check_encap makes sure encap is there).
+ */
+static int parse_encap_kw(struct args *a, const char *kw, struct sa_spec *sa,
+			  bool *matched)
+{
+	struct encap_spec *e = &sa->encap;
+	const char *val;
+
+	*matched = true;
+	if (!strcmp(kw, "encap")) {
+		if (parse_once(&sa->have, NFSEC_SA_A_ENCAP, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		if (!val || parse_word(val, kw, encap_names,
+				       ARRAY_SIZE(encap_names), &e->type))
+			return -1;
+		e->have |= HAVE(NFSEC_ENCAP_A_TYPE);
+		return 0;
+	}
+	if (!strcmp(kw, "sport") || !strcmp(kw, "dport")) {
+		bool src = kw[0] == 's';
+
+		if (parse_once(&e->have, src ? NFSEC_ENCAP_A_SPORT :
+			       NFSEC_ENCAP_A_DPORT, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		return val ? parse_port(val, kw, src ? &e->sport : &e->dport)
+			   : -1;
+	}
+	if (!strcmp(kw, "follow")) {
+		if (parse_once(&e->have, NFSEC_ENCAP_A_FLAGS, a, kw))
+			return -1;
+		e->flags |= NFSEC_ENCAP_F_FOLLOW;
+		return 0;
+	}
+	if (!strcmp(kw, "keepalive")) {
+		if (parse_once(&e->have, NFSEC_ENCAP_A_KEEPALIVE, a, kw))
+			return -1;
+		val = args_value(a, kw);
+		return val ? parse_u32(val, kw, &e->keepalive) : -1;
+	}
+	*matched = false;
+	return 0;
+}
+
+/* Once the whole command is read: both ports go, 4500 unless given. */
+static int check_encap(const struct args *a, struct sa_spec *sa)
+{
+	struct encap_spec *e = &sa->encap;
+
+	if (!(sa->have & HAVE(NFSEC_SA_A_ENCAP)))
+		return e->have ? missing_keyword(a, "encap") : 0;
+	if (!(e->have & HAVE(NFSEC_ENCAP_A_SPORT)))
+		e->sport = NFSEC_ENCAP_PORT_DEFAULT;
+	if (!(e->have & HAVE(NFSEC_ENCAP_A_DPORT)))
+		e->dport = NFSEC_ENCAP_PORT_DEFAULT;
+	e->have |= HAVE(NFSEC_ENCAP_A_SPORT) | HAVE(NFSEC_ENCAP_A_DPORT);
+	return 0;
+}
+
 /* The keywords every SA command takes: the SA's identity. */
 static int parse_id_kw(struct args *a, const char *kw, struct sa_spec *sa,
 		       uint16_t *dst_family, bool *matched)
@@ -89,6 +151,10 @@ static int parse_sa_kw(struct args *a, const char *kw, struct sa_spec *sa,
 	bool matched;
 
 	if (parse_lifetime(a, kw, sa, &matched))
+		return -1;
+	if (matched)
+		return 0;
+	if (parse_encap_kw(a, kw, sa, &matched))
 		return -1;
 	if (matched)
 		return 0;
@@ -225,7 +291,7 @@ static int parse_sa(struct args *a, struct sa_spec *sa, bool full)
 	    check_alg(a, NFSEC_SA_A_ENC, &sa->enc) ||
 	    check_alg(a, NFSEC_SA_A_AUTH, &sa->auth))
 		return -1;
-	return 0;
+	return check_encap(a, sa);
 }
 
 static int sa_set(struct args *a, uint8_t cmd)

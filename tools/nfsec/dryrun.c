@@ -42,6 +42,16 @@ static const struct desc lt_desc[] = {
 	[NFSEC_LT_A_HARD_USE_SECONDS] = A("HARD_USE_SECONDS", D_NUM),
 };
 
+static const struct desc encap_desc[] = {
+	[NFSEC_ENCAP_A_TYPE] = A("TYPE", D_NUM),
+	[NFSEC_ENCAP_A_SPORT] = A("SPORT", D_NUM),
+	[NFSEC_ENCAP_A_DPORT] = A("DPORT", D_NUM),
+	[NFSEC_ENCAP_A_FLAGS] = A("FLAGS", D_NUM),
+	[NFSEC_ENCAP_A_KEEPALIVE] = A("KEEPALIVE", D_NUM),
+	[NFSEC_ENCAP_A_PEER] = A("PEER", D_ADDR),
+	[NFSEC_ENCAP_A_PEER_PORT] = A("PEER_PORT", D_NUM),
+};
+
 static const struct desc sa_desc[] = {
 	[NFSEC_SA_A_DIR] = A("DIR", D_NUM),
 	[NFSEC_SA_A_FAMILY] = A("FAMILY", D_NUM),
@@ -69,6 +79,7 @@ static const struct desc sa_desc[] = {
 	[NFSEC_SA_A_TIMEOUT] = A("TIMEOUT", D_NUM),
 	[NFSEC_SA_A_USE_TIME] = A("USE_TIME", D_NUM),
 	[NFSEC_SA_A_FIRST_USE_TIME] = A("FIRST_USE_TIME", D_NUM),
+	[NFSEC_SA_A_ENCAP] = NEST("ENCAP", encap_desc),
 	[NFSEC_SA_A_PAD] = A(NULL, D_BIN),
 };
 

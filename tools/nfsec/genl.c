@@ -43,6 +43,8 @@ struct field {
 #define SA_FIELD(t, m)	{ t, offsetof(struct sa_spec, m) }
 #define POL_FIELD(t, m)	{ t, offsetof(struct policy_spec, m) }
 #define FLOW_FIELD(t, m) { t, offsetof(struct flow_spec, m) }
+#define ENCAP_FIELD(t, m) { t, offsetof(struct encap_spec, m) }
+#define MAP_FIELD(t, m)	{ t, offsetof(struct mapping_spec, m) }
 
 static const struct field sa_fields[NFSEC_SA_A_MAX + 1] = {
 	[NFSEC_SA_A_DIR] = SA_FIELD(F_U8, dir),
@@ -98,6 +100,24 @@ static const struct field flow_fields[NFSEC_FLOW_A_MAX + 1] = {
 	[NFSEC_FLOW_A_PROTO] = FLOW_FIELD(F_U8, proto),
 	[NFSEC_FLOW_A_SPORT] = FLOW_FIELD(F_U16, sport),
 	[NFSEC_FLOW_A_DPORT] = FLOW_FIELD(F_U16, dport),
+};
+
+static const struct field encap_fields[NFSEC_ENCAP_A_MAX + 1] = {
+	[NFSEC_ENCAP_A_TYPE] = ENCAP_FIELD(F_U8, type),
+	[NFSEC_ENCAP_A_SPORT] = ENCAP_FIELD(F_U16, sport),
+	[NFSEC_ENCAP_A_DPORT] = ENCAP_FIELD(F_U16, dport),
+	[NFSEC_ENCAP_A_FLAGS] = ENCAP_FIELD(F_U32, flags),
+	[NFSEC_ENCAP_A_KEEPALIVE] = ENCAP_FIELD(F_U32, keepalive),
+	[NFSEC_ENCAP_A_PEER] = ENCAP_FIELD(F_ADDR, peer),
+	[NFSEC_ENCAP_A_PEER_PORT] = ENCAP_FIELD(F_U16, peer_port),
+};
+
+static const struct field mapping_fields[NFSEC_MAP_A_MAX + 1] = {
+	[NFSEC_MAP_A_OLD_ADDR] = MAP_FIELD(F_ADDR, old_addr),
+	[NFSEC_MAP_A_OLD_PORT] = MAP_FIELD(F_U16, old_port),
+	[NFSEC_MAP_A_NEW_ADDR] = MAP_FIELD(F_ADDR, new_addr),
+	[NFSEC_MAP_A_NEW_PORT] = MAP_FIELD(F_U16, new_port),
+	[NFSEC_MAP_A_FOLLOWED] = MAP_FIELD(F_U32, followed),
 };
 
 static size_t addr_len(uint16_t family)
@@ -291,12 +311,20 @@ static void put_sa(struct nlmsghdr *nlh, const struct sa_spec *sa)
 				mnl_attr_put_u64(nlh, i, sa->lifetime[i]);
 		mnl_attr_nest_end(nlh, lt);
 	}
+	if (sa->have & HAVE(NFSEC_SA_A_ENCAP)) {
+		struct nlattr *encap = mnl_attr_nest_start(nlh,
+							   NFSEC_SA_A_ENCAP);
+
+		put_fields(nlh, encap_fields, NFSEC_ENCAP_A_MAX, &sa->encap,
+			   sa->encap.have, sa->family, sa->family);
+		mnl_attr_nest_end(nlh, encap);
+	}
 	mnl_attr_nest_end(nlh, nest);
 }
 
 static void get_sa(const struct nlattr *nest, struct sa_spec *sa)
 {
-	const struct nlattr *attr;
+	const struct nlattr *attr, *a;
 
 	memset(sa, 0, sizeof(*sa));
 	mnl_attr_for_each_nested(attr, nest) {
@@ -319,6 +347,12 @@ static void get_sa(const struct nlattr *nest, struct sa_spec *sa)
 		case NFSEC_SA_A_STATS:
 			get_numbers(attr, sa->stats, NFSEC_SA_STATS_A_MAX,
 				    &sa->stats_have);
+			break;
+		case NFSEC_SA_A_ENCAP:
+			sa->have |= HAVE(NFSEC_SA_A_ENCAP);
+			mnl_attr_for_each_nested(a, attr)
+				get_field(a, encap_fields, NFSEC_ENCAP_A_MAX,
+					  &sa->encap, &sa->encap.have);
 			break;
 		}
 	}
@@ -778,6 +812,11 @@ static int event_data_cb(const struct nlmsghdr *nlh, void *data)
 			mnl_attr_for_each_nested(a, attr)
 				get_field(a, flow_fields, NFSEC_FLOW_A_MAX,
 					  &ev.flow, &ev.flow.have);
+			break;
+		case NFSEC_A_MAPPING:
+			mnl_attr_for_each_nested(a, attr)
+				get_field(a, mapping_fields, NFSEC_MAP_A_MAX,
+					  &ev.map, &ev.map.have);
 			break;
 		}
 	}

@@ -28,7 +28,7 @@ static const struct {
 	{ "show", show_main, "SAs, policies and counters, for people" },
 	{ "stats", stats_main, "the namespace's counters" },
 	{ "showconf", showconf_main, "the configuration as a batch file" },
-	{ "monitor", monitor_main, "print SA and acquire events as they come" },
+	{ "monitor", monitor_main, "print SA, acquire and mapping events as they come" },
 	{ "help", help_main, "this text" },
 };
 
@@ -43,6 +43,7 @@ static const char synopsis[] =
 "           [soft-bytes N] [hard-bytes N] [soft-packets N] [hard-packets N]\n"
 "           [soft-seconds N] [hard-seconds N]\n"
 "           [soft-use-seconds N] [hard-use-seconds N] [reqid N]\n"
+"           [encap udp [sport N] [dport N] [follow] [keepalive SECONDS]]\n"
 "  nfsec sa update ...                 same arguments as add\n"
 "  nfsec sa del|get dst ADDR spi SPI proto esp|ah\n"
 "  nfsec sa list|flush\n"

@@ -17,6 +17,7 @@ const char *const mode_names[3] = { NULL, "transport", "tunnel" };
 const char *const df_names[3] = { "copy", "clear", "set" };
 const char *const action_names[4] = { NULL, "protect", "bypass", "discard" };
 const char *const expire_names[4] = { NULL, "soft", "hard", "seq" };
+const char *const encap_names[2] = { NULL, "udp" };
 
 static const struct {
 	const char *name;
@@ -200,6 +201,17 @@ int parse_u16(const char *tok, const char *what, uint16_t *val)
 	if (parse_u64(tok, what, UINT16_MAX, &v))
 		return -1;
 	*val = v;
+	return 0;
+}
+
+/* A port a datagram can carry: 1 to 65535. */
+int parse_port(const char *tok, const char *what, uint16_t *port)
+{
+	uint64_t v;
+
+	if (!number(tok, UINT16_MAX, &v) || !v)
+		return bad_token(what, tok);
+	*port = v;
 	return 0;
 }
 

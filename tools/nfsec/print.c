@@ -62,6 +62,19 @@ static const struct counter {
 					   "acquire events not sent: memory, full socket" },
 	[NFSEC_STATS_A_LARVAL_COUNT] = { "larval_count",
 					 "of the SAs, larval (SPIs reserved)" },
+	[NFSEC_STATS_A_ENCAP_IN] = { "encap_in", "ESP in UDP taken in" },
+	[NFSEC_STATS_A_ENCAP_OUT] = { "encap_out", "ESP in UDP sent" },
+	[NFSEC_STATS_A_KEEPALIVE_IN] = { "keepalive_in",
+					 "NAT keepalives taken in" },
+	[NFSEC_STATS_A_KEEPALIVE_OUT] = { "keepalive_out",
+					  "NAT keepalives sent" },
+	[NFSEC_STATS_A_NON_ESP] = { "non_esp",
+				    "non-ESP datagrams passed on (IKE)" },
+	[NFSEC_STATS_A_BAD_ENCAP] = { "bad_encap",
+				      "ESP in UDP dropped: short, junk, wrong SA" },
+	[NFSEC_STATS_A_MAPPING] = { "mapping", "mapping events sent" },
+	[NFSEC_STATS_A_MAPPING_LIMITED] = { "mapping_limited",
+					    "mapping events rate-limited" },
 };
 
 /* "replay_old" for JSON, "replay-old" for people and the command line */
@@ -261,6 +274,18 @@ static uint32_t alg_bits(uint16_t kind, const struct alg_spec *alg)
 	return 0;
 }
 
+/* Both ports, which a reply may leave to their default. */
+static struct encap_spec encap_defaults(const struct encap_spec *encap)
+{
+	struct encap_spec e = *encap;
+
+	if (!(e.have & HAVE(NFSEC_ENCAP_A_SPORT)))
+		e.sport = NFSEC_ENCAP_PORT_DEFAULT;
+	if (!(e.have & HAVE(NFSEC_ENCAP_A_DPORT)))
+		e.dport = NFSEC_ENCAP_PORT_DEFAULT;
+	return e;
+}
+
 static const char *bits_keyword(uint16_t kind)
 {
 	return kind == NFSEC_SA_A_AEAD ? "icv" : "trunc";
@@ -294,6 +319,45 @@ void print_sa_id(const struct sa_spec *sa)
 	       sa_larval(sa) ? "larval" : NAME(dir_names, sa->dir),
 	       xfrm_proto(sa->proto), sa->spi, sa->spi,
 	       addr_str(sa->family, &sa->src), addr_str(sa->family, &sa->dst));
+}
+
+static bool has_encap(const struct sa_spec *sa)
+{
+	return sa->have & HAVE(NFSEC_SA_A_ENCAP);
+}
+
+/*
+ * Is the peer of an ENCAP SA elsewhere than configured (outbound: dst and
+ * dport; inbound: src and sport)? FOLLOW moves it.
+ */
+static bool peer_moved(const struct sa_spec *sa, const struct encap_spec *e)
+{
+	bool out = sa->dir == NFSEC_DIR_OUT;
+	const union ip_addr *addr = out ? &sa->dst : &sa->src;
+	size_t len = sa->family == AF_INET6 ? 16 : 4;
+
+	if (!(e->have & HAVE(NFSEC_ENCAP_A_PEER)) ||
+	    !(e->have & HAVE(NFSEC_ENCAP_A_PEER_PORT)))
+		return false;
+	return e->peer_port != (out ? e->dport : e->sport) ||
+	       memcmp(&e->peer, addr, len);
+}
+
+static void json_encap(const struct sa_spec *sa)
+{
+	struct encap_spec e = encap_defaults(&sa->encap);
+
+	json_begin('{', "encap");
+	json_str("type", NAME(encap_names, e.type));
+	json_u64("sport", e.sport);
+	json_u64("dport", e.dport);
+	json_bool("follow", e.flags & NFSEC_ENCAP_F_FOLLOW);
+	json_u64("keepalive", e.keepalive);
+	if (e.have & HAVE(NFSEC_ENCAP_A_PEER))
+		json_str("peer", addr_str(sa->family, &e.peer));
+	if (e.have & HAVE(NFSEC_ENCAP_A_PEER_PORT))
+		json_u64("peer_port", e.peer_port);
+	json_end();
 }
 
 /* A larval entry: an SPI reserved, with its identity and time left. */
@@ -348,6 +412,8 @@ static void json_sa(const struct sa_spec *sa, const char *key)
 	json_u64("seq", sa->seq);
 	json_str("df", NAME(df_names, sa->df));
 	json_u64("reqid", sa->reqid);
+	if (has_encap(sa))
+		json_encap(sa);
 	json_begin('{', "lifetime");
 	for (i = 1; i <= NFSEC_LT_A_MAX; i++)
 		if (lifetime_names[i])
@@ -457,6 +523,24 @@ static void human_alg(const struct sa_spec *sa, unsigned int i)
 	putchar('\n');
 }
 
+/* "udp sport 4500 dport 4500 follow keepalive 20 (peer ADDR port N)" */
+static void human_encap(const struct sa_spec *sa)
+{
+	struct encap_spec e = encap_defaults(&sa->encap);
+
+	label("encap");
+	printf("%s sport %u dport %u", NAME(encap_names, e.type), e.sport,
+	       e.dport);
+	if (e.flags & NFSEC_ENCAP_F_FOLLOW)
+		printf(" follow");
+	if (e.keepalive)
+		printf(" keepalive %u", e.keepalive);
+	if (peer_moved(sa, &e))
+		printf(" (peer %s port %u)", addr_str(sa->family, &e.peer),
+		       e.peer_port);
+	putchar('\n');
+}
+
 static void human_sa(const struct sa_spec *sa)
 {
 	uint64_t secs;
@@ -490,6 +574,8 @@ static void human_sa(const struct sa_spec *sa)
 	if (sa->have & HAVE(NFSEC_SA_A_PMTU))
 		printf(", path mtu %u", sa->pmtu);
 	putchar('\n');
+	if (has_encap(sa))
+		human_encap(sa);
 
 	label("lifetime");
 	for (i = 1; i <= NFSEC_LT_A_MAX; i++) {
@@ -551,6 +637,22 @@ void print_sa(const struct sa_spec *sa)
 		human_sa(sa);
 }
 
+/* The SA's own ports and options; where FOLLOW took its peer is news. */
+static void conf_encap(const struct sa_spec *sa)
+{
+	struct encap_spec e = encap_defaults(&sa->encap);
+
+	printf(" encap %s", NAME(encap_names, e.type));
+	if (e.sport != NFSEC_ENCAP_PORT_DEFAULT)
+		printf(" sport %u", e.sport);
+	if (e.dport != NFSEC_ENCAP_PORT_DEFAULT)
+		printf(" dport %u", e.dport);
+	if (e.flags & NFSEC_ENCAP_F_FOLLOW)
+		printf(" follow");
+	if (e.keepalive)
+		printf(" keepalive %u", e.keepalive);
+}
+
 /* Everything sa add needs to make this SA again, and no defaults. */
 void print_sa_conf(const struct sa_spec *sa)
 {
@@ -592,6 +694,8 @@ void print_sa_conf(const struct sa_spec *sa)
 		if (lifetime_names[i] && sa->lifetime[i])
 			printf(" %s %llu", lifetime_names[i],
 			       (unsigned long long)sa->lifetime[i]);
+	if (has_encap(sa))
+		conf_encap(sa);
 	putchar('\n');
 }
 
@@ -787,6 +891,56 @@ void print_acquire(const struct policy_spec *pol, const struct flow_spec *flow)
 	if (flow->sport || flow->dport)
 		printf(" sport %u dport %u", flow->sport, flow->dport);
 	putchar('\n');
+}
+
+/* "10.0.0.1:4500", "[2001:db8::1]:4500" */
+static const char *addr_port_str(uint16_t family, const union ip_addr *addr,
+				 uint16_t port)
+{
+	static char bufs[2][INET6_ADDRSTRLEN + 8];
+	static unsigned int next;
+	char *buf = bufs[next++ % ARRAY_SIZE(bufs)];
+
+	snprintf(buf, sizeof(bufs[0]), family == AF_INET6 ? "[%s]:%u" :
+		 "%s:%u", addr_str(family, addr), port);
+	return buf;
+}
+
+static void json_addr_port(const char *key, uint16_t family,
+			   const union ip_addr *addr, uint16_t port)
+{
+	json_begin('{', key);
+	json_str("addr", addr_str(family, addr));
+	json_u64("port", port);
+	json_end();
+}
+
+/*
+ * "mapping sa in esp spi 0x00001000 (4096) 198.51.100.1 -> 10.0.0.1 peer
+ * 198.51.100.1:4500 -> 198.51.100.1:4501 (followed 1)", or {"event":
+ * "mapping", "sa": {...}, "old": {"addr": ..., "port": ...}, "new": {...},
+ * "followed": 1}
+ */
+void print_mapping(const struct sa_spec *sa, const struct mapping_spec *map)
+{
+	if (opts.json) {
+		json_begin('{', NULL);
+		json_str("event", "mapping");
+		json_sa(sa, "sa");
+		json_addr_port("old", sa->family, &map->old_addr,
+			       map->old_port);
+		json_addr_port("new", sa->family, &map->new_addr,
+			       map->new_port);
+		json_u64("followed", map->followed);
+		json_end();
+		return;
+	}
+	printf("mapping sa ");
+	print_sa_id(sa);
+	printf(" peer %s -> %s (followed %u)\n",
+	       addr_port_str(sa->family, &map->old_addr, map->old_port),
+	       addr_port_str(sa->family, &map->new_addr, map->new_port),
+	       map->followed);
 }
 
 /* Namespace counters */

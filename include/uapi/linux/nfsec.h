@@ -55,7 +55,47 @@
  *     DF              u8, enum nfsec_df, tunnel mode outbound only
  *     REQID           u32, the request id that protect policies may name
  *                     the SA by instead of its SPI; 0 or absent: none
+ *     ENCAP           nest, enum nfsec_encap_attr: ESP in UDP (RFC 3948),
+ *                     ESP only (EINVAL for AH). TYPE NFSEC_ENCAP_UDP;
+ *                     SPORT and DPORT are the ports of the SA's packets
+ *                     on the wire (outbound: ours, then the peer's;
+ *                     inbound: the peer's, then ours), 1-65535, default
+ *                     NFSEC_ENCAP_PORT_DEFAULT. FLAGS: FOLLOW (inbound
+ *                     only). KEEPALIVE (outbound only, 0 to
+ *                     NFSEC_ENCAP_KEEPALIVE_MAX seconds, 0: off): after
+ *                     that long without a packet either way, a one-byte
+ *                     0xFF NAT keepalive (RFC 3948 2.3) goes to the peer.
  *   }
+ *   ESP in UDP. Outbound, the ESP packet goes in a UDP datagram with the
+ *   SA's ports; its checksum is zero over IPv4 (RFC 3948 3.1.1) and
+ *   computed over IPv6 (RFC 6935 does not apply: ESP is not a tunnel
+ *   protocol of its own). The 8 bytes count in the path MTU. Inbound,
+ *   a UDP datagram for this host to the DPORT of any inbound ENCAP SA of
+ *   the namespace is examined before any socket sees it (after the
+ *   filter table's INPUT chain, as ESP is): a single 0xFF byte is a NAT
+ *   keepalive, consumed (STATS KEEPALIVE_IN); four zero bytes first mark
+ *   a non-ESP datagram (IKE, RFC 3948 2.2), passed on to the socket
+ *   untouched (NON_ESP); anything else must be ESP of an inbound ENCAP
+ *   SA with that DPORT, or is dropped: an unknown SPI counts NO_SA, a
+ *   datagram too short for ESP or an SA that is not ENCAP on that port
+ *   counts BAD_ENCAP. ESP of an ENCAP SA without UDP counts BAD_ENCAP
+ *   too. After decryption the datagram is what plain ESP would have been
+ *   (ENCAP_IN). In transport mode, the inner checksums are not checked
+ *   again: the ICV covered the packet its sender made, whose addresses a
+ *   NAT may have changed since (RFC 3948 3.1.2).
+ *   A datagram whose ICV verified and that is not a replay, from another
+ *   address or port than the SA's peer, is a NAT mapping change: a
+ *   MAPPING event tells of it (at most one per SA a second). With FOLLOW,
+ *   the SA takes the new address and port as its peer's, and so do the
+ *   outbound ENCAP SAs to the old peer with the same reqid: their packets
+ *   go to the new port, and in tunnel mode to the new address. FOLLOW
+ *   needs a REQID other than 0 and a replay window (EINVAL otherwise).
+ *   A UDP GRO train, and IPv6 UDP with a zero checksum, count BAD_ENCAP.
+ *   In transport mode the packets' addresses are the peer's own: a
+ *   datagram from another address is dropped (POLICY) and moves
+ *   nothing, FOLLOW or not. Without FOLLOW, nothing moves; in tunnel
+ *   mode the datagram is accepted (the inbound policy checks what it
+ *   carries), in transport mode only when the address is the peer's.
  *   An AEAD algorithm excludes ENC and AUTH. Without AEAD, ESP takes ENC,
  *   AUTH or both (ENC without AUTH is refused: RFC 4303 3.2 confidentiality
  *   only is not offered); AH takes AUTH alone. The key is the exact key the
@@ -70,8 +110,11 @@
  *
  * NFSEC_CMD_SA_UPDATE (doit)
  *   Same attributes as SA_ADD; the SA named by DST, SPI and PROTO is
- *   replaced (source, keys, algorithms, lifetime limits, DF, REQID; an
- *   absent REQID makes it 0, as absent limits make them none). What the SA
+ *   replaced (source, keys, algorithms, lifetime limits, DF, REQID,
+ *   ENCAP; an absent REQID makes it 0, as absent limits make them none,
+ *   and an absent ENCAP plain ESP). The peer of an ENCAP SA is the one
+ *   the update gives (SRC or DST, and the port), whatever FOLLOW had
+ *   moved it to. What the SA
  *   has done carries over: the outbound sequence number, the inbound
  *   replay window and its top, the lifetime used so far (bytes, packets,
  *   add time, first and last use) and the counters; the new limits apply
@@ -104,6 +147,8 @@
  *     SEQ             u64: outbound, the last sequence number sent;
  *                     inbound, the highest sequence number accepted
  *     STATS           nest, enum nfsec_sa_stats_attr
+ *     ENCAP           as given, plus PEER and PEER_PORT, where the peer is
+ *                     now (FOLLOW may have moved it)
  *     PMTU            u32, outbound only, and only while the SA has a path
  *                     MTU learnt from ICMP "fragmentation needed" about
  *                     its packets (aged by net.ipv4.route.mtu_expires)
@@ -264,6 +309,13 @@
  *     out of its set by newer ones within the interval may be told again.
  *     A policy that names its SA by SA_SPI sends no acquire: no daemon can
  *     change which SA it names.
+ *   NFSEC_CMD_MAPPING: { NFSEC_A_SA, NFSEC_A_MAPPING } when an inbound
+ *     ENCAP SA authenticates a datagram from a new address or port (see
+ *     SA_ADD): NFSEC_A_SA is the inbound SA as SA_GET describes it,
+ *     NFSEC_A_MAPPING the old and new address and port and how many
+ *     outbound SAs FOLLOW moved. At most one per SA a second (MAPPING,
+ *     MAPPING_LIMITED in the namespace's STATS), sent only while the
+ *     group has a listener (the move itself happens either way).
  */
 #ifndef _UAPI_LINUX_NFSEC_H
 #define _UAPI_LINUX_NFSEC_H
@@ -284,6 +336,8 @@
 #define NFSEC_SPI_ALLOC_MIN		256	/* 1-255 are reserved */
 #define NFSEC_SPI_ALLOC_TIMEOUT_DEFAULT	30	/* seconds */
 #define NFSEC_SPI_ALLOC_TIMEOUT_MAX	3600	/* seconds */
+#define NFSEC_ENCAP_PORT_DEFAULT	4500	/* RFC 3948 */
+#define NFSEC_ENCAP_KEEPALIVE_MAX	3600	/* seconds */
 
 enum nfsec_cmd {
 	NFSEC_CMD_UNSPEC,
@@ -301,6 +355,7 @@ enum nfsec_cmd {
 	NFSEC_CMD_POLICY_UPDATE,
 	NFSEC_CMD_ACQUIRE,		/* event only */
 	NFSEC_CMD_SA_ALLOC_SPI,
+	NFSEC_CMD_MAPPING,		/* event only */
 	__NFSEC_CMD_MAX
 };
 
@@ -313,6 +368,7 @@ enum nfsec_attr {
 	NFSEC_A_STATS,		/* nest, enum nfsec_stats_attr */
 	NFSEC_A_FLAGS,		/* u32, enum nfsec_request_flags */
 	NFSEC_A_FLOW,		/* nest, enum nfsec_flow_attr, events only */
+	NFSEC_A_MAPPING,	/* nest, enum nfsec_mapping_attr, events only */
 	__NFSEC_A_MAX
 };
 
@@ -387,6 +443,7 @@ enum nfsec_sa_attr {
 	NFSEC_SA_A_TIMEOUT,		/* u32, seconds, larval entries only */
 	NFSEC_SA_A_USE_TIME,		/* u64, seconds idle, reply only */
 	NFSEC_SA_A_FIRST_USE_TIME,	/* u64, seconds, reply only */
+	NFSEC_SA_A_ENCAP,		/* nest, enum nfsec_encap_attr */
 	__NFSEC_SA_A_MAX
 };
 
@@ -465,6 +522,14 @@ enum nfsec_stats_attr {
 	NFSEC_STATS_A_ACQUIRE_LIMITED,	/* held back by a rate limit */
 	NFSEC_STATS_A_ACQUIRE_FAILED,	/* no memory, or not delivered */
 	NFSEC_STATS_A_LARVAL_COUNT,	/* u32, of SA_COUNT: larval entries */
+	NFSEC_STATS_A_ENCAP_IN,		/* ESP in UDP taken (before crypto) */
+	NFSEC_STATS_A_ENCAP_OUT,	/* ESP in UDP sent */
+	NFSEC_STATS_A_KEEPALIVE_IN,	/* NAT keepalives consumed */
+	NFSEC_STATS_A_KEEPALIVE_OUT,	/* NAT keepalives sent */
+	NFSEC_STATS_A_NON_ESP,		/* non-ESP marker: passed up (IKE) */
+	NFSEC_STATS_A_BAD_ENCAP,	/* short, junk, or the wrong SA kind */
+	NFSEC_STATS_A_MAPPING,		/* mapping changes handled */
+	NFSEC_STATS_A_MAPPING_LIMITED,	/* held back: rate, queue, memory */
 	__NFSEC_STATS_A_MAX
 };
 
@@ -515,5 +580,43 @@ enum nfsec_flow_attr {
 };
 
 #define NFSEC_FLOW_A_MAX (__NFSEC_FLOW_A_MAX - 1)
+
+/* ESP in UDP (NFSEC_SA_A_ENCAP) */
+enum nfsec_encap_type {
+	NFSEC_ENCAP_UDP = 1,		/* RFC 3948 */
+};
+
+enum nfsec_encap_flags {
+	NFSEC_ENCAP_F_FOLLOW	= 1U << 0,	/* follow NAT mapping changes */
+};
+
+#define NFSEC_ENCAP_F_ALL	(NFSEC_ENCAP_F_FOLLOW)
+
+enum nfsec_encap_attr {
+	NFSEC_ENCAP_A_UNSPEC,
+	NFSEC_ENCAP_A_TYPE,		/* u8, enum nfsec_encap_type */
+	NFSEC_ENCAP_A_SPORT,		/* u16, host order */
+	NFSEC_ENCAP_A_DPORT,		/* u16, host order */
+	NFSEC_ENCAP_A_FLAGS,		/* u32, enum nfsec_encap_flags */
+	NFSEC_ENCAP_A_KEEPALIVE,	/* u32, seconds, outbound; 0: off */
+	NFSEC_ENCAP_A_PEER,		/* binary, 4 or 16, reply only */
+	NFSEC_ENCAP_A_PEER_PORT,	/* u16, host order, reply only */
+	__NFSEC_ENCAP_A_MAX
+};
+
+#define NFSEC_ENCAP_A_MAX (__NFSEC_ENCAP_A_MAX - 1)
+
+/* A NAT mapping change (NFSEC_CMD_MAPPING); family: the SA's. */
+enum nfsec_mapping_attr {
+	NFSEC_MAP_A_UNSPEC,
+	NFSEC_MAP_A_OLD_ADDR,		/* binary, 4 or 16 */
+	NFSEC_MAP_A_OLD_PORT,		/* u16, host order */
+	NFSEC_MAP_A_NEW_ADDR,		/* binary, 4 or 16 */
+	NFSEC_MAP_A_NEW_PORT,		/* u16, host order */
+	NFSEC_MAP_A_FOLLOWED,		/* u32, outbound SAs moved */
+	__NFSEC_MAP_A_MAX
+};
+
+#define NFSEC_MAP_A_MAX (__NFSEC_MAP_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_NFSEC_H */

@@ -357,6 +357,14 @@ request STATS_GET ack
   acquire-limited           0  acquire events rate-limited
   acquire-failed            0  acquire events not sent: memory, full socket
   larval-count              0  of the SAs, larval (SPIs reserved)
+  encap-in                  0  ESP in UDP taken in
+  encap-out                 0  ESP in UDP sent
+  keepalive-in              0  NAT keepalives taken in
+  keepalive-out             0  NAT keepalives sent
+  non-esp                   0  non-ESP datagrams passed on (IKE)
+  bad-encap                 0  ESP in UDP dropped: short, junk, wrong SA
+  mapping                   0  mapping events sent
+  mapping-limited           0  mapping events rate-limited
 EOT
 expect_req showconf <<EOT
 # nfsec -b FILE reads this back; it holds keys.
@@ -482,6 +490,99 @@ expect_err 'nfsec: invalid timeout: "-1"' $AS timeout -1
 expect_err 'nfsec: sa alloc-spi: addresses of different families' \
 	sa alloc-spi src 10.0.0.2 dst ::1 proto esp
 
+echo "# encap (ESP in UDP)"
+# both ports always go, 4500 unless given; keepalive only when given
+expect_req $SA aead aes-gcm-128 key 0x$K20 encap udp keepalive 20 <<EOT
+request SA_ADD ack
+  SA
+    DIR u8 2
+    FAMILY u16 2
+    SRC inet 10.0.0.1
+    DST inet 10.0.0.2
+    SPI be32 0x00001000
+    PROTO u8 50
+    MODE u8 2
+    AEAD
+      NAME "rfc4106(gcm(aes))"
+      KEY 20 bytes 0x$K20
+      ICV_BITS u32 128
+    ENCAP
+      TYPE u8 1
+      SPORT u16 4500
+      DPORT u16 4500
+      KEEPALIVE u32 20
+EOT
+# its keywords anywhere among the others
+expect_req sa update dir in src 2001:db8::1 sport 0x1194 dst 2001:db8::2 \
+	spi 4096 encap udp proto esp follow mode transport dport 65535 \
+	reqid 3 aead aes-gcm-128 key $K20 <<EOT
+request SA_UPDATE ack
+  SA
+    DIR u8 1
+    FAMILY u16 10
+    SRC inet6 2001:db8::1
+    DST inet6 2001:db8::2
+    SPI be32 0x00001000
+    PROTO u8 50
+    MODE u8 1
+    REQID u32 3
+    AEAD
+      NAME "rfc4106(gcm(aes))"
+      KEY 20 bytes 0x$K20
+      ICV_BITS u32 128
+    ENCAP
+      TYPE u8 1
+      SPORT u16 4500
+      DPORT u16 65535
+      FLAGS u32 1
+EOT
+# AH, follow on an outbound SA, keepalive above 3600: the kernel's to refuse
+expect_req sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 256 proto ah \
+	mode tunnel auth hmac-sha1-96 key $K20 encap udp follow \
+	keepalive 3601 <<EOT
+request SA_ADD ack
+  SA
+    DIR u8 2
+    FAMILY u16 2
+    SRC inet 10.0.0.1
+    DST inet 10.0.0.2
+    SPI be32 0x00000100
+    PROTO u8 51
+    MODE u8 2
+    AUTH
+      NAME "hmac(sha1)"
+      KEY 20 bytes 0x$K20
+      TRUNC_BITS u32 96
+    ENCAP
+      TYPE u8 1
+      SPORT u16 4500
+      DPORT u16 4500
+      FLAGS u32 1
+      KEEPALIVE u32 3601
+EOT
+expect_err 'nfsec: invalid encap: "tcp"' $SA encap tcp
+expect_err 'nfsec: invalid encap: "sport"' $SA encap sport 4500
+expect_err 'nfsec: sa add: "encap" needs a value' $SA encap
+expect_err 'nfsec: invalid sport: "0"' $SA encap udp sport 0
+expect_err 'nfsec: invalid dport: "65536"' $SA encap udp dport 65536
+expect_err 'nfsec: invalid dport: "-1"' $SA encap udp dport -1
+expect_err 'nfsec: invalid keepalive: "4294967296"' \
+	$SA encap udp keepalive 4294967296
+expect_err 'nfsec: invalid keepalive: "20s"' $SA encap udp keepalive 20s
+expect_err 'nfsec: sa add: "keepalive" needs a value' $SA encap udp keepalive
+expect_err 'nfsec: sa add: missing "encap"' \
+	$SA aead aes-gcm-128 key $K20 sport 4501
+expect_err 'nfsec: sa update: missing "encap"' \
+	${SA/add/update} aead aes-gcm-128 key $K20 follow
+expect_err 'nfsec: sa add: "encap" given twice' $SA encap udp encap udp
+expect_err 'nfsec: sa add: "dport" given twice' \
+	$SA encap udp dport 4500 dport 4600
+expect_err 'nfsec: sa add: "follow" given twice' $SA follow encap udp follow
+expect_err 'nfsec: sa add: "keepalive" given twice' \
+	$SA encap udp keepalive 1 keepalive 2
+expect_err 'nfsec: sa get: unknown keyword "encap"' \
+	sa get dst 10.0.0.2 spi 4096 proto esp encap udp
+
 echo "# batch"
 cat > "$TMP/conf" <<'EOT'
 # a comment, then a blank line
@@ -511,7 +612,7 @@ printf 'sa flush\n\n# x\npolicy flush "\n' > "$TMP/conf2"
 
 echo "# replies"
 if [[ -x $FAKE ]]; then
-	for what in sa policy stats; do
+	for what in sa encap policy stats; do
 		"$FAKE" $what json > "$TMP/$what.json"
 		python3 -m json.tool "$TMP/$what.json" > /dev/null
 		result "$what: JSON parses"
@@ -551,8 +652,25 @@ print(p[2]["sa"], p[2]["dir"])' < "$TMP/policy.json") == \
 	     < "$TMP/sa.json") == 7 ]]
 	result "sa JSON: reqid"
 	[[ $(python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)))' \
-	     < "$TMP/stats.json") == "['acquire', 'acquire_failed', 'acquire_limited', 'cleartext', 'conntrack', 'discard', 'larval_count', 'malformed', 'no_sa', 'no_sa_out', 'policy_count', 'sa_count']" ]]
+	     < "$TMP/stats.json") == "['acquire', 'acquire_failed', 'acquire_limited', 'bad_encap', 'cleartext', 'conntrack', 'discard', 'encap_in', 'encap_out', 'keepalive_in', 'keepalive_out', 'larval_count', 'malformed', 'mapping', 'mapping_limited', 'no_sa', 'no_sa_out', 'non_esp', 'policy_count', 'sa_count']" ]]
 	result "stats JSON keys"
+	# each counter from its own attribute (the fake sends 100 + its number)
+	[[ $(python3 -c 'import json,sys; d = json.load(sys.stdin)
+print(d["acquire_failed"], d["encap_in"], d["encap_out"], d["keepalive_in"],
+      d["keepalive_out"], d["non_esp"], d["bad_encap"], d["mapping"],
+      d["mapping_limited"])' < "$TMP/stats.json") == \
+	   "112 114 115 116 117 118 119 120 121" ]]
+	result "stats JSON: the encap counters"
+	[[ $("$FAKE" stats human | sed -n '/encap-in/,$p') == \
+"  encap-in                114  ESP in UDP taken in
+  encap-out               115  ESP in UDP sent
+  keepalive-in            116  NAT keepalives taken in
+  keepalive-out           117  NAT keepalives sent
+  non-esp                 118  non-ESP datagrams passed on (IKE)
+  bad-encap               119  ESP in UDP dropped: short, junk, wrong SA
+  mapping                 120  mapping events sent
+  mapping-limited         121  mapping events rate-limited" ]]
+	result "stats: the encap counters"
 	"$FAKE" sa human | grep -q 'key (hidden)'; result "sa: key (hidden)"
 	"$FAKE" sa human | grep -q '^  traffic:  1 packet, 1.18 MiB$'
 	result "sa: traffic line"
@@ -568,6 +686,39 @@ print(p[2]["sa"], p[2]["dir"])' < "$TMP/policy.json") == \
 	result "policy line by reqid"
 	[[ $("$FAKE" sa human | head -1) == "sa out esp spi 0x00001000 (4096) 10.0.0.1 -> 10.0.0.2 mode tunnel reqid 7" ]]
 	result "sa: reqid on the first line"
+	# ESP in UDP: the encap line after the options, the peer only where
+	# it is not the configured one (out: dst dport; in: src sport)
+	[[ $("$FAKE" encap human | grep -A1 '^  options:' | grep -v '^--') == \
+"  options:  esn off, seq 0, df copy
+  encap:    udp sport 4500 dport 4600 keepalive 20 (peer 198.51.100.1 port 4700)
+  options:  replay-window 128, esn off, seq 0
+  encap:    udp sport 4600 dport 4500 follow (peer 203.0.113.9 port 4600)
+  options:  esn off, seq 0
+  encap:    udp sport 4500 dport 4500" ]]
+	result "sa: encap lines, the peer where it moved"
+	[[ $("$FAKE" sa human | grep -c '^  encap:') == 0 ]]
+	result "sa: no encap line without encap"
+	[[ $("$FAKE" encap json | python3 -c 'import json,sys
+for s in json.load(sys.stdin):
+    print(s["spi"], sorted(s["encap"].items()))') == \
+"12288 [('dport', 4600), ('follow', False), ('keepalive', 20), ('peer', '198.51.100.1'), ('peer_port', 4700), ('sport', 4500), ('type', 'udp')]
+12289 [('dport', 4500), ('follow', True), ('keepalive', 0), ('peer', '203.0.113.9'), ('peer_port', 4600), ('sport', 4600), ('type', 'udp')]
+12290 [('dport', 4500), ('follow', False), ('keepalive', 0), ('peer', '2001:db8::2'), ('peer_port', 4500), ('sport', 4500), ('type', 'udp')]" ]]
+	result "sa JSON: encap"
+	# showconf: what makes the SA again, not where its peer went
+	[[ $("$FAKE" encap conf | sed 's/.* aead rfc4106(gcm(aes))//') == \
+" encap udp dport 4600 keepalive 20
+ encap udp sport 4600 follow
+ encap udp" ]]
+	result "showconf: encap, no defaults, no peer"
+	"$FAKE" encap conf k > "$TMP/encap.conf"
+	[[ $("$NFSEC" --dry-run -b "$TMP/encap.conf" | python3 -c 'import re,sys
+for b in re.findall(r"^    ENCAP\n((?:      .*\n)*)", sys.stdin.read(), re.M):
+    print(" ".join(w[0] + "=" + w[-1] for w in map(str.split, b.splitlines())))') == \
+"TYPE=1 SPORT=4500 DPORT=4600 KEEPALIVE=20
+TYPE=1 SPORT=4600 DPORT=4500 FLAGS=1
+TYPE=1 SPORT=4500 DPORT=4500" ]]
+	result "showconf: encap reads back"
 	# monitor: acquire and SA events, one line each (JSON: one object)
 	[[ $("$FAKE" acquire human | head -1) == "acquire policy 3 reqid 7 ah mode tunnel dst 2001:db8::1 flow 192.168.2.7 -> 192.168.1.9 proto tcp sport 40000 dport 22" ]]
 	result "monitor: acquire line"
@@ -587,6 +738,23 @@ for line in sys.stdin:
 	"3 7 ah inet 192.168.2.7 192.168.1.9 6 40000 22
 expire soft 4096" ]]
 	result "monitor JSON: one object per line, acquire's fields"
+	# mapping: the inbound SA, where its peer was and is, how many
+	# outbound SAs followed
+	[[ $("$FAKE" mapping human) == \
+"mapping sa in esp spi 0x00003001 (12289) 198.51.100.1 -> 10.0.0.1 peer 198.51.100.1:4600 -> 203.0.113.9:4600 (followed 2)
+mapping sa in esp spi 0x00003003 (12291) 2001:db8::2 -> 2001:db8::1 peer [2001:db8::2]:4500 -> [2001:db8::2]:61000 (followed 1)" ]]
+	result "monitor: mapping lines"
+	"$FAKE" mapping json > "$TMP/mapping.json"
+	[[ $(wc -l < "$TMP/mapping.json") == 2 ]] &&
+	[[ $(python3 -c 'import json,sys
+for line in sys.stdin:
+    e = json.loads(line)
+    print(list(e), e["event"], e["sa"]["spi"], e["sa"]["dir"],
+          e["sa"]["encap"]["peer"], e["sa"]["encap"]["peer_port"],
+          e["old"], e["new"], e["followed"])' < "$TMP/mapping.json") == \
+"['event', 'sa', 'old', 'new', 'followed'] mapping 12289 in 203.0.113.9 4600 {'addr': '198.51.100.1', 'port': 4600} {'addr': '203.0.113.9', 'port': 4600} 2
+['event', 'sa', 'old', 'new', 'followed'] mapping 12291 in 2001:db8::2 61000 {'addr': '2001:db8::2', 'port': 4500} {'addr': '2001:db8::2', 'port': 61000} 1" ]]
+	result "monitor JSON: mapping, one object per line"
 	[[ $("$FAKE" larval human) == "sa larval esp spi 0xc0000123 (3221225763) 10.0.0.2 -> 10.0.0.1
   expires:  in 1 hour, 2 minutes, 5 seconds unless an SA fills it in" ]]
 	result "larval: two lines, the time left"

@@ -4,7 +4,8 @@
  * a kernel reply would carry (with nla_put_u64_64bit's PAD attributes),
  * parse them with genl.c's own code and print them in one form.
  *
- *   fake-reply sa|larval|policy|stats|acquire human|json|conf [show-keys]
+ *   fake-reply sa|larval|encap|policy|stats|acquire|mapping human|json|conf
+ *              [show-keys]
  */
 #include "../genl.c"
 
@@ -79,6 +80,101 @@ static void reply_sa(struct nlmsghdr *nlh, bool keys)
 	mnl_attr_nest_end(nlh, st);
 	nest->nla_len = (uint8_t *)mnl_nlmsg_get_payload_tail(nlh) -
 			(uint8_t *)nest;
+}
+
+/*
+ * ESP in UDP SAs: 0 outbound, its peer's port moved; 1 inbound with
+ * follow, its peer's address moved; 2 outbound IPv6 as configured; 3
+ * inbound IPv6 transport mode with follow, its peer's port moved.
+ */
+static void reply_encap(struct nlmsghdr *nlh, int which, bool keys)
+{
+	struct sa_spec sa = { 0 };
+	struct encap_spec *e = &sa.encap;
+	const char *peer = "198.51.100.1", *us = "10.0.0.1";
+
+	sa.have = HAVE(NFSEC_SA_A_DIR) | HAVE(NFSEC_SA_A_FAMILY) |
+		  HAVE(NFSEC_SA_A_SRC) | HAVE(NFSEC_SA_A_DST) |
+		  HAVE(NFSEC_SA_A_SPI) | HAVE(NFSEC_SA_A_PROTO) |
+		  HAVE(NFSEC_SA_A_MODE) | HAVE(NFSEC_SA_A_ENCAP);
+	sa.family = AF_INET;
+	sa.spi = 0x3000 + which;
+	sa.proto = IPPROTO_ESP;
+	sa.mode = NFSEC_MODE_TUNNEL;
+	sa.aead.set = true;
+	strcpy(sa.aead.name, "rfc4106(gcm(aes))");
+	if (keys) {
+		sa.aead.has_key = true;
+		sa.aead.key_len = 20;
+		memset(sa.aead.key, 0x11 * (which + 1), 20);
+	}
+	e->have = HAVE(NFSEC_ENCAP_A_TYPE) | HAVE(NFSEC_ENCAP_A_SPORT) |
+		  HAVE(NFSEC_ENCAP_A_DPORT) | HAVE(NFSEC_ENCAP_A_PEER) |
+		  HAVE(NFSEC_ENCAP_A_PEER_PORT);
+	e->type = NFSEC_ENCAP_UDP;
+	if (which == 0) {
+		sa.dir = NFSEC_DIR_OUT;
+		inet_pton(AF_INET, us, &sa.src);
+		inet_pton(AF_INET, peer, &sa.dst);
+		e->sport = 4500;
+		e->dport = 4600;
+		e->have |= HAVE(NFSEC_ENCAP_A_KEEPALIVE);
+		e->keepalive = 20;
+		inet_pton(AF_INET, peer, &e->peer);
+		e->peer_port = 4700;
+	} else if (which == 1) {
+		sa.dir = NFSEC_DIR_IN;
+		inet_pton(AF_INET, peer, &sa.src);
+		inet_pton(AF_INET, us, &sa.dst);
+		e->sport = 4600;
+		e->dport = 4500;
+		e->have |= HAVE(NFSEC_ENCAP_A_FLAGS);
+		e->flags = NFSEC_ENCAP_F_FOLLOW;
+		inet_pton(AF_INET, "203.0.113.9", &e->peer);
+		e->peer_port = 4600;
+	} else if (which == 2) {
+		sa.dir = NFSEC_DIR_OUT;
+		sa.family = AF_INET6;
+		sa.mode = NFSEC_MODE_TRANSPORT;
+		inet_pton(AF_INET6, "2001:db8::1", &sa.src);
+		inet_pton(AF_INET6, "2001:db8::2", &sa.dst);
+		e->sport = 4500;
+		e->dport = 4500;
+		e->peer = sa.dst;
+		e->peer_port = 4500;
+	} else {
+		sa.dir = NFSEC_DIR_IN;
+		sa.family = AF_INET6;
+		sa.mode = NFSEC_MODE_TRANSPORT;
+		inet_pton(AF_INET6, "2001:db8::2", &sa.src);
+		inet_pton(AF_INET6, "2001:db8::1", &sa.dst);
+		e->sport = 4500;
+		e->dport = 4500;
+		e->have |= HAVE(NFSEC_ENCAP_A_FLAGS);
+		e->flags = NFSEC_ENCAP_F_FOLLOW;
+		e->peer = sa.src;
+		e->peer_port = 61000;
+	}
+	put_sa(nlh, &sa);
+}
+
+/* A mapping event's NFSEC_A_MAPPING, after reply_encap()'s SA. */
+static void reply_mapping(struct nlmsghdr *nlh, uint16_t family,
+			  const char *old, uint16_t old_port, const char *new,
+			  uint16_t new_port, uint32_t followed)
+{
+	struct nlattr *nest = mnl_attr_nest_start(nlh, NFSEC_A_MAPPING);
+	size_t len = family == AF_INET6 ? 16 : 4;
+	union ip_addr a;
+
+	inet_pton(family, old, &a);
+	mnl_attr_put(nlh, NFSEC_MAP_A_OLD_ADDR, len, &a);
+	mnl_attr_put_u16(nlh, NFSEC_MAP_A_OLD_PORT, old_port);
+	inet_pton(family, new, &a);
+	mnl_attr_put(nlh, NFSEC_MAP_A_NEW_ADDR, len, &a);
+	mnl_attr_put_u16(nlh, NFSEC_MAP_A_NEW_PORT, new_port);
+	mnl_attr_put_u32(nlh, NFSEC_MAP_A_FOLLOWED, followed);
+	mnl_attr_nest_end(nlh, nest);
 }
 
 static void reply_policy(struct nlmsghdr *nlh, int which)
@@ -209,6 +305,32 @@ int main(int argc, char **argv)
 		nlh = reply(NFSEC_CMD_SA_ALLOC_SPI);
 		reply_larval(nlh);
 		sa_reply_cb(nlh, &r);
+	} else if (!strcmp(argv[1], "encap")) {
+		unsigned int count = 0;
+		struct sa_reply r = { conf ? sa_out : sa_list_cb, &count };
+
+		json_begin('[', NULL);
+		for (i = 0; i < 3; i++) {
+			nlh = reply(NFSEC_CMD_SA_GET);
+			reply_encap(nlh, i, argc > 3);
+			sa_reply_cb(nlh, &r);
+		}
+		json_end();
+	} else if (!strcmp(argv[1], "mapping")) {
+		struct event_reply r = { print_event, NULL };
+
+		/* the SA as after the change: FOLLOW took the new peer */
+		json_oneline(true);
+		nlh = reply(NFSEC_CMD_MAPPING);
+		reply_encap(nlh, 1, false);
+		reply_mapping(nlh, AF_INET, "198.51.100.1", 4600, "203.0.113.9",
+			      4600, 2);
+		event_data_cb(nlh, &r);
+		nlh = reply(NFSEC_CMD_MAPPING);
+		reply_encap(nlh, 3, false);
+		reply_mapping(nlh, AF_INET6, "2001:db8::2", 4500, "2001:db8::2",
+			      61000, 1);
+		event_data_cb(nlh, &r);
 	} else if (!strcmp(argv[1], "policy")) {
 		struct policy_reply r = { policy_out, conf ? &r : NULL };
 
@@ -255,8 +377,11 @@ int main(int argc, char **argv)
 		mnl_attr_put_u32(nlh, NFSEC_STATS_A_SA_COUNT, 2);
 		mnl_attr_put_u32(nlh, NFSEC_STATS_A_POLICY_COUNT, 4);
 		mnl_attr_put_u32(nlh, NFSEC_STATS_A_LARVAL_COUNT, 1);
-		for (i = NFSEC_STATS_A_NO_SA; i < NFSEC_STATS_A_PAD; i++)
-			put_padded_u64(nlh, i, 100 + i, NFSEC_STATS_A_PAD);
+		for (i = NFSEC_STATS_A_NO_SA; i <= NFSEC_STATS_A_MAX; i++)
+			if (i != NFSEC_STATS_A_PAD &&
+			    i != NFSEC_STATS_A_LARVAL_COUNT)
+				put_padded_u64(nlh, i, 100 + i,
+					       NFSEC_STATS_A_PAD);
 		mnl_attr_nest_end(nlh, nest);
 		stats_cb(nlh, &st);
 		print_stats(&st, NULL);
