@@ -33,6 +33,7 @@
 #include <net/icmp.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/ip.h>
+#include <net/ip6_checksum.h>
 #include <net/ip6_route.h>
 #include <net/ipv6.h>
 #include <net/route.h>
