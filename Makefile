@@ -8,6 +8,8 @@
 # make checkpatch checkpatch --strict over the module, the API and the tool
 # make bench      the throughput benchmark in the VM (tools/bench/)
 # make install    install the module and the tool on this host
+# make strongswan the charon plugin kernel-nfsec (tools/strongswan/)
+# make install-strongswan  install it into charon's plugin directory
 #
 # Where things are: src/ the module, include/uapi/ its API, tools/nfsec/
 # the command-line tool (with its man page and its own test), tools/bench/
@@ -40,6 +42,12 @@ sparse:
 tools:
 	$(MAKE) -C tools/nfsec
 
+strongswan:
+	$(MAKE) -C tools/strongswan
+
+install-strongswan:
+	$(MAKE) -C tools/strongswan install
+
 install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	depmod -a $(notdir $(patsubst %/build,%,$(KDIR))) || true
@@ -71,6 +79,7 @@ bench:
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
 	$(MAKE) -C tools/nfsec clean
+	$(MAKE) -C tools/strongswan clean
 
-.PHONY: all module selftest-module sparse tools install deps check check-debug demo \
+.PHONY: all module selftest-module sparse tools strongswan install-strongswan install deps check check-debug demo \
 	checkpatch bench clean
