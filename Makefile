@@ -57,7 +57,7 @@ deps:
 	tests/vm/deps
 
 check: deps
-	$(MAKE) all selftest-module
+	$(MAKE) all selftest-module strongswan
 	VM_TIMEOUT=$${VM_TIMEOUT:-2400} TEST_TIMEOUT=$${TEST_TIMEOUT:-900} \
 		tests/vm/run tests/run_all
 
