@@ -479,8 +479,7 @@ METHOD(kernel_ipsec_t, update_sa, status_t,
 	uint8_t buf[NFSEC_GENL_BUF];
 	static const uint16_t same[] = {
 		NFSEC_SA_A_DIR, NFSEC_SA_A_SPI, NFSEC_SA_A_PROTO,
-		NFSEC_SA_A_MODE, NFSEC_SA_A_REPLAY_WINDOW, NFSEC_SA_A_FLAGS,
-		NFSEC_SA_A_DF,
+		NFSEC_SA_A_MODE, NFSEC_SA_A_FLAGS,
 	};
 	sa_reply_t *r;
 	struct nlmsghdr *nlh;
@@ -508,6 +507,13 @@ METHOD(kernel_ipsec_t, update_sa, status_t,
 	put_host(nlh, NFSEC_SA_A_DST, data->new_dst);
 	for (i = 0; i < countof(same); i++)
 		copy_attr(nlh, r->sa[same[i]]);
+	/* replies carry both; requests take DF for outbound tunnel SAs,
+	 * the replay window for inbound SAs only */
+	if (!out)
+		copy_attr(nlh, r->sa[NFSEC_SA_A_REPLAY_WINDOW]);
+	else if (r->sa[NFSEC_SA_A_MODE] &&
+		 mnl_attr_get_u8(r->sa[NFSEC_SA_A_MODE]) == NFSEC_MODE_TUNNEL)
+		copy_attr(nlh, r->sa[NFSEC_SA_A_DF]);
 	copy_nest(nlh, r->sa[NFSEC_SA_A_AEAD], 0);
 	copy_nest(nlh, r->sa[NFSEC_SA_A_ENC], 0);
 	copy_nest(nlh, r->sa[NFSEC_SA_A_AUTH], 0);
