@@ -1001,17 +1001,29 @@ METHOD(kernel_ipsec_t, del_policy, status_t,
 	return err && err != -ENOENT ? FAILED : SUCCESS;
 }
 
+static int bypass_request(private_kernel_nfsec_ipsec_t *this, uint8_t cmd,
+			  int family, uint16_t port, uint8_t dir);
+
+/* Every policy goes but the IKE sockets' bypass, which is put back. */
 METHOD(kernel_ipsec_t, flush_policies, status_t,
 	private_kernel_nfsec_ipsec_t *this)
 {
+	enumerator_t *e;
+	bypass_entry_t *b;
 	status_t status;
 
 	this->mutex->lock(this->mutex);
 	status = flush(this, NFSEC_CMD_POLICY_FLUSH);
 	this->policies->destroy_function(this->policies, (void *)entry_destroy);
 	this->policies = linked_list_create();
-	this->bypass->destroy_function(this->bypass, free);
-	this->bypass = linked_list_create();
+	e = this->bypass->create_enumerator(this->bypass);
+	while (e->enumerate(e, &b)) {
+		bypass_request(this, NFSEC_CMD_POLICY_ADD, b->family, b->port,
+			       NFSEC_DIR_OUT);
+		bypass_request(this, NFSEC_CMD_POLICY_ADD, b->family, b->port,
+			       NFSEC_DIR_IN);
+	}
+	e->destroy(e);
 	this->mutex->unlock(this->mutex);
 	return status;
 }
