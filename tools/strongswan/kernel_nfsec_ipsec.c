@@ -1,45 +1,106 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kernel-nfsec: charon's kernel_ipsec_t over nfsec's generic netlink (the
- * files: kernel_nfsec.h). This one: SPIs (larval entries), SAs and the
- * requests every file sends.
+ * kernel-nfsec: charon's kernel_ipsec_t over nfsec's generic netlink.
  *
- * charon negotiates; kernel-nfsec installs what it negotiated and hands
- * nfsec's events back. Translation only: charon's transform IDs to crypto
- * API names, lifetimes to nfsec's soft and hard limits, UDP encapsulation
- * to nfsec's ENCAP nest.
+ * charon negotiates; this file installs what it negotiated: SPIs (larval
+ * entries), SAs, policies, and hands nfsec's events (expire, acquire,
+ * mapping) back to charon. Translation only: charon's transform IDs to
+ * crypto API names, its traffic selectors to prefixes and ports, its
+ * policy priority classes to nfsec priorities.
+ *
+ * Policies. charon installs the same policy several times: a CHILD_SA and
+ * its rekeyed successor, a trap policy and the CHILD_SA it triggered, each
+ * IN, OUT and FWD. nfsec keeps one policy per direction, selector and
+ * priority; this file keeps, for each of those, the list of charon's
+ * installs (users), newest first. The newest user is what nfsec has; the
+ * nfsec policy goes when the last user does. Protect policies name their
+ * SAs by reqid (charon keeps the reqid across rekeys), so a rekey changes
+ * no policy: nfsec switches to the newest SA of the reqid by itself.
+ *
+ * Locking: one mutex serialises the request socket and the policy table.
+ * Events arrive on a second socket, read from charon's watcher thread.
  */
 #include <errno.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <linux/genetlink.h>
 
-#include "kernel_nfsec.h"
+#include <daemon.h>
+#include <threading/mutex.h>
+#include <collections/linked_list.h>
+#include <processing/watcher.h>
 
+#include "kernel_nfsec_ipsec.h"
+#include "kernel_nfsec_genl.h"
+
+/* Priorities: as kernel-netlink computes them (lower is tried first). */
+#define PRIO_BASE		200000
+/* The IKE bypass policies come before every other. */
+#define PRIO_IKE_BYPASS		1
 /* Larval entries last as long as XFRM's acquire state. */
 #define SPI_TIMEOUT		165
 
-const char *nfsec_err_text(int err, const char *msg)
+typedef struct private_kernel_nfsec_ipsec_t private_kernel_nfsec_ipsec_t;
+
+struct private_kernel_nfsec_ipsec_t {
+	kernel_nfsec_ipsec_t public;
+
+	/* requests (under mutex) and events (the watcher's) */
+	struct nfsec_genl nl;
+	struct nfsec_genl events;
+	mutex_t *mutex;
+
+	/* policy_entry_t, under mutex */
+	linked_list_t *policies;
+	/* bypass_entry_t, the IKE sockets' bypass policies, under mutex */
+	linked_list_t *bypass;
+
+	uint32_t spi_min, spi_max;
+};
+
+/* What one add_policy asked for. */
+typedef struct {
+	policy_type_t type;
+	uint32_t reqid;
+	ipsec_mode_t mode;
+	uint8_t proto;		/* IPPROTO_ESP or IPPROTO_AH */
+	host_t *src, *dst;	/* the SAs' addresses */
+} policy_user_t;
+
+/* One nfsec policy: a direction, a selector and a priority. */
+typedef struct {
+	policy_dir_t dir;
+	traffic_selector_t *src_ts, *dst_ts;
+	uint32_t priority;
+	linked_list_t *users;	/* policy_user_t, newest first */
+} policy_entry_t;
+
+typedef struct {
+	int family;
+	uint16_t port;
+} bypass_entry_t;
+
+static const char *err_text(int err, const char *msg)
 {
 	return msg[0] ? msg : strerror(-err);
 }
 
 /* --- requests -------------------------------------------------------------- */
 
-int nfsec_request(private_kernel_nfsec_ipsec_t *this, struct nlmsghdr *nlh,
+static int request(private_kernel_nfsec_ipsec_t *this, struct nlmsghdr *nlh,
 		   mnl_cb_t cb, void *data, char *msg, size_t len)
 {
 	return nfsec_genl_request(&this->nl, nlh, cb, data, msg, len);
 }
 
-void nfsec_put_host(struct nlmsghdr *nlh, uint16_t type, host_t *host)
+static void put_host(struct nlmsghdr *nlh, uint16_t type, host_t *host)
 {
 	chunk_t a = host->get_address(host);
 
 	mnl_attr_put(nlh, type, a.len, a.ptr);
 }
 
-host_t *nfsec_get_host(int family, const struct nlattr *attr, uint16_t port)
+static host_t *get_host(int family, const struct nlattr *attr, uint16_t port)
 {
 	chunk_t a;
 
@@ -55,7 +116,7 @@ static void put_sa_id(struct nlmsghdr *nlh, host_t *dst, uint32_t spi,
 		      uint8_t proto)
 {
 	mnl_attr_put_u16(nlh, NFSEC_SA_A_FAMILY, dst->get_family(dst));
-	nfsec_put_host(nlh, NFSEC_SA_A_DST, dst);
+	put_host(nlh, NFSEC_SA_A_DST, dst);
 	mnl_attr_put_u32(nlh, NFSEC_SA_A_SPI, spi);	/* network order both */
 	mnl_attr_put_u8(nlh, NFSEC_SA_A_PROTO, proto);
 }
@@ -88,18 +149,18 @@ METHOD(kernel_ipsec_t, get_spi, status_t,
 	nlh = nfsec_genl_msg(&this->nl, buf, NFSEC_CMD_SA_ALLOC_SPI);
 	nest = mnl_attr_nest_start(nlh, NFSEC_A_SA);
 	mnl_attr_put_u16(nlh, NFSEC_SA_A_FAMILY, dst->get_family(dst));
-	nfsec_put_host(nlh, NFSEC_SA_A_SRC, src);
-	nfsec_put_host(nlh, NFSEC_SA_A_DST, dst);
+	put_host(nlh, NFSEC_SA_A_SRC, src);
+	put_host(nlh, NFSEC_SA_A_DST, dst);
 	mnl_attr_put_u8(nlh, NFSEC_SA_A_PROTO, protocol);
 	mnl_attr_put_u32(nlh, NFSEC_SA_A_SPI_MIN, this->spi_min);
 	mnl_attr_put_u32(nlh, NFSEC_SA_A_SPI_MAX, this->spi_max);
 	mnl_attr_put_u32(nlh, NFSEC_SA_A_TIMEOUT, SPI_TIMEOUT);
 	mnl_attr_nest_end(nlh, nest);
-	err = nfsec_request(this, nlh, spi_cb, spi, msg, sizeof(msg));
+	err = request(this, nlh, spi_cb, spi, msg, sizeof(msg));
 	this->mutex->unlock(this->mutex);
 	if (err || !*spi) {
 		DBG1(DBG_KNL, "kernel-nfsec: unable to get an SPI: %s",
-		     nfsec_err_text(err, msg));
+		     err_text(err, msg));
 		return FAILED;
 	}
 	DBG2(DBG_KNL, "kernel-nfsec: got SPI %.8x", ntohl(*spi));
@@ -282,7 +343,7 @@ METHOD(kernel_ipsec_t, add_sa, status_t,
 	mnl_attr_put_u8(nlh, NFSEC_SA_A_DIR,
 			data->inbound ? NFSEC_DIR_IN : NFSEC_DIR_OUT);
 	put_sa_id(nlh, id->dst, id->spi, id->proto);
-	nfsec_put_host(nlh, NFSEC_SA_A_SRC, id->src);
+	put_host(nlh, NFSEC_SA_A_SRC, id->src);
 	mnl_attr_put_u8(nlh, NFSEC_SA_A_MODE, data->mode == MODE_TUNNEL ?
 			NFSEC_MODE_TUNNEL : NFSEC_MODE_TRANSPORT);
 
@@ -313,13 +374,13 @@ METHOD(kernel_ipsec_t, add_sa, status_t,
 	mnl_attr_nest_end(nlh, nest);
 
 	this->mutex->lock(this->mutex);
-	err = nfsec_request(this, nlh, NULL, NULL, msg, sizeof(msg));
+	err = request(this, nlh, NULL, NULL, msg, sizeof(msg));
 	this->mutex->unlock(this->mutex);
 	memwipe(buf, sizeof(buf));
 	if (err) {
 		DBG1(DBG_KNL, "kernel-nfsec: unable to add SA with SPI %.8x "
 		     "(%N): %s", ntohl(id->spi), encryption_algorithm_names,
-		     data->enc_alg, nfsec_err_text(err, msg));
+		     data->enc_alg, err_text(err, msg));
 		return FAILED;
 	}
 	DBG2(DBG_KNL, "kernel-nfsec: added %s SA with SPI %.8x reqid %u",
@@ -370,7 +431,7 @@ static int sa_get(private_kernel_nfsec_ipsec_t *this, kernel_ipsec_sa_id_t *id,
 	if (keys)
 		mnl_attr_put_u32(nlh, NFSEC_A_FLAGS, NFSEC_FLAG_SHOW_KEYS);
 	r->found = FALSE;
-	err = nfsec_request(this, nlh, sa_get_cb, r, msg, len);
+	err = request(this, nlh, sa_get_cb, r, msg, len);
 	if (!err && !r->found)
 		err = -ENOENT;
 	return err;
@@ -442,8 +503,8 @@ METHOD(kernel_ipsec_t, update_sa, status_t,
 	nest = mnl_attr_nest_start(nlh, NFSEC_A_SA);
 	mnl_attr_put_u16(nlh, NFSEC_SA_A_FAMILY,
 			 data->new_dst->get_family(data->new_dst));
-	nfsec_put_host(nlh, NFSEC_SA_A_SRC, data->new_src);
-	nfsec_put_host(nlh, NFSEC_SA_A_DST, data->new_dst);
+	put_host(nlh, NFSEC_SA_A_SRC, data->new_src);
+	put_host(nlh, NFSEC_SA_A_DST, data->new_dst);
 	for (i = 0; i < countof(same); i++)
 		copy_attr(nlh, r->sa[same[i]]);
 	/* replies carry both; requests take DF for outbound tunnel SAs,
@@ -466,14 +527,14 @@ METHOD(kernel_ipsec_t, update_sa, status_t,
 	if (moved && out && r->sa[NFSEC_SA_A_SEQ])
 		copy_attr(nlh, r->sa[NFSEC_SA_A_SEQ]);
 	mnl_attr_nest_end(nlh, nest);
-	err = nfsec_request(this, nlh, NULL, NULL, msg, sizeof(msg));
+	err = request(this, nlh, NULL, NULL, msg, sizeof(msg));
 	memwipe(buf, sizeof(buf));
 	if (!err && moved) {
 		nlh = nfsec_genl_msg(&this->nl, buf, NFSEC_CMD_SA_DEL);
 		nest = mnl_attr_nest_start(nlh, NFSEC_A_SA);
 		put_sa_id(nlh, id->dst, id->spi, id->proto);
 		mnl_attr_nest_end(nlh, nest);
-		nfsec_request(this, nlh, NULL, NULL, NULL, 0);
+		request(this, nlh, NULL, NULL, NULL, 0);
 	}
 out:
 	this->mutex->unlock(this->mutex);
@@ -481,7 +542,7 @@ out:
 	free(r);
 	if (err) {
 		DBG1(DBG_KNL, "kernel-nfsec: unable to update SA with SPI %.8x: "
-		     "%s", ntohl(id->spi), nfsec_err_text(err, msg));
+		     "%s", ntohl(id->spi), err_text(err, msg));
 		return err == -ENOENT ? NOT_FOUND : FAILED;
 	}
 	DBG2(DBG_KNL, "kernel-nfsec: updated SA with SPI %.8x to %H == %H%s",
@@ -507,7 +568,7 @@ METHOD(kernel_ipsec_t, query_sa, status_t,
 	if (err) {
 		free(r);
 		DBG1(DBG_KNL, "kernel-nfsec: unable to query SA with SPI %.8x: "
-		     "%s", ntohl(id->spi), nfsec_err_text(err, msg));
+		     "%s", ntohl(id->spi), err_text(err, msg));
 		return err == -ENOENT ? NOT_FOUND : FAILED;
 	}
 	nfsec_genl_nest(r->sa[NFSEC_SA_A_STATS], st, NFSEC_SA_STATS_A_MAX);
@@ -543,7 +604,7 @@ METHOD(kernel_ipsec_t, del_sa, status_t,
 	nest = mnl_attr_nest_start(nlh, NFSEC_A_SA);
 	put_sa_id(nlh, id->dst, id->spi, id->proto);
 	mnl_attr_nest_end(nlh, nest);
-	err = nfsec_request(this, nlh, NULL, NULL, msg, sizeof(msg));
+	err = request(this, nlh, NULL, NULL, msg, sizeof(msg));
 	this->mutex->unlock(this->mutex);
 	if (err == -ENOENT) {
 		/* a hard expiry deletes it in nfsec first */
@@ -553,24 +614,24 @@ METHOD(kernel_ipsec_t, del_sa, status_t,
 	}
 	if (err) {
 		DBG1(DBG_KNL, "kernel-nfsec: unable to delete SA with SPI %.8x: "
-		     "%s", ntohl(id->spi), nfsec_err_text(err, msg));
+		     "%s", ntohl(id->spi), err_text(err, msg));
 		return FAILED;
 	}
 	DBG2(DBG_KNL, "kernel-nfsec: deleted SA with SPI %.8x", ntohl(id->spi));
 	return SUCCESS;
 }
 
-status_t nfsec_flush(private_kernel_nfsec_ipsec_t *this, uint8_t cmd)
+static status_t flush(private_kernel_nfsec_ipsec_t *this, uint8_t cmd)
 {
 	uint8_t buf[NFSEC_GENL_BUF];
 	char msg[256];
 	int err;
 
-	err = nfsec_request(this, nfsec_genl_msg(&this->nl, buf, cmd), NULL, NULL,
+	err = request(this, nfsec_genl_msg(&this->nl, buf, cmd), NULL, NULL,
 		      msg, sizeof(msg));
 	if (err) {
 		DBG1(DBG_KNL, "kernel-nfsec: unable to flush: %s",
-		     nfsec_err_text(err, msg));
+		     err_text(err, msg));
 		return FAILED;
 	}
 	return SUCCESS;
@@ -582,9 +643,615 @@ METHOD(kernel_ipsec_t, flush_sas, status_t,
 	status_t status;
 
 	this->mutex->lock(this->mutex);
-	status = nfsec_flush(this, NFSEC_CMD_SA_FLUSH);
+	status = flush(this, NFSEC_CMD_SA_FLUSH);
 	this->mutex->unlock(this->mutex);
 	return status;
+}
+
+/* --- policies -------------------------------------------------------------- */
+
+static void user_destroy(policy_user_t *user)
+{
+	user->src->destroy(user->src);
+	user->dst->destroy(user->dst);
+	free(user);
+}
+
+static void entry_destroy(policy_entry_t *entry)
+{
+	entry->src_ts->destroy(entry->src_ts);
+	entry->dst_ts->destroy(entry->dst_ts);
+	entry->users->destroy_function(entry->users, (void *)user_destroy);
+	free(entry);
+}
+
+static bool user_equals(policy_user_t *a, policy_user_t *b)
+{
+	return a->type == b->type && a->reqid == b->reqid &&
+	       a->mode == b->mode && a->proto == b->proto &&
+	       a->src->ip_equals(a->src, b->src) &&
+	       a->dst->ip_equals(a->dst, b->dst);
+}
+
+static uint8_t port_bits(uint16_t from, uint16_t to)
+{
+	return from == to ? 16 : 0;
+}
+
+/* kernel-netlink's priorities, so that both order policies alike. */
+static uint32_t priority(kernel_ipsec_policy_id_t *id,
+			 kernel_ipsec_manage_policy_t *data, uint8_t splen,
+			 uint8_t dplen)
+{
+	traffic_selector_t *s = id->src_ts, *d = id->dst_ts;
+	uint32_t prio = PRIO_BASE;
+
+	if (data->manual_prio)
+		return data->manual_prio;
+	switch (data->prio) {
+	case POLICY_PRIORITY_FALLBACK:
+		prio += PRIO_BASE;
+		/* fall through */
+	case POLICY_PRIORITY_ROUTED:
+	case POLICY_PRIORITY_DEFAULT:
+		prio += PRIO_BASE;
+		/* fall through */
+	case POLICY_PRIORITY_PASS:
+		break;
+	}
+	prio -= (splen + dplen) * 512;
+	prio -= max(s->get_protocol(s), d->get_protocol(d)) ? 256 : 0;
+	prio -= (port_bits(s->get_from_port(s), s->get_to_port(s)) +
+		 port_bits(d->get_from_port(d), d->get_to_port(d))) * 4;
+	prio -= data->prio != POLICY_PRIORITY_ROUTED;
+	return prio;
+}
+
+static bool ts_port(traffic_selector_t *ts, uint16_t *port)
+{
+	uint16_t from = ts->get_from_port(ts), to = ts->get_to_port(ts);
+
+	*port = from == to ? from : 0;
+	return from == to || (from == 0 && to == 0xffff);
+}
+
+/* The selector of a policy request; FALSE (logged) if nfsec cannot. */
+static bool put_selector(struct nlmsghdr *nlh, kernel_ipsec_policy_id_t *id,
+			 uint8_t *splen, uint8_t *dplen)
+{
+	traffic_selector_t *s = id->src_ts, *d = id->dst_ts;
+	uint8_t proto = max(s->get_protocol(s), d->get_protocol(d));
+	uint16_t sport, dport;
+	host_t *net;
+	uint8_t dir;
+
+	if (!ts_port(s, &sport) || !ts_port(d, &dport)) {
+		DBG1(DBG_KNL, "kernel-nfsec: policy %R === %R refused: nfsec "
+		     "takes one port or any, not port ranges", s, d);
+		return FALSE;
+	}
+	if ((sport || dport) && proto != IPPROTO_TCP && proto != IPPROTO_UDP &&
+	    proto != IPPROTO_SCTP && proto != IPPROTO_UDPLITE) {
+		DBG1(DBG_KNL, "kernel-nfsec: policy %R === %R refused: nfsec "
+		     "takes ports only with TCP, UDP, SCTP and UDP-Lite", s, d);
+		return FALSE;
+	}
+	dir = id->dir == POLICY_IN ? NFSEC_DIR_IN :
+	      id->dir == POLICY_OUT ? NFSEC_DIR_OUT : NFSEC_DIR_FWD;
+	mnl_attr_put_u8(nlh, NFSEC_POL_A_DIR, dir);
+	mnl_attr_put_u16(nlh, NFSEC_POL_A_FAMILY,
+			 s->get_type(s) == TS_IPV4_ADDR_RANGE ? AF_INET : AF_INET6);
+	s->to_subnet(s, &net, splen);
+	put_host(nlh, NFSEC_POL_A_SRC, net);
+	net->destroy(net);
+	mnl_attr_put_u8(nlh, NFSEC_POL_A_SRC_PLEN, *splen);
+	d->to_subnet(d, &net, dplen);
+	put_host(nlh, NFSEC_POL_A_DST, net);
+	net->destroy(net);
+	mnl_attr_put_u8(nlh, NFSEC_POL_A_DST_PLEN, *dplen);
+	if (proto)
+		mnl_attr_put_u8(nlh, NFSEC_POL_A_PROTO, proto);
+	if (sport)
+		mnl_attr_put_u16(nlh, NFSEC_POL_A_SPORT, sport);
+	if (dport)
+		mnl_attr_put_u16(nlh, NFSEC_POL_A_DPORT, dport);
+	return TRUE;
+}
+
+static void put_action(struct nlmsghdr *nlh, policy_user_t *user)
+{
+	switch (user->type) {
+	case POLICY_PASS:
+		mnl_attr_put_u8(nlh, NFSEC_POL_A_ACTION, NFSEC_ACTION_BYPASS);
+		return;
+	case POLICY_DROP:
+		mnl_attr_put_u8(nlh, NFSEC_POL_A_ACTION, NFSEC_ACTION_DISCARD);
+		return;
+	case POLICY_IPSEC:
+		break;
+	}
+	mnl_attr_put_u8(nlh, NFSEC_POL_A_ACTION, NFSEC_ACTION_PROTECT);
+	mnl_attr_put_u32(nlh, NFSEC_POL_A_SA_REQID, user->reqid);
+	mnl_attr_put_u8(nlh, NFSEC_POL_A_SA_PROTO, user->proto);
+	mnl_attr_put_u8(nlh, NFSEC_POL_A_SA_MODE, user->mode == MODE_TUNNEL ?
+			NFSEC_MODE_TUNNEL : NFSEC_MODE_TRANSPORT);
+	mnl_attr_put_u16(nlh, NFSEC_POL_A_SA_FAMILY,
+			 user->dst->get_family(user->dst));
+	put_host(nlh, NFSEC_POL_A_SA_DST, user->dst);
+	put_host(nlh, NFSEC_POL_A_SA_SRC, user->src);
+}
+
+/* POLICY_ADD, _UPDATE (with USER) or _DEL (without) for an entry. */
+static int policy_request(private_kernel_nfsec_ipsec_t *this, uint8_t cmd,
+			  kernel_ipsec_policy_id_t *id, uint32_t prio,
+			  policy_user_t *user)
+{
+	uint8_t buf[NFSEC_GENL_BUF];
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+	uint8_t splen, dplen;
+	char msg[256];
+	int err;
+
+	nlh = nfsec_genl_msg(&this->nl, buf, cmd);
+	nest = mnl_attr_nest_start(nlh, NFSEC_A_POLICY);
+	if (!put_selector(nlh, id, &splen, &dplen))
+		return -EOPNOTSUPP;
+	mnl_attr_put_u32(nlh, NFSEC_POL_A_PRIORITY, prio);
+	if (user)
+		put_action(nlh, user);
+	mnl_attr_nest_end(nlh, nest);
+	err = request(this, nlh, NULL, NULL, msg, sizeof(msg));
+	if (err)
+		DBG1(DBG_KNL, "kernel-nfsec: unable to %s policy %R === %R %N: %s",
+		     cmd == NFSEC_CMD_POLICY_DEL ? "delete" :
+		     cmd == NFSEC_CMD_POLICY_ADD ? "add" : "update",
+		     id->src_ts, id->dst_ts, policy_dir_names, id->dir,
+		     err_text(err, msg));
+	return err;
+}
+
+static bool policy_supported(kernel_ipsec_policy_id_t *id,
+			     kernel_ipsec_manage_policy_t *data)
+{
+	const char *what = NULL;
+
+	if (id->mark.value || id->mark.mask)
+		what = "marks";
+	else if (id->if_id)
+		what = "interface IDs (XFRM interfaces)";
+	else if (id->interface)
+		what = "policies bound to an interface";
+	else if (id->label)
+		what = "security labels";
+	else if (data->type == POLICY_IPSEC && data->sa->ipcomp.transform)
+		what = "IPComp";
+	else if (data->type == POLICY_IPSEC && data->sa->esp.use &&
+		 data->sa->ah.use)
+		what = "AH and ESP bundles";
+	else if (data->type == POLICY_IPSEC && data->sa->mode != MODE_TUNNEL &&
+		 data->sa->mode != MODE_TRANSPORT)
+		what = "modes other than tunnel and transport";
+	if (what)
+		DBG1(DBG_KNL, "kernel-nfsec: policy %R === %R %N refused: nfsec "
+		     "does not support %s", id->src_ts, id->dst_ts,
+		     policy_dir_names, id->dir, what);
+	return !what;
+}
+
+static bool entry_match(policy_entry_t *entry, kernel_ipsec_policy_id_t *id,
+			uint32_t prio)
+{
+	return entry->dir == id->dir && entry->priority == prio &&
+	       entry->src_ts->equals(entry->src_ts, id->src_ts) &&
+	       entry->dst_ts->equals(entry->dst_ts, id->dst_ts);
+}
+
+static policy_entry_t *entry_find(private_kernel_nfsec_ipsec_t *this,
+				  kernel_ipsec_policy_id_t *id, uint32_t prio)
+{
+	enumerator_t *e;
+	policy_entry_t *entry, *found = NULL;
+
+	e = this->policies->create_enumerator(this->policies);
+	while (e->enumerate(e, &entry)) {
+		if (entry_match(entry, id, prio)) {
+			found = entry;
+			break;
+		}
+	}
+	e->destroy(e);
+	return found;
+}
+
+static uint32_t id_priority(kernel_ipsec_policy_id_t *id,
+			    kernel_ipsec_manage_policy_t *data)
+{
+	host_t *net;
+	uint8_t splen, dplen;
+
+	id->src_ts->to_subnet(id->src_ts, &net, &splen);
+	net->destroy(net);
+	id->dst_ts->to_subnet(id->dst_ts, &net, &dplen);
+	net->destroy(net);
+	return priority(id, data, splen, dplen);
+}
+
+METHOD(kernel_ipsec_t, add_policy, status_t,
+	private_kernel_nfsec_ipsec_t *this, kernel_ipsec_policy_id_t *id,
+	kernel_ipsec_manage_policy_t *data)
+{
+	policy_entry_t *entry;
+	policy_user_t *user, *top;
+	uint32_t prio;
+	int err = 0, users = 0;
+
+	if (!policy_supported(id, data))
+		return NOT_SUPPORTED;
+	prio = id_priority(id, data);
+	INIT(user,
+		.type = data->type,
+		.reqid = data->sa->reqid,
+		.mode = data->sa->mode,
+		.proto = data->sa->ah.use ? IPPROTO_AH : IPPROTO_ESP,
+		.src = data->src->clone(data->src),
+		.dst = data->dst->clone(data->dst),
+	);
+
+	this->mutex->lock(this->mutex);
+	entry = entry_find(this, id, prio);
+	if (!entry) {
+		err = policy_request(this, NFSEC_CMD_POLICY_ADD, id, prio, user);
+		if (!err) {
+			INIT(entry,
+				.dir = id->dir,
+				.src_ts = id->src_ts->clone(id->src_ts),
+				.dst_ts = id->dst_ts->clone(id->dst_ts),
+				.priority = prio,
+				.users = linked_list_create(),
+			);
+			this->policies->insert_last(this->policies, entry);
+		}
+	} else if (entry->users->get_first(entry->users, (void **)&top) ==
+		   SUCCESS && !user_equals(top, user)) {
+		err = policy_request(this, NFSEC_CMD_POLICY_UPDATE, id, prio,
+				     user);
+	}
+	if (!err) {
+		entry->users->insert_first(entry->users, user);
+		users = entry->users->get_count(entry->users);
+	}
+	this->mutex->unlock(this->mutex);
+	if (err) {
+		user_destroy(user);
+		return FAILED;
+	}
+	DBG2(DBG_KNL, "kernel-nfsec: policy %R === %R %N reqid %u priority %u, "
+	     "%d users", id->src_ts, id->dst_ts, policy_dir_names, id->dir,
+	     data->sa->reqid, prio, users);
+	return SUCCESS;
+}
+
+METHOD(kernel_ipsec_t, query_policy, status_t,
+	private_kernel_nfsec_ipsec_t *this, kernel_ipsec_policy_id_t *id,
+	kernel_ipsec_query_policy_t *data, time_t *use_time)
+{
+	/* nfsec keeps no last-use time per policy: charon then asks the SAs */
+	return NOT_SUPPORTED;
+}
+
+METHOD(kernel_ipsec_t, del_policy, status_t,
+	private_kernel_nfsec_ipsec_t *this, kernel_ipsec_policy_id_t *id,
+	kernel_ipsec_manage_policy_t *data)
+{
+	policy_user_t want = {
+		.type = data->type,
+		.reqid = data->sa->reqid,
+		.mode = data->sa->mode,
+		.proto = data->sa->ah.use ? IPPROTO_AH : IPPROTO_ESP,
+		.src = data->src,
+		.dst = data->dst,
+	};
+	policy_entry_t *entry;
+	policy_user_t *user, *top;
+	enumerator_t *e;
+	bool was_top = TRUE, found = FALSE;
+	uint32_t prio;
+	int err = 0;
+
+	if (!policy_supported(id, data))
+		return NOT_SUPPORTED;
+	prio = id_priority(id, data);
+	this->mutex->lock(this->mutex);
+	entry = entry_find(this, id, prio);
+	if (!entry) {
+		this->mutex->unlock(this->mutex);
+		DBG1(DBG_KNL, "kernel-nfsec: policy %R === %R %N not found",
+		     id->src_ts, id->dst_ts, policy_dir_names, id->dir);
+		return NOT_FOUND;
+	}
+	e = entry->users->create_enumerator(entry->users);
+	while (e->enumerate(e, &user)) {
+		if (user_equals(user, &want)) {
+			entry->users->remove_at(entry->users, e);
+			user_destroy(user);
+			found = TRUE;
+			break;
+		}
+		was_top = FALSE;
+	}
+	e->destroy(e);
+	if (!found) {
+		/* not one of ours: drop the oldest, as charon wants one less */
+		entry->users->remove_last(entry->users, (void **)&user);
+		user_destroy(user);
+		was_top = entry->users->get_count(entry->users) == 0;
+	}
+	if (entry->users->get_count(entry->users) == 0) {
+		err = policy_request(this, NFSEC_CMD_POLICY_DEL, id, prio, NULL);
+		this->policies->remove(this->policies, entry, NULL);
+		entry_destroy(entry);
+	} else if (was_top &&
+		   entry->users->get_first(entry->users, (void **)&top) ==
+		   SUCCESS && !user_equals(top, &want)) {
+		err = policy_request(this, NFSEC_CMD_POLICY_UPDATE, id, prio,
+				     top);
+	}
+	this->mutex->unlock(this->mutex);
+	return err && err != -ENOENT ? FAILED : SUCCESS;
+}
+
+static int bypass_request(private_kernel_nfsec_ipsec_t *this, uint8_t cmd,
+			  int family, uint16_t port, uint8_t dir);
+
+/* Every policy goes but the IKE sockets' bypass, which is put back. */
+METHOD(kernel_ipsec_t, flush_policies, status_t,
+	private_kernel_nfsec_ipsec_t *this)
+{
+	enumerator_t *e;
+	bypass_entry_t *b;
+	status_t status;
+
+	this->mutex->lock(this->mutex);
+	status = flush(this, NFSEC_CMD_POLICY_FLUSH);
+	this->policies->destroy_function(this->policies, (void *)entry_destroy);
+	this->policies = linked_list_create();
+	e = this->bypass->create_enumerator(this->bypass);
+	while (e->enumerate(e, &b)) {
+		bypass_request(this, NFSEC_CMD_POLICY_ADD, b->family, b->port,
+			       NFSEC_DIR_OUT);
+		bypass_request(this, NFSEC_CMD_POLICY_ADD, b->family, b->port,
+			       NFSEC_DIR_IN);
+	}
+	e->destroy(e);
+	this->mutex->unlock(this->mutex);
+	return status;
+}
+
+/* --- IKE sockets --------------------------------------------------------- */
+
+/*
+ * nfsec has no per-socket policies: IKE passes by port. Outbound from our
+ * port, inbound to it, before every other policy (see Documentation/
+ * netlink.md, "Bypass for the key-exchange daemon").
+ */
+static int bypass_request(private_kernel_nfsec_ipsec_t *this, uint8_t cmd,
+			  int family, uint16_t port, uint8_t dir)
+{
+	uint8_t buf[NFSEC_GENL_BUF], any[16] = {};
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+	char msg[256];
+	int err;
+
+	nlh = nfsec_genl_msg(&this->nl, buf, cmd);
+	nest = mnl_attr_nest_start(nlh, NFSEC_A_POLICY);
+	mnl_attr_put_u8(nlh, NFSEC_POL_A_DIR, dir);
+	mnl_attr_put_u16(nlh, NFSEC_POL_A_FAMILY, family);
+	mnl_attr_put(nlh, NFSEC_POL_A_SRC, family == AF_INET ? 4 : 16, any);
+	mnl_attr_put_u8(nlh, NFSEC_POL_A_SRC_PLEN, 0);
+	mnl_attr_put(nlh, NFSEC_POL_A_DST, family == AF_INET ? 4 : 16, any);
+	mnl_attr_put_u8(nlh, NFSEC_POL_A_DST_PLEN, 0);
+	mnl_attr_put_u8(nlh, NFSEC_POL_A_PROTO, IPPROTO_UDP);
+	mnl_attr_put_u16(nlh, dir == NFSEC_DIR_OUT ? NFSEC_POL_A_SPORT :
+			 NFSEC_POL_A_DPORT, port);
+	mnl_attr_put_u32(nlh, NFSEC_POL_A_PRIORITY, PRIO_IKE_BYPASS);
+	if (cmd == NFSEC_CMD_POLICY_ADD)
+		mnl_attr_put_u8(nlh, NFSEC_POL_A_ACTION, NFSEC_ACTION_BYPASS);
+	mnl_attr_nest_end(nlh, nest);
+	err = request(this, nlh, NULL, NULL, msg, sizeof(msg));
+	if (err == -EEXIST)
+		err = 0;
+	if (err)
+		DBG1(DBG_KNL, "kernel-nfsec: unable to %s the bypass policy for "
+		     "UDP port %u: %s", cmd == NFSEC_CMD_POLICY_ADD ? "add" :
+		     "delete", port, err_text(err, msg));
+	return err;
+}
+
+METHOD(kernel_ipsec_t, bypass_socket, bool,
+	private_kernel_nfsec_ipsec_t *this, int fd, int family)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	bypass_entry_t *b;
+	uint16_t port;
+	int err;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+		DBG1(DBG_KNL, "kernel-nfsec: unable to read the IKE socket's "
+		     "port: %s", strerror(errno));
+		return FALSE;
+	}
+	port = ntohs(family == AF_INET ?
+		     ((struct sockaddr_in *)&ss)->sin_port :
+		     ((struct sockaddr_in6 *)&ss)->sin6_port);
+	this->mutex->lock(this->mutex);
+	err = bypass_request(this, NFSEC_CMD_POLICY_ADD, family, port,
+			     NFSEC_DIR_OUT);
+	if (!err)
+		err = bypass_request(this, NFSEC_CMD_POLICY_ADD, family, port,
+				     NFSEC_DIR_IN);
+	if (!err) {
+		INIT(b, .family = family, .port = port);
+		this->bypass->insert_last(this->bypass, b);
+	}
+	this->mutex->unlock(this->mutex);
+	if (!err)
+		DBG2(DBG_KNL, "kernel-nfsec: IKE on UDP port %u (%s) bypasses "
+		     "IPsec", port, family == AF_INET ? "IPv4" : "IPv6");
+	return !err;
+}
+
+METHOD(kernel_ipsec_t, enable_udp_decap, bool,
+	private_kernel_nfsec_ipsec_t *this, int fd, int family, uint16_t port)
+{
+	/*
+	 * nfsec takes ESP in UDP for the port of each inbound ENCAP SA ahead
+	 * of the socket, which keeps receiving IKE (non-ESP marker): the
+	 * socket needs no UDP_ENCAP option.
+	 */
+	DBG2(DBG_KNL, "kernel-nfsec: ESP in UDP on port %u is nfsec's", port);
+	return TRUE;
+}
+
+/* --- events ----------------------------------------------------------------- */
+
+static void event_expire(const struct nlattr **tb)
+{
+	const struct nlattr *sa[NFSEC_SA_A_MAX + 1];
+	uint8_t kind, proto;
+	uint32_t spi;
+	host_t *dst;
+	int family;
+
+	nfsec_genl_nest(tb[NFSEC_A_SA], sa, NFSEC_SA_A_MAX);
+	if (!sa[NFSEC_SA_A_FAMILY] || !sa[NFSEC_SA_A_SPI] ||
+	    !sa[NFSEC_SA_A_PROTO] || !sa[NFSEC_SA_A_EXPIRE])
+		return;
+	family = mnl_attr_get_u16(sa[NFSEC_SA_A_FAMILY]);
+	dst = get_host(family, sa[NFSEC_SA_A_DST], 0);
+	if (!dst)
+		return;
+	spi = mnl_attr_get_u32(sa[NFSEC_SA_A_SPI]);
+	proto = mnl_attr_get_u8(sa[NFSEC_SA_A_PROTO]);
+	kind = mnl_attr_get_u8(sa[NFSEC_SA_A_EXPIRE]);
+	/* out of sequence numbers: the SA sends no more, a rekey helps */
+	DBG1(DBG_KNL, "kernel-nfsec: %s expire for SA with SPI %.8x",
+	     kind == NFSEC_EXPIRE_HARD ? "hard" :
+	     kind == NFSEC_EXPIRE_SOFT ? "soft" : "sequence", ntohl(spi));
+	charon->kernel->expire(charon->kernel, proto, spi, dst,
+			       kind == NFSEC_EXPIRE_HARD);
+	dst->destroy(dst);
+}
+
+static traffic_selector_t *flow_ts(const struct nlattr **flow, uint16_t a,
+				   uint16_t p, int family)
+{
+	uint16_t port = flow[p] ? mnl_attr_get_u16(flow[p]) : 0;
+	uint8_t proto = flow[NFSEC_FLOW_A_PROTO] ?
+			mnl_attr_get_u8(flow[NFSEC_FLOW_A_PROTO]) : 0;
+	chunk_t addr = chunk_create(mnl_attr_get_payload(flow[a]),
+				    mnl_attr_get_payload_len(flow[a]));
+
+	return traffic_selector_create_from_bytes(proto,
+			family == AF_INET ? TS_IPV4_ADDR_RANGE : TS_IPV6_ADDR_RANGE,
+			addr, port ? port : 0, addr, port ? port : 0xffff);
+}
+
+static void event_acquire(const struct nlattr **tb)
+{
+	const struct nlattr *pol[NFSEC_POL_A_MAX + 1];
+	const struct nlattr *flow[NFSEC_FLOW_A_MAX + 1];
+	kernel_acquire_data_t data = {};
+	uint32_t reqid;
+	int family;
+
+	nfsec_genl_nest(tb[NFSEC_A_POLICY], pol, NFSEC_POL_A_MAX);
+	nfsec_genl_nest(tb[NFSEC_A_FLOW], flow, NFSEC_FLOW_A_MAX);
+	if (!pol[NFSEC_POL_A_SA_REQID] || !flow[NFSEC_FLOW_A_FAMILY] ||
+	    !flow[NFSEC_FLOW_A_SRC] || !flow[NFSEC_FLOW_A_DST])
+		return;
+	reqid = mnl_attr_get_u32(pol[NFSEC_POL_A_SA_REQID]);
+	family = mnl_attr_get_u16(flow[NFSEC_FLOW_A_FAMILY]);
+	data.src = flow_ts(flow, NFSEC_FLOW_A_SRC, NFSEC_FLOW_A_SPORT, family);
+	data.dst = flow_ts(flow, NFSEC_FLOW_A_DST, NFSEC_FLOW_A_DPORT, family);
+	DBG1(DBG_KNL, "kernel-nfsec: acquire for reqid %u, %R === %R", reqid,
+	     data.src, data.dst);
+	charon->kernel->acquire(charon->kernel, reqid, &data);
+	DESTROY_IF(data.src);
+	DESTROY_IF(data.dst);
+}
+
+static void event_mapping(const struct nlattr **tb)
+{
+	const struct nlattr *sa[NFSEC_SA_A_MAX + 1];
+	const struct nlattr *map[NFSEC_MAP_A_MAX + 1];
+	host_t *dst, *remote;
+	uint32_t spi;
+	int family;
+
+	nfsec_genl_nest(tb[NFSEC_A_SA], sa, NFSEC_SA_A_MAX);
+	nfsec_genl_nest(tb[NFSEC_A_MAPPING], map, NFSEC_MAP_A_MAX);
+	if (!sa[NFSEC_SA_A_FAMILY] || !sa[NFSEC_SA_A_SPI] ||
+	    !sa[NFSEC_SA_A_PROTO] || !map[NFSEC_MAP_A_NEW_PORT])
+		return;
+	family = mnl_attr_get_u16(sa[NFSEC_SA_A_FAMILY]);
+	spi = mnl_attr_get_u32(sa[NFSEC_SA_A_SPI]);
+	dst = get_host(family, sa[NFSEC_SA_A_DST], 0);
+	remote = get_host(family, map[NFSEC_MAP_A_NEW_ADDR],
+			  mnl_attr_get_u16(map[NFSEC_MAP_A_NEW_PORT]));
+	if (dst && remote) {
+		DBG1(DBG_KNL, "kernel-nfsec: NAT mapping of SA with SPI %.8x "
+		     "changed to %#H", ntohl(spi), remote);
+		charon->kernel->mapping(charon->kernel,
+					mnl_attr_get_u8(sa[NFSEC_SA_A_PROTO]),
+					spi, dst, remote);
+	}
+	DESTROY_IF(dst);
+	DESTROY_IF(remote);
+}
+
+static int event_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct genlmsghdr *genl = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[NFSEC_A_MAX + 1];
+
+	nfsec_genl_attrs(nlh, tb, NFSEC_A_MAX);
+	switch (genl->cmd) {
+	case NFSEC_CMD_SA_EXPIRE:
+		event_expire(tb);
+		break;
+	case NFSEC_CMD_ACQUIRE:
+		event_acquire(tb);
+		break;
+	case NFSEC_CMD_MAPPING:
+		event_mapping(tb);
+		break;
+	default:	/* SA and policy changes: our own doing */
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+CALLBACK(receive_events, bool,
+	private_kernel_nfsec_ipsec_t *this, int fd, watcher_event_t event)
+{
+	uint8_t buf[NFSEC_GENL_BUF * 2];
+	ssize_t len;
+
+	len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (len < 0) {
+		if (errno == ENOBUFS)
+			DBG1(DBG_KNL, "kernel-nfsec: events lost (socket buffer "
+			     "full), consider a larger rmem_max");
+		else if (errno != EAGAIN && errno != EINTR)
+			DBG1(DBG_KNL, "kernel-nfsec: unable to read events: %s",
+			     strerror(errno));
+		return TRUE;
+	}
+	mnl_cb_run(buf, len, 0, 0, event_cb, this);
+	return TRUE;
 }
 
 /* --- life -------------------------------------------------------------------- */
@@ -603,13 +1270,26 @@ METHOD(kernel_ipsec_t, get_features, kernel_feature_t,
 METHOD(kernel_ipsec_t, destroy, void,
 	private_kernel_nfsec_ipsec_t *this)
 {
+	bypass_entry_t *b;
+
 	if (this->events.sock) {
 		lib->watcher->remove(lib->watcher,
 				     mnl_socket_get_fd(this->events.sock));
 		nfsec_genl_close(&this->events);
 	}
-	kernel_nfsec_policy_uninit(this);
-	nfsec_genl_close(&this->nl);
+	if (this->nl.sock) {
+		while (this->bypass->remove_first(this->bypass, (void **)&b) ==
+		       SUCCESS) {
+			bypass_request(this, NFSEC_CMD_POLICY_DEL, b->family,
+				       b->port, NFSEC_DIR_OUT);
+			bypass_request(this, NFSEC_CMD_POLICY_DEL, b->family,
+				       b->port, NFSEC_DIR_IN);
+			free(b);
+		}
+		nfsec_genl_close(&this->nl);
+	}
+	this->policies->destroy_function(this->policies, (void *)entry_destroy);
+	this->bypass->destroy_function(this->bypass, free);
 	this->mutex->destroy(this->mutex);
 	free(this);
 }
@@ -631,12 +1311,19 @@ kernel_nfsec_ipsec_t *kernel_nfsec_ipsec_create(void)
 				.query_sa = _query_sa,
 				.del_sa = _del_sa,
 				.flush_sas = _flush_sas,
+				.add_policy = _add_policy,
+				.query_policy = _query_policy,
+				.del_policy = _del_policy,
+				.flush_policies = _flush_policies,
+				.bypass_socket = _bypass_socket,
+				.enable_udp_decap = _enable_udp_decap,
 				.destroy = _destroy,
 			},
 		},
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+		.policies = linked_list_create(),
+		.bypass = linked_list_create(),
 	);
-	kernel_nfsec_policy_init(this);
 
 	spi_min = lib->settings->get_int(lib->settings, "%s.spi_min",
 					 KERNEL_SPI_MIN, lib->ns);
@@ -656,7 +1343,7 @@ kernel_nfsec_ipsec_t *kernel_nfsec_ipsec_create(void)
 		return NULL;
 	}
 	lib->watcher->add(lib->watcher, mnl_socket_get_fd(this->events.sock),
-			  WATCHER_READ, kernel_nfsec_events_receive, this);
+			  WATCHER_READ, receive_events, this);
 	DBG1(DBG_KNL, "kernel-nfsec: IPsec SAs and policies go to nfsec");
 	return &this->public;
 }
