@@ -34,7 +34,9 @@
 #
 # Asserted: ping both ways with exact per-SA counts on nfsec's side and the
 # XFRM states' packet counts, TCP by md5 both ways in both modes (the
-# transport-mode checksums a NAT made wrong); a capture on nat1's public
+# transport-mode checksums a NAT made wrong); the path MTU that counts the
+# UDP header (a DF ping of exactly the size that fits, one byte more told
+# "frag needed" with that MTU); a capture on nat1's public
 # link with nothing but UDP on the NAT'd ports; IKE (non-ESP marker) both
 # ways on the same port as ESP, reaching h's socket and XFRM's; NAT
 # keepalives consumed, and sent by h (the capture's count is h's counter);
@@ -376,6 +378,12 @@ check "ping g -> 10.1.0.10 (h), 3 of 3" on g ping -c 3 -i 0.2 -W 2 10.1.0.10
 expect_stats "g: in SA 0x4521 opened 6 packets, 504 bytes" g 0x4521 "bytes=504 packets=6" || true
 expect_stats "h: in SA 0x4522 opened 6 packets, 504 bytes" h 0x4522 "bytes=504 packets=6" || true
 tcp_md5 "TCP g -> h" g h 10.1.0.10 5005 "$TMP/blob" || true
+# the path MTU counts the UDP header: (1500 - 20 - 8 - 8 - 8 - 16) / 4 * 4
+# - 2 = 1438 bytes of inner packet (1446 without encap)
+check "DF ping h -> g of 1438 bytes (-s 1410) passes" on h ping -M do -c 1 -W 2 -s 1410 172.16.3.1
+expect_fail "DF ping of 1439 bytes: frag needed, mtu 1438" "(mtu = |mtu=)1438([^0-9]|$)" \
+	on h ping -M do -c 1 -W 2 -s 1411 172.16.3.1
+expect_eq "h: out SA 0x4521: too_big 1" 1 "$(sa_field h 0x4521 stats.too_big)" || true
 expect_eq "g's in SA opened what h's out SA sent" \
 	"$(traffic "$(sa_stats h 0x4521)")" "$(traffic "$(sa_stats g 0x4521)")" || true
 expect_eq "h's in SA opened what g's out SA sent" \
