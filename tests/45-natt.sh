@@ -42,7 +42,8 @@
 # keepalives consumed, and sent by h (the capture's count is h's counter);
 # before any encap SA, the port is the socket's alone; the rebinding: the
 # mapping event, nothing moves without follow, and with it traffic
-# resumes both ways, even mid-stream; spoofed datagrams (bad ICV, a replay)
+# resumes both ways, even mid-stream; the inbound policy after
+# decapsulation; spoofed datagrams (bad ICV, a replay)
 # from a third address move nothing; junk, short, truncated, marked and
 # huge datagrams are each counted; exact encap counters.
 set -e
@@ -299,6 +300,17 @@ sent=$(($(sa_field h 0x4501 stats.packets) + $(sa_field h 0x4511 stats.packets))
 got=$(($(sa_field h 0x4502 stats.packets) + $(sa_field h 0x4512 stats.packets)))
 expect_eq "h: encap-out is what its out SAs sent, encap-in what its in SAs opened" \
 	"$sent $got" "$(ns_stat h encap_out) $(ns_stat h encap_in)" || true
+
+log "after decapsulation, the inbound policy: x tunnels 172.16.2.2, which h's policy does not name"
+check "x: 172.16.2.2 -> h through the same state" ipb x <<-EOF
+	addr add 172.16.2.2/32 dev lo
+	xfrm policy add src 172.16.2.2 dst 10.1.0.10 dir out priority 100 tmpl src 203.0.113.2 dst 198.51.100.1 proto esp mode tunnel
+EOF
+policy=$(sa_field h 0x4502 stats.policy)
+expect_fail "ping -I 172.16.2.2 x -> h: nothing comes back" "0 received" \
+	on x ping -c 2 -i 0.2 -W 1 -I 172.16.2.2 10.1.0.10
+expect_eq "h: in SA 0x4502 opened both and dropped them (policy)" $((policy + 2)) \
+	"$(sa_field h 0x4502 stats.policy)" || true
 
 log "IKE beside ESP on UDP 4500: the non-ESP marker both ways"
 non_esp=$(ns_stat h non_esp)
