@@ -2,7 +2,8 @@
 #
 # make            build src/nfsec.ko and tools/nfsec/nfsec
 # make check      run the test suite in a QEMU VM (installs what it needs)
-# make demo       the site-to-site demo in the VM (tools/demo/)
+# make demo       the site-to-site demo in the VM, keyed by IKEv2 (tools/demo/)
+# make demo-manual  the same with hand-made SAs
 # make check-debug  the suite on a KASAN/lockdep/kmemleak kernel
 # make sparse     build the module with sparse (C=2)
 # make checkpatch checkpatch --strict over the module, the API and the tool
@@ -67,6 +68,10 @@ check-debug: deps
 	tests/vm/check-debug
 
 demo: deps
+	$(MAKE) all strongswan
+	tests/vm/run tools/demo/ikev2.sh
+
+demo-manual: deps
 	$(MAKE) all
 	tests/vm/run tools/demo/site-to-site.sh
 
@@ -81,5 +86,5 @@ clean:
 	$(MAKE) -C tools/nfsec clean
 	$(MAKE) -C tools/strongswan clean
 
-.PHONY: all module selftest-module sparse tools strongswan install-strongswan install deps check check-debug demo \
+.PHONY: all module selftest-module sparse tools strongswan install-strongswan install deps check check-debug demo demo-manual \
 	checkpatch bench clean
