@@ -16,9 +16,12 @@
 #
 # Covers: tunnel mode site to site with a pre-shared key, ga initiating:
 # ping with exact counts on nfsec's SAs, TCP 1 MiB by md5 both ways, the
-# capture holds IKE on UDP 500 and nothing but ESP otherwise; charon's
-# policies and SAs in nfsec, by reqid; the IKE bypass policies; stopping
-# charon removes everything it installed.
+# capture holds IKE on UDP 500/4500 and nothing but ESP otherwise; charon's
+# policies and SAs in nfsec, by reqid; the IKE bypass policies. ESP
+# proposals aes256gcm16, chacha20poly1305, aes128-sha256, aes256-sha384
+# with ESN: the algorithm in nfsec and exact counts; aes128ccm16, which
+# nfsec lacks, fails the CHILD_SA with charon saying why and leaves nothing
+# in nfsec. Stopping charon removes everything it installed.
 set -e
 . "${0%/*}/lib.sh"
 . "${0%/*}/lib_net.sh"
@@ -65,7 +68,7 @@ site() {
 					net {
 						local_ts = $lnet
 						remote_ts = $rnet
-						esp_proposals = aes128gcm16
+						esp_proposals = ${ESP:-aes128gcm16}
 						start_action = none
 					}
 				}
@@ -128,11 +131,59 @@ m=$(cap_count "$TMP/inet.pcap" 'udp port 4500 and udp[8:4] = 0')
 expect_eq "capture: no ESP in UDP (no NAT)" 0 \
 	"$(cap_count "$TMP/inet.pcap" 'udp port 4500 and udp[8:4] != 0')" || true
 
+# sa_algs NS: "DIR ALG/KEY_BYTES[/ICV_OR_TRUNC_BITS][+AUTH...][ esn] ..." of
+# NS's SAs, out first.
+sa_algs() {
+	nf "$1" -j --show-keys sa list | jq_py '" ".join("%s %s%s" % (s["dir"],
+		"+".join("/".join([a["name"], str(len(a["key"]) // 2 - 1)] +
+			[str(a[b]) for b in ("icv_bits", "trunc_bits") if b in a])
+			for a in (s.get(k) for k in ("aead", "enc", "auth")) if a),
+		" esn" if s["esn"] else "")
+		for s in sorted(d, key=lambda s: s["dir"] != "out"))'
+}
+
+# proposal ESP WANT: both gateways load ESP as the child's proposal, ga
+# sets up a new IKE_SA and CHILD_SA, nfsec's SAs are WANT, ping -c 3.
+proposal() {
+	ESP=$1
+	sw ga --terminate --ike site --timeout 10 >/dev/null 2>&1 || true
+	sswan_conf ga <<<"$(site 10.0.1.1 10.0.2.1 192.168.1.0/24 192.168.2.0/24)" >/dev/null &&
+	sswan_conf gb <<<"$(site 10.0.2.1 10.0.1.1 192.168.2.0/24 192.168.1.0/24)" >/dev/null || return 1
+	check "$1: CHILD_SA up" sw ga --initiate --child net --timeout 30 || return 1
+	expect_eq "$1: nfsec's SAs" "$2" "$(sa_algs ga)" || true
+	check "$1: ping ha -> hb, 3 of 3" on ha ping -c 3 -i 0.2 -W 2 192.168.2.10 || true
+	expect_eq "$1: nfsec's SAs carried 3 packets each way" \
+		"out: bytes=252 packets=3; in: bytes=252 packets=3" "$(sa_pair_stats ga)" || true
+}
+
+log "ESP proposals"
+proposal aes256gcm16 "out rfc4106(gcm(aes))/36/128 in rfc4106(gcm(aes))/36/128" || sswan_tail ga
+proposal chacha20poly1305 \
+	"out rfc7539esp(chacha20,poly1305)/36/128 in rfc7539esp(chacha20,poly1305)/36/128" || sswan_tail ga
+proposal aes128-sha256 \
+	"out cbc(aes)/16+hmac(sha256)/32/128 in cbc(aes)/16+hmac(sha256)/32/128" || sswan_tail ga
+proposal aes256-sha384-esn \
+	"out cbc(aes)/32+hmac(sha384)/48/192 esn in cbc(aes)/32+hmac(sha384)/48/192 esn" ||
+	sswan_tail ga
+
+log "a proposal nfsec cannot do: aes128ccm16 (XFRM can)"
+ESP=aes128ccm16
+sw ga --terminate --ike site --timeout 10 >/dev/null 2>&1 || true
+sswan_conf ga <<<"$(site 10.0.1.1 10.0.2.1 192.168.1.0/24 192.168.2.0/24)" >/dev/null
+sswan_conf gb <<<"$(site 10.0.2.1 10.0.1.1 192.168.2.0/24 192.168.1.0/24)" >/dev/null
+expect_fail "aes128ccm16: the CHILD_SA fails" "fail" sw ga --initiate --child net --timeout 30 || true
+check "ga's charon log says why" \
+	sswan_log ga "kernel-nfsec: encryption algorithm AES_CCM_16 is not supported by nfsec" ||
+	sswan_tail ga
+expect_eq "ga: no SA (nor SPI reservation) left" 0 "$(ns_stat ga sa_count)" || true
+ESP=
+
 log "charon stops: what it installed in nfsec goes"
 sswan_stop ga
 expect_eq "ga: no SA and no policy left" "[0, 0]" "$(ns_counts ga)" || true
 sswan_stop gb
-check "ga's charon log has no error" bash -c "! grep -E 'kernel-nfsec: (unable|.*refused)' $SSWAN_DIR/ga/charon.log"
+check "ga's charon log has no error but the aes128ccm16 refusal" bash -c \
+	"! grep -E 'kernel-nfsec: (unable|.*refused)' $SSWAN_DIR/ga/charon.log | grep -v 'SPI [0-9a-f]* refused: algorithm not supported'"
 
 rm -rf "$TMP"
 t_end
