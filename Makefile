@@ -2,12 +2,15 @@
 #
 # make            build src/nfsec.ko and tools/nfsec/nfsec
 # make check      run the test suite in a QEMU VM (installs what it needs)
-# make demo       the site-to-site demo in the VM (tools/demo/)
+# make demo       the site-to-site demo in the VM, keyed by IKEv2 (tools/demo/)
+# make demo-manual  the same with hand-made SAs
 # make check-debug  the suite on a KASAN/lockdep/kmemleak kernel
 # make sparse     build the module with sparse (C=2)
 # make checkpatch checkpatch --strict over the module, the API and the tool
 # make bench      the throughput benchmark in the VM (tools/bench/)
 # make install    install the module and the tool on this host
+# make strongswan the charon plugin kernel-nfsec (tools/strongswan/)
+# make install-strongswan  install it into charon's plugin directory
 #
 # Where things are: src/ the module, include/uapi/ its API, tools/nfsec/
 # the command-line tool (with its man page and its own test), tools/bench/
@@ -40,6 +43,12 @@ sparse:
 tools:
 	$(MAKE) -C tools/nfsec
 
+strongswan:
+	$(MAKE) -C tools/strongswan
+
+install-strongswan:
+	$(MAKE) -C tools/strongswan install
+
 install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	depmod -a $(notdir $(patsubst %/build,%,$(KDIR))) || true
@@ -49,7 +58,7 @@ deps:
 	tests/vm/deps
 
 check: deps
-	$(MAKE) all selftest-module
+	$(MAKE) all selftest-module strongswan
 	VM_TIMEOUT=$${VM_TIMEOUT:-2400} TEST_TIMEOUT=$${TEST_TIMEOUT:-900} \
 		tests/vm/run tests/run_all
 
@@ -59,6 +68,10 @@ check-debug: deps
 	tests/vm/check-debug
 
 demo: deps
+	$(MAKE) all strongswan
+	tests/vm/run tools/demo/ikev2.sh
+
+demo-manual: deps
 	$(MAKE) all
 	tests/vm/run tools/demo/site-to-site.sh
 
@@ -71,6 +84,7 @@ bench:
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
 	$(MAKE) -C tools/nfsec clean
+	$(MAKE) -C tools/strongswan clean
 
-.PHONY: all module selftest-module sparse tools install deps check check-debug demo \
+.PHONY: all module selftest-module sparse tools strongswan install-strongswan install deps check check-debug demo demo-manual \
 	checkpatch bench clean
