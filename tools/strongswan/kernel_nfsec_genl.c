@@ -190,10 +190,18 @@ int nfsec_genl_open(struct nfsec_genl *nl, bool events)
 	}
 	nl->family = r.id;
 	nl->events = r.group;
-	if (events && mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP,
-					    &r.group, sizeof(r.group)) < 0) {
-		ret = -errno;
-		goto err;
+	if (events) {
+		int rcvbuf = 1 << 20;	/* a burst of acquires or expiries */
+
+		if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP,
+					  &r.group, sizeof(r.group)) < 0) {
+			ret = -errno;
+			goto err;
+		}
+		if (setsockopt(mnl_socket_get_fd(nl->sock), SOL_SOCKET,
+			       SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+			setsockopt(mnl_socket_get_fd(nl->sock), SOL_SOCKET,
+				   SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	}
 	return 0;
 err:

@@ -878,7 +878,7 @@ METHOD(kernel_ipsec_t, add_policy, status_t,
 	policy_entry_t *entry;
 	policy_user_t *user, *top;
 	uint32_t prio;
-	int err = 0;
+	int err = 0, users = 0;
 
 	if (!policy_supported(id, data))
 		return NOT_SUPPORTED;
@@ -911,8 +911,10 @@ METHOD(kernel_ipsec_t, add_policy, status_t,
 		err = policy_request(this, NFSEC_CMD_POLICY_UPDATE, id, prio,
 				     user);
 	}
-	if (!err)
+	if (!err) {
 		entry->users->insert_first(entry->users, user);
+		users = entry->users->get_count(entry->users);
+	}
 	this->mutex->unlock(this->mutex);
 	if (err) {
 		user_destroy(user);
@@ -920,7 +922,7 @@ METHOD(kernel_ipsec_t, add_policy, status_t,
 	}
 	DBG2(DBG_KNL, "kernel-nfsec: policy %R === %R %N reqid %u priority %u, "
 	     "%d users", id->src_ts, id->dst_ts, policy_dir_names, id->dir,
-	     data->sa->reqid, prio, entry->users->get_count(entry->users));
+	     data->sa->reqid, prio, users);
 	return SUCCESS;
 }
 
