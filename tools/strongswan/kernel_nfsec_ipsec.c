@@ -24,6 +24,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <linux/genetlink.h>
+#include <linux/netlink.h>
 
 #include <daemon.h>
 #include <threading/mutex.h>
@@ -87,9 +88,15 @@ static const char *err_text(int err, const char *msg)
 
 /* --- requests -------------------------------------------------------------- */
 
+/*
+ * One request and its reply, under this->mutex (every caller holds it):
+ * the sequence number is stamped here, so no two requests share one
+ * whatever thread built them.
+ */
 static int request(private_kernel_nfsec_ipsec_t *this, struct nlmsghdr *nlh,
 		   mnl_cb_t cb, void *data, char *msg, size_t len)
 {
+	nlh->nlmsg_seq = ++this->nl.seq;
 	return nfsec_genl_request(&this->nl, nlh, cb, data, msg, len);
 }
 
@@ -480,7 +487,6 @@ METHOD(kernel_ipsec_t, update_sa, status_t,
 	static const uint16_t same[] = {
 		NFSEC_SA_A_DIR, NFSEC_SA_A_SPI, NFSEC_SA_A_PROTO,
 		NFSEC_SA_A_MODE, NFSEC_SA_A_REPLAY_WINDOW, NFSEC_SA_A_FLAGS,
-		NFSEC_SA_A_DF,
 	};
 	sa_reply_t *r;
 	struct nlmsghdr *nlh;
@@ -508,6 +514,10 @@ METHOD(kernel_ipsec_t, update_sa, status_t,
 	put_host(nlh, NFSEC_SA_A_DST, data->new_dst);
 	for (i = 0; i < countof(same); i++)
 		copy_attr(nlh, r->sa[same[i]]);
+	/* (every SA's reply has DF; nfsec takes it for outbound tunnels only) */
+	if (out && r->sa[NFSEC_SA_A_MODE] &&
+	    mnl_attr_get_u8(r->sa[NFSEC_SA_A_MODE]) == NFSEC_MODE_TUNNEL)
+		copy_attr(nlh, r->sa[NFSEC_SA_A_DF]);
 	copy_nest(nlh, r->sa[NFSEC_SA_A_AEAD], 0);
 	copy_nest(nlh, r->sa[NFSEC_SA_A_ENC], 0);
 	copy_nest(nlh, r->sa[NFSEC_SA_A_AUTH], 0);
@@ -764,15 +774,28 @@ static void put_action(struct nlmsghdr *nlh, policy_user_t *user)
 	case POLICY_IPSEC:
 		break;
 	}
+	/*
+	 * An IPsec policy without a reqid (charon's FWD policies with
+	 * policies_fwd_out) lets traffic pass, as XFRM's template-less
+	 * ALLOW does.
+	 */
+	if (!user->reqid) {
+		mnl_attr_put_u8(nlh, NFSEC_POL_A_ACTION, NFSEC_ACTION_BYPASS);
+		return;
+	}
 	mnl_attr_put_u8(nlh, NFSEC_POL_A_ACTION, NFSEC_ACTION_PROTECT);
 	mnl_attr_put_u32(nlh, NFSEC_POL_A_SA_REQID, user->reqid);
 	mnl_attr_put_u8(nlh, NFSEC_POL_A_SA_PROTO, user->proto);
 	mnl_attr_put_u8(nlh, NFSEC_POL_A_SA_MODE, user->mode == MODE_TUNNEL ?
 			NFSEC_MODE_TUNNEL : NFSEC_MODE_TRANSPORT);
+	/* (a wildcard trap policy, peer %any, names no address) */
+	if (user->dst->is_anyaddr(user->dst))
+		return;
 	mnl_attr_put_u16(nlh, NFSEC_POL_A_SA_FAMILY,
 			 user->dst->get_family(user->dst));
 	put_host(nlh, NFSEC_POL_A_SA_DST, user->dst);
-	put_host(nlh, NFSEC_POL_A_SA_SRC, user->src);
+	if (!user->src->is_anyaddr(user->src))
+		put_host(nlh, NFSEC_POL_A_SA_SRC, user->src);
 }
 
 /* POLICY_ADD, _UPDATE (with USER) or _DEL (without) for an entry. */
@@ -896,6 +919,10 @@ METHOD(kernel_ipsec_t, add_policy, status_t,
 	entry = entry_find(this, id, prio);
 	if (!entry) {
 		err = policy_request(this, NFSEC_CMD_POLICY_ADD, id, prio, user);
+		/* left by an earlier charon (killed): take it over */
+		if (err == -EEXIST)
+			err = policy_request(this, NFSEC_CMD_POLICY_UPDATE, id,
+					     prio, user);
 		if (!err) {
 			INIT(entry,
 				.dir = id->dir,
@@ -976,10 +1003,16 @@ METHOD(kernel_ipsec_t, del_policy, status_t,
 	}
 	e->destroy(e);
 	if (!found) {
-		/* not one of ours: drop the oldest, as charon wants one less */
-		entry->users->remove_last(entry->users, (void **)&user);
-		user_destroy(user);
-		was_top = entry->users->get_count(entry->users) == 0;
+		/*
+		 * charon deletes the policies of a CHILD_SA whose install
+		 * failed half way: those it never installed belong to others
+		 * (kernel-netlink, too, leaves them alone).
+		 */
+		this->mutex->unlock(this->mutex);
+		DBG2(DBG_KNL, "kernel-nfsec: policy %R === %R %N not installed "
+		     "for reqid %u, kept", id->src_ts, id->dst_ts,
+		     policy_dir_names, id->dir, data->sa->reqid);
+		return SUCCESS;
 	}
 	if (entry->users->get_count(entry->users) == 0) {
 		err = policy_request(this, NFSEC_CMD_POLICY_DEL, id, prio, NULL);
@@ -1158,6 +1191,11 @@ static void event_acquire(const struct nlattr **tb)
 	family = mnl_attr_get_u16(flow[NFSEC_FLOW_A_FAMILY]);
 	data.src = flow_ts(flow, NFSEC_FLOW_A_SRC, NFSEC_FLOW_A_SPORT, family);
 	data.dst = flow_ts(flow, NFSEC_FLOW_A_DST, NFSEC_FLOW_A_DPORT, family);
+	if (!data.src || !data.dst) {
+		DESTROY_IF(data.src);
+		DESTROY_IF(data.dst);
+		return;
+	}
 	DBG1(DBG_KNL, "kernel-nfsec: acquire for reqid %u, %R === %R", reqid,
 	     data.src, data.dst);
 	charon->kernel->acquire(charon->kernel, reqid, &data);
@@ -1196,9 +1234,14 @@ static void event_mapping(const struct nlattr **tb)
 
 static int event_cb(const struct nlmsghdr *nlh, void *data)
 {
+	private_kernel_nfsec_ipsec_t *this = data;
 	const struct genlmsghdr *genl = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *tb[NFSEC_A_MAX + 1];
 
+	/* nfsec's events only, whole headers */
+	if (nlh->nlmsg_type != this->events.family ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*genl))
+		return MNL_CB_OK;
 	nfsec_genl_attrs(nlh, tb, NFSEC_A_MAX);
 	switch (genl->cmd) {
 	case NFSEC_CMD_SA_EXPIRE:
@@ -1220,9 +1263,16 @@ CALLBACK(receive_events, bool,
 	private_kernel_nfsec_ipsec_t *this, int fd, watcher_event_t event)
 {
 	uint8_t buf[NFSEC_GENL_BUF * 2];
+	struct sockaddr_nl from = {};
+	socklen_t from_len = sizeof(from);
 	ssize_t len;
 
-	len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	len = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
+		       (struct sockaddr *)&from, &from_len);
+	if (len >= 0 && from.nl_pid) {	/* not the kernel's */
+		explicit_bzero(buf, sizeof(buf));
+		return TRUE;
+	}
 	if (len < 0) {
 		if (errno == ENOBUFS)
 			DBG1(DBG_KNL, "kernel-nfsec: events lost (socket buffer "
@@ -1233,6 +1283,7 @@ CALLBACK(receive_events, bool,
 		return TRUE;
 	}
 	mnl_cb_run(buf, len, 0, 0, event_cb, this);
+	explicit_bzero(buf, sizeof(buf));
 	return TRUE;
 }
 
