@@ -57,6 +57,8 @@ struct private_kernel_nfsec_ipsec_t {
 	linked_list_t *bypass;
 
 	uint32_t spi_min, spi_max;
+	/* charon.install_routes: source routes for tunnels, as XFRM gets */
+	bool install_routes;
 };
 
 /* What one add_policy asked for. */
@@ -68,12 +70,22 @@ typedef struct {
 	host_t *src, *dst;	/* the SAs' addresses */
 } policy_user_t;
 
+/* A route installed through kernel-net (kernel-netlink: table 220). */
+typedef struct {
+	chunk_t dst_net;
+	uint8_t prefixlen;
+	host_t *gateway, *src_ip;
+	char *if_name;
+	bool pass;
+} route_entry_t;
+
 /* One nfsec policy: a direction, a selector and a priority. */
 typedef struct {
 	policy_dir_t dir;
 	traffic_selector_t *src_ts, *dst_ts;
 	uint32_t priority;
 	linked_list_t *users;	/* policy_user_t, newest first */
+	route_entry_t *route;	/* OUT only, with install_routes */
 } policy_entry_t;
 
 typedef struct {
@@ -661,8 +673,120 @@ static void user_destroy(policy_user_t *user)
 	free(user);
 }
 
+static void route_destroy(route_entry_t *route)
+{
+	if (!route)
+		return;
+	chunk_free(&route->dst_net);
+	DESTROY_IF(route->gateway);
+	DESTROY_IF(route->src_ip);
+	free(route->if_name);
+	free(route);
+}
+
+static bool route_equals(route_entry_t *a, route_entry_t *b)
+{
+	return chunk_equals(a->dst_net, b->dst_net) &&
+	       a->prefixlen == b->prefixlen && a->pass == b->pass &&
+	       streq(a->if_name, b->if_name) &&
+	       a->src_ip->ip_equals(a->src_ip, b->src_ip) &&
+	       (a->gateway == b->gateway ||
+		(a->gateway && b->gateway &&
+		 a->gateway->ip_equals(a->gateway, b->gateway)));
+}
+
+static void route_del(policy_entry_t *entry)
+{
+	route_entry_t *r = entry->route;
+
+	if (!r)
+		return;
+	if (charon->kernel->del_route(charon->kernel, r->dst_net, r->prefixlen,
+				      r->gateway, r->src_ip, r->if_name,
+				      r->pass) != SUCCESS)
+		DBG1(DBG_KNL, "kernel-nfsec: unable to remove the route to %R",
+		     entry->dst_ts);
+	route_destroy(r);
+	entry->route = NULL;
+}
+
+/*
+ * What kernel-netlink does for XFRM: an outbound tunnel (or bypass)
+ * policy without protocol or ports gets a route to its destination with
+ * a source address of its local selector (a virtual IP, or the
+ * gateway's LAN address), so that traffic this host sends itself leaves
+ * with an address the policy covers.
+ */
+static void route_update(private_kernel_nfsec_ipsec_t *this,
+			 policy_entry_t *entry, policy_user_t *user)
+{
+	traffic_selector_t *src = entry->src_ts, *dst = entry->dst_ts;
+	route_entry_t *route;
+	host_t *net;
+
+	if (!this->install_routes || entry->dir != POLICY_OUT ||
+	    src->get_protocol(src) || dst->get_protocol(dst) ||
+	    !(user->type == POLICY_PASS ||
+	      (user->type == POLICY_IPSEC && user->mode == MODE_TUNNEL)))
+		return;
+	INIT(route, .pass = user->type == POLICY_PASS);
+	if (charon->kernel->get_address_by_ts(charon->kernel, src,
+					      &route->src_ip, NULL) != SUCCESS) {
+		if (!route->pass) {
+			free(route);
+			route_del(entry);
+			return;
+		}
+		route->src_ip = host_create_any(dst->get_type(dst) ==
+						TS_IPV4_ADDR_RANGE ?
+						AF_INET : AF_INET6);
+	}
+	dst->to_subnet(dst, &net, &route->prefixlen);
+	route->dst_net = chunk_clone(net->get_address(net));
+	if (!user->dst->is_anyaddr(user->dst))
+		route->gateway = charon->kernel->get_nexthop(charon->kernel,
+				user->dst, -1, user->src, &route->if_name);
+	else
+		route->gateway = charon->kernel->get_nexthop(charon->kernel,
+				net, route->prefixlen, route->src_ip,
+				&route->if_name);
+	net->destroy(net);
+	if (!route->if_name &&
+	    !charon->kernel->get_interface(charon->kernel,
+			user->src->is_anyaddr(user->src) ? route->src_ip :
+			user->src, &route->if_name) && !route->pass) {
+		route_destroy(route);
+		route_del(entry);
+		return;
+	}
+	if (entry->route && route_equals(entry->route, route)) {
+		route_destroy(route);
+		return;
+	}
+	route_del(entry);
+	DBG2(DBG_KNL, "kernel-nfsec: route to %R via %H src %H dev %s", dst,
+	     route->gateway, route->src_ip, route->if_name);
+	switch (charon->kernel->add_route(charon->kernel, route->dst_net,
+					  route->prefixlen, route->gateway,
+					  route->src_ip, route->if_name,
+					  route->pass)) {
+	case SUCCESS:
+		entry->route = route;
+		break;
+	case ALREADY_DONE:	/* someone else's: not ours to remove */
+		route_destroy(route);
+		break;
+	default:
+		DBG1(DBG_KNL, "kernel-nfsec: unable to install the route to %R "
+		     "with source %H", dst, route->src_ip);
+		route_destroy(route);
+		break;
+	}
+}
+
 static void entry_destroy(policy_entry_t *entry)
 {
+	route_destroy(entry->route);
 	entry->src_ts->destroy(entry->src_ts);
 	entry->dst_ts->destroy(entry->dst_ts);
 	entry->users->destroy_function(entry->users, (void *)user_destroy);
@@ -941,6 +1065,7 @@ METHOD(kernel_ipsec_t, add_policy, status_t,
 	if (!err) {
 		entry->users->insert_first(entry->users, user);
 		users = entry->users->get_count(entry->users);
+		route_update(this, entry, user);
 	}
 	this->mutex->unlock(this->mutex);
 	if (err) {
@@ -1016,6 +1141,7 @@ METHOD(kernel_ipsec_t, del_policy, status_t,
 	}
 	if (entry->users->get_count(entry->users) == 0) {
 		err = policy_request(this, NFSEC_CMD_POLICY_DEL, id, prio, NULL);
+		route_del(entry);
 		this->policies->remove(this->policies, entry, NULL);
 		entry_destroy(entry);
 	} else if (was_top &&
@@ -1023,22 +1149,39 @@ METHOD(kernel_ipsec_t, del_policy, status_t,
 		   SUCCESS && !user_equals(top, &want)) {
 		err = policy_request(this, NFSEC_CMD_POLICY_UPDATE, id, prio,
 				     top);
+		route_update(this, entry, top);
 	}
 	this->mutex->unlock(this->mutex);
 	return err && err != -ENOENT ? FAILED : SUCCESS;
 }
 
+static int bypass_request(private_kernel_nfsec_ipsec_t *this, uint8_t cmd,
+			  int family, uint16_t port, uint8_t dir);
+
 METHOD(kernel_ipsec_t, flush_policies, status_t,
 	private_kernel_nfsec_ipsec_t *this)
 {
+	policy_entry_t *entry;
+	bypass_entry_t *b;
+	enumerator_t *e;
 	status_t status;
 
 	this->mutex->lock(this->mutex);
 	status = flush(this, NFSEC_CMD_POLICY_FLUSH);
-	this->policies->destroy_function(this->policies, (void *)entry_destroy);
-	this->policies = linked_list_create();
-	this->bypass->destroy_function(this->bypass, free);
-	this->bypass = linked_list_create();
+	while (this->policies->remove_first(this->policies,
+					    (void **)&entry) == SUCCESS) {
+		route_del(entry);
+		entry_destroy(entry);
+	}
+	/* IKE keeps its bypass, as XFRM's socket policies survive a flush */
+	e = this->bypass->create_enumerator(this->bypass);
+	while (e->enumerate(e, &b)) {
+		bypass_request(this, NFSEC_CMD_POLICY_ADD, b->family, b->port,
+			       NFSEC_DIR_OUT);
+		bypass_request(this, NFSEC_CMD_POLICY_ADD, b->family, b->port,
+			       NFSEC_DIR_IN);
+	}
+	e->destroy(e);
 	this->mutex->unlock(this->mutex);
 	return status;
 }
@@ -1364,6 +1507,8 @@ kernel_nfsec_ipsec_t *kernel_nfsec_ipsec_create(void)
 					 KERNEL_SPI_MAX, lib->ns);
 	this->spi_min = max(min(spi_min, spi_max), (uint32_t)NFSEC_SPI_ALLOC_MIN);
 	this->spi_max = max(spi_min, spi_max);
+	this->install_routes = lib->settings->get_bool(lib->settings,
+				"%s.install_routes", TRUE, lib->ns);
 
 	err = nfsec_genl_open(&this->nl, FALSE);
 	if (!err)
