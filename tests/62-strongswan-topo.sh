@@ -22,7 +22,10 @@
 #   40000-40100): charon detects it, IKE moves to UDP 4500, nfsec's SAs
 #   carry ESP in UDP with the ports the NAT gave (out: 4500 -> 4500, gb
 #   sees the NAT's port); ping and TCP by md5; the capture toward gb holds
-#   UDP only, no ESP.
+#   UDP only, no ESP;
+# - then gb on nfsec too, and the NAT moves ga to other ports: gb's nfsec
+#   tells charon of the new mapping, charon updates the SAs (update_sa:
+#   new ports), traffic flows again.
 set -e
 . "${0%/*}/lib.sh"
 . "${0%/*}/lib_net.sh"
@@ -255,9 +258,49 @@ s=$(ns_stats ga)
 [[ $s =~ encap_in=[1-9] && $s =~ encap_out=[1-9] ]] &&
 	ok "ga: ESP in UDP counted both ways ($s)" || not_ok "ga: ESP in UDP counted both ways" "$s"
 
+log "a NAT mapping change seen by nfsec: gb on nfsec, inet moves ga to ports 41000-41100"
+check "ga: terminate" sw ga --terminate --ike host --timeout 10
+sswan_stop gb
+sswan_start gb nfsec && ok "gb: charon with kernel-nfsec" || not_ok "gb: charon with kernel-nfsec"
+check "gb: swanctl --load-all (tunnel, remote %any)" sswan_conf gb \
+	<<<"$(psk 10.0.2.1 10.0.1.1 tunnel %any "local_ts = 192.168.2.0/24
+						remote_ts = 192.168.1.0/24")"
+check "ga initiates behind the NAT" sw ga --initiate --child tunnel --timeout 30 || sswan_tail gb
+check "ping ha -> hb through the NAT, 2 of 2" on ha ping -c 2 -i 0.2 -W 2 192.168.2.10
+# gb_encap: "in SPORT->DPORT; out SPORT->DPORT" of gb's SAs
+gb_encap() {
+	nf gb -j sa list | jq_py '"; ".join(sorted("%s %s->%s" % (s["dir"],
+		s["encap"]["sport"], s["encap"]["dport"]) for s in d))'
+}
+before=$(gb_encap)
+[[ $before =~ ^in\ 400[0-9][0-9]-\>4500\;\ out\ 4500-\>400[0-9][0-9]$ ]] &&
+	ok "gb: ESP in UDP to and from the NAT's port ($before)" ||
+	not_ok "gb: ESP in UDP to and from the NAT's port" "$before"
+check "inet: the NAT moves to ports 41000-41100, its mappings flushed" on inet nft -f - <<-EOF
+	flush table ip nat
+	table ip nat {
+		chain post {
+			type nat hook postrouting priority srcnat; policy accept;
+			ip saddr 10.0.1.0/24 oifname "wan2" meta l4proto udp masquerade to :41000-41100
+			ip saddr 10.0.1.0/24 oifname "wan2" masquerade
+		}
+	}
+EOF
+on inet conntrack -F >/dev/null 2>&1 || true
+check "ping ha -> hb again: gb follows the new mapping" \
+	wait_for "ping after the mapping change" 20 on ha ping -c 1 -W 1 192.168.2.10
+check "gb's charon had nfsec's mapping event" \
+	sswan_log gb "kernel-nfsec: NAT mapping of SA with SPI [0-9a-f]+ changed to 10.0.2.254\[410[0-9][0-9]\]"
+after=$(gb_encap)
+[[ $after =~ ^in\ 410[0-9][0-9]-\>4500\;\ out\ 4500-\>410[0-9][0-9]$ ]] &&
+	ok "gb: charon updated nfsec's SAs to the new port ($after)" ||
+	{ not_ok "gb: charon updated nfsec's SAs to the new port" "$after"; sswan_tail gb 30; }
+check "ping ha -> hb, 3 of 3" on ha ping -c 3 -i 0.2 -W 2 192.168.2.10
+
 sswan_stop ga gb
-expect_eq "ga: nothing left once charon stops" "[0, 0]" "$(ns_counts ga)" || true
-check "ga's charon log has no error" bash -c \
-	"! grep -E 'kernel-nfsec: (unable|.*refused)' $SSWAN_DIR/ga/charon.log"
+expect_eq "ga, gb: nothing left once charon stops" "[0, 0] [0, 0]" \
+	"$(ns_counts ga) $(ns_counts gb)" || true
+check "ga's and gb's charon logs have no error" bash -c \
+	"! grep -E 'kernel-nfsec: (unable|.*refused)' $SSWAN_DIR/ga/charon.log $SSWAN_DIR/gb/charon.log"
 rm -rf "$TMP"
 t_end

@@ -498,7 +498,7 @@ METHOD(kernel_ipsec_t, update_sa, status_t,
 	uint8_t buf[NFSEC_GENL_BUF];
 	static const uint16_t same[] = {
 		NFSEC_SA_A_DIR, NFSEC_SA_A_SPI, NFSEC_SA_A_PROTO,
-		NFSEC_SA_A_MODE, NFSEC_SA_A_REPLAY_WINDOW, NFSEC_SA_A_FLAGS,
+		NFSEC_SA_A_MODE, NFSEC_SA_A_FLAGS,
 	};
 	sa_reply_t *r;
 	struct nlmsghdr *nlh;
@@ -526,9 +526,12 @@ METHOD(kernel_ipsec_t, update_sa, status_t,
 	put_host(nlh, NFSEC_SA_A_DST, data->new_dst);
 	for (i = 0; i < countof(same); i++)
 		copy_attr(nlh, r->sa[same[i]]);
-	/* (every SA's reply has DF; nfsec takes it for outbound tunnels only) */
-	if (out && r->sa[NFSEC_SA_A_MODE] &&
-	    mnl_attr_get_u8(r->sa[NFSEC_SA_A_MODE]) == NFSEC_MODE_TUNNEL)
+	/* replies carry both; requests take DF for outbound tunnel SAs,
+	 * the replay window for inbound SAs only */
+	if (!out)
+		copy_attr(nlh, r->sa[NFSEC_SA_A_REPLAY_WINDOW]);
+	else if (r->sa[NFSEC_SA_A_MODE] &&
+		 mnl_attr_get_u8(r->sa[NFSEC_SA_A_MODE]) == NFSEC_MODE_TUNNEL)
 		copy_attr(nlh, r->sa[NFSEC_SA_A_DF]);
 	copy_nest(nlh, r->sa[NFSEC_SA_A_AEAD], 0);
 	copy_nest(nlh, r->sa[NFSEC_SA_A_ENC], 0);
