@@ -196,10 +196,17 @@ for cfg in ${BENCH_PROFILE_CONFIGS:-nfsec-gcm xfrm-gcm}; do
 	setup "$cfg"
 	C ping -c 1 -W 2 "$dest" >/dev/null || echo "# $cfg: ping failed"
 	data=/tmp/bench-$$-$cfg.perf
-	perf record -q -a -e cpu-clock -F 499 -o "$data" -- sleep $((secs + 1)) 2>/dev/null &
+	# (perf takes seconds to start under emulation: the run waits for its
+	# file, and perf stops when the run is over)
+	perf record -q -a -e cpu-clock -F 499 -o "$data" -- sleep 600 2>/dev/null &
 	perf_pid=$!
-	sleep 0.5
+	for _ in $(seq 300); do
+		[ -s "$data" ] && break
+		sleep 0.1
+	done
+	sleep 1
 	v=$(measure "$dest")
+	kill -INT "$perf_pid" 2>/dev/null || true
 	wait "$perf_pid" || true
 	teardown
 	echo "# $cfg: $v Mbit/s while sampled"

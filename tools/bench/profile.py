@@ -55,14 +55,16 @@ def main():
                 bucket = b
                 break
         shares[bucket] += pct
-        if bucket != "idle":
-            top.append((pct, sym, dso, bucket))
+        top.append((pct, sym, dso, bucket))
     busy = sum(v for b, v in shares.items() if b != "idle")
     if busy <= 0:
         print("# %s: no samples" % name)
         return
-    print("# %s: busy %.1f%% of the samples (idle %.1f%%)" %
-          (name, busy, shares["idle"]))
+    print("# %s: busy %.1f%% of the samples (idle %.1f%%: %s)" %
+          (name, busy, shares["idle"], ", ".join(
+              ["%s %.1f%%" % (t[1], t[0]) for t in sorted(top, reverse=True)
+               if t[3] == "idle"][:3])))
+    top = [t for t in top if t[3] != "idle"]
     for b, _ in BUCKETS[1:] + [("other", "")]:
         print("%-22s %-16s %5.1f%%" % (name, b, 100 * shares[b] / busy))
     for pct, sym, dso, bucket in sorted(top, reverse=True)[:15]:
