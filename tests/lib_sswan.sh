@@ -67,6 +67,9 @@ sswan_start() {
 				default = -1
 			}
 		}
+		swanctl {
+			load = pem pkcs1 pkcs8 x509 pubkey gmp random nonce
+		}
 	EOF
 	run_bg "$ns" env STRONGSWAN_CONF="$dir/strongswan.conf" \
 		/usr/sbin/charon-systemd >"$dir/stdout" 2>&1
@@ -78,7 +81,8 @@ sswan_start() {
 sw() {
 	local ns=$1
 	shift
-	swanctl "$@" --uri "unix://$SSWAN_DIR/$ns/charon.vici"
+	STRONGSWAN_CONF=$SSWAN_DIR/$ns/strongswan.conf \
+		swanctl "$@" --uri "unix://$SSWAN_DIR/$ns/charon.vici"
 }
 
 # sswan_conf NS: swanctl.conf for NS from stdin, loaded (conns, secrets).
