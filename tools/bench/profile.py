@@ -15,13 +15,26 @@ import sys
 
 BUCKETS = [
     ("idle", r"idle|native_safe_halt|mwait|cpu_startup_entry|pv_native_safe"),
+    # (aesni's GCM assembly has local labels: _encrypt_by_8_new..., _T_...)
     ("crypto", r"gcm|aes|ghash|gf128|clmul|crypto_|chacha|poly1305|sha\d|"
-               r"scatterwalk|skcipher|aead_|rfc4106|rfc7539|cipher"),
+               r"scatterwalk|skcipher|aead_|rfc4106|rfc7539|cipher|"
+               r"_encrypt_by|_decrypt_by|_initial_blocks|_zero_cipher|^_T_|"
+               r"_partial_block|_get_AAD|_esb_"),
     ("checksum", r"csum|checksum"),
-    ("copy", r"memcpy|memmove|memset|copy_|movs|skb_copy|_copy_"),
+    ("copy, zeroing", r"memcpy|memmove|memset|copy_|movs|skb_copy|_copy_"),
     ("allocation", r"kmalloc|kfree|kmem_cache|alloc_skb|page_frag|slab|"
                    r"skb_release|free_pages|alloc_pages|__free|consume_skb|"
-                   r"kfree_skb|skb_clone|pskb_expand|skb_cow|build_skb"),
+                   r"kfree_skb|skb_clone|pskb_expand|skb_cow|build_skb|"
+                   r"clear_page|rmqueue|free_unref|__page_"),
+    ("lock contention", r"spin_lock_slowpath|queued_spin|osq_lock|"
+                        r"mutex_spin|rwsem_"),
+    # samples are taken by a timer interrupt: time spent with interrupts
+    # off is charged to where they come back on
+    ("irqs-off sections", r"_raw_spin_unlock_irq|local_bh_enable|"
+                          r"__local_bh_enable_ip|irq_exit"),
+    ("scheduler", r"finish_task_switch|schedule|update_blocked|pick_next|"
+                  r"enqueue_task|dequeue_task|try_to_wake_up|__switch_to|"
+                  r"update_curr|load_balance"),
     ("SPD lookup", r"nfsec_policy|policy_lookup|policy_match|xfrm_policy|"
                    r"xfrm_lookup|flow_from|xfrm_selector|__xfrm_policy"),
     ("SA lookup", r"nfsec_sa_lookup|sa_lookup|xfrm_state_lookup|"
@@ -40,6 +53,7 @@ def main():
     name = sys.argv[1] if len(sys.argv) > 1 else "?"
     line_re = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s+\[[k.]\]\s+(\S+)")
     shares = {b: 0.0 for b, _ in BUCKETS}
+    shares["userspace"] = 0.0
     shares["other"] = 0.0
     top = []
     for line in sys.stdin:
@@ -49,7 +63,9 @@ def main():
         pct, dso, sym = float(m.group(1)), m.group(2), m.group(3)
         key = sym + " " + dso
         bucket = "other"
-        for b, pat in BUCKETS:
+        if not dso.startswith("["):
+            bucket = "userspace"
+        for b, pat in BUCKETS if bucket == "other" else []:
             if re.search(pat, sym) or (b == "nfsec, other" and
                                        dso == "[nfsec]"):
                 bucket = b
@@ -65,8 +81,8 @@ def main():
               ["%s %.1f%%" % (t[1], t[0]) for t in sorted(top, reverse=True)
                if t[3] == "idle"][:3])))
     top = [t for t in top if t[3] != "idle"]
-    for b, _ in BUCKETS[1:] + [("other", "")]:
-        print("%-22s %-16s %5.1f%%" % (name, b, 100 * shares[b] / busy))
+    for b, _ in BUCKETS[1:] + [("userspace", ""), ("other", "")]:
+        print("%-12s %-22s %5.1f%%" % (name, b, 100 * shares[b] / busy))
     for pct, sym, dso, bucket in sorted(top, reverse=True)[:15]:
         print("#   %5.1f%%  %-40s %-12s %s" %
               (100 * pct / busy, sym, dso, bucket))
