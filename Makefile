@@ -2,8 +2,8 @@
 #
 # make            build src/nfsec.ko and tools/nfsec/nfsec
 # make check      run the test suite in a QEMU VM (installs what it needs)
-# make demo       the site-to-site demo in the VM, keys by IKEv2 (tools/demo/)
-# make demo-manual  the same with keys typed in (nfsec -b)
+# make demo       the site-to-site demo in the VM, keyed by IKEv2 (tools/demo/)
+# make demo-manual  the same with hand-made SAs
 # make check-debug  the suite on a KASAN/lockdep/kmemleak kernel
 # make sparse     build the module with sparse (C=2)
 # make checkpatch checkpatch --strict over the module, the API and the tool

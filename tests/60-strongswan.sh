@@ -36,7 +36,9 @@ TMP=$(mktemp -d)
 SSWAN_DIR=$TMP/sswan
 sites ha ga inet gb hb rh
 # (not through check, which runs its command in a subshell)
-sswan_start ga nfsec && ok "ga: charon with kernel-nfsec" || not_ok "ga: charon with kernel-nfsec"
+# (ga with charon's source routes, as a gateway has them by default)
+SSWAN_ROUTES=yes sswan_start ga nfsec && ok "ga: charon with kernel-nfsec" ||
+	not_ok "ga: charon with kernel-nfsec"
 sswan_start gb xfrm && ok "gb: charon with kernel-netlink (XFRM)" ||
 	not_ok "gb: charon with kernel-netlink (XFRM)"
 check "ga: kernel-nfsec has kernel-ipsec" \
@@ -104,6 +106,15 @@ log "site to site: ping -c 5, 84-byte inner packets"
 check "ping ha -> hb, 5 of 5" on ha ping -c 5 -i 0.2 -W 2 192.168.2.10
 expect_eq "ga: nfsec's SAs carried 5 packets each way, 420 bytes" \
 	"out: bytes=420 packets=5; in: bytes=420 packets=5" "$(sa_pair_stats ga)" || true
+
+log "ga itself to site B: the source route kernel-nfsec installed for the tunnel"
+expect_eq "ga: table 220 routes site B from its LAN address" \
+	"192.168.2.0/24 via 10.0.1.254 dev wan0 proto static src 192.168.1.1" \
+	"$(on ga ip route show table 220 | sed 's/ *$//')" || true
+check "ping ga -> hb, 2 of 2 (from 192.168.1.1, through the tunnel)" \
+	on ga ping -c 2 -i 0.2 -W 2 192.168.2.10
+expect_eq "ga: nfsec's SAs carried 7 packets each way" \
+	"out: bytes=588 packets=7; in: bytes=588 packets=7" "$(sa_pair_stats ga)" || true
 
 log "site to site: 1 MiB over TCP each way"
 head -c 1048576 /dev/urandom >"$TMP/blob"
@@ -181,6 +192,7 @@ ESP=
 log "charon stops: what it installed in nfsec goes"
 sswan_stop ga
 expect_eq "ga: no SA and no policy left" "[0, 0]" "$(ns_counts ga)" || true
+expect_eq "ga: nor a route in table 220" "" "$(on ga ip route show table 220)" || true
 sswan_stop gb
 check "ga's charon log has no error but the aes128ccm16 refusal" bash -c \
 	"! grep -E 'kernel-nfsec: (unable|.*refused)' $SSWAN_DIR/ga/charon.log | grep -v 'SPI [0-9a-f]* refused: algorithm not supported'"

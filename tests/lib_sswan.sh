@@ -31,6 +31,7 @@ sswan_plugin() {
 # KERNEL (nfsec: the plugin with its shipped kernel-nfsec.conf; xfrm:
 # kernel-netlink), EXTRA inside the charon section; waits for its vici
 # socket. The log (default 1, knl 2) is $SSWAN_DIR/NS/charon.log.
+# SSWAN_ROUTES=yes: charon installs its source routes (table 220).
 sswan_start() {
 	local ns=$1 kernel=$2 extra=${3:-} dir=$SSWAN_DIR/$1 knl
 	mkdir -p "$dir"/{x509,x509ca,private}
@@ -56,7 +57,7 @@ sswan_start() {
 					knl = 2
 				}
 			}
-			install_routes = no
+			install_routes = ${SSWAN_ROUTES:-no}
 			retransmit_base = 1.4
 			retransmit_timeout = 2
 			$extra

@@ -137,24 +137,29 @@ measure() {	# DEST: prints Mbit/s of one single-stream TCP run
 
 configs=${BENCH_CONFIGS:-"veth nfsec-gcm xfrm-gcm nfsec-chacha xfrm-chacha wireguard nfsec6-gcm xfrm6-gcm nfsec-ah xfrm-ah nfsec-udp xfrm-udp"}
 declare -A results
+# setup CFG: the tunnel (or none) of configuration CFG; dest: where to send.
+setup() {
+	dest=172.16.0.2
+	case $1 in
+	veth) dest=10.0.0.2 ;;
+	nfsec-gcm) setup_nfsec aes-gcm-128 "$k20" 4 ;;
+	xfrm-gcm) setup_xfrm 'rfc4106(gcm(aes))' "$k20" 4 ;;
+	nfsec-chacha) setup_nfsec chacha20-poly1305 "$k36" 4 ;;
+	xfrm-chacha) setup_xfrm 'rfc7539esp(chacha20,poly1305)' "$k36" 4 ;;
+	nfsec6-gcm) setup_nfsec aes-gcm-128 "$k20" 6; dest=fd01::2 ;;
+	xfrm6-gcm) setup_xfrm 'rfc4106(gcm(aes))' "$k20" 6; dest=fd01::2 ;;
+	nfsec-ah) setup_nfsec hmac-sha256-128 "$k32" 4 ah ;;
+	xfrm-ah) setup_xfrm 'hmac(sha256)' "$k32" 4 ah ;;
+	nfsec-udp) setup_nfsec aes-gcm-128 "$k20" 4 esp "encap udp" ;;
+	xfrm-udp) encap_sockets
+		setup_xfrm 'rfc4106(gcm(aes))' "$k20" 4 esp encap espinudp 4500 4500 0.0.0.0 ;;
+	wireguard) setup_wg; dest=172.16.1.2 ;;
+	esac
+}
+
 for r in $(seq "$rounds"); do
 	for cfg in $configs; do
-		dest=172.16.0.2
-		case $cfg in
-		veth) dest=10.0.0.2 ;;
-		nfsec-gcm) setup_nfsec aes-gcm-128 "$k20" 4 ;;
-		xfrm-gcm) setup_xfrm 'rfc4106(gcm(aes))' "$k20" 4 ;;
-		nfsec-chacha) setup_nfsec chacha20-poly1305 "$k36" 4 ;;
-		xfrm-chacha) setup_xfrm 'rfc7539esp(chacha20,poly1305)' "$k36" 4 ;;
-		nfsec6-gcm) setup_nfsec aes-gcm-128 "$k20" 6; dest=fd01::2 ;;
-		xfrm6-gcm) setup_xfrm 'rfc4106(gcm(aes))' "$k20" 6; dest=fd01::2 ;;
-		nfsec-ah) setup_nfsec hmac-sha256-128 "$k32" 4 ah ;;
-		xfrm-ah) setup_xfrm 'hmac(sha256)' "$k32" 4 ah ;;
-		nfsec-udp) setup_nfsec aes-gcm-128 "$k20" 4 esp "encap udp" ;;
-		xfrm-udp) encap_sockets
-			setup_xfrm 'rfc4106(gcm(aes))' "$k20" 4 esp encap espinudp 4500 4500 0.0.0.0 ;;
-		wireguard) setup_wg; dest=172.16.1.2 ;;
-		esac
+		setup "$cfg"
 		C ping -c 1 -W 2 "$dest" >/dev/null || echo "# $cfg: ping failed"
 		v=$(measure "$dest")
 		teardown
@@ -179,3 +184,33 @@ echo "nfsec AES-GCM-128/WireGuard:   $(ratio "${med_nfsec_gcm:-0}" "${med_wiregu
 echo "nfsec/XFRM AES-GCM-128, IPv6:  $(ratio "${med_nfsec6_gcm:-0}" "${med_xfrm6_gcm:-0}")"
 echo "nfsec/XFRM AH hmac-sha256-128: $(ratio "${med_nfsec_ah:-0}" "${med_xfrm_ah:-0}")"
 echo "nfsec/XFRM ESP in UDP, GCM-128: $(ratio "${med_nfsec_udp:-0}" "${med_xfrm_udp:-0}")"
+
+# BENCH_PROFILE=1: where the time goes (Documentation/performance.md):
+# perf samples every CPU (cpu-clock, the software clock: TCG has no PMU)
+# during one more run of each of BENCH_PROFILE_CONFIGS, and
+# tools/bench/profile.py sorts the symbols into kinds of work.
+[ -n "${BENCH_PROFILE:-}" ] || exit 0
+echo
+echo "# profile: perf record -a -e cpu-clock -F 499 over one $secs s run of each"
+for cfg in ${BENCH_PROFILE_CONFIGS:-nfsec-gcm xfrm-gcm}; do
+	setup "$cfg"
+	C ping -c 1 -W 2 "$dest" >/dev/null || echo "# $cfg: ping failed"
+	data=/tmp/bench-$$-$cfg.perf
+	# (perf takes seconds to start under emulation: the run waits for its
+	# file, and perf stops when the run is over)
+	perf record -q -a -e cpu-clock -F 499 -o "$data" -- sleep 600 2>/dev/null &
+	perf_pid=$!
+	for _ in $(seq 300); do
+		[ -s "$data" ] && break
+		sleep 0.1
+	done
+	sleep 1
+	v=$(measure "$dest")
+	kill -INT "$perf_pid" 2>/dev/null || true
+	wait "$perf_pid" || true
+	teardown
+	echo "# $cfg: $v Mbit/s while sampled"
+	perf report -i "$data" --stdio --no-children --sort dso,sym -q 2>/dev/null |
+		python3 tools/bench/profile.py "$cfg"
+	rm -f "$data"
+done

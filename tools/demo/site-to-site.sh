@@ -15,46 +15,13 @@ set -eu
 cd "$(dirname "$0")/../.."
 NFSEC=$PWD/tools/nfsec/nfsec
 ns=demo$$
-run() { ip netns exec "$ns-$1" "${@:2}"; }
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-show() { printf '%s$ %s\n' "$1" "${*:2}"; run "$1" "${@:2}"; }
-cleanup() {
-	for n in hostA gwA inet gwB hostB; do ip netns del "$ns-$n" 2>/dev/null || true; done
-}
-trap cleanup EXIT
+. tools/demo/sites.sh
+trap sites_down EXIT
 
 [ -d /sys/module/nfsec ] || { modprobe nf_defrag_ipv6 && insmod src/nfsec.ko; }
 modprobe -q aesni_intel 2>/dev/null || true
 
-say "Building the topology: hostA - gwA - inet - gwB - hostB"
-for n in hostA gwA inet gwB hostB; do
-	ip netns add "$ns-$n"
-	run "$n" ip link set lo up
-done
-link() {	# link NS1 IF1 ADDR1 NS2 IF2 ADDR2
-	ip link add name "$2" netns "$ns-$1" type veth peer name "$5" netns "$ns-$4"
-	run "$1" ip addr add "$3" dev "$2"
-	run "$4" ip addr add "$6" dev "$5"
-	run "$1" ip link set dev "$2" up
-	run "$4" ip link set dev "$5" up
-}
-link hostA eth0 192.168.1.10/24 gwA lan 192.168.1.1/24
-link gwA wan 203.0.113.1/30 inet a 203.0.113.2/30
-link inet b 198.51.100.1/30 gwB wan 198.51.100.2/30
-link gwB lan 192.168.2.1/24 hostB eth0 192.168.2.10/24
-run hostA ip route add default via 192.168.1.1
-run hostB ip route add default via 192.168.2.1
-run gwA ip route add default via 203.0.113.2
-run gwB ip route add default via 198.51.100.1
-for n in gwA inet gwB; do run "$n" sysctl -qw net.ipv4.ip_forward=1; done
-echo "The internet namespace knows only the gateways' public addresses:"
-show inet ip route
-
-say "Without a tunnel, site A cannot reach site B"
-if run hostA ping -c 1 -W 1 192.168.2.10 >/dev/null; then
-	echo "unexpected: reached site B in clear"; exit 1
-fi
-echo "hostA$ ping 192.168.2.10: no answer (the internet drops private addresses)"
+sites_up
 
 say "Configuring nfsec on both gateways (one SA each way, AES-GCM-128)"
 k1=$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')

@@ -85,10 +85,10 @@ static void extack_msg(const struct nlmsghdr *nlh, char *msg, size_t msg_len)
 		snprintf(msg, msg_len, "%s", mnl_attr_get_str(tb[NLMSGERR_ATTR_MSG]));
 }
 
-int nfsec_genl_request(struct nfsec_genl *nl, struct nlmsghdr *req,
-		       mnl_cb_t cb, void *data, char *msg, size_t msg_len)
+static int genl_request(struct nfsec_genl *nl, struct nlmsghdr *req,
+			mnl_cb_t cb, void *data, char *msg, size_t msg_len,
+			uint8_t *buf, size_t buf_len)
 {
-	uint8_t buf[NFSEC_GENL_BUF * 2];
 	unsigned int portid = mnl_socket_get_portid(nl->sock);
 	ssize_t len;
 
@@ -100,7 +100,7 @@ int nfsec_genl_request(struct nfsec_genl *nl, struct nlmsghdr *req,
 		struct nlmsghdr *nlh;
 		int left;
 
-		len = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+		len = mnl_socket_recvfrom(nl->sock, buf, buf_len);
 		if (len < 0)
 			return -errno;
 		left = len;
@@ -122,6 +122,22 @@ int nfsec_genl_request(struct nfsec_genl *nl, struct nlmsghdr *req,
 				return -EINVAL;
 		}
 	}
+}
+
+/*
+ * Sends @req and reads until its answer: @cb for each reply message, 0 or
+ * the negative errno of its ACK (@msg: the extended ack's text). What was
+ * received is wiped, as a reply may carry keys.
+ */
+int nfsec_genl_request(struct nfsec_genl *nl, struct nlmsghdr *req,
+		       mnl_cb_t cb, void *data, char *msg, size_t msg_len)
+{
+	uint8_t buf[NFSEC_GENL_BUF * 2];
+	int err;
+
+	err = genl_request(nl, req, cb, data, msg, msg_len, buf, sizeof(buf));
+	explicit_bzero(buf, sizeof(buf));
+	return err;
 }
 
 struct family_reply {
@@ -173,8 +189,12 @@ int nfsec_genl_open(struct nfsec_genl *nl, bool events)
 	}
 	setsockopt(mnl_socket_get_fd(nl->sock), SOL_NETLINK, NETLINK_EXT_ACK,
 		   &one, sizeof(one));
-	setsockopt(mnl_socket_get_fd(nl->sock), SOL_NETLINK, NETLINK_CAP_ACK,
-		   &one, sizeof(one));
+	/* (without it an error's ACK would echo a request, keys and all) */
+	if (setsockopt(mnl_socket_get_fd(nl->sock), SOL_NETLINK,
+		       NETLINK_CAP_ACK, &one, sizeof(one)) < 0) {
+		ret = -errno;
+		goto err;
+	}
 
 	/* Resolving the family autoloads the module. */
 	nl->family = GENL_ID_CTRL;

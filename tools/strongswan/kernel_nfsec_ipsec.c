@@ -24,6 +24,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <linux/genetlink.h>
+#include <linux/netlink.h>
 
 #include <daemon.h>
 #include <threading/mutex.h>
@@ -56,6 +57,8 @@ struct private_kernel_nfsec_ipsec_t {
 	linked_list_t *bypass;
 
 	uint32_t spi_min, spi_max;
+	/* charon.install_routes: source routes for tunnels, as XFRM gets */
+	bool install_routes;
 };
 
 /* What one add_policy asked for. */
@@ -67,12 +70,22 @@ typedef struct {
 	host_t *src, *dst;	/* the SAs' addresses */
 } policy_user_t;
 
+/* A route installed through kernel-net (kernel-netlink: table 220). */
+typedef struct {
+	chunk_t dst_net;
+	uint8_t prefixlen;
+	host_t *gateway, *src_ip;
+	char *if_name;
+	bool pass;
+} route_entry_t;
+
 /* One nfsec policy: a direction, a selector and a priority. */
 typedef struct {
 	policy_dir_t dir;
 	traffic_selector_t *src_ts, *dst_ts;
 	uint32_t priority;
 	linked_list_t *users;	/* policy_user_t, newest first */
+	route_entry_t *route;	/* OUT only, with install_routes */
 } policy_entry_t;
 
 typedef struct {
@@ -87,9 +100,15 @@ static const char *err_text(int err, const char *msg)
 
 /* --- requests -------------------------------------------------------------- */
 
+/*
+ * One request and its reply, under this->mutex (every caller holds it):
+ * the sequence number is stamped here, so no two requests share one
+ * whatever thread built them.
+ */
 static int request(private_kernel_nfsec_ipsec_t *this, struct nlmsghdr *nlh,
 		   mnl_cb_t cb, void *data, char *msg, size_t len)
 {
+	nlh->nlmsg_seq = ++this->nl.seq;
 	return nfsec_genl_request(&this->nl, nlh, cb, data, msg, len);
 }
 
@@ -657,8 +676,120 @@ static void user_destroy(policy_user_t *user)
 	free(user);
 }
 
+static void route_destroy(route_entry_t *route)
+{
+	if (!route)
+		return;
+	chunk_free(&route->dst_net);
+	DESTROY_IF(route->gateway);
+	DESTROY_IF(route->src_ip);
+	free(route->if_name);
+	free(route);
+}
+
+static bool route_equals(route_entry_t *a, route_entry_t *b)
+{
+	return chunk_equals(a->dst_net, b->dst_net) &&
+	       a->prefixlen == b->prefixlen && a->pass == b->pass &&
+	       streq(a->if_name, b->if_name) &&
+	       a->src_ip->ip_equals(a->src_ip, b->src_ip) &&
+	       (a->gateway == b->gateway ||
+		(a->gateway && b->gateway &&
+		 a->gateway->ip_equals(a->gateway, b->gateway)));
+}
+
+static void route_del(policy_entry_t *entry)
+{
+	route_entry_t *r = entry->route;
+
+	if (!r)
+		return;
+	if (charon->kernel->del_route(charon->kernel, r->dst_net, r->prefixlen,
+				      r->gateway, r->src_ip, r->if_name,
+				      r->pass) != SUCCESS)
+		DBG1(DBG_KNL, "kernel-nfsec: unable to remove the route to %R",
+		     entry->dst_ts);
+	route_destroy(r);
+	entry->route = NULL;
+}
+
+/*
+ * What kernel-netlink does for XFRM: an outbound tunnel (or bypass)
+ * policy without protocol or ports gets a route to its destination with
+ * a source address of its local selector (a virtual IP, or the
+ * gateway's LAN address), so that traffic this host sends itself leaves
+ * with an address the policy covers.
+ */
+static void route_update(private_kernel_nfsec_ipsec_t *this,
+			 policy_entry_t *entry, policy_user_t *user)
+{
+	traffic_selector_t *src = entry->src_ts, *dst = entry->dst_ts;
+	route_entry_t *route;
+	host_t *net;
+
+	if (!this->install_routes || entry->dir != POLICY_OUT ||
+	    src->get_protocol(src) || dst->get_protocol(dst) ||
+	    !(user->type == POLICY_PASS ||
+	      (user->type == POLICY_IPSEC && user->mode == MODE_TUNNEL)))
+		return;
+	INIT(route, .pass = user->type == POLICY_PASS);
+	if (charon->kernel->get_address_by_ts(charon->kernel, src,
+					      &route->src_ip, NULL) != SUCCESS) {
+		if (!route->pass) {
+			free(route);
+			route_del(entry);
+			return;
+		}
+		route->src_ip = host_create_any(dst->get_type(dst) ==
+						TS_IPV4_ADDR_RANGE ?
+						AF_INET : AF_INET6);
+	}
+	dst->to_subnet(dst, &net, &route->prefixlen);
+	route->dst_net = chunk_clone(net->get_address(net));
+	if (!user->dst->is_anyaddr(user->dst))
+		route->gateway = charon->kernel->get_nexthop(charon->kernel,
+				user->dst, -1, user->src, &route->if_name);
+	else
+		route->gateway = charon->kernel->get_nexthop(charon->kernel,
+				net, route->prefixlen, route->src_ip,
+				&route->if_name);
+	net->destroy(net);
+	if (!route->if_name &&
+	    !charon->kernel->get_interface(charon->kernel,
+			user->src->is_anyaddr(user->src) ? route->src_ip :
+			user->src, &route->if_name) && !route->pass) {
+		route_destroy(route);
+		route_del(entry);
+		return;
+	}
+	if (entry->route && route_equals(entry->route, route)) {
+		route_destroy(route);
+		return;
+	}
+	route_del(entry);
+	DBG2(DBG_KNL, "kernel-nfsec: route to %R via %H src %H dev %s", dst,
+	     route->gateway, route->src_ip, route->if_name);
+	switch (charon->kernel->add_route(charon->kernel, route->dst_net,
+					  route->prefixlen, route->gateway,
+					  route->src_ip, route->if_name,
+					  route->pass)) {
+	case SUCCESS:
+		entry->route = route;
+		break;
+	case ALREADY_DONE:	/* someone else's: not ours to remove */
+		route_destroy(route);
+		break;
+	default:
+		DBG1(DBG_KNL, "kernel-nfsec: unable to install the route to %R "
+		     "with source %H", dst, route->src_ip);
+		route_destroy(route);
+		break;
+	}
+}
+
 static void entry_destroy(policy_entry_t *entry)
 {
+	route_destroy(entry->route);
 	entry->src_ts->destroy(entry->src_ts);
 	entry->dst_ts->destroy(entry->dst_ts);
 	entry->users->destroy_function(entry->users, (void *)user_destroy);
@@ -770,15 +901,28 @@ static void put_action(struct nlmsghdr *nlh, policy_user_t *user)
 	case POLICY_IPSEC:
 		break;
 	}
+	/*
+	 * An IPsec policy without a reqid (charon's FWD policies with
+	 * policies_fwd_out) lets traffic pass, as XFRM's template-less
+	 * ALLOW does.
+	 */
+	if (!user->reqid) {
+		mnl_attr_put_u8(nlh, NFSEC_POL_A_ACTION, NFSEC_ACTION_BYPASS);
+		return;
+	}
 	mnl_attr_put_u8(nlh, NFSEC_POL_A_ACTION, NFSEC_ACTION_PROTECT);
 	mnl_attr_put_u32(nlh, NFSEC_POL_A_SA_REQID, user->reqid);
 	mnl_attr_put_u8(nlh, NFSEC_POL_A_SA_PROTO, user->proto);
 	mnl_attr_put_u8(nlh, NFSEC_POL_A_SA_MODE, user->mode == MODE_TUNNEL ?
 			NFSEC_MODE_TUNNEL : NFSEC_MODE_TRANSPORT);
+	/* (a wildcard trap policy, peer %any, names no address) */
+	if (user->dst->is_anyaddr(user->dst))
+		return;
 	mnl_attr_put_u16(nlh, NFSEC_POL_A_SA_FAMILY,
 			 user->dst->get_family(user->dst));
 	put_host(nlh, NFSEC_POL_A_SA_DST, user->dst);
-	put_host(nlh, NFSEC_POL_A_SA_SRC, user->src);
+	if (!user->src->is_anyaddr(user->src))
+		put_host(nlh, NFSEC_POL_A_SA_SRC, user->src);
 }
 
 /* POLICY_ADD, _UPDATE (with USER) or _DEL (without) for an entry. */
@@ -902,6 +1046,10 @@ METHOD(kernel_ipsec_t, add_policy, status_t,
 	entry = entry_find(this, id, prio);
 	if (!entry) {
 		err = policy_request(this, NFSEC_CMD_POLICY_ADD, id, prio, user);
+		/* left by an earlier charon (killed): take it over */
+		if (err == -EEXIST)
+			err = policy_request(this, NFSEC_CMD_POLICY_UPDATE, id,
+					     prio, user);
 		if (!err) {
 			INIT(entry,
 				.dir = id->dir,
@@ -920,6 +1068,7 @@ METHOD(kernel_ipsec_t, add_policy, status_t,
 	if (!err) {
 		entry->users->insert_first(entry->users, user);
 		users = entry->users->get_count(entry->users);
+		route_update(this, entry, user);
 	}
 	this->mutex->unlock(this->mutex);
 	if (err) {
@@ -982,13 +1131,20 @@ METHOD(kernel_ipsec_t, del_policy, status_t,
 	}
 	e->destroy(e);
 	if (!found) {
-		/* not one of ours: drop the oldest, as charon wants one less */
-		entry->users->remove_last(entry->users, (void **)&user);
-		user_destroy(user);
-		was_top = entry->users->get_count(entry->users) == 0;
+		/*
+		 * charon deletes the policies of a CHILD_SA whose install
+		 * failed half way: those it never installed belong to others
+		 * (kernel-netlink, too, leaves them alone).
+		 */
+		this->mutex->unlock(this->mutex);
+		DBG2(DBG_KNL, "kernel-nfsec: policy %R === %R %N not installed "
+		     "for reqid %u, kept", id->src_ts, id->dst_ts,
+		     policy_dir_names, id->dir, data->sa->reqid);
+		return SUCCESS;
 	}
 	if (entry->users->get_count(entry->users) == 0) {
 		err = policy_request(this, NFSEC_CMD_POLICY_DEL, id, prio, NULL);
+		route_del(entry);
 		this->policies->remove(this->policies, entry, NULL);
 		entry_destroy(entry);
 	} else if (was_top &&
@@ -996,6 +1152,7 @@ METHOD(kernel_ipsec_t, del_policy, status_t,
 		   SUCCESS && !user_equals(top, &want)) {
 		err = policy_request(this, NFSEC_CMD_POLICY_UPDATE, id, prio,
 				     top);
+		route_update(this, entry, top);
 	}
 	this->mutex->unlock(this->mutex);
 	return err && err != -ENOENT ? FAILED : SUCCESS;
@@ -1004,18 +1161,22 @@ METHOD(kernel_ipsec_t, del_policy, status_t,
 static int bypass_request(private_kernel_nfsec_ipsec_t *this, uint8_t cmd,
 			  int family, uint16_t port, uint8_t dir);
 
-/* Every policy goes but the IKE sockets' bypass, which is put back. */
 METHOD(kernel_ipsec_t, flush_policies, status_t,
 	private_kernel_nfsec_ipsec_t *this)
 {
-	enumerator_t *e;
+	policy_entry_t *entry;
 	bypass_entry_t *b;
+	enumerator_t *e;
 	status_t status;
 
 	this->mutex->lock(this->mutex);
 	status = flush(this, NFSEC_CMD_POLICY_FLUSH);
-	this->policies->destroy_function(this->policies, (void *)entry_destroy);
-	this->policies = linked_list_create();
+	while (this->policies->remove_first(this->policies,
+					    (void **)&entry) == SUCCESS) {
+		route_del(entry);
+		entry_destroy(entry);
+	}
+	/* IKE keeps its bypass, as XFRM's socket policies survive a flush */
 	e = this->bypass->create_enumerator(this->bypass);
 	while (e->enumerate(e, &b)) {
 		bypass_request(this, NFSEC_CMD_POLICY_ADD, b->family, b->port,
@@ -1176,6 +1337,11 @@ static void event_acquire(const struct nlattr **tb)
 	family = mnl_attr_get_u16(flow[NFSEC_FLOW_A_FAMILY]);
 	data.src = flow_ts(flow, NFSEC_FLOW_A_SRC, NFSEC_FLOW_A_SPORT, family);
 	data.dst = flow_ts(flow, NFSEC_FLOW_A_DST, NFSEC_FLOW_A_DPORT, family);
+	if (!data.src || !data.dst) {
+		DESTROY_IF(data.src);
+		DESTROY_IF(data.dst);
+		return;
+	}
 	DBG1(DBG_KNL, "kernel-nfsec: acquire for reqid %u, %R === %R", reqid,
 	     data.src, data.dst);
 	charon->kernel->acquire(charon->kernel, reqid, &data);
@@ -1214,9 +1380,14 @@ static void event_mapping(const struct nlattr **tb)
 
 static int event_cb(const struct nlmsghdr *nlh, void *data)
 {
+	private_kernel_nfsec_ipsec_t *this = data;
 	const struct genlmsghdr *genl = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *tb[NFSEC_A_MAX + 1];
 
+	/* nfsec's events only, whole headers */
+	if (nlh->nlmsg_type != this->events.family ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*genl))
+		return MNL_CB_OK;
 	nfsec_genl_attrs(nlh, tb, NFSEC_A_MAX);
 	switch (genl->cmd) {
 	case NFSEC_CMD_SA_EXPIRE:
@@ -1238,9 +1409,16 @@ CALLBACK(receive_events, bool,
 	private_kernel_nfsec_ipsec_t *this, int fd, watcher_event_t event)
 {
 	uint8_t buf[NFSEC_GENL_BUF * 2];
+	struct sockaddr_nl from = {};
+	socklen_t from_len = sizeof(from);
 	ssize_t len;
 
-	len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	len = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
+		       (struct sockaddr *)&from, &from_len);
+	if (len >= 0 && from.nl_pid) {	/* not the kernel's */
+		explicit_bzero(buf, sizeof(buf));
+		return TRUE;
+	}
 	if (len < 0) {
 		if (errno == ENOBUFS)
 			DBG1(DBG_KNL, "kernel-nfsec: events lost (socket buffer "
@@ -1251,6 +1429,7 @@ CALLBACK(receive_events, bool,
 		return TRUE;
 	}
 	mnl_cb_run(buf, len, 0, 0, event_cb, this);
+	explicit_bzero(buf, sizeof(buf));
 	return TRUE;
 }
 
@@ -1331,6 +1510,8 @@ kernel_nfsec_ipsec_t *kernel_nfsec_ipsec_create(void)
 					 KERNEL_SPI_MAX, lib->ns);
 	this->spi_min = max(min(spi_min, spi_max), (uint32_t)NFSEC_SPI_ALLOC_MIN);
 	this->spi_max = max(spi_min, spi_max);
+	this->install_routes = lib->settings->get_bool(lib->settings,
+				"%s.install_routes", TRUE, lib->ns);
 
 	err = nfsec_genl_open(&this->nl, FALSE);
 	if (!err)
