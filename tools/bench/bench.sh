@@ -189,6 +189,7 @@ echo "nfsec/XFRM ESP in UDP, GCM-128: $(ratio "${med_nfsec_udp:-0}" "${med_xfrm_
 # perf samples every CPU (cpu-clock, the software clock: TCG has no PMU)
 # during one more run of each of BENCH_PROFILE_CONFIGS, and
 # tools/bench/profile.py sorts the symbols into kinds of work.
+# BENCH_PROFILE_GRAPH=SYMBOL records call graphs and prints SYMBOL's callers.
 [ -n "${BENCH_PROFILE:-}" ] || exit 0
 echo
 echo "# profile: perf record -a -e cpu-clock -F 499 over one $secs s run of each"
@@ -198,7 +199,7 @@ for cfg in ${BENCH_PROFILE_CONFIGS:-nfsec-gcm xfrm-gcm}; do
 	data=/tmp/bench-$$-$cfg.perf
 	# (perf takes seconds to start under emulation: the run waits for its
 	# file, and perf stops when the run is over)
-	perf record -q -a -e cpu-clock -F 499 -o "$data" -- sleep 600 2>/dev/null &
+	perf record -q -a ${BENCH_PROFILE_GRAPH:+-g} -e cpu-clock -F 499 -o "$data" -- sleep 600 2>/dev/null &
 	perf_pid=$!
 	for _ in $(seq 300); do
 		[ -s "$data" ] && break
@@ -210,7 +211,11 @@ for cfg in ${BENCH_PROFILE_CONFIGS:-nfsec-gcm xfrm-gcm}; do
 	wait "$perf_pid" || true
 	teardown
 	echo "# $cfg: $v Mbit/s while sampled"
-	perf report -i "$data" --stdio --no-children --sort dso,sym -q 2>/dev/null |
+	perf report -i "$data" --stdio --no-children --sort dso,sym -q -g none 2>/dev/null |
 		python3 tools/bench/profile.py "$cfg"
+	# BENCH_PROFILE_GRAPH=SYMBOL: who calls it (perf record -g)
+	[ -z "${BENCH_PROFILE_GRAPH:-}" ] ||
+		perf report -i "$data" --stdio --no-children -S "$BENCH_PROFILE_GRAPH" \
+			-G -q --percent-limit 1 2>/dev/null | head -n 60 | sed 's/^/#   /'
 	rm -f "$data"
 done
