@@ -411,9 +411,13 @@ tcp_one() {
 	rm -f "$BLOB_DIR/recv"
 	local fam=-4
 	[[ $addr == *:* ]] && fam=-6	# (nc listens on IPv4 alone by default)
-	x "$to" timeout 25 nc $fam -l 5001 >"$BLOB_DIR/recv" 2>/dev/null &
+	# Both ends on CPU 0, as lib_net.sh's tcp_md5 (see there): a flow sent
+	# from two CPUs at once crosses the veth pair reordered, beyond
+	# XFRM's 32-packet replay window (CI once saw 4 such drops,
+	# XfrmInStateSeqError), and the counts compared below would differ.
+	x "$to" taskset -c 0 timeout 25 nc $fam -l 5001 >"$BLOB_DIR/recv" 2>/dev/null &
 	local lpid=$!
-	out=$(x "$from" bash -c '
+	out=$(x "$from" taskset -c 0 bash -c '
 		for i in $(seq 30); do
 			timeout 20 nc -N -w 5 "$1" 5001 <"$2" && exit 0
 			sleep 0.1
