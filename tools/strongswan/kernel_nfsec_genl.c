@@ -25,7 +25,7 @@ struct nlmsghdr *nfsec_genl_msg(struct nfsec_genl *nl, void *buf, uint8_t cmd)
 
 	nlh->nlmsg_type = nl->family;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = ++nl->seq;
+	/* (the sequence number is nfsec_genl_request's to give) */
 	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
 	genl->cmd = cmd;
 	genl->version = NFSEC_GENL_VERSION;
@@ -125,9 +125,11 @@ static int genl_request(struct nfsec_genl *nl, struct nlmsghdr *req,
 }
 
 /*
- * Sends @req and reads until its answer: @cb for each reply message, 0 or
- * the negative errno of its ACK (@msg: the extended ack's text). What was
- * received is wiped, as a reply may carry keys.
+ * Sends @req with the next sequence number and reads until its answer:
+ * @cb for each reply message, 0 or the negative errno of its ACK (@msg:
+ * the extended ack's text). What was received is wiped, as a reply may
+ * carry keys. Callers serialise requests on one socket (the plugin's
+ * mutex; nfsec_genl_open runs alone).
  */
 int nfsec_genl_request(struct nfsec_genl *nl, struct nlmsghdr *req,
 		       mnl_cb_t cb, void *data, char *msg, size_t msg_len)
@@ -135,6 +137,7 @@ int nfsec_genl_request(struct nfsec_genl *nl, struct nlmsghdr *req,
 	uint8_t buf[NFSEC_GENL_BUF * 2];
 	int err;
 
+	req->nlmsg_seq = ++nl->seq;
 	err = genl_request(nl, req, cb, data, msg, msg_len, buf, sizeof(buf));
 	explicit_bzero(buf, sizeof(buf));
 	return err;

@@ -101,14 +101,12 @@ static const char *err_text(int err, const char *msg)
 /* --- requests -------------------------------------------------------------- */
 
 /*
- * One request and its reply, under this->mutex (every caller holds it):
- * the sequence number is stamped here, so no two requests share one
- * whatever thread built them.
+ * One request and its reply, under this->mutex (every caller holds it),
+ * which also guards the socket's sequence numbers.
  */
 static int request(private_kernel_nfsec_ipsec_t *this, struct nlmsghdr *nlh,
 		   mnl_cb_t cb, void *data, char *msg, size_t len)
 {
-	nlh->nlmsg_seq = ++this->nl.seq;
 	return nfsec_genl_request(&this->nl, nlh, cb, data, msg, len);
 }
 
