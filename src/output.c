@@ -1029,6 +1029,14 @@ static void protect(struct net *net, struct nfsec_sa *sa, struct sk_buff *skb)
 		return;
 	}
 	consume_skb(skb);
+	/*
+	 * The train leaves as one burst: with bottom halves off until its
+	 * last segment is sent, a receiver on this host (veth, a namespace)
+	 * takes the whole train in one softirq run, and its GRO can merge
+	 * what it decrypts; a device queue sees the burst too. Sent one by
+	 * one, each segment's softirq ran at once and reached TCP alone.
+	 */
+	local_bh_disable();
 	skb_list_walk_safe(segs, skb, next) {
 		skb_mark_not_on_list(skb);
 		if (nfsec_sa_get(sa))
@@ -1036,6 +1044,7 @@ static void protect(struct net *net, struct nfsec_sa *sa, struct sk_buff *skb)
 		else
 			kfree_skb(skb);
 	}
+	local_bh_enable();
 	nfsec_sa_put(sa);
 }
 
