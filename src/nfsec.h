@@ -47,6 +47,7 @@
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
+#include <net/dst_cache.h>
 #include <net/netns/generic.h>
 #include <uapi/linux/nfsec.h>
 
@@ -205,6 +206,7 @@ struct nfsec_sa {
 	unsigned int pmtu;		/* outbound: learnt path MTU, pmtu.c */
 	unsigned long pmtu_expires;	/* jiffies */
 	atomic_t inflight;		/* packets in crypto */
+	struct dst_cache route;		/* outbound tunnel: output.c */
 
 	/* ESP in UDP (encap.c) */
 	struct nfsec_encap encap;

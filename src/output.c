@@ -337,7 +337,21 @@ out:
 	nfsec_crypt_end(sa);
 }
 
-/* The tunnel's outer route, to the SA's peer from the SA's source. */
+/*
+ * The tunnel's outer route, to the SA's peer from the SA's source. The
+ * route to the SA's own destination without a mark is kept in sa->route,
+ * per CPU: a later packet takes it from there while the stack still holds
+ * it valid (IPv4: no routing change since, its genid; IPv6: its cookie;
+ * either: no PMTU exception made since). A peer that moved (ESP in UDP,
+ * encap.c) or a marked packet is routed afresh.
+ */
+static bool route_cached(const struct nfsec_sa *sa,
+			 const union nfsec_addr *daddr, u32 mark)
+{
+	return sa->route.cache && !mark &&
+	       !memcmp(daddr, &sa->id.daddr, sizeof(*daddr));
+}
+
 static struct dst_entry *outer_route4(struct net *net, struct nfsec_sa *sa,
 				      const union nfsec_addr *daddr, u32 mark)
 {
@@ -347,8 +361,19 @@ static struct dst_entry *outer_route4(struct net *net, struct nfsec_sa *sa,
 		.flowi4_proto = wire_proto(sa),
 		.flowi4_mark = mark,
 	};
-	struct rtable *rt = ip_route_output_key(net, &fl4);
+	bool cached = route_cached(sa, daddr, mark);
+	struct rtable *rt = NULL;
+	__be32 saddr;
 
+	local_bh_disable();	/* (the cache is this CPU's) */
+	if (cached)
+		rt = dst_cache_get_ip4(&sa->route, &saddr);
+	if (!rt) {
+		rt = ip_route_output_key(net, &fl4);
+		if (!IS_ERR(rt) && cached)
+			dst_cache_set_ip4(&sa->route, &rt->dst, fl4.saddr);
+	}
+	local_bh_enable();
 	return IS_ERR(rt) ? NULL : &rt->dst;
 }
 
@@ -361,12 +386,23 @@ static struct dst_entry *outer_route6(struct net *net, struct nfsec_sa *sa,
 		.flowi6_proto = wire_proto(sa),
 		.flowi6_mark = mark,
 	};
-	struct dst_entry *dst = ip6_route_output(net, NULL, &fl6);
+	bool cached = route_cached(sa, daddr, mark);
+	struct dst_entry *dst = NULL;
+	struct in6_addr saddr;
 
-	if (dst->error) {
-		dst_release(dst);
-		return NULL;
+	local_bh_disable();
+	if (cached)
+		dst = dst_cache_get_ip6(&sa->route, &saddr);
+	if (!dst) {
+		dst = ip6_route_output(net, NULL, &fl6);
+		if (dst->error) {
+			dst_release(dst);
+			dst = NULL;
+		} else if (cached) {
+			dst_cache_set_ip6(&sa->route, dst, &fl6.saddr);
+		}
 	}
+	local_bh_enable();
 	return dst;
 }
 

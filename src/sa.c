@@ -73,6 +73,7 @@ void nfsec_sa_destroy(struct nfsec_sa *sa)
 	alg_wipe(&sa->enc);
 	alg_wipe(&sa->auth);
 	nfsec_replay_put(sa->replay);
+	dst_cache_destroy(&sa->route);
 	free_percpu(sa->counters);
 	kmem_cache_free(sa_cache, sa);
 }
@@ -145,6 +146,12 @@ struct nfsec_sa *nfsec_sa_create(const struct nfsec_sa_params *params,
 	err = nfsec_encap_init(sa, &p) ?: nfsec_crypto_init(sa, extack);
 	if (err)
 		goto err_free;
+	/* the outer route of a tunnel's packets, found once, not per packet */
+	if (sa->dir == NFSEC_DIR_OUT && sa->mode == NFSEC_MODE_TUNNEL) {
+		err = dst_cache_init(&sa->route, GFP_KERNEL_ACCOUNT);
+		if (err)
+			goto err_free;
+	}
 	if (sa->dir == NFSEC_DIR_IN) {
 		sa->replay = nfsec_replay_alloc(sa->replay_window,
 						GFP_KERNEL_ACCOUNT);

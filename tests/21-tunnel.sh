@@ -24,7 +24,10 @@
 # Covers: ping with exact per-SA counts on both gateways (bytes are inner
 # packet lengths); TCP 1 MiB with md5; the capture shows no 192.168 address
 # and nothing but ESP; host to gateway ping with exact counts; nfsec against
-# XFRM: ping and TCP both ways. ga, gb and rh run a stateful nftables
+# XFRM: ping and TCP both ways; a blackhole route to gb added on ga after
+# the tunnel carried traffic stops it (counted no_buffer), its removal lets
+# it through again (the SA's cached outer route follows routing changes).
+# ga, gb and rh run a stateful nftables
 # filter (ct_filter: conntrack tracks every flow; the gateways forward what
 # comes from their LAN and, gb, what XFRM decapsulated), which drops
 # nothing.
@@ -90,6 +93,16 @@ cnt=$(cap_count "$TMP/inet.pcap" 'ip proto 50 and src 10.0.1.1 and dst 10.0.2.1'
 [[ $aout =~ packets=([0-9]+) ]] && want=$((BASH_REMATCH[1] * 2)) || want=x
 cap_expect "capture: ga -> gb ESP packets, twice what SA 0x2001 counted" \
 	"$TMP/inet.pcap" "$want" "$cnt" || true
+
+log "the outer route follows routing changes (nfsec keeps it per SA and CPU)"
+before=$(sa_eval ga 0x2001 '(st.get("packets", 0), st.get("no_buffer", 0) + 2)')
+check "ga: a blackhole route to gb's 10.0.2.1" on ga ip route add blackhole 10.0.2.1/32
+expect_fail "ping ha -> hb: nothing while ga routes gb into a blackhole" \
+	" 0 received" on ha ping -c 2 -i 0.2 -W 1 192.168.2.10
+expect_eq "ga: out SA 0x2001 sent nothing more, 2 dropped without a route" \
+	"$before" "$(sa_eval ga 0x2001 '(st.get("packets", 0), st.get("no_buffer", 0))')" || true
+check "ga: the blackhole route removed" on ga ip route del blackhole 10.0.2.1/32
+check "ping ha -> hb through the tunnel again, 2 of 2" on ha ping -c 2 -i 0.2 -W 2 192.168.2.10
 
 log "nfsec gateway ga against an XFRM gateway gb"
 check "gb: nfsec SAs and policies flushed" nf gb -b - <<EOF

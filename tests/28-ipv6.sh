@@ -24,6 +24,10 @@
 #    (md5), through gateways that run a stateful ip6 filter (conntrack)
 #    which drops nothing; on the internet link, ESP between the gateways
 #    and no site address;
+#  - the outer route: a blackhole route to the peer added after the SA
+#    has carried traffic stops it (no packet leaves; counted no_buffer),
+#    and its removal lets it through again (the SA's cached route is
+#    checked against the routing table's changes);
 #  - host to gateway: rh (stateful ip6 filter too) pings hb with exact
 #    per-SA counts on rh and gb, and sends 128 KiB over TCP (md5); on rh's
 #    link only ESP between rh and gb, and no site address;
@@ -103,6 +107,19 @@ for g in ga gb; do
 	expect_eq "$g: the stateful ip6 filter dropped nothing" \
 		"in-invalid=0 in-policy=0 fwd-invalid=0 fwd-policy=0" "$(nft_counters $g ctf6 ip6)" || true
 done
+
+log "the outer route follows routing changes (nfsec keeps it per SA and CPU)"
+before=$(sa_eval ga 0x6001 '(st.get("packets", 0), st.get("no_buffer", 0) + 2)')
+check "ga: a blackhole route to gb's 2001:db8:2::1" \
+	on ga ip -6 route add blackhole 2001:db8:2::1/128
+expect_fail "ping ha -> hb: nothing while ga routes gb into a blackhole" \
+	" 0 received" on ha ping -c 2 -i 0.2 -W 1 fd20::10
+expect_eq "ga: out SA 0x6001 sent nothing more, 2 dropped without a route" \
+	"$before" "$(sa_eval ga 0x6001 '(st.get("packets", 0), st.get("no_buffer", 0))')" || true
+check "ga: the blackhole route removed" \
+	on ga ip -6 route del blackhole 2001:db8:2::1/128
+check "ping ha -> hb through the tunnel again, 2 of 2" \
+	on ha ping -c 2 -i 0.2 -W 2 fd20::10
 
 log "host to gateway: rh, its own tunnel end, to hb behind gb"
 check "rh: stateful ip6 filter (conntrack)" ct_filter -6 rh
