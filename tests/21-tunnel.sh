@@ -23,11 +23,11 @@
 #
 # Covers: ping with exact per-SA counts on both gateways (bytes are inner
 # packet lengths); TCP 1 MiB with md5; the capture shows no 192.168 address
-# and nothing but ESP; host to gateway ping with exact counts; nfsec against
-# XFRM: ping and TCP both ways; a blackhole route to gb added on ga after
-# the tunnel carried traffic stops it (counted no_buffer), its removal lets
-# it through again (the SA's cached outer route follows routing changes).
-# ga, gb and rh run a stateful nftables
+# and nothing but ESP; host to gateway ping with exact counts; a blackhole
+# route to gb added on ga after the tunnel carried traffic stops it (no
+# packet leaves, counted no_buffer) and its removal lets it through again
+# (the SA's cached outer route follows routing changes); nfsec against
+# XFRM: ping and TCP both ways. ga, gb and rh run a stateful nftables
 # filter (ct_filter: conntrack tracks every flow; the gateways forward what
 # comes from their LAN and, gb, what XFRM decapsulated), which drops
 # nothing.
