@@ -13,16 +13,28 @@
 # - 50,000 SAs: `nfsec -j sa list` (a dump over many netlink messages)
 #   returns exactly the 50,000 SPIs added, each once; `sa flush` empties the
 #   table.
+# - 10,000 host policies (/32 dst or, for half of them, /32 src: the SPD's
+#   hashes), one of them a discard for the very flow A pings B with at a
+#   worse priority, a /24 discard behind all (the rest list), and the bypass
+#   policy that carries the traffic: the ping passes, its policy's counter
+#   moves by the pings sent and no other; the dump returns all 10,002;
+#   deleting them one by one by selector (one batch) empties the SPD.
 # Timings go to the log (they are figures, not limits).
 #
-# No topology: namespace A holds state only.
+#   +-------------------+       +-------------------+
+#   | ns A              |       | ns B              |
+#   | veth0 10.9.0.1/24 |-------| veth1 10.9.0.2/24 |
+#   +-------------------+       +-------------------+
+#
+# The link serves the last part only; before it A holds state only.
 
 . "${0%/*}/lib.sh"
 . "${0%/*}/lib_net.sh"
 
-ns_enter scale A			# the rest runs in namespace A
+ns_enter scale A B		# the rest runs in namespace A
 
 dump_to() { nf A -j sa list >"$1"; }	# dump_to FILE: sa list -j into FILE
+pol_dump_to() { nf A -j policy list >"$1"; }	# the same for policy list
 
 # timed DESC CMD...: check CMD, logging how long it took
 timed() {
@@ -114,6 +126,55 @@ log "sa get in a table of 50000: $(elapsed "$t0")"
 timed "sa flush of 50000" nf A sa flush
 expect_eq "sa_count 0 after flush" "[0, 0]" "$(ns_counts A)"
 expect_eq "sa list after flush" "[]" "$(nf A -j sa list | jq_py d)"
+
+# gen_hosts VERB N: N out policies of host selectors, default priority,
+# bypass (VERB add) or the lines that delete them (VERB del): even ones to
+# dst host 10.100.x.y (the dst hash), odd ones from src host 10.101.x.y
+# (the src hash); then a discard of A's ping to B at priority 1500 (in the
+# dst hash beside the traffic's bypass) and a /24 discard (the rest list)
+gen_hosts() {
+	awk -v verb="$1" -v n="$2" 'BEGIN {
+		act = verb == "add" ? " bypass" : ""
+		for (i = 0; i < n; i++)
+			if (i % 2)
+				printf "policy %s dir out src 10.101.%d.%d dst 10.9.0.0/24%s\n",
+					verb, int(i / 256) % 256, i % 256, act
+			else
+				printf "policy %s dir out src 10.9.0.1 dst 10.100.%d.%d%s\n",
+					verb, int(i / 256) % 256, i % 256, act
+		printf "policy %s dir out src 10.9.0.1 dst 10.9.0.2 priority 1500%s\n",
+			verb, verb == "add" ? " discard" : ""
+		printf "policy %s dir out src any dst 10.9.0.0/24 priority 2000%s\n",
+			verb, verb == "add" ? " discard" : ""
+	}'
+}
+
+log "10,000 host policies and the one that carries the traffic"
+link A veth0 10.9.0.1/24 B veth1 10.9.0.2/24
+gen_hosts add 10000 >"$batch"
+timed "nfsec -b: 10000 host policies and 2 discards" nf A -b "$batch"
+timed "the traffic's policy, priority 500, in front of them all" \
+	nf A policy add dir out src 10.9.0.1 dst 10.9.0.2 priority 500 bypass
+expect_eq "[sa_count, policy_count]" "[0, 10002]" "$(ns_counts A)"
+t0=$EPOCHREALTIME
+check "ping B three times" ping -q -c 3 -i 0.2 -W 2 10.9.0.2
+log "3 pings through an SPD of 10002: $(elapsed "$t0")"
+timed "policy list -j of 10002" pol_dump_to "$dump"
+expect_eq "dump: 10002 policies, 10002 distinct indexes" "10002 10002" \
+	"$(jq_py '"%d %d" % (len(d), len({p["index"] for p in d}))' <"$dump")"
+expect_eq "dump: the traffic's policy first, then priority 1000, 1500, 2000" \
+	"[500, 1000, 1500, 2000] True" \
+	"$(jq_py '"%s %s" % (sorted({p["priority"] for p in d}), d[0]["dst"] == "10.9.0.2/32" and [p["priority"] for p in d] == sorted(p["priority"] for p in d))' <"$dump")"
+expect_eq "matches: 3 on the traffic's policy, 0 on the 10001 others" \
+	"3 0" \
+	"$(jq_py '"%d %d" % (d[0]["matches"], sum(p["matches"] for p in d[1:]))' <"$dump")"
+{
+	gen_hosts del 10000
+	echo "policy del dir out src 10.9.0.1 dst 10.9.0.2 priority 500"
+} >"$batch"
+timed "nfsec -b: delete the 10002 one by one, by selector" nf A -b "$batch"
+expect_eq "[sa_count, policy_count] after the deletes" "[0, 0]" "$(ns_counts A)"
+expect_eq "policy list after the deletes" "[]" "$(nf A -j policy list | jq_py d)"
 rm -f "$batch" "$dump"
 
 t_end
