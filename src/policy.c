@@ -444,44 +444,51 @@ static void host_unindex(struct nfsec_net *nn, struct nfsec_policy *pol)
  * no SA, so no SA change concerns them).
  */
 static struct rhltable *ref_table(struct nfsec_net *nn,
-				  const struct nfsec_policy *pol,
-				  const struct rhashtable_params **params)
+				  const struct nfsec_policy *pol)
 {
 	if (pol->action != NFSEC_ACTION_PROTECT)
 		return NULL;
-	if (!pol->ref.reqid) {
-		*params = &by_id_params;
+	if (!pol->ref.reqid)
 		return &nn->spd_by_id;
-	}
-	if (pol->dir != NFSEC_DIR_OUT)
-		return NULL;
-	*params = &by_reqid_params;
-	return &nn->spd_by_reqid;
+	return pol->dir == NFSEC_DIR_OUT ? &nn->spd_by_reqid : NULL;
 }
 
 static int ref_index(struct nfsec_net *nn, struct nfsec_policy *pol)
 {
-	const struct rhashtable_params *params;
-	struct rhltable *t = ref_table(nn, pol, &params);
+	struct rhltable *t = ref_table(nn, pol);
 
 	if (!t)
 		return 0;
-	return params == &by_id_params ?
-	       rhltable_insert(t, &pol->ref_node, by_id_params) :
-	       rhltable_insert(t, &pol->ref_node, by_reqid_params);
+	if (t == &nn->spd_by_id)
+		return rhltable_insert(t, &pol->ref_node, by_id_params);
+	return rhltable_insert(t, &pol->ref_node, by_reqid_params);
 }
 
 static void ref_unindex(struct nfsec_net *nn, struct nfsec_policy *pol)
 {
-	const struct rhashtable_params *params;
-	struct rhltable *t = ref_table(nn, pol, &params);
+	struct rhltable *t = ref_table(nn, pol);
 
-	if (!t)
-		return;
-	if (params == &by_id_params)
+	if (t == &nn->spd_by_id)
 		rhltable_remove(t, &pol->ref_node, by_id_params);
-	else
+	else if (t)
 		rhltable_remove(t, &pol->ref_node, by_reqid_params);
+}
+
+/*
+ * @pol into the indexes, all or none: the control path's first, the
+ * lookup's last, so that on a failure no packet has seen it.
+ */
+static int policy_index(struct nfsec_net *nn, struct nfsec_policy *pol)
+{
+	int err;
+
+	err = ref_index(nn, pol);
+	if (err)
+		return err;
+	err = host_index(nn, pol);
+	if (err)
+		ref_unindex(nn, pol);
+	return err;
 }
 
 #define NO_INDEX "no memory to index the policy"
@@ -513,12 +520,9 @@ int nfsec_policy_insert(struct nfsec_net *nn, struct nfsec_policy *pol,
 	if (err < 0)
 		goto err_msg;
 	pol->seq = ++nn->policy_seq;
-	err = ref_index(nn, pol);
+	err = policy_index(nn, pol);
 	if (err)
 		goto err_index;
-	err = host_index(nn, pol);
-	if (err)
-		goto err_ref;
 	if (pol->key.side == NFSEC_SPD_REST)
 		list_add_rcu(&pol->rest_node, place(rest_list(nn, pol->dir),
 						    pol->priority, true));
@@ -528,8 +532,6 @@ int nfsec_policy_insert(struct nfsec_net *nn, struct nfsec_policy *pol,
 	nn->policy_gen++;
 	return 0;
 
-err_ref:
-	ref_unindex(nn, pol);
 err_index:
 	xa_erase(&nn->policy_index, pol->index);
 	pol->index = 0;
@@ -577,12 +579,12 @@ int nfsec_policy_replace(struct nfsec_net *nn, struct nfsec_policy *pol,
 	/* (before a reader can count in it) */
 	own = pol->matches;
 	pol->matches = old->matches;
-	err = ref_index(nn, pol);
-	if (err)
-		goto err_matches;
-	err = host_index(nn, pol);
-	if (err)
-		goto err_ref;
+	err = policy_index(nn, pol);	/* beside the old one */
+	if (err) {
+		pol->matches = own;
+		NL_SET_ERR_MSG(extack, NO_INDEX);
+		return err;
+	}
 
 	free_percpu(own);
 	old->matches_lent = true;
@@ -595,13 +597,6 @@ int nfsec_policy_replace(struct nfsec_net *nn, struct nfsec_policy *pol,
 	nn->policy_gen++;
 	call_rcu(&old->rcu, policy_free_rcu);
 	return 0;
-
-err_ref:
-	ref_unindex(nn, pol);
-err_matches:
-	pol->matches = own;
-	NL_SET_ERR_MSG(extack, NO_INDEX);
-	return err;
 }
 
 static void policy_unlink(struct nfsec_net *nn, struct nfsec_policy *pol)
