@@ -15,11 +15,12 @@
 #   table.
 # - 10,000 host policies (/32 dst or, for half of them, /32 src: the SPD's
 #   hashes), one of them a discard for the very flow A pings B with at a
-#   worse priority, and the bypass policy that carries the traffic (10,001),
-#   and a /24 discard behind all (the rest list): the ping passes, its
-#   policy's counter moves by the pings sent and no other; the dump returns
-#   all 10,002; deleting them one by one by selector (one batch) empties
-#   the SPD.
+#   worse priority, the bypass policy that carries the traffic, behind the
+#   other 9,999 in order (10,001), and a /24 discard behind all (the rest
+#   list): the pings pass, their policy's counter moves by the pings sent
+#   and no other (a flood of 1,000 is timed: a walk of the list would step
+#   over 9,999 policies a packet); the dump returns all 10,002; deleting
+#   them one by one by selector (one batch) empties the SPD.
 # - 10,001 OUT policies by reqid, then an SA of each reqid (each add binds
 #   the one policy of its reqid, found by reqid, not by a walk): a ping
 #   that the last policy matches leaves through the last SA.
@@ -131,7 +132,7 @@ timed "sa flush of 50000" nf A sa flush
 expect_eq "sa_count 0 after flush" "[0, 0]" "$(ns_counts A)"
 expect_eq "sa list after flush" "[]" "$(nf A -j sa list | jq_py d)"
 
-# gen_hosts VERB N: N out policies of host selectors, default priority,
+# gen_hosts VERB N: N out policies of host selectors, priority 100,
 # bypass (VERB add) or the lines that delete them (VERB del): for i from
 # 1 to N - 1, even ones to dst host 10.100.x.y (the dst hash), odd ones
 # from src host 10.101.x.y (the src hash); then a discard of A's ping to B
@@ -142,10 +143,10 @@ gen_hosts() {
 		act = verb == "add" ? " bypass" : ""
 		for (i = 1; i < n; i++)
 			if (i % 2)
-				printf "policy %s dir out src 10.101.%d.%d dst 10.9.0.0/24%s\n",
+				printf "policy %s dir out src 10.101.%d.%d dst 10.9.0.0/24 priority 100%s\n",
 					verb, int(i / 256) % 256, i % 256, act
 			else
-				printf "policy %s dir out src 10.9.0.1 dst 10.100.%d.%d%s\n",
+				printf "policy %s dir out src 10.9.0.1 dst 10.100.%d.%d priority 100%s\n",
 					verb, int(i / 256) % 256, i % 256, act
 		printf "policy %s dir out src 10.9.0.1 dst 10.9.0.2 priority 1500%s\n",
 			verb, verb == "add" ? " discard" : ""
@@ -158,21 +159,24 @@ log "10,000 host policies and the one that carries the traffic"
 link A veth0 10.9.0.1/24 B veth1 10.9.0.2/24
 gen_hosts add 10000 >"$batch"
 timed "nfsec -b: 9999 host policies and 2 discards" nf A -b "$batch"
-timed "the traffic's policy, priority 500, in front of them all" \
+timed "the traffic's policy, priority 500, behind the 9999" \
 	nf A policy add dir out src 10.9.0.1 dst 10.9.0.2 priority 500 bypass
 expect_eq "[sa_count, policy_count]" "[0, 10002]" "$(ns_counts A)"
 t0=$EPOCHREALTIME
 check "ping B three times" ping -q -c 3 -i 0.2 -W 2 10.9.0.2
 log "3 pings through an SPD of 10002: $(elapsed "$t0")"
+t0=$EPOCHREALTIME
+on A ping -q -f -c 1000 -w 60 10.9.0.2 >/dev/null 2>&1 || true
+log "1000 pings (flood), the traffic's policy behind 9999 others: $(elapsed "$t0")"
 timed "policy list -j of 10002" pol_dump_to "$dump"
 expect_eq "dump: 10002 policies, 10002 distinct indexes" "10002 10002" \
 	"$(jq_py '"%d %d" % (len(d), len({p["index"] for p in d}))' <"$dump")"
-expect_eq "dump: the traffic's policy first, then priority 1000, 1500, 2000" \
-	"[500, 1000, 1500, 2000] True" \
-	"$(jq_py '"%s %s" % (sorted({p["priority"] for p in d}), d[0]["dst"] == "10.9.0.2/32" and [p["priority"] for p in d] == sorted(p["priority"] for p in d))' <"$dump")"
-expect_eq "matches: 3 on the traffic's policy, 0 on the 10001 others" \
-	"3 0" \
-	"$(jq_py '"%d %d" % (d[0]["matches"], sum(p["matches"] for p in d[1:]))' <"$dump")"
+expect_eq "dump: in order, priority 100 (9999), the traffic's 500, 1500, 2000" \
+	"[100, 500, 1500, 2000] True" \
+	"$(jq_py '"%s %s" % (sorted({p["priority"] for p in d}), d[9999]["dst"] == "10.9.0.2/32" and d[9999]["priority"] == 500 and [p["priority"] for p in d] == sorted(p["priority"] for p in d))' <"$dump")"
+expect_eq "matches: 1003 on the traffic's policy, 0 on the 10001 others" \
+	"1003 0" \
+	"$(jq_py '"%d %d" % (d[9999]["matches"], sum(p["matches"] for p in d) - d[9999]["matches"])' <"$dump")"
 {
 	gen_hosts del 10000
 	echo "policy del dir out src 10.9.0.1 dst 10.9.0.2 priority 500"
