@@ -10,8 +10,8 @@
  * is the first in that order among those hashed by its dst, those hashed
  * by its src, and the first match on the rest list, whose walk stops at
  * the first entry that comes after the best found: the policy the walk of
- * the whole list would find, at the cost of two hash lookups and the rest
- * list's head, whether there are ten host policies or ten thousand.
+ * the whole list would find, at the cost of two hash lookups and that
+ * walk, whether there are ten host policies or ten thousand.
  *
  * The control path finds a policy by its key (duplicates, replace,
  * delete) and by its index (an xarray), and the protect policies an SA
