@@ -22,7 +22,6 @@ static int __net_init nfsec_net_init(struct net *net)
 	nn->net = net;
 	mutex_init(&nn->lock);
 	spin_lock_init(&nn->acquire_lock);
-	nfsec_spd_init(nn);
 	nfsec_lifetime_init(nn);
 	nfsec_encap_net_init(nn);
 	nn->sa_gen = 1;
@@ -34,9 +33,12 @@ static int __net_init nfsec_net_init(struct net *net)
 	err = nfsec_sad_init(nn);
 	if (err)
 		goto err_counters;
-	err = nfsec_device_init(nn);
+	err = nfsec_spd_init(nn);
 	if (err)
 		goto err_sad;
+	err = nfsec_device_init(nn);
+	if (err)
+		goto err_spd;
 	err = nfsec_input_init(net);
 	if (err)
 		goto err_device;
@@ -52,6 +54,8 @@ err_device:
 	nfsec_device_uninit(nn, &kill);
 	unregister_netdevice_many(&kill);
 	rtnl_unlock();
+err_spd:
+	nfsec_spd_uninit(nn);
 err_sad:
 	nfsec_sad_uninit(nn);
 err_counters:

@@ -245,11 +245,37 @@ struct nfsec_sa_ref {
 	bool has_src;			/* by reqid: saddr is given */
 };
 
+/*
+ * Where the lookup finds a policy (policy.c): by its selector's exact
+ * destination host, else by its exact source host, in nfsec_net.spd_hosts;
+ * else in nfsec_net.spd_rest[dir], in order.
+ */
+enum nfsec_spd_side {
+	NFSEC_SPD_DST,
+	NFSEC_SPD_SRC,
+	NFSEC_SPD_REST,
+};
+
+struct nfsec_spd_key {
+	union nfsec_addr addr;		/* the host; 0 beyond the family's */
+	u8 dir;
+	u8 family;
+	u8 side;			/* enum nfsec_spd_side */
+	u8 zero;			/* keeps the hash key free of padding */
+};
+
 struct nfsec_policy {
 	struct list_head node;		/* in nfsec_net.spd[dir], RCU */
+	/* the lookup's index: spd_hosts by key, or spd_rest (key.side) */
+	struct nfsec_spd_key key;
+	struct rhlist_head host_node;	/* in nfsec_net.spd_hosts, RCU */
+	struct list_head rest_node;	/* in nfsec_net.spd_rest[dir], RCU */
+	/* protect: in spd_by_id (by SPI) or spd_by_reqid (OUT by reqid) */
+	struct rhlist_head ref_node;
 	struct nfsec_selector sel;
-	u32 index;
+	u32 index;			/* in nfsec_net.policy_index */
 	u32 priority;
+	u64 seq;			/* order among equal priorities */
 	u8 dir;
 	u8 action;			/* enum nfsec_action */
 	bool matches_lent;		/* matches passed on to a replacement */
@@ -302,8 +328,22 @@ struct nfsec_net {
 	 */
 	struct delayed_work lifetime_work;
 	unsigned long lifetime_walked;	/* jiffies: its last walk began */
+	/*
+	 * The SPD (policy.c). Every policy is on spd[dir] in order (priority,
+	 * then seq), for dumps; the lookup finds it in spd_hosts or on
+	 * spd_rest[dir], whose counts by dir and side spd_hosted keeps. The
+	 * control path finds protect policies by the SA they name, and
+	 * policies by index.
+	 */
 	struct list_head spd[NFSEC_DIRS];
+	struct list_head spd_rest[NFSEC_DIRS];
+	struct rhltable spd_hosts;	/* nfsec_policy by nfsec_spd_key */
+	u32 spd_hosted[NFSEC_DIRS][2];	/* [dir - 1][NFSEC_SPD_DST or SRC] */
+	struct rhltable spd_by_id;	/* by SPI: by ref.id, under lock */
+	struct rhltable spd_by_reqid;	/* OUT by reqid: by ref.reqid, lock */
+	struct xarray policy_index;	/* nfsec_policy by index */
 	u32 policy_next_index;
+	u64 policy_seq;			/* the last nfsec_policy.seq given */
 	u32 policy_count;
 	u32 policy_gen;			/* bumped on every SPD change */
 	struct nfsec_pcpu_counters __percpu *counters;
@@ -685,7 +725,7 @@ int nfsec_policy_replace(struct nfsec_net *nn, struct nfsec_policy *pol,
 			 struct netlink_ext_ack *extack);
 int nfsec_policy_remove(struct nfsec_net *nn, u32 index, u8 dir,
 			const struct nfsec_selector *sel, u32 priority);
-void nfsec_spd_init(struct nfsec_net *nn);
+int nfsec_spd_init(struct nfsec_net *nn);
 void nfsec_spd_uninit(struct nfsec_net *nn);
 void nfsec_spd_flush(struct nfsec_net *nn);
 void nfsec_spd_bind(struct nfsec_net *nn, struct nfsec_sa *gone,

@@ -1,10 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The security policy database (SPD): per namespace and direction, an RCU
- * list of policies ordered by priority (lower first), then by age. A protect
- * policy names its SA by SPI, destination and protocol; while that SA exists
- * the policy holds an RCU pointer to it, and while it does not the policy
- * stays and drops what it matches (fail closed, RFC 4301 5.1).
+ * list of policies ordered by priority (lower first), then by age (a
+ * sequence number given at insert, kept by a replace), for dumps and
+ * flushes. The lookup does not walk it: a policy whose selector names one
+ * destination host (/32, /128) is hashed by (dir, family, that address),
+ * else one that names one source host by that, in one rhltable; any other
+ * is on its direction's rest list, in the same order. A packet's policy
+ * is the first in that order among those hashed by its dst, those hashed
+ * by its src, and the first match on the rest list, whose walk stops at
+ * the first entry that comes after the best found: the policy the walk of
+ * the whole list would find, at the cost of two hash lookups and that
+ * walk, whether there are ten host policies or ten thousand.
+ *
+ * The control path finds a policy by its key (duplicates, replace,
+ * delete) and by its index (an xarray), and the protect policies an SA
+ * change concerns by the SA's identity or reqid (two more rhltables that
+ * only it reads, under the namespace's lock).
+ *
+ * A protect policy names its SA by SPI, destination and protocol; while
+ * that SA exists the policy holds an RCU pointer to it, and while it does
+ * not the policy stays and drops what it matches (fail closed, RFC 4301
+ * 5.1).
  *
  * Or it names its SAs by reqid. An OUT policy then holds an RCU pointer to
  * the newest usable SA of the reqid that fits it, chosen under the
@@ -19,7 +36,9 @@
 
 #include <linux/in.h>
 #include <linux/rculist.h>
+#include <linux/rhashtable.h>
 #include <linux/slab.h>
+#include <linux/xarray.h>
 #include <net/ip.h>
 #include <net/ip6_fib.h>
 #include <net/ipv6.h>
@@ -40,6 +59,31 @@ static bool host_bits_clear(const union nfsec_addr *a, u8 plen, u8 family)
 		return !(ntohl(a->ip) & ~(plen ? ~0U << (32 - plen) : 0));
 	ipv6_addr_prefix(&prefix, &a->ip6, plen);
 	return ipv6_addr_equal(&prefix, &a->ip6);
+}
+
+/* @addr's bytes of @family in @key, the rest 0 */
+static void host_key(struct nfsec_spd_key *key, u8 dir, u8 family, u8 side,
+		     const union nfsec_addr *addr)
+{
+	memset(key, 0, sizeof(*key));
+	key->dir = dir;
+	key->family = family;
+	key->side = side;
+	if (side != NFSEC_SPD_REST)
+		memcpy(&key->addr, addr, family == AF_INET ? sizeof(addr->ip) :
+							     sizeof(addr->ip6));
+}
+
+/* Where the lookup finds a policy of @dir and @sel: see nfsec_spd_key. */
+static void key_of(struct nfsec_spd_key *key, u8 dir,
+		   const struct nfsec_selector *sel)
+{
+	if (sel->dst_plen == addr_bits(sel->family))
+		host_key(key, dir, sel->family, NFSEC_SPD_DST, &sel->dst);
+	else if (sel->src_plen == addr_bits(sel->family))
+		host_key(key, dir, sel->family, NFSEC_SPD_SRC, &sel->src);
+	else
+		host_key(key, dir, sel->family, NFSEC_SPD_REST, NULL);
 }
 
 static bool ports_allowed(u8 proto)
@@ -91,6 +135,7 @@ struct nfsec_policy *nfsec_policy_create(u8 dir, u8 action, u32 priority,
 	pol->action = action;
 	pol->priority = priority;
 	pol->sel = *sel;
+	key_of(&pol->key, dir, sel);
 	if (action == NFSEC_ACTION_PROTECT)
 		pol->ref = *ref;
 	/* a trap policy: it may send acquire events */
@@ -266,35 +311,201 @@ static int policy_sa(struct nfsec_net *nn, struct nfsec_policy *pol,
 }
 
 /*
- * The policy of @pol's direction with its selector and priority, or NULL;
- * *@pos: the entry a new policy of that priority goes after.
+ * The lookup's index. A policy whose selector names one destination host
+ * is hashed by it (dir, family, address), else one that names one source
+ * host by that, in nfsec_net.spd_hosts; any other is on its direction's
+ * rest list, in order. Duplicate keys are allowed: policies of one host
+ * share a key.
  */
-static struct nfsec_policy *policy_find(struct nfsec_net *nn,
-					const struct nfsec_policy *pol,
-					struct list_head **pos)
-{
-	struct list_head *head = spd_list(nn, pol->dir);
-	struct nfsec_policy *p;
+static const struct rhashtable_params hosts_params = {
+	.key_len = sizeof(struct nfsec_spd_key),
+	.key_offset = offsetof(struct nfsec_policy, key),
+	.head_offset = offsetof(struct nfsec_policy, host_node),
+	.automatic_shrinking = true,
+};
 
-	*pos = head;
-	list_for_each_entry(p, head, node) {
-		if (p->priority == pol->priority &&
-		    !memcmp(&p->sel, &pol->sel, sizeof(p->sel)))
-			return p;
-		if (p->priority <= pol->priority)
-			*pos = &p->node;
-	}
-	return NULL;
+/* The control path's: protect policies by the SA, or reqid, they name. */
+static const struct rhashtable_params by_id_params = {
+	.key_len = sizeof(struct nfsec_sa_id),
+	.key_offset = offsetof(struct nfsec_policy, ref.id),
+	.head_offset = offsetof(struct nfsec_policy, ref_node),
+	.automatic_shrinking = true,
+};
+
+static const struct rhashtable_params by_reqid_params = {
+	.key_len = sizeof(u32),
+	.key_offset = offsetof(struct nfsec_policy, ref.reqid),
+	.head_offset = offsetof(struct nfsec_policy, ref_node),
+	.automatic_shrinking = true,
+};
+
+static struct list_head *rest_list(struct nfsec_net *nn, u8 dir)
+{
+	return &nn->spd_rest[dir - 1];
 }
 
+/* Does @a come first in the SPD's order: priority, then age? */
+static bool before(const struct nfsec_policy *a, const struct nfsec_policy *b)
+{
+	return a->priority < b->priority ||
+	       (a->priority == b->priority && a->seq < b->seq);
+}
+
+/*
+ * Where a new policy of @priority goes on @head, the ordered list of all
+ * policies (@rest false) or the rest list: after the last entry of no
+ * greater priority. Looked for from the tail, so that a policy of the
+ * highest priority yet, as in a bulk install, takes one step.
+ */
+static struct list_head *place(struct list_head *head, u32 priority,
+			       bool rest)
+{
+	const struct nfsec_policy *p;
+	struct list_head *pos;
+
+	for (pos = head->prev; pos != head; pos = pos->prev) {
+		p = rest ? list_entry(pos, struct nfsec_policy, rest_node) :
+			   list_entry(pos, struct nfsec_policy, node);
+		if (p->priority <= priority)
+			break;
+	}
+	return pos;
+}
+
+/*
+ * The policy of @dir, @sel and @priority, or NULL. It has the key those
+ * give: a hashed one is among those of its host, any other is on the rest
+ * list, among those of its priority.
+ */
+static struct nfsec_policy *policy_find(struct nfsec_net *nn, u8 dir,
+					const struct nfsec_selector *sel,
+					u32 priority)
+{
+	struct nfsec_policy *p, *found = NULL;
+	struct rhlist_head *list, *pos;
+	struct nfsec_spd_key key;
+
+	lockdep_assert_held(&nn->lock);
+	key_of(&key, dir, sel);
+	if (key.side == NFSEC_SPD_REST) {
+		list_for_each_entry_reverse(p, rest_list(nn, dir), rest_node) {
+			if (p->priority < priority)
+				break;
+			if (p->priority == priority &&
+			    !memcmp(&p->sel, sel, sizeof(*sel)))
+				return p;
+		}
+		return NULL;
+	}
+	rcu_read_lock();	/* (rhltable_lookup asks for it) */
+	list = rhltable_lookup(&nn->spd_hosts, &key, hosts_params);
+	rhl_for_each_entry_rcu(p, pos, list, host_node) {
+		if (p->priority == priority &&
+		    !memcmp(&p->sel, sel, sizeof(*sel))) {
+			found = p;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/*
+ * Hashes @pol by its host, if it has one (the rest list is the caller's:
+ * an insert places it, a replace swaps it in). From here the packet path
+ * may find it.
+ */
+static int host_index(struct nfsec_net *nn, struct nfsec_policy *pol)
+{
+	u32 *n = &nn->spd_hosted[pol->dir - 1][pol->key.side];
+	int err;
+
+	if (pol->key.side == NFSEC_SPD_REST)
+		return 0;
+	err = rhltable_insert(&nn->spd_hosts, &pol->host_node, hosts_params);
+	if (!err)
+		WRITE_ONCE(*n, *n + 1);
+	return err;
+}
+
+static void host_unindex(struct nfsec_net *nn, struct nfsec_policy *pol)
+{
+	u32 *n = &nn->spd_hosted[pol->dir - 1][pol->key.side];
+
+	if (pol->key.side == NFSEC_SPD_REST)
+		return;
+	rhltable_remove(&nn->spd_hosts, &pol->host_node, hosts_params);
+	WRITE_ONCE(*n, *n - 1);
+}
+
+/*
+ * The table that finds @pol by what it names, or NULL: by SPI the SA's
+ * identity, OUT by reqid the reqid (IN and FWD policies by reqid point at
+ * no SA, so no SA change concerns them).
+ */
+static struct rhltable *ref_table(struct nfsec_net *nn,
+				  const struct nfsec_policy *pol)
+{
+	if (pol->action != NFSEC_ACTION_PROTECT)
+		return NULL;
+	if (!pol->ref.reqid)
+		return &nn->spd_by_id;
+	return pol->dir == NFSEC_DIR_OUT ? &nn->spd_by_reqid : NULL;
+}
+
+static int ref_index(struct nfsec_net *nn, struct nfsec_policy *pol)
+{
+	struct rhltable *t = ref_table(nn, pol);
+
+	if (!t)
+		return 0;
+	if (t == &nn->spd_by_id)
+		return rhltable_insert(t, &pol->ref_node, by_id_params);
+	return rhltable_insert(t, &pol->ref_node, by_reqid_params);
+}
+
+static void ref_unindex(struct nfsec_net *nn, struct nfsec_policy *pol)
+{
+	struct rhltable *t = ref_table(nn, pol);
+
+	if (t == &nn->spd_by_id)
+		rhltable_remove(t, &pol->ref_node, by_id_params);
+	else if (t)
+		rhltable_remove(t, &pol->ref_node, by_reqid_params);
+}
+
+/*
+ * @pol into the indexes, all or none: the control path's first, the
+ * lookup's last, so that on a failure no packet has seen it.
+ */
+static int policy_index(struct nfsec_net *nn, struct nfsec_policy *pol)
+{
+	int err;
+
+	err = ref_index(nn, pol);
+	if (err)
+		return err;
+	err = host_index(nn, pol);
+	if (err)
+		ref_unindex(nn, pol);
+	return err;
+}
+
+#define NO_INDEX "no memory to index the policy"
+
+/*
+ * Puts @pol into the SPD, after the policies of its priority that are
+ * there. Into the indexes that only the control path reads first, into
+ * the lookup's last: any failure leaves the SPD as it was, and no packet
+ * has seen @pol.
+ */
 int nfsec_policy_insert(struct nfsec_net *nn, struct nfsec_policy *pol,
 			struct netlink_ext_ack *extack)
 {
-	struct list_head *pos;
 	int err;
 
 	lockdep_assert_held(&nn->lock);
-	if (policy_find(nn, pol, &pos)) {
+	if (policy_find(nn, pol->dir, &pol->sel, pol->priority)) {
 		NL_SET_ERR_MSG(extack, "policy already exists");
 		return -EEXIST;
 	}
@@ -303,34 +514,53 @@ int nfsec_policy_insert(struct nfsec_net *nn, struct nfsec_policy *pol,
 	err = policy_sa(nn, pol, extack);
 	if (err)
 		return err;
-	if (!++nn->policy_next_index)
-		++nn->policy_next_index;
-	pol->index = nn->policy_next_index;
-	list_add_rcu(&pol->node, pos);
+	err = xa_alloc_cyclic(&nn->policy_index, &pol->index, pol,
+			      XA_LIMIT(1, U32_MAX), &nn->policy_next_index,
+			      GFP_KERNEL_ACCOUNT);
+	if (err < 0)
+		goto err_msg;
+	pol->seq = ++nn->policy_seq;
+	err = policy_index(nn, pol);
+	if (err)
+		goto err_index;
+	if (pol->key.side == NFSEC_SPD_REST)
+		list_add_rcu(&pol->rest_node, place(rest_list(nn, pol->dir),
+						    pol->priority, true));
+	list_add_rcu(&pol->node, place(spd_list(nn, pol->dir), pol->priority,
+				       false));
 	nn->policy_count++;
 	nn->policy_gen++;
 	return 0;
+
+err_index:
+	xa_erase(&nn->policy_index, pol->index);
+	pol->index = 0;
+err_msg:
+	NL_SET_ERR_MSG(extack, NO_INDEX);
+	return err;
 }
 
 /*
  * Puts @pol in the place of the policy of its direction, selector and
- * priority (and of its index, when @pol has one), with that one's index
- * and match counter. list_replace_rcu()
- * makes the swap one pointer store: a reader walking the list meets the
- * old policy or the new one at that place, and never skips to the
- * policies behind it. The old one is freed after a grace period; the
- * readers that still count a match in it count in the counter the new
- * one took over, which the new one frees, after a later grace period.
+ * priority (and of its index, when @pol has one), with that one's index,
+ * age and match counter. Fail closed: no reader may meet neither, or it
+ * could go on to a bypass policy behind them. So a hashed @pol is
+ * hashed beside the old one before that one is unhashed (the two have
+ * the same key and order: a reader takes either), and on the lists
+ * list_replace_rcu() swaps them in one pointer store. The old one is
+ * freed after a grace period; the readers that still count a match in it
+ * count in the counter the new one took over, which the new one frees,
+ * after a later grace period.
  */
 int nfsec_policy_replace(struct nfsec_net *nn, struct nfsec_policy *pol,
 			 struct netlink_ext_ack *extack)
 {
 	struct nfsec_policy *old;
-	struct list_head *pos;
+	u64 __percpu *own;
 	int err;
 
 	lockdep_assert_held(&nn->lock);
-	old = policy_find(nn, pol, &pos);
+	old = policy_find(nn, pol->dir, &pol->sel, pol->priority);
 	if (!old) {
 		NL_SET_ERR_MSG(extack, "no such policy");
 		return -ENOENT;
@@ -345,9 +575,24 @@ int nfsec_policy_replace(struct nfsec_net *nn, struct nfsec_policy *pol,
 	if (err)
 		return err;
 	pol->index = old->index;
-	free_percpu(pol->matches);
+	pol->seq = old->seq;
+	/* (before a reader can count in it) */
+	own = pol->matches;
 	pol->matches = old->matches;
+	err = policy_index(nn, pol);	/* beside the old one */
+	if (err) {
+		pol->matches = own;
+		NL_SET_ERR_MSG(extack, NO_INDEX);
+		return err;
+	}
+
+	free_percpu(own);
 	old->matches_lent = true;
+	if (pol->key.side == NFSEC_SPD_REST)
+		list_replace_rcu(&old->rest_node, &pol->rest_node);
+	host_unindex(nn, old);
+	ref_unindex(nn, old);
+	xa_store(&nn->policy_index, pol->index, pol, GFP_KERNEL_ACCOUNT);
 	list_replace_rcu(&old->node, &pol->node);
 	nn->policy_gen++;
 	call_rcu(&old->rcu, policy_free_rcu);
@@ -358,6 +603,11 @@ static void policy_unlink(struct nfsec_net *nn, struct nfsec_policy *pol)
 {
 	lockdep_assert_held(&nn->lock);
 	list_del_rcu(&pol->node);
+	if (pol->key.side == NFSEC_SPD_REST)
+		list_del_rcu(&pol->rest_node);
+	host_unindex(nn, pol);
+	ref_unindex(nn, pol);
+	xa_erase(&nn->policy_index, pol->index);
 	nn->policy_count--;
 	nn->policy_gen++;
 	call_rcu(&pol->rcu, policy_free_rcu);
@@ -368,22 +618,18 @@ int nfsec_policy_remove(struct nfsec_net *nn, u32 index, u8 dir,
 			const struct nfsec_selector *sel, u32 priority)
 {
 	struct nfsec_policy *pol;
-	int d;
 
 	lockdep_assert_held(&nn->lock);
-	for (d = NFSEC_DIR_IN; d <= NFSEC_DIR_FWD; d++) {
-		if (!index && d != dir)
-			continue;
-		list_for_each_entry(pol, spd_list(nn, d), node) {
-			if (index ? pol->index != index :
-			    pol->priority != priority ||
-			    memcmp(&pol->sel, sel, sizeof(*sel)))
-				continue;
-			policy_unlink(nn, pol);
-			return 0;
-		}
-	}
-	return -ENOENT;
+	if (index)
+		pol = xa_load(&nn->policy_index, index);
+	else if (dir >= NFSEC_DIR_IN && dir <= NFSEC_DIR_FWD)
+		pol = policy_find(nn, dir, sel, priority);
+	else
+		pol = NULL;
+	if (!pol)
+		return -ENOENT;
+	policy_unlink(nn, pol);
+	return 0;
 }
 
 void nfsec_spd_flush(struct nfsec_net *nn)
@@ -392,9 +638,12 @@ void nfsec_spd_flush(struct nfsec_net *nn)
 	int d;
 
 	lockdep_assert_held(&nn->lock);
-	for (d = NFSEC_DIR_IN; d <= NFSEC_DIR_FWD; d++)
-		list_for_each_entry_safe(pol, tmp, spd_list(nn, d), node)
+	for (d = NFSEC_DIR_IN; d <= NFSEC_DIR_FWD; d++) {
+		list_for_each_entry_safe(pol, tmp, spd_list(nn, d), node) {
 			policy_unlink(nn, pol);
+			cond_resched();
+		}
+	}
 }
 
 static struct nfsec_sa *bound(struct nfsec_net *nn,
@@ -435,52 +684,88 @@ static struct nfsec_sa *rebind(struct nfsec_net *nn,
 	return cur;
 }
 
+/* rebind() for the policies of one key of spd_by_id or spd_by_reqid */
+static void rebind_list(struct nfsec_net *nn, struct rhlist_head *list,
+			struct nfsec_sa *gone, struct nfsec_sa *sa)
+{
+	struct nfsec_policy *pol;
+	struct rhlist_head *pos;
+	struct nfsec_sa *to;
+
+	rhl_for_each_entry_rcu(pol, pos, list, ref_node) {
+		to = rebind(nn, pol, gone, sa);
+		if (to != bound(nn, pol))
+			rcu_assign_pointer(pol->sa, to);
+	}
+}
+
 /*
  * Points the protect policies at the SAs they name now that @gone left
  * the table and @sa entered it (see rebind()); with neither, after a
  * flush, at nothing. A policy never keeps a pointer to an SA it does not
- * fit, nor to one that is gone.
+ * fit, nor to one that is gone. Only the policies that name @gone or @sa
+ * by SPI, and the OUT policies of their reqids, can change: they are
+ * found in spd_by_id and spd_by_reqid; a flush walks them all.
  */
 void nfsec_spd_bind(struct nfsec_net *nn, struct nfsec_sa *gone,
 		    struct nfsec_sa *sa)
 {
 	struct nfsec_policy *pol;
-	struct nfsec_sa *to;
 	int d;
 
 	lockdep_assert_held(&nn->lock);
-	for (d = NFSEC_DIR_IN; d <= NFSEC_DIR_FWD; d++) {
-		list_for_each_entry(pol, spd_list(nn, d), node) {
-			if (pol->action != NFSEC_ACTION_PROTECT)
-				continue;
-			to = gone || sa ? rebind(nn, pol, gone, sa) : NULL;
-			if (to != bound(nn, pol))
-				rcu_assign_pointer(pol->sa, to);
-		}
+	if (!gone && !sa) {
+		for (d = NFSEC_DIR_IN; d <= NFSEC_DIR_FWD; d++)
+			list_for_each_entry(pol, spd_list(nn, d), node)
+				if (bound(nn, pol))
+					RCU_INIT_POINTER(pol->sa, NULL);
+		return;
 	}
+	rcu_read_lock();	/* (rhltable_lookup asks for it) */
+	if (sa)
+		rebind_list(nn, rhltable_lookup(&nn->spd_by_id, &sa->id,
+						by_id_params), gone, sa);
+	if (gone && (!sa || memcmp(&gone->id, &sa->id, sizeof(sa->id))))
+		rebind_list(nn, rhltable_lookup(&nn->spd_by_id, &gone->id,
+						by_id_params), gone, sa);
+	if (sa && sa->reqid)
+		rebind_list(nn, rhltable_lookup(&nn->spd_by_reqid, &sa->reqid,
+						by_reqid_params), gone, sa);
+	if (gone && gone->reqid && (!sa || gone->reqid != sa->reqid))
+		rebind_list(nn, rhltable_lookup(&nn->spd_by_reqid,
+						&gone->reqid, by_reqid_params),
+			    gone, sa);
+	rcu_read_unlock();
 }
 
 /*
  * An outbound SA with a reqid ran out on the packet path (nfsec_sa_spent):
  * the OUT policies that point at an SA no longer usable turn to the newest
  * usable one that fits, or to nothing. Until then they drop what they
- * match on the spent SA, counted there (expired, seq_exhausted).
+ * match on the spent SA, counted there (expired, seq_exhausted). Only the
+ * OUT policies by reqid, those of spd_by_reqid, are walked; a resize
+ * meanwhile restarts the walk (-EAGAIN), which does no harm here.
  */
 static void spd_refresh_work(struct work_struct *work)
 {
 	struct nfsec_net *nn = container_of(work, struct nfsec_net,
 					    refresh_work);
+	struct rhashtable_iter iter;
 	struct nfsec_policy *pol;
 	struct nfsec_sa *cur;
 
 	mutex_lock(&nn->lock);
-	list_for_each_entry(pol, spd_list(nn, NFSEC_DIR_OUT), node) {
-		if (pol->action != NFSEC_ACTION_PROTECT || !pol->ref.reqid)
+	rhltable_walk_enter(&nn->spd_by_reqid, &iter);
+	rhashtable_walk_start(&iter);
+	while ((pol = rhashtable_walk_next(&iter))) {
+		if (IS_ERR(pol))
 			continue;
 		cur = bound(nn, pol);
 		if (cur && !nfsec_sa_usable(cur))
 			rcu_assign_pointer(pol->sa, newest(nn, pol));
 	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
 	mutex_unlock(&nn->lock);
 }
 
@@ -499,18 +784,38 @@ bool nfsec_policy_accepts(const struct nfsec_policy *pol,
 	return rcu_access_pointer(pol->sa) == sa;
 }
 
-void nfsec_spd_init(struct nfsec_net *nn)
+int nfsec_spd_init(struct nfsec_net *nn)
 {
-	int d;
+	int d, err;
 
-	for (d = 0; d < NFSEC_DIRS; d++)
+	for (d = 0; d < NFSEC_DIRS; d++) {
 		INIT_LIST_HEAD(&nn->spd[d]);
+		INIT_LIST_HEAD(&nn->spd_rest[d]);
+	}
+	xa_init_flags(&nn->policy_index, XA_FLAGS_ALLOC);
 	INIT_WORK(&nn->refresh_work, spd_refresh_work);
+	err = rhltable_init(&nn->spd_hosts, &hosts_params);
+	if (err)
+		return err;
+	err = rhltable_init(&nn->spd_by_id, &by_id_params);
+	if (err)
+		goto err_hosts;
+	err = rhltable_init(&nn->spd_by_reqid, &by_reqid_params);
+	if (err)
+		goto err_by_id;
+	return 0;
+
+err_by_id:
+	rhltable_destroy(&nn->spd_by_id);
+err_hosts:
+	rhltable_destroy(&nn->spd_hosts);
+	return err;
 }
 
 /*
  * Namespace exit, once no packet can reach the hooks (nothing queues the
- * work any more): the work done, then every policy deleted.
+ * work any more): the work done, then every policy deleted, then the
+ * indexes, empty.
  */
 void nfsec_spd_uninit(struct nfsec_net *nn)
 {
@@ -518,6 +823,10 @@ void nfsec_spd_uninit(struct nfsec_net *nn)
 	mutex_lock(&nn->lock);
 	nfsec_spd_flush(nn);
 	mutex_unlock(&nn->lock);
+	rhltable_destroy(&nn->spd_by_reqid);
+	rhltable_destroy(&nn->spd_by_id);
+	rhltable_destroy(&nn->spd_hosts);
+	xa_destroy(&nn->policy_index);
 }
 
 static bool prefix_match(const union nfsec_addr *addr,
@@ -564,19 +873,56 @@ static bool selector_match(const struct nfsec_policy *pol,
 			    sel->family);
 }
 
-/* The first policy of @dir that matches @flow, under rcu_read_lock(). */
+/*
+ * @best, or the policy hashed by @flow's host on @side (its dst or its
+ * src) that comes first, if it comes before @best and matches.
+ */
+static struct nfsec_policy *host_match(struct nfsec_net *nn, u8 dir,
+				       const struct nfsec_flow *flow, u8 side,
+				       struct nfsec_policy *best)
+{
+	struct nfsec_policy *pol;
+	struct rhlist_head *pos;
+	struct nfsec_spd_key key;
+
+	if (!READ_ONCE(nn->spd_hosted[dir - 1][side]))
+		return best;
+	host_key(&key, dir, flow->family, side,
+		 side == NFSEC_SPD_DST ? &flow->dst : &flow->src);
+	rhl_for_each_entry_rcu(pol, pos, rhltable_lookup(&nn->spd_hosts, &key,
+							 hosts_params),
+			       host_node)
+		if ((!best || before(pol, best)) && selector_match(pol, flow))
+			best = pol;
+	return best;
+}
+
+/*
+ * The first policy of @dir, in the SPD's order, that matches @flow, under
+ * rcu_read_lock(): the first of those hashed by the packet's dst, those
+ * hashed by its src and the first that matches on the rest list, which is
+ * in order, so its walk ends at the first entry that comes after the best
+ * found. Every policy is in one of the three, and a hashed one can match
+ * only a packet of its host.
+ */
 struct nfsec_policy *nfsec_spd_lookup(struct nfsec_net *nn, u8 dir,
 				      const struct nfsec_flow *flow)
 {
-	struct nfsec_policy *pol;
+	struct nfsec_policy *pol, *best;
 
-	list_for_each_entry_rcu(pol, spd_list(nn, dir), node) {
+	best = host_match(nn, dir, flow, NFSEC_SPD_DST, NULL);
+	best = host_match(nn, dir, flow, NFSEC_SPD_SRC, best);
+	list_for_each_entry_rcu(pol, rest_list(nn, dir), rest_node) {
+		if (best && before(best, pol))
+			break;
 		if (selector_match(pol, flow)) {
-			this_cpu_inc(*pol->matches);
-			return pol;
+			best = pol;
+			break;
 		}
 	}
-	return NULL;
+	if (best)
+		this_cpu_inc(*best->matches);
+	return best;
 }
 
 /*
