@@ -1,14 +1,33 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs inside the VM (tools/bench/run). Two namespaces joined by veth; the
+# Runs inside the VM (tools/bench/run). Namespaces joined by veth; the
 # measured traffic goes between inner addresses, through a tunnel:
 #
 #   +----------------------+   veth (10.0.0.0/24)   +----------------------+
 #   | ns c  172.16.0.1 (lo)|------------------------| ns s  172.16.0.2 (lo)|
 #   |       fd01::1    (lo)|       (fd00::/64)      |       fd01::2    (lo)|
 #   |       iperf3 client  |   ESP tunnel / wg0     |       iperf3 server  |
+#   +----------------------+                        |                      |
+#   | ns cn 172.16.0.3 (lo)|--- veth 10.0.1.0/24 ---|                      |
+#   |  + 100,000 SAs, 10,000 policies of nfsec      |                      |
+#   +----------------------+                        |                      |
+#   | ns cx 172.16.0.4 (lo)|--- veth 10.0.2.0/24 ---|                      |
+#   |  + the same as XFRM states and policies       |                      |
 #   +----------------------+                        +----------------------+
+#
+# Suites (BENCH_SUITES, all by default), each alternating its
+# configurations round by round:
+#   tcp      one TCP stream through each of BENCH_CONFIGS
+#   streams  four TCP streams (iperf3 -P 4) through one tunnel
+#   udp      64-byte UDP datagrams as fast as iperf3 sends them: received
+#            packets/s and loss
+#   rtt      ping round trips (BENCH_PINGS at 10 ms intervals): p50, p99
+#   install  nfsec -b of BENCH_SCALE_SAS SAs and BENCH_SCALE_POLICIES
+#            policies into cn, ip -batch of the same as XFRM into cx:
+#            rates, and the tables dumped back
+#   scale    the tunnel from c (its own SAs and policies alone) against
+#            the same tunnel from cn (cx for XFRM) with those tables
 #
 # The *6 configurations run the same tunnel over IPv6 (IPv6 inside IPv6);
 # the *-ah ones use AH (hmac-sha256-128) instead of ESP, over IPv4; the
@@ -19,11 +38,26 @@ cd "$(dirname "$0")/../.."
 NFSEC=$PWD/tools/nfsec/nfsec
 rounds=${BENCH_ROUNDS:-3}
 secs=${BENCH_SECONDS:-5}
-c=bench-c-$$ s=bench-s-$$
+suites=${BENCH_SUITES:-"tcp streams udp rtt install scale"}
+nsas=${BENCH_SCALE_SAS:-100000}
+npols=${BENCH_SCALE_POLICIES:-10000}
+pings=${BENCH_PINGS:-300}
+out=${BENCH_OUT:-tools/bench/out}
+c=bench-c-$$ s=bench-s-$$ cn=bench-cn-$$ cx=bench-cx-$$
+tmp=/tmp/bench-$$
 C() { ip netns exec "$c" "$@"; }
 S() { ip netns exec "$s" "$@"; }
-cleanup() { ip netns del "$c" 2>/dev/null || true; ip netns del "$s" 2>/dev/null || true; }
+CL() { ip netns exec "$cl" "$@"; }	# the client of the configuration
+cleanup() {
+	local ns
+	for ns in "$c" "$s" "$cn" "$cx"; do
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	rm -rf "$tmp"
+}
 trap cleanup EXIT
+mkdir -p "$tmp"
+suite() { [[ " $suites " == *" $1 "* ]]; }
 
 [ -d /sys/module/nfsec ] || { modprobe nf_defrag_ipv6 && insmod src/nfsec.ko; }
 # Without udev nothing loads the accelerated crypto drivers: load the best.
@@ -31,8 +65,17 @@ for m in aesni_intel ghash-clmulni-intel chacha20-x86_64 poly1305-x86_64 \
 	 sha256-ssse3 sha512-ssse3 esp4 esp4_offload esp6 esp6_offload wireguard; do
 	modprobe -q "$m" 2>/dev/null || true
 done
-gcm=$(awk '/^name/ {n=$3} /^driver/ {d=$3} /^priority/ && n=="gcm(aes)" {print d" ("$3")"}' /proc/crypto | sort -u | head -3 | tr '\n' ' ')
-echo "# kernel $(uname -r), $(nproc) vCPUs; gcm(aes) drivers: $gcm"
+
+# drivers NAME: the drivers of crypto algorithm NAME in /proc/crypto,
+# highest priority first ("driver (priority)")
+drivers() {
+	awk -v want="$1" '/^name/ {n=$3} /^driver/ {d=$3}
+		/^priority/ && n==want {print $3, d}' /proc/crypto |
+		sort -rn | uniq | awk '{printf "%s%s (%s)", (NR > 1 ? ", " : ""), $2, $1}'
+}
+echo "# kernel $(uname -r), $(nproc) vCPUs; suites: $suites"
+echo "# gcm(aes) drivers: $(drivers 'gcm(aes)')"
+echo "# rfc4106(gcm(aes)) drivers: $(drivers 'rfc4106(gcm(aes))')"
 echo "# the crypto API's default choice (highest priority) is used by nfsec and XFRM alike"
 
 ip netns add "$c"; ip netns add "$s"
@@ -47,24 +90,46 @@ C ip addr add fd00::1/64 dev veth0 nodad; S ip addr add fd00::2/64 dev veth1 nod
 C ip addr add fd01::1/128 dev lo; S ip addr add fd01::2/128 dev lo
 C ip route add fd01::2/128 via fd00::2 src fd01::1
 S ip route add fd01::1/128 via fd00::1 src fd01::2
-S iperf3 -s -D -1 >/dev/null 2>&1 || true
+# the clients with large tables: cn (nfsec's), cx (XFRM's)
+if suite install || suite scale; then
+	n=1
+	for ns in "$cn" "$cx"; do
+		ip netns add "$ns"
+		ip netns exec "$ns" ip link set lo up
+		ip link add veth0 netns "$ns" type veth peer name "veth$((2 * n + 1))" netns "$s"
+		ip netns exec "$ns" ip addr add "10.0.$n.1/24" dev veth0
+		S ip addr add "10.0.$n.2/24" dev "veth$((2 * n + 1))"
+		ip netns exec "$ns" ip link set veth0 up
+		S ip link set "veth$((2 * n + 1))" up
+		ip netns exec "$ns" ip addr add "172.16.0.$((n + 2))/32" dev lo
+		ip netns exec "$ns" ip route add 172.16.0.2/32 via "10.0.$n.2" src "172.16.0.$((n + 2))"
+		S ip route add "172.16.0.$((n + 2))/32" via "10.0.$n.1" src 172.16.0.2
+		n=$((n + 1))
+	done
+fi
 
 key=0x0102030405060708090a0b0c0d0e0f10111213141516171819202122232425262728292a2b2c
 k20=${key:0:42} k32=${key:0:66} k36=${key:0:74}
 
-# Outer and inner addresses of c and s, by family (4 or 6): sets oc os ic is.
-addrs() {
-	if [ "$1" = 6 ]; then
+# client NS FAMILY: the client namespace of the next setup and the outer
+# and inner addresses of it and s: sets cl oc os ic is.
+client() {
+	cl=$1
+	if [ "$2" = 6 ]; then
 		oc=fd00::1 os=fd00::2 ic=fd01::1 is=fd01::2
-	else
-		oc=10.0.0.1 os=10.0.0.2 ic=172.16.0.1 is=172.16.0.2
+		return
 	fi
+	case $1 in
+	"$c") oc=10.0.0.1 os=10.0.0.2 ic=172.16.0.1 ;;
+	"$cn") oc=10.0.1.1 os=10.0.1.2 ic=172.16.0.3 ;;
+	"$cx") oc=10.0.2.1 os=10.0.2.2 ic=172.16.0.4 ;;
+	esac
+	is=172.16.0.2
 }
-setup_nfsec() {	# ALIAS KEY FAMILY [PROTO [SA-OPTIONS]]: PROTO esp or ah
-	local p=${4:-esp} alg="aead $1" o=${5:-}
+setup_nfsec() {	# ALIAS KEY [PROTO [SA-OPTIONS]]: PROTO esp or ah
+	local p=${3:-esp} alg="aead $1" o=${4:-}
 	[ "$p" = ah ] && alg="auth $1"
-	addrs "$3"
-	C "$NFSEC" -b - <<-EOF
+	CL "$NFSEC" -b - <<-EOF
 	sa add dir out src $oc dst $os spi 0x1001 proto $p mode tunnel $alg key $2 $o
 	sa add dir in src $os dst $oc spi 0x1002 proto $p mode tunnel $alg key $2 $o
 	policy add dir out src $ic dst $is protect spi 0x1001 dst $os proto $p
@@ -76,6 +141,11 @@ setup_nfsec() {	# ALIAS KEY FAMILY [PROTO [SA-OPTIONS]]: PROTO esp or ah
 	policy add dir out src $is dst $ic protect spi 0x1002 dst $oc proto $p
 	policy add dir in src $ic dst $is protect spi 0x1001 dst $os proto $p
 	EOF
+	# what teardown undoes in a client that keeps other tables
+	undo_nfsec="policy del dir out src $ic dst $is
+policy del dir in src $is dst $ic
+sa del dst $os spi 0x1001 proto $p
+sa del dst $oc spi 0x1002 proto $p"
 }
 xfrm_side() {	# NS SRC DST INNER_SRC INNER_DST OUTSPI INSPI ALG KEY PROTO [ENCAP...]
 	local ns=$1 alg=(aead "$8" "$9" 128)
@@ -85,10 +155,14 @@ xfrm_side() {	# NS SRC DST INNER_SRC INNER_DST OUTSPI INSPI ALG KEY PROTO [ENCAP
 	ip netns exec "$ns" ip xfrm policy add src "$4" dst "$5" dir out tmpl src "$2" dst "$3" proto "${10}" mode tunnel
 	ip netns exec "$ns" ip xfrm policy add src "$5" dst "$4" dir in tmpl src "$3" dst "$2" proto "${10}" mode tunnel
 }
-setup_xfrm() {	# KERNEL-ALG KEY FAMILY [PROTO [ENCAP...]]
-	addrs "$3"
-	xfrm_side "$c" "$oc" "$os" "$ic" "$is" 0x2001 0x2002 "$1" "$2" "${4:-esp}" "${@:5}"
-	xfrm_side "$s" "$os" "$oc" "$is" "$ic" 0x2002 0x2001 "$1" "$2" "${4:-esp}" "${@:5}"
+setup_xfrm() {	# KERNEL-ALG KEY [PROTO [ENCAP...]]
+	local p=${3:-esp}
+	xfrm_side "$cl" "$oc" "$os" "$ic" "$is" 0x2001 0x2002 "$1" "$2" "$p" "${@:4}"
+	xfrm_side "$s" "$os" "$oc" "$is" "$ic" 0x2002 0x2001 "$1" "$2" "$p" "${@:4}"
+	undo_xfrm="policy delete src $ic dst $is dir out
+policy delete src $is dst $ic dir in
+state delete src $oc dst $os proto $p spi 0x2001
+state delete src $os dst $oc proto $p spi 0x2002"
 }
 # XFRM takes ESP in UDP only through a socket with UDP_ENCAP_ESPINUDP set,
 # as a key-exchange daemon holds one open: one on 4500 in each namespace.
@@ -107,7 +181,7 @@ time.sleep(100000)' &
 }
 encap_pids=
 setup_wg() {
-	local kc=/tmp/bench-$$-c.key ks=/tmp/bench-$$-s.key
+	local kc=$tmp/c.key ks=$tmp/s.key
 	wg genkey >"$kc"; wg genkey >"$ks"
 	C ip link add wg0 type wireguard; S ip link add wg0 type wireguard
 	C wg set wg0 private-key "$kc" listen-port 51820 peer "$(wg pubkey <"$ks")" \
@@ -119,72 +193,318 @@ setup_wg() {
 	C ip link set wg0 up; S ip link set wg0 up
 }
 teardown() {
-	C "$NFSEC" policy flush; C "$NFSEC" sa flush
+	if [ "$cl" = "$c" ]; then
+		C "$NFSEC" policy flush; C "$NFSEC" sa flush
+		C ip xfrm policy flush; C ip xfrm state flush
+	else	# the client's other tables stay
+		[ -z "$undo_nfsec" ] || CL "$NFSEC" -b - <<<"$undo_nfsec"
+		[ -z "$undo_xfrm" ] || CL ip -batch - <<<"$undo_xfrm"
+	fi
+	undo_nfsec= undo_xfrm=
 	S "$NFSEC" policy flush; S "$NFSEC" sa flush
-	C ip xfrm policy flush; C ip xfrm state flush
 	S ip xfrm policy flush; S ip xfrm state flush
 	C ip link del wg0 2>/dev/null || true; S ip link del wg0 2>/dev/null || true
 	[ -z "$encap_pids" ] || { kill $encap_pids 2>/dev/null; wait $encap_pids 2>/dev/null; } || true
 	encap_pids=
 }
-measure() {	# DEST: prints Mbit/s of one single-stream TCP run
+undo_nfsec= undo_xfrm=
+
+# setup CFG [CLIENT]: the tunnel (or none) of configuration CFG from the
+# client namespace CLIENT (default c); dest: where to send.
+setup() {
+	local fam=4
+	case $1 in *6-*) fam=6 ;; esac
+	client "${2:-$c}" "$fam"
+	dest=$is
+	case $1 in
+	veth) dest=10.0.0.2 ;;
+	nfsec-gcm|nfsec6-gcm) setup_nfsec aes-gcm-128 "$k20" ;;
+	xfrm-gcm|xfrm6-gcm) setup_xfrm 'rfc4106(gcm(aes))' "$k20" ;;
+	nfsec-chacha) setup_nfsec chacha20-poly1305 "$k36" ;;
+	xfrm-chacha) setup_xfrm 'rfc7539esp(chacha20,poly1305)' "$k36" ;;
+	nfsec-ah) setup_nfsec hmac-sha256-128 "$k32" ah ;;
+	xfrm-ah) setup_xfrm 'hmac(sha256)' "$k32" ah ;;
+	nfsec-udp) setup_nfsec aes-gcm-128 "$k20" esp "encap udp" ;;
+	xfrm-udp) encap_sockets
+		setup_xfrm 'rfc4106(gcm(aes))' "$k20" esp encap espinudp 4500 4500 0.0.0.0 ;;
+	wireguard) setup_wg; dest=172.16.1.2 ;;
+	*) echo "# unknown configuration $1" >&2; return 1 ;;
+	esac
+	CL ping -c 1 -W 2 "$dest" >/dev/null || echo "# $1: ping failed"
+}
+
+# tcp [IPERF3-OPTIONS]: Mbit/s of one TCP run from the client to dest
+tcp() {
 	S iperf3 -s -D -1 >/dev/null 2>&1
 	sleep 0.3
-	C iperf3 -c "$1" -t "$secs" -J 2>/dev/null |
+	CL iperf3 -c "$dest" -t "$secs" -J "$@" 2>/dev/null |
 		python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.1f" % (d["end"]["sum_received"]["bits_per_second"]/1e6))' ||
 		echo 0
 }
-
-configs=${BENCH_CONFIGS:-"veth nfsec-gcm xfrm-gcm nfsec-chacha xfrm-chacha wireguard nfsec6-gcm xfrm6-gcm nfsec-ah xfrm-ah nfsec-udp xfrm-udp"}
-declare -A results
-# setup CFG: the tunnel (or none) of configuration CFG; dest: where to send.
-setup() {
-	dest=172.16.0.2
-	case $1 in
-	veth) dest=10.0.0.2 ;;
-	nfsec-gcm) setup_nfsec aes-gcm-128 "$k20" 4 ;;
-	xfrm-gcm) setup_xfrm 'rfc4106(gcm(aes))' "$k20" 4 ;;
-	nfsec-chacha) setup_nfsec chacha20-poly1305 "$k36" 4 ;;
-	xfrm-chacha) setup_xfrm 'rfc7539esp(chacha20,poly1305)' "$k36" 4 ;;
-	nfsec6-gcm) setup_nfsec aes-gcm-128 "$k20" 6; dest=fd01::2 ;;
-	xfrm6-gcm) setup_xfrm 'rfc4106(gcm(aes))' "$k20" 6; dest=fd01::2 ;;
-	nfsec-ah) setup_nfsec hmac-sha256-128 "$k32" 4 ah ;;
-	xfrm-ah) setup_xfrm 'hmac(sha256)' "$k32" 4 ah ;;
-	nfsec-udp) setup_nfsec aes-gcm-128 "$k20" 4 esp "encap udp" ;;
-	xfrm-udp) encap_sockets
-		setup_xfrm 'rfc4106(gcm(aes))' "$k20" 4 esp encap espinudp 4500 4500 0.0.0.0 ;;
-	wireguard) setup_wg; dest=172.16.1.2 ;;
-	esac
+# udp: "PPS LOSS%" of 64-byte datagrams sent as fast as iperf3 can
+udp() {
+	S iperf3 -s -D -1 >/dev/null 2>&1
+	sleep 0.3
+	CL iperf3 -c "$dest" -u -l 64 -b 0 -t "$secs" -J 2>/dev/null |
+		python3 -c 'import json,sys
+r = json.load(sys.stdin)["end"]["sum_received"]
+got = r["packets"] - r["lost_packets"]
+print("%.0f %.1f" % (got / r["seconds"], 100.0 * r["lost_packets"] / max(r["packets"], 1)))' ||
+		echo "0 100"
+}
+# rtt: "P50 P99" in ms of BENCH_PINGS pings 10 ms apart
+rtt() {
+	CL ping -c "$pings" -i 0.01 -W 1 "$dest" 2>/dev/null |
+		sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' | sort -n |
+		awk '{a[NR]=$1} END {
+			if (!NR) { print "0 0"; exit }
+			i = int(NR * 0.5 + 0.999); j = int(NR * 0.99 + 0.999)
+			printf "%.3f %.3f\n", a[i], a[j] }'
 }
 
-for r in $(seq "$rounds"); do
-	for cfg in $configs; do
-		setup "$cfg"
-		C ping -c 1 -W 2 "$dest" >/dev/null || echo "# $cfg: ping failed"
-		v=$(measure "$dest")
-		teardown
-		results[$cfg]="${results[$cfg]:-} $v"
-		echo "# round $r $cfg $v Mbit/s"
-	done
-done
-
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-echo
-printf '%-14s %10s   %s\n' config "median" "runs (Mbit/s, single TCP stream)"
-for cfg in $configs; do
-	m=$(echo "${results[$cfg]}" | median)
-	declare "med_${cfg//-/_}=$m"
-	printf '%-14s %10s   %s\n' "$cfg" "$m" "${results[$cfg]}"
-done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-echo
-echo "nfsec/XFRM AES-GCM-128:        $(ratio "${med_nfsec_gcm:-0}" "${med_xfrm_gcm:-0}")"
-echo "nfsec/XFRM ChaCha20-Poly1305:  $(ratio "${med_nfsec_chacha:-0}" "${med_xfrm_chacha:-0}")"
-echo "nfsec AES-GCM-128/WireGuard:   $(ratio "${med_nfsec_gcm:-0}" "${med_wireguard:-0}")"
-echo "nfsec/XFRM AES-GCM-128, IPv6:  $(ratio "${med_nfsec6_gcm:-0}" "${med_xfrm6_gcm:-0}")"
-echo "nfsec/XFRM AH hmac-sha256-128: $(ratio "${med_nfsec_ah:-0}" "${med_xfrm_ah:-0}")"
-echo "nfsec/XFRM ESP in UDP, GCM-128: $(ratio "${med_nfsec_udp:-0}" "${med_xfrm_udp:-0}")"
+declare -A res	# "SUITE CFG" -> the runs' figures, space separated
+declare -A med
 
+# run_rounds SUITE FIGURE-FUNCTION CFG...: each round runs every CFG once (CFG
+# may be NAME@CLIENT-NS); the runs' figures go to res["SUITE CFG"]. The
+# figure is the first word the function prints.
+run_rounds() {
+	local suite=$1 fn=$2 r cfg v
+	shift 2
+	for r in $(seq "$rounds"); do
+		for cfg in "$@"; do
+			setup "${cfg%@*}" "$(cl_of "$cfg")" || continue
+			v=$($fn)
+			teardown
+			res["$suite $cfg"]="${res["$suite $cfg"]:-} ${v// /\/}"
+			echo "# $suite round $r $(label "$cfg") $v"
+		done
+	done
+}
+cl_of() { case $1 in *@n) echo "$cn" ;; *@x) echo "$cx" ;; *) echo "$c" ;; esac; }
+label() { case $1 in *@[nx]) echo "${1%@*}+tables" ;; *) echo "$1" ;; esac; }
+# table SUITE UNIT FIELD CFG...: the medians of field FIELD (1-based) of
+# the runs; med["SUITE CFG"] keeps them
+table() {
+	local suite=$1 unit=$2 f=$3 cfg runs m
+	shift 3
+	printf '\n%-22s %10s   %s\n' "$suite" median "runs ($unit)"
+	for cfg in "$@"; do
+		runs=$(for v in ${res["$suite $cfg"]:-}; do echo "$v" | cut -d/ -f"$f"; done | tr '\n' ' ')
+		m=$(echo "$runs" | median)
+		med["$suite $cfg"]=${m:-0}
+		printf '%-22s %10s   %s\n' "$(label "$cfg")" "${m:-0}" "$runs"
+	done
+}
+
+configs=${BENCH_CONFIGS:-"veth nfsec-gcm xfrm-gcm nfsec-chacha xfrm-chacha wireguard nfsec6-gcm xfrm6-gcm nfsec-ah xfrm-ah nfsec-udp xfrm-udp"}
+tcp_run() { tcp; }
+streams_run() { tcp -P 4; }
+
+if suite tcp; then
+	run_rounds tcp tcp_run $configs
+	table tcp "Mbit/s, single TCP stream" 1 $configs
+	m() { echo "${med["tcp $1"]:-0}"; }
+	echo
+	echo "nfsec/XFRM AES-GCM-128:         $(ratio "$(m nfsec-gcm)" "$(m xfrm-gcm)")"
+	echo "nfsec/XFRM ChaCha20-Poly1305:   $(ratio "$(m nfsec-chacha)" "$(m xfrm-chacha)")"
+	echo "nfsec AES-GCM-128/WireGuard:    $(ratio "$(m nfsec-gcm)" "$(m wireguard)")"
+	echo "nfsec/XFRM AES-GCM-128, IPv6:   $(ratio "$(m nfsec6-gcm)" "$(m xfrm6-gcm)")"
+	echo "nfsec/XFRM AH hmac-sha256-128:  $(ratio "$(m nfsec-ah)" "$(m xfrm-ah)")"
+	echo "nfsec/XFRM ESP in UDP, GCM-128: $(ratio "$(m nfsec-udp)" "$(m xfrm-udp)")"
+fi
+
+if suite streams; then
+	sc="nfsec-gcm xfrm-gcm wireguard"
+	run_rounds streams streams_run $sc
+	table streams "Mbit/s, 4 TCP streams" 1 $sc
+	echo
+	echo "nfsec/XFRM AES-GCM-128, 4 streams:  $(ratio "${med["streams nfsec-gcm"]}" "${med["streams xfrm-gcm"]}")"
+	echo "nfsec/WireGuard, 4 streams:         $(ratio "${med["streams nfsec-gcm"]}" "${med["streams wireguard"]}")"
+fi
+
+if suite udp; then
+	uc="nfsec-gcm xfrm-gcm"
+	run_rounds udp udp $uc
+	table udp "received packets/s, 64-byte UDP" 1 $uc
+	table udp "loss %" 2 $uc
+	echo
+	echo "nfsec/XFRM AES-GCM-128, 64-byte UDP packets/s: $(ratio "${med["udp nfsec-gcm"]}" "${med["udp xfrm-gcm"]}")"
+fi
+
+if suite rtt; then
+	rc="veth nfsec-gcm xfrm-gcm wireguard"
+	run_rounds rtt rtt $rc
+	table rtt "ms, p50 of $pings pings" 1 $rc
+	table rtt "ms, p99 of $pings pings" 2 $rc
+fi
+
+# The other sites' tables (install, scale): SA i has SPI 0x100000 + i and
+# peer 100.x.y.z from i, out for even i and in for odd i, ESP tunnel mode
+# with the cheapest algorithms (null encryption, hmac-sha256-128). Policy j
+# names SA j in its direction; nine in ten are host pairs (172.24/16 to
+# 172.28/16 and back), one in ten subnet pairs (192.168.k.0/24 to
+# 10.100-103.k.0/24). None matches the benchmark's 172.16/16 or 10.0/16.
+gen_tables() {	# nfsec|xfrm
+	awk -v what="$1" -v nsas="$nsas" -v npols="$npols" -v key="$k32" 'BEGIN {
+		lo = "198.51.100.1"
+		for (i = 0; i < nsas; i++) {
+			peer = sprintf("100.%d.%d.%d", 64 + int(i / 65536), int(i / 256) % 256, i % 256)
+			out = i % 2 == 0
+			src = out ? lo : peer; dst = out ? peer : lo
+			if (what == "nfsec")
+				printf "sa add dir %s src %s dst %s spi %d proto esp mode tunnel enc null auth hmac-sha256-128 key %s\n",
+					out ? "out" : "in", src, dst, 1048576 + i, key
+			else
+				printf "xfrm state add src %s dst %s proto esp spi %d mode tunnel enc cipher_null \"\" auth-trunc hmac(sha256) %s 128\n",
+					src, dst, 1048576 + i, key
+		}
+		for (j = 0; j < npols; j++) {
+			k = int(j / 10)
+			if (j % 10 == 9) {
+				a = sprintf("192.168.%d.0/24", k % 256)
+				b = sprintf("10.%d.%d.0/24", 100 + int(k / 256), k % 256)
+			} else {
+				a = sprintf("172.24.%d.%d/32", int(j / 256) % 256, j % 256)
+				b = sprintf("172.28.%d.%d/32", int(j / 256) % 256, j % 256)
+			}
+			peer = sprintf("100.%d.%d.%d", 64 + int(j / 65536), int(j / 256) % 256, j % 256)
+			out = j % 2 == 0
+			src = out ? a : b; dst = out ? b : a
+			if (what == "nfsec")
+				printf "policy add dir %s src %s dst %s protect spi %d dst %s\n",
+					out ? "out" : "in", src, dst, 1048576 + j, out ? peer : lo
+			else
+				printf "xfrm policy add src %s dst %s dir %s tmpl src %s dst %s proto esp spi %d mode tunnel\n",
+					src, dst, out ? "out" : "in", out ? lo : peer, out ? peer : lo, 1048576 + j
+		}
+	}'
+}
+# timed SECONDS-VAR CMD...: run CMD, its wall time in SECONDS-VAR
+timed() {
+	local t0=$EPOCHREALTIME var=$1
+	shift
+	"$@" || echo "# failed: $*"
+	printf -v "$var" '%s' "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.3f", b - a}')"
+}
+rate() { awk -v n="$1" -v t="$2" 'BEGIN { if (t > 0) printf "%.0f", n / t; else print 0 }'; }
+
+if suite install || suite scale; then
+	gen_tables nfsec | grep '^sa ' >"$tmp/n-sa"
+	gen_tables nfsec | grep '^policy ' >"$tmp/n-pol"
+	gen_tables xfrm | grep '^xfrm state ' >"$tmp/x-sa"
+	gen_tables xfrm | grep '^xfrm policy ' >"$tmp/x-pol"
+	timed t_nsa ip netns exec "$cn" "$NFSEC" -b "$tmp/n-sa"
+	timed t_xsa ip netns exec "$cx" ip -batch "$tmp/x-sa"
+	timed t_npol ip netns exec "$cn" "$NFSEC" -b "$tmp/n-pol"
+	timed t_xpol ip netns exec "$cx" ip -batch "$tmp/x-pol"
+	# dumped back: counts, and the last SA and policy's fields
+	last=$((nsas - 1)) lastp=$((npols - 1))
+	n_sa=$(ip netns exec "$cn" "$NFSEC" -j sa list | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+s = max(d, key=lambda s: s["spi"])
+print(len(d), len({s["spi"] for s in d}), s["dir"], s["dst"], hex(s["spi"]), s["auth"]["name"])')
+	n_pol=$(ip netns exec "$cn" "$NFSEC" -j policy list | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+p = max(d, key=lambda p: p.get("sa", {}).get("spi", 0))
+print(len(d), p["dir"], p["src"], p["dst"], hex(p["sa"]["spi"]))')
+	x_sa=$(ip netns exec "$cx" ip xfrm state list | python3 -c '
+import re, sys
+t = sys.stdin.read()
+ids = re.findall(r"^src (\S+) dst (\S+)\n\tproto esp spi (0x[0-9a-f]+)", t, re.M)
+s = max(ids, key=lambda i: int(i[2], 16)) if ids else ("-", "-", "0")
+print(len(ids), len({i[2] for i in ids}), s[1], s[2], "hmac(sha256)" if "hmac(sha256)" in t else "-")')
+	x_pol=$(ip netns exec "$cx" ip xfrm policy list | python3 -c '
+import re, sys
+t = sys.stdin.read()
+ps = re.findall(r"^src (\S+) dst (\S+)\s*\n\tdir (\w+).*?spi (0x[0-9a-f]+)", t, re.M | re.S)
+p = max(ps, key=lambda p: int(p[3], 16)) if ps else ("-", "-", "-", "0")
+print(len(ps), p[2], p[0], p[1], p[3])')
+	if suite install && [ -n "${BENCH_PROFILE:-}" ]; then
+		# where an install's time goes: the tables again, sampled, into
+		# a namespace of their own
+		echo
+		echo "# profile of the install: perf record -a -e cpu-clock -F 499"
+		for what in nfsec xfrm; do
+			ip netns add "$c-p"
+			if [ $what = nfsec ]; then
+				set -- "$NFSEC" -b "$tmp/n-sa"
+			else
+				set -- ip -batch "$tmp/x-sa"
+			fi
+			perf record -q -a -e cpu-clock -F 499 -o "$tmp/install.perf" -- \
+				ip netns exec "$c-p" "$@" 2>/dev/null >/dev/null || true
+			ip netns del "$c-p"
+			echo "# $what: the top symbols of installing $nsas SAs"
+			perf report -i "$tmp/install.perf" --stdio --no-children --sort comm,dso,sym -q -g none 2>/dev/null |
+				grep -v '^$' | head -n 25 | sed 's/^/#   /'
+			perf report -i "$tmp/install.perf" --stdio --no-children --sort comm,dso -q -g none 2>/dev/null |
+				grep -v '^$' | head -n 8 | sed 's/^/#   /'
+			rm -f "$tmp/install.perf"
+		done
+	fi
+	if suite install; then
+		echo
+		echo "install: $nsas SAs, then $npols policies, in one batch file each"
+		printf '%-28s %9s %10s %9s %10s\n' "" "SAs s" "SAs/s" "pol. s" "policies/s"
+		printf '%-28s %9s %10s %9s %10s\n' "nfsec -b" "$t_nsa" "$(rate "$nsas" "$t_nsa")" "$t_npol" "$(rate "$npols" "$t_npol")"
+		printf '%-28s %9s %10s %9s %10s\n' "ip -batch (XFRM)" "$t_xsa" "$(rate "$nsas" "$t_xsa")" "$t_xpol" "$(rate "$npols" "$t_xpol")"
+		echo "nfsec/ip -batch, SAs/s:      $(ratio "$t_xsa" "$t_nsa")"
+		echo "nfsec/ip -batch, policies/s: $(ratio "$t_xpol" "$t_npol")"
+		echo "dumped back (count, distinct SPIs, last SA: dir dst spi auth): nfsec $n_sa; XFRM $x_sa"
+		echo "dumped back (count, last policy: dir src dst spi): nfsec $n_pol; XFRM $x_pol"
+		echo "expected: $nsas SAs, the last $([ $((last % 2)) = 0 ] && echo out || echo in) spi $(printf '0x%x' $((0x100000 + last))); $npols policies, the last spi $(printf '0x%x' $((0x100000 + lastp)))"
+	fi
+fi
+
+if suite scale; then
+	# the same tunnel from c (its own SAs and policies alone) and from cn/cx
+	# (with the other tables)
+	kc="nfsec-gcm nfsec-gcm@n xfrm-gcm xfrm-gcm@x"
+	run_rounds scale tcp_run $kc
+	table scale "Mbit/s, single TCP stream, $nsas SAs + $npols policies" 1 $kc
+	echo
+	echo "nfsec with/without the tables: $(ratio "${med["scale nfsec-gcm@n"]}" "${med["scale nfsec-gcm"]}")"
+	echo "XFRM with/without the tables:  $(ratio "${med["scale xfrm-gcm@x"]}" "${med["scale xfrm-gcm"]}")"
+fi
+
+# The plot: throughput medians per configuration (bars) and the runs
+# (points), one group per suite that measures Mbit/s.
+svg=${BENCH_SVG:-$out/throughput.svg}
+if command -v gnuplot >/dev/null; then
+	mkdir -p "$(dirname "$svg")"
+	dat=$tmp/plot.dat
+	: >"$dat"
+	for k in "${!res[@]}"; do
+		case $k in tcp\ *|streams\ *|scale\ *) ;; *) continue ;; esac
+		printf '%s %s %s\n' "${k/ /:}" "${med[$k]:-0}" "${res[$k]}"
+	done | sort -k1,1 -s | sed 's/@[nx] /+tables /' >"$dat"
+	if [ -s "$dat" ]; then
+		ncol=$(awk '{ if (NF > m) m = NF } END { print m }' "$dat")
+		gnuplot <<-EOF
+		set terminal svg size 1000,500 dynamic font "sans,11"
+		set output "$svg"
+		set title "nfsec benchmark, $(uname -r), $(nproc) vCPUs: medians (bars) and runs (points)"
+		set ylabel "Mbit/s"
+		set style fill solid 0.5
+		set boxwidth 0.6
+		set xtics rotate by -40
+		set grid ytics
+		set key off
+		set yrange [0:*]
+		plot "$dat" using 0:2:xtic(1) with boxes, \
+		     for [i=3:$ncol] "$dat" using 0:i with points pt 7 ps 0.5
+		EOF
+		echo
+		echo "plot: $svg"
+	fi
+else
+	echo "# no gnuplot: no plot"
+fi
 # BENCH_PROFILE=1: where the time goes (Documentation/performance.md):
 # perf samples every CPU (cpu-clock, the software clock: TCG has no PMU)
 # during one more run of each of BENCH_PROFILE_CONFIGS, and
@@ -193,10 +513,9 @@ echo "nfsec/XFRM ESP in UDP, GCM-128: $(ratio "${med_nfsec_udp:-0}" "${med_xfrm_
 [ -n "${BENCH_PROFILE:-}" ] || exit 0
 echo
 echo "# profile: perf record -a -e cpu-clock -F 499 over one $secs s run of each"
-for cfg in ${BENCH_PROFILE_CONFIGS:-nfsec-gcm xfrm-gcm}; do
-	setup "$cfg"
-	C ping -c 1 -W 2 "$dest" >/dev/null || echo "# $cfg: ping failed"
-	data=/tmp/bench-$$-$cfg.perf
+for cfg in ${BENCH_PROFILE_CONFIGS-nfsec-gcm xfrm-gcm}; do
+	setup "${cfg%@*}" "$(cl_of "$cfg")"
+	data=$tmp/profile.perf
 	# (perf takes seconds to start under emulation: the run waits for its
 	# file, and perf stops when the run is over)
 	perf record -q -a ${BENCH_PROFILE_GRAPH:+-g} -e cpu-clock -F 499 -o "$data" -- sleep 600 2>/dev/null &
@@ -206,7 +525,7 @@ for cfg in ${BENCH_PROFILE_CONFIGS:-nfsec-gcm xfrm-gcm}; do
 		sleep 0.1
 	done
 	sleep 1
-	v=$(measure "$dest")
+	v=$(tcp)
 	kill -INT "$perf_pid" 2>/dev/null || true
 	wait "$perf_pid" || true
 	teardown
