@@ -77,6 +77,14 @@ echo "# kernel $(uname -r), $(nproc) vCPUs; suites: $suites"
 echo "# gcm(aes) drivers: $(drivers 'gcm(aes)')"
 echo "# rfc4106(gcm(aes)) drivers: $(drivers 'rfc4106(gcm(aes))')"
 echo "# the crypto API's default choice (highest priority) is used by nfsec and XFRM alike"
+# refs: "name driver refcnt" of every algorithm; in_use CFG: the drivers
+# whose references rose once CFG's tunnel is up, that is, the ones it uses
+refs() { awk '/^name/ {n=$3} /^driver/ {d=$3} /^refcnt/ {print n, d, $3}' /proc/crypto | sort; }
+refs >"$tmp/refs"
+in_use() {
+	echo "# $1 uses: $(refs | awk 'NR == FNR { base[$1 " " $2] = $3; next }
+		$3 > base[$1 " " $2] && $1 !~ /^__/ { printf "%s%s: %s", (n++ ? ", " : ""), $1, $2 }' "$tmp/refs" -)"
+}
 
 ip netns add "$c"; ip netns add "$s"
 C ip link set lo up; S ip link set lo up
@@ -276,6 +284,7 @@ run_rounds() {
 	for r in $(seq "$rounds"); do
 		for cfg in "$@"; do
 			setup "${cfg%@*}" "$(cl_of "$cfg")" || continue
+			[ "$r" != 1 ] || [ "$suite" != tcp ] || in_use "$cfg"
 			v=$($fn)
 			teardown
 			res["$suite $cfg"]="${res["$suite $cfg"]:-} ${v// /\/}"
