@@ -167,10 +167,10 @@ setup_xfrm() {	# KERNEL-ALG KEY [PROTO [ENCAP...]]
 	local p=${3:-esp}
 	xfrm_side "$cl" "$oc" "$os" "$ic" "$is" 0x2001 0x2002 "$1" "$2" "$p" "${@:4}"
 	xfrm_side "$s" "$os" "$oc" "$is" "$ic" 0x2002 0x2001 "$1" "$2" "$p" "${@:4}"
-	undo_xfrm="policy delete src $ic dst $is dir out
-policy delete src $is dst $ic dir in
-state delete src $oc dst $os proto $p spi 0x2001
-state delete src $os dst $oc proto $p spi 0x2002"
+	undo_xfrm="xfrm policy delete src $ic dst $is dir out
+xfrm policy delete src $is dst $ic dir in
+xfrm state delete src $oc dst $os proto $p spi 0x2001
+xfrm state delete src $os dst $oc proto $p spi 0x2002"
 }
 # XFRM takes ESP in UDP only through a socket with UDP_ENCAP_ESPINUDP set,
 # as a key-exchange daemon holds one open: one on 4500 in each namespace.
@@ -190,7 +190,7 @@ time.sleep(100000)' &
 encap_pids=
 setup_wg() {
 	local kc=$tmp/c.key ks=$tmp/s.key
-	wg genkey >"$kc"; wg genkey >"$ks"
+	(umask 077; wg genkey >"$kc"; wg genkey >"$ks")
 	C ip link add wg0 type wireguard; S ip link add wg0 type wireguard
 	C wg set wg0 private-key "$kc" listen-port 51820 peer "$(wg pubkey <"$ks")" \
 		endpoint 10.0.0.2:51820 allowed-ips 172.16.1.2/32
@@ -338,16 +338,21 @@ if suite udp; then
 	uc="nfsec-gcm xfrm-gcm"
 	run_rounds udp udp $uc
 	table udp "received packets/s, 64-byte UDP" 1 $uc
+	pps=$(ratio "${med["udp nfsec-gcm"]}" "${med["udp xfrm-gcm"]}")
 	table udp "loss %" 2 $uc
 	echo
-	echo "nfsec/XFRM AES-GCM-128, 64-byte UDP packets/s: $(ratio "${med["udp nfsec-gcm"]}" "${med["udp xfrm-gcm"]}")"
+	echo "nfsec/XFRM AES-GCM-128, 64-byte UDP packets/s: $pps"
 fi
 
 if suite rtt; then
 	rc="veth nfsec-gcm xfrm-gcm wireguard"
 	run_rounds rtt rtt $rc
 	table rtt "ms, p50 of $pings pings" 1 $rc
+	p50=$(ratio "${med["rtt nfsec-gcm"]}" "${med["rtt xfrm-gcm"]}")
 	table rtt "ms, p99 of $pings pings" 2 $rc
+	echo
+	echo "nfsec/XFRM AES-GCM-128, RTT p50: $p50"
+	echo "nfsec/XFRM AES-GCM-128, RTT p99: $(ratio "${med["rtt nfsec-gcm"]}" "${med["rtt xfrm-gcm"]}")"
 fi
 
 # The other sites' tables (install, scale): SA i has SPI 0x100000 + i and
