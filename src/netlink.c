@@ -756,7 +756,7 @@ static int reply(struct genl_info *info, u8 cmd,
 
 /*
  * A request of an NFSEC_CMD_BATCH runs with a genl_info of its own (see
- * batch()), marked by this in user_ptr[0], which the family's ops, having
+ * batch_one()), marked by this in user_ptr[0], which the family's ops, having
  * no pre_doit, leave unused otherwise.
  */
 static const char batch_marker;
@@ -1509,7 +1509,7 @@ static int batch_one(struct sk_buff *skb, struct genl_info *info,
  * where the batch stopped: the request's own attribute at fault, or else
  * the request's nest.
  */
-static int batch(struct sk_buff *skb, struct genl_info *info)
+static int batch_run(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *b = info->attrs[NFSEC_A_BATCH], *req;
 	int rem, err;
@@ -1554,7 +1554,7 @@ static const struct genl_small_ops nfsec_ops[] = {
 	{ .cmd = NFSEC_CMD_STATS_GET, .doit = stats_get, .flags = ADMIN },
 	{ .cmd = NFSEC_CMD_SA_ALLOC_SPI, .doit = sa_alloc_spi,
 	  .flags = ADMIN },
-	{ .cmd = NFSEC_CMD_BATCH, .doit = batch, .flags = ADMIN },
+	{ .cmd = NFSEC_CMD_BATCH, .doit = batch_run, .flags = ADMIN },
 };
 
 static const struct genl_multicast_group nfsec_mcgrps[] = {
