@@ -141,6 +141,7 @@ static const struct nla_policy nfsec_policy[NFSEC_A_MAX + 1] = {
 			   .reject_message = "attribute is only in events" },
 	[NFSEC_A_MAPPING] = { .type = NLA_REJECT,
 			      .reject_message = "attribute is only in events" },
+	[NFSEC_A_BATCH] = { .type = NLA_NESTED },
 };
 
 /* Request parsing */
@@ -753,6 +754,18 @@ static int reply(struct genl_info *info, u8 cmd,
 	return genlmsg_reply(skb, info);
 }
 
+/*
+ * A request of an NFSEC_CMD_BATCH runs with a genl_info of its own (see
+ * batch_one()), marked by this in user_ptr[0], which the family's ops, having
+ * no pre_doit, leave unused otherwise.
+ */
+static const char batch_marker;
+
+static bool in_batch(const struct genl_info *info)
+{
+	return info->user_ptr[0] == &batch_marker;
+}
+
 static bool want_keys(struct nlattr **attrs)
 {
 	return attrs[NFSEC_A_FLAGS] &&
@@ -1264,7 +1277,7 @@ static int policy_set(struct sk_buff *skb, struct genl_info *info)
 	      nfsec_policy_replace(nn, pol, extack) :
 	      nfsec_policy_insert(nn, pol, extack);
 	/* Once in the table, the policy stands even if the reply cannot go. */
-	if (!err)
+	if (!err && !in_batch(info))
 		reply(info, cmd, put_policy_cb, pol, false);
 	mutex_unlock(&nn->lock);
 	if (err)
@@ -1402,6 +1415,126 @@ static int stats_get(struct sk_buff *skb, struct genl_info *info)
 	return reply(info, NFSEC_CMD_STATS_GET, put_stats_cb, &s, false);
 }
 
+/* Batches */
+
+static bool batchable(int cmd)
+{
+	switch (cmd) {
+	case NFSEC_CMD_SA_ADD:
+	case NFSEC_CMD_SA_UPDATE:
+	case NFSEC_CMD_SA_DEL:
+	case NFSEC_CMD_POLICY_ADD:
+	case NFSEC_CMD_POLICY_UPDATE:
+	case NFSEC_CMD_POLICY_DEL:
+		return true;
+	}
+	return false;
+}
+
+/* The whole batch's shape, before any request runs. */
+static int batch_check(struct genl_info *info, const struct nlattr *batch)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	const struct nlattr *req;
+	int i, rem, n = 0;
+
+	for (i = 1; i <= NFSEC_A_MAX; i++) {
+		if (i != NFSEC_A_BATCH && info->attrs[i]) {
+			NL_SET_ERR_MSG_ATTR(extack, info->attrs[i],
+					    "attribute not allowed beside a batch");
+			return -EINVAL;
+		}
+	}
+	nla_for_each_nested(req, batch, rem) {
+		if (!batchable(nla_type(req))) {
+			NL_SET_ERR_MSG_ATTR(extack, req,
+					    "command not allowed in a batch");
+			return -EINVAL;
+		}
+		if (++n > NFSEC_BATCH_MAX) {
+			NL_SET_ERR_MSG_ATTR(extack, req,
+					    "too many requests in a batch (at most "
+					    __stringify(NFSEC_BATCH_MAX) ")");
+			return -EINVAL;
+		}
+	}
+	if (rem) {
+		NL_SET_ERR_MSG_ATTR(extack, batch,
+				    "batch has trailing bytes");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* One request of a batch, as its own message would run. */
+static int batch_one(struct sk_buff *skb, struct genl_info *info,
+		     struct nlattr *req)
+{
+	struct nlattr *tb[NFSEC_A_MAX + 1];
+	struct genlmsghdr hdr = *info->genlhdr;
+	struct genl_info sub = *info;
+	int err;
+
+	err = nla_parse_nested(tb, NFSEC_A_MAX, req, nfsec_policy,
+			       info->extack);
+	if (err)
+		return err;
+	if (tb[NFSEC_A_BATCH] || tb[NFSEC_A_FLAGS]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[NFSEC_A_BATCH] ?:
+				    tb[NFSEC_A_FLAGS],
+				    "attribute not allowed in a batch's request");
+		return -EINVAL;
+	}
+	hdr.cmd = nla_type(req);
+	sub.genlhdr = &hdr;
+	sub.attrs = tb;
+	sub.user_ptr[0] = (void *)&batch_marker;
+	switch (hdr.cmd) {
+	case NFSEC_CMD_SA_ADD:
+	case NFSEC_CMD_SA_UPDATE:
+		return sa_set(skb, &sub);
+	case NFSEC_CMD_SA_DEL:
+		return sa_del_get(skb, &sub);
+	case NFSEC_CMD_POLICY_ADD:
+	case NFSEC_CMD_POLICY_UPDATE:
+		return policy_set(skb, &sub);
+	default:
+		return policy_del(skb, &sub);
+	}
+}
+
+/*
+ * BATCH: its requests in order, up to the first that fails. The error's
+ * offset then points into that request, which is how the caller learns
+ * where the batch stopped: the request's own attribute at fault, or else
+ * the request's nest.
+ */
+static int batch_run(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *b = info->attrs[NFSEC_A_BATCH], *req;
+	int rem, err;
+
+	if (!b) {
+		NL_SET_ERR_MSG(info->extack,
+			       "missing batch attribute (NFSEC_A_BATCH)");
+		NL_SET_ERR_ATTR_MISS(info->extack, NULL, NFSEC_A_BATCH);
+		return -EINVAL;
+	}
+	err = batch_check(info, b);
+	if (err)
+		return err;
+	nla_for_each_nested(req, b, rem) {
+		err = batch_one(skb, info, req);
+		if (err) {
+			if (!info->extack->bad_attr)
+				info->extack->bad_attr = req;
+			return err;
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
 #define ADMIN GENL_UNS_ADMIN_PERM
 
 static const struct genl_small_ops nfsec_ops[] = {
@@ -1421,6 +1554,7 @@ static const struct genl_small_ops nfsec_ops[] = {
 	{ .cmd = NFSEC_CMD_STATS_GET, .doit = stats_get, .flags = ADMIN },
 	{ .cmd = NFSEC_CMD_SA_ALLOC_SPI, .doit = sa_alloc_spi,
 	  .flags = ADMIN },
+	{ .cmd = NFSEC_CMD_BATCH, .doit = batch_run, .flags = ADMIN },
 };
 
 static const struct genl_multicast_group nfsec_mcgrps[] = {

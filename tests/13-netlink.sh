@@ -88,7 +88,7 @@ cases=()
 while read -r c _; do
 	cases+=("$c")
 done <<<"$(raw list)"
-expect_eq "nl_raw.py lists its 74 cases" 74 "${#cases[@]}"
+expect_eq "nl_raw.py lists its 82 cases" 82 "${#cases[@]}"
 # one request for all cases; one line each: "NAME: errno=.. msg=.. VERDICT"
 out=$(raw case "${cases[@]}" 2>&1)
 rc=$?

@@ -485,6 +485,58 @@ def case_no_algorithm(spi):
     return sa_without('NFSEC_SA_A_AEAD', spi)
 
 
+# NFSEC_CMD_BATCH: requests, each a nest whose type is its command. Each
+# case leads with a valid SA_ADD of its SPI, which a batch refused as a
+# whole must not have added.
+def batch_req(*reqs, extra=()):
+    return k('NFSEC_CMD_BATCH'), [A(k('NFSEC_A_BATCH'), list(reqs))] + \
+        list(extra)
+
+
+def batch_sa(spi):
+    return A(k('NFSEC_CMD_SA_ADD'), [A(k('NFSEC_A_SA'), base_sa(spi))])
+
+
+def case_batch_get(spi):
+    return batch_req(batch_sa(spi),
+                     A(k('NFSEC_CMD_SA_GET'), [A(k('NFSEC_A_SA'), [])]))
+
+
+def case_batch_too_many(spi):
+    # (empty SA_DEL requests: 1,025 of them fit a 16-bit nest)
+    return batch_req(batch_sa(spi), *[A(k('NFSEC_CMD_SA_DEL'), [])
+                                      for _ in range(k('NFSEC_BATCH_MAX'))])
+
+
+def case_batch_trailing(spi):
+    raw = batch_sa(spi).encode() + b'\0' * 4
+    return k('NFSEC_CMD_BATCH'), [A(k('NFSEC_A_BATCH'), raw,
+                                    flags=NLA_F_NESTED)]
+
+
+def case_batch_beside_sa(spi):
+    return batch_req(batch_sa(spi),
+                     extra=[A(k('NFSEC_A_SA'), base_sa(spi + 0x80))])
+
+
+def case_batch_first_bad(spi):
+    bad = base_sa(spi)
+    bad[4] = A(k('NFSEC_SA_A_SPI'), be32(255))
+    return batch_req(A(k('NFSEC_CMD_SA_ADD'), [A(k('NFSEC_A_SA'), bad)]),
+                     batch_sa(spi))
+
+
+def case_batch_in_batch(spi):
+    return batch_req(A(k('NFSEC_CMD_SA_ADD'),
+                       [A(k('NFSEC_A_SA'), base_sa(spi)),
+                        A(k('NFSEC_A_BATCH'), [batch_sa(spi + 0x80)])]))
+
+
+def case_batch_request_not_nest(spi):
+    return batch_req(A(k('NFSEC_CMD_SA_ADD'), be32(spi), flags=0),
+                     batch_sa(spi))
+
+
 # name: (what it sends, builder(spi) -> (cmd, attrs), the errno it must be
 # refused with, the extack message it must carry, exactly)
 CASES = {
@@ -742,6 +794,30 @@ CASES = {
                              lambda s: encap_set('NFSEC_ENCAP_A_KEEPALIVE',
                                                  u32(3601), s),
                              'EINVAL', 'keepalive is 0-3600 seconds'),
+    'batch_missing': ('BATCH without NFSEC_A_BATCH',
+                      lambda s: (k('NFSEC_CMD_BATCH'), []),
+                      'EINVAL', 'missing batch attribute (NFSEC_A_BATCH)'),
+    'batch_get': ('BATCH of an SA_ADD and an SA_GET',
+                  case_batch_get,
+                  'EINVAL', 'command not allowed in a batch'),
+    'batch_too_many': ('BATCH of NFSEC_BATCH_MAX + 1 requests',
+                       case_batch_too_many, 'EINVAL',
+                       'too many requests in a batch (at most 1024)'),
+    'batch_trailing': ('BATCH of an SA_ADD and 4 bytes more',
+                       case_batch_trailing,
+                       'EINVAL', 'batch has trailing bytes'),
+    'batch_beside_sa': ('BATCH with NFSEC_A_SA beside NFSEC_A_BATCH',
+                        case_batch_beside_sa,
+                        'EINVAL', 'attribute not allowed beside a batch'),
+    'batch_first_bad': ('BATCH whose first request has SPI 255',
+                        case_batch_first_bad,
+                        'EINVAL', 'SPI 0-255 is reserved (RFC 4303 2.1)'),
+    'batch_in_batch': ('BATCH whose request holds a BATCH',
+                       case_batch_in_batch, 'EINVAL',
+                       "attribute not allowed in a batch's request"),
+    'batch_request_not_nest': ('BATCH whose first request is a u32',
+                               case_batch_request_not_nest,
+                               'EINVAL', 'NLA_F_NESTED is missing'),
 }
 
 
@@ -825,7 +901,7 @@ def cmd_selftest():
     eq('header NFSEC_CMD_STATS_GET', 11, k('NFSEC_CMD_STATS_GET'))
     eq('header NFSEC_POL_A_SA_PROTO', 15, k('NFSEC_POL_A_SA_PROTO'))
     eq('header NFSEC_SA_F_ESN', 1, k('NFSEC_SA_F_ESN'))
-    eq('header NFSEC_A_MAX', 6, k('NFSEC_A_MAX'))
+    eq('header NFSEC_A_MAX', 7, k('NFSEC_A_MAX'))
     eq('header NFSEC_KEY_MAX', 128, k('NFSEC_KEY_MAX'))
     eq('u8 attr', b'\x05\x00\x01\x00\x07\x00\x00\x00', A(1, u8(7)).encode())
     eq('be32 attr', b'\x08\x00\x05\x00\x00\x00\x10\x00',

@@ -221,6 +221,7 @@ int nl_policy_dump(policy_cb cb, void *data);
 int nl_flush(uint8_t cmd);
 int nl_stats_get(struct stats_reply *stats);
 int nl_monitor(event_cb cb, void *data);
+int nl_batch_flush(void);	/* send what a batch file gathered */
 void nl_close(void);
 
 /* dryrun.c: what --dry-run prints instead of sending */

@@ -28,6 +28,19 @@ static unsigned int seq;
 static uint8_t tx[8192] __aligned(8);
 static uint8_t rx[32768] __aligned(8);
 
+/* What a batch file gathers (see Batches below). */
+#define BATCH_BYTES	65535	/* NFSEC_A_BATCH's nla_len is 16 bits */
+#define BATCH_ENTRY_MAX	4096	/* more than an SA request can take */
+
+static struct batch {
+	uint8_t buf[BATCH_BYTES + 256] __aligned(8);
+	struct nlmsghdr *nlh;		/* NULL: nothing gathered */
+	struct nlattr *nest;		/* NFSEC_A_BATCH */
+	unsigned int n;
+	uint32_t start[NFSEC_BATCH_MAX];	/* each request's offset */
+	unsigned int line[NFSEC_BATCH_MAX];	/* and its line */
+} pending;
+
 /*
  * Scalar attributes and the struct members they fill, per attribute space.
  * An address is 4 or 16 bytes long, after the object's family.
@@ -381,11 +394,14 @@ static void get_policy(const struct nlattr *nest, struct policy_spec *pol)
 
 struct exchange {
 	const char *context;	/* message prefix, or NULL */
+	const struct batch *batch;	/* a batch's lines, or NULL */
 	int (*cb)(const struct nlmsghdr *nlh, void *data);
 	void *data;
 	int ret;		/* 0, or -1 once an error is reported */
 	bool interrupted;	/* a dump saw the tables change */
 };
+
+static void batch_blame(const struct batch *b, uint32_t offset);
 
 static int report(struct exchange *ex, int err, const struct nlmsghdr *nlh,
 		  size_t tlv_offset)
@@ -393,6 +409,7 @@ static int report(struct exchange *ex, int err, const struct nlmsghdr *nlh,
 	const char *msg = NULL;
 	const struct nlattr *attr;
 	char missing[64] = "";
+	uint32_t offset = 0;
 
 	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
 		mnl_attr_for_each(attr, nlh, tlv_offset) {
@@ -407,11 +424,17 @@ static int report(struct exchange *ex, int err, const struct nlmsghdr *nlh,
 						 "missing attribute %u",
 						 mnl_attr_get_u32(attr));
 				break;
+			case NLMSGERR_ATTR_OFFS:
+				if (!mnl_attr_validate(attr, MNL_TYPE_U32))
+					offset = mnl_attr_get_u32(attr);
+				break;
 			}
 		}
 	}
 	if (!msg && *missing)
 		msg = missing;
+	if (ex->batch)
+		batch_blame(ex->batch, offset);
 	if (ex->context && msg)
 		error("%s: %s (%s)", ex->context, msg, strerror(err));
 	else if (ex->context)
@@ -473,17 +496,23 @@ static mnl_cb_t ctl_cbs[NLMSG_MIN_TYPE] = {
  */
 static int exchange(struct nlmsghdr *nlh, struct exchange *ex)
 {
-	uint32_t portid;
+	uint32_t portid, rseq = nlh->nlmsg_seq;
+	size_t nlen = nlh->nlmsg_len;
 	ssize_t len;
 	int ret;
 
 	if (opts.dry_run) {
 		dryrun_print(nlh);
-		explicit_bzero(tx, nlh->nlmsg_len);
+		explicit_bzero(nlh, nlen);
 		return 0;
 	}
-	ret = mnl_socket_sendto(sock, nlh, nlh->nlmsg_len);
-	explicit_bzero(tx, nlh->nlmsg_len);
+	/* What a batch holds comes first: its lines are the earlier ones. */
+	if (!ex->batch && nl_batch_flush()) {
+		explicit_bzero(nlh, nlen);
+		return -1;
+	}
+	ret = mnl_socket_sendto(sock, nlh, nlen);
+	explicit_bzero(nlh, nlen);
 	if (ret < 0)
 		return error("netlink: %m");
 	portid = mnl_socket_get_portid(sock);
@@ -493,7 +522,7 @@ static int exchange(struct nlmsghdr *nlh, struct exchange *ex)
 			error("netlink: %m");
 			return -1;
 		}
-		ret = mnl_cb_run2(rx, len, seq, portid, data_cb, ex, ctl_cbs,
+		ret = mnl_cb_run2(rx, len, rseq, portid, data_cb, ex, ctl_cbs,
 				  ARRAY_SIZE(ctl_cbs));
 		explicit_bzero(rx, len);
 		if (ret < 0 && !ex->ret)
@@ -505,9 +534,10 @@ static int exchange(struct nlmsghdr *nlh, struct exchange *ex)
 	return ex->ret;
 }
 
-static struct nlmsghdr *request(uint16_t type, uint8_t cmd, uint16_t flags)
+static struct nlmsghdr *request_in(void *buf, uint16_t type, uint8_t cmd,
+				   uint16_t flags)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(tx);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct genlmsghdr *genl;
 
 	nlh->nlmsg_type = type;
@@ -517,6 +547,11 @@ static struct nlmsghdr *request(uint16_t type, uint8_t cmd, uint16_t flags)
 	genl->cmd = cmd;
 	genl->version = type == GENL_ID_CTRL ? 1 : NFSEC_GENL_VERSION;
 	return nlh;
+}
+
+static struct nlmsghdr *request(uint16_t type, uint8_t cmd, uint16_t flags)
+{
+	return request_in(tx, type, cmd, flags);
 }
 
 /* Family resolution */
@@ -606,6 +641,7 @@ fail:
 
 void nl_close(void)
 {
+	explicit_bzero(&pending, sizeof(pending));
 	if (sock)
 		mnl_socket_close(sock);
 	sock = NULL;
@@ -624,6 +660,104 @@ static void put_flags(struct nlmsghdr *nlh, bool show_keys)
 		mnl_attr_put_u32(nlh, NFSEC_A_FLAGS, NFSEC_FLAG_SHOW_KEYS);
 }
 
+/*
+ * Batches. In a batch file, the adds, updates and deletes of SAs and
+ * policies are not sent one message each but gathered into NFSEC_CMD_BATCH
+ * messages, each request a nest whose type is its command. The kernel runs
+ * them in order and stops at the first that fails, pointing its error's
+ * offset into that request: the lines before it are done, it and the ones
+ * after it change nothing, as if each line had gone alone and the batch
+ * had stopped there. Anything else the file asks (a get, a list, an
+ * error of its own) sends what is gathered first.
+ */
+
+/* The line of the request that the error's offset points into. */
+static void batch_blame(const struct batch *b, uint32_t offset)
+{
+	unsigned int i = 0;
+
+	while (i + 1 < b->n && offset >= b->start[i + 1])
+		i++;
+	opts.batch_line = b->line[i];
+}
+
+int nl_batch_flush(void)
+{
+	struct exchange ex = { .batch = &pending };
+	struct nlmsghdr *nlh = pending.nlh;
+	unsigned int line = opts.batch_line;
+	int ret;
+
+	if (!nlh)
+		return 0;
+	pending.nlh = NULL;	/* an error printed now must not come back */
+	mnl_attr_nest_end(nlh, pending.nest);
+	nlh->nlmsg_seq = ++seq;
+	ret = exchange(nlh, &ex);
+	if (!ret)
+		opts.batch_line = line;
+	return ret;
+}
+
+static bool batched(uint8_t cmd)
+{
+	return opts.batch_file && !opts.dry_run &&
+	       (cmd == NFSEC_CMD_SA_ADD || cmd == NFSEC_CMD_SA_UPDATE ||
+		cmd == NFSEC_CMD_SA_DEL || cmd == NFSEC_CMD_POLICY_ADD ||
+		cmd == NFSEC_CMD_POLICY_UPDATE || cmd == NFSEC_CMD_POLICY_DEL);
+}
+
+/* Where the next request of the batch goes; NULL after an error. */
+static struct nlmsghdr *batch_room(void)
+{
+	struct nlmsghdr *nlh = pending.nlh;
+
+	if (nlh && (pending.n == NFSEC_BATCH_MAX ||
+		    nlh->nlmsg_len + BATCH_ENTRY_MAX > BATCH_BYTES)) {
+		if (nl_batch_flush())
+			return NULL;
+		nlh = NULL;
+	}
+	if (!nlh) {
+		nlh = request_in(pending.buf, family_id, NFSEC_CMD_BATCH,
+				 NLM_F_ACK);
+		pending.nest = mnl_attr_nest_start(nlh, NFSEC_A_BATCH);
+		pending.n = 0;
+		pending.nlh = nlh;
+	}
+	pending.start[pending.n] = nlh->nlmsg_len;
+	pending.line[pending.n] = opts.batch_line;
+	return nlh;
+}
+
+static int batch_sa(uint8_t cmd, const struct sa_spec *sa)
+{
+	struct nlmsghdr *nlh = batch_room();
+	struct nlattr *req;
+
+	if (!nlh)
+		return -1;
+	req = mnl_attr_nest_start(nlh, cmd);
+	put_sa(nlh, sa);
+	mnl_attr_nest_end(nlh, req);
+	pending.n++;
+	return 0;
+}
+
+static int batch_policy(uint8_t cmd, const struct policy_spec *pol)
+{
+	struct nlmsghdr *nlh = batch_room();
+	struct nlattr *req;
+
+	if (!nlh)
+		return -1;
+	req = mnl_attr_nest_start(nlh, cmd);
+	put_policy(nlh, pol);
+	mnl_attr_nest_end(nlh, req);
+	pending.n++;
+	return 0;
+}
+
 /* Commands */
 
 int nl_sa_request(uint8_t cmd, const struct sa_spec *sa)
@@ -633,6 +767,8 @@ int nl_sa_request(uint8_t cmd, const struct sa_spec *sa)
 
 	if (open_family())
 		return -1;
+	if (batched(cmd))
+		return batch_sa(cmd, sa);
 	nlh = genl_request(cmd, NLM_F_ACK);
 	put_sa(nlh, sa);
 	return exchange(nlh, &ex);
@@ -710,6 +846,8 @@ int nl_policy_request(uint8_t cmd, const struct policy_spec *pol)
 
 	if (open_family())
 		return -1;
+	if (batched(cmd))
+		return batch_policy(cmd, pol);
 	nlh = genl_request(cmd, NLM_F_ACK);
 	put_policy(nlh, pol);
 	return exchange(nlh, &ex);

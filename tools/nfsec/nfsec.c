@@ -91,6 +91,12 @@ int error(const char *fmt, ...)
 {
 	va_list ap;
 
+	/*
+	 * The lines gathered for the kernel come before this one: their
+	 * error, if any, is the batch's (and has been printed).
+	 */
+	if (opts.batch_file && nl_batch_flush())
+		return -1;
 	fflush(stdout);
 	fputs("nfsec: ", stderr);
 	if (opts.batch_file)
@@ -210,6 +216,9 @@ static int run_batch(const char *file)
 	}
 	if (!ret && ferror(f))
 		ret = error("%m");
+	/* what was gathered came before any failing line: it goes */
+	if (nl_batch_flush())
+		ret = -1;
 	opts.batch_file = NULL;
 	free(line);
 	if (f != stdin)

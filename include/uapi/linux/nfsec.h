@@ -278,6 +278,25 @@
  *   counters and the number of SAs (larval entries included: also
  *   counted alone in LARVAL_COUNT) and policies.
  *
+ * NFSEC_CMD_BATCH (doit)
+ *   NFSEC_A_BATCH: a nest of up to NFSEC_BATCH_MAX requests, each a nest
+ *   whose type is its command (SA_ADD, SA_UPDATE, SA_DEL, POLICY_ADD,
+ *   POLICY_UPDATE or POLICY_DEL) and whose content is that command's
+ *   top-level attributes (NFSEC_A_SA or NFSEC_A_POLICY), as its own
+ *   message would carry them. Nothing else may come with NFSEC_A_BATCH,
+ *   in the batch or in a request of it. The requests run in order, each as
+ *   its own message would (the same checks, limits, errors and events),
+ *   and the first that fails stops the batch: those before it stay done,
+ *   it and those after it change nothing. The error is that request's,
+ *   its extended ack message too; the offset then points into the failed
+ *   request (at the attribute at fault, or at the request's nest), which
+ *   tells the caller how many were done. POLICY_ADD and POLICY_UPDATE in a
+ *   batch send no reply. A batch that is malformed as a whole (not a nest
+ *   of nests, a command not listed here, more than NFSEC_BATCH_MAX
+ *   requests, NFSEC_A_BATCH missing or with other attributes beside it) is
+ *   refused before any request runs (EINVAL): nothing changes. The batch
+ *   is one command for the permission check (CAP_NET_ADMIN, as above).
+ *
  * Events (multicast group NFSEC_MCGRP_EVENTS)
  *   NFSEC_CMD_SA_ADD, NFSEC_CMD_SA_UPDATE, NFSEC_CMD_SA_DEL: { NFSEC_A_SA }
  *     without keys, when an SA is added, updated or deleted (a flush sends
@@ -338,6 +357,7 @@
 #define NFSEC_SPI_ALLOC_TIMEOUT_MAX	3600	/* seconds */
 #define NFSEC_ENCAP_PORT_DEFAULT	4500	/* RFC 3948 */
 #define NFSEC_ENCAP_KEEPALIVE_MAX	3600	/* seconds */
+#define NFSEC_BATCH_MAX			1024	/* requests per NFSEC_CMD_BATCH */
 
 enum nfsec_cmd {
 	NFSEC_CMD_UNSPEC,
@@ -356,6 +376,7 @@ enum nfsec_cmd {
 	NFSEC_CMD_ACQUIRE,		/* event only */
 	NFSEC_CMD_SA_ALLOC_SPI,
 	NFSEC_CMD_MAPPING,		/* event only */
+	NFSEC_CMD_BATCH,
 	__NFSEC_CMD_MAX
 };
 
@@ -369,6 +390,7 @@ enum nfsec_attr {
 	NFSEC_A_FLAGS,		/* u32, enum nfsec_request_flags */
 	NFSEC_A_FLOW,		/* nest, enum nfsec_flow_attr, events only */
 	NFSEC_A_MAPPING,	/* nest, enum nfsec_mapping_attr, events only */
+	NFSEC_A_BATCH,		/* nest of requests, NFSEC_CMD_BATCH only */
 	__NFSEC_A_MAX
 };
 
