@@ -241,27 +241,57 @@ static void *alloc_tfm(char *name, bool aead, struct netlink_ext_ack *extack)
 	return tfm;
 }
 
+/*
+ * The name of ESP's transform for @sa into @name (CRYPTO_MAX_ALG_NAME):
+ * its AEAD, or authenc(esn) of its HMAC and cipher; with @select, each
+ * part by the driver measured fastest (drivers.c).
+ */
+static int esp_name(const struct nfsec_sa *sa, char *name, bool select)
+{
+	char auth[CRYPTO_MAX_ALG_NAME], enc[CRYPTO_MAX_ALG_NAME];
+	const char *e = sa->enc.name[0] ? sa->enc.name : "ecb(cipher_null)";
+
+	if (sa->aead.name[0]) {
+		if (select)
+			nfsec_crypto_driver(sa->aead.name, name);
+		else
+			strscpy(name, sa->aead.name, CRYPTO_MAX_ALG_NAME);
+		return 0;
+	}
+	if (select) {
+		nfsec_crypto_driver(sa->auth.name, auth);
+		nfsec_crypto_driver(e, enc);
+	} else {
+		strscpy(auth, sa->auth.name, sizeof(auth));
+		strscpy(enc, e, sizeof(enc));
+	}
+	if (snprintf(name, CRYPTO_MAX_ALG_NAME, "%s(%s,%s)",
+		     sa->flags & NFSEC_SA_F_ESN ? "authencesn" : "authenc",
+		     auth, enc) >= CRYPTO_MAX_ALG_NAME)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 static int esp_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 {
+	bool select = nfsec_crypto_selecting();
 	char name[CRYPTO_MAX_ALG_NAME];
 	struct crypto_aead *tfm;
 	unsigned int icv_bits;
 	int err;
 
-	if (sa->aead.name[0]) {
-		strscpy(name, sa->aead.name, sizeof(name));
-		icv_bits = sa->aead.bits;
-	} else {
-		if (snprintf(name, sizeof(name), "%s(%s,%s)",
-			     sa->flags & NFSEC_SA_F_ESN ? "authencesn" : "authenc",
-			     sa->auth.name,
-			     sa->enc.name[0] ? sa->enc.name : "ecb(cipher_null)") >=
-		    sizeof(name))
-			return -ENAMETOOLONG;
-		icv_bits = sa->auth.bits;
-	}
-
+	icv_bits = sa->aead.name[0] ? sa->aead.bits : sa->auth.bits;
+	err = esp_name(sa, name, select);
+	if (err)
+		return err;
 	tfm = alloc_tfm(name, true, extack);
+	/* a chosen driver gone since (its module unloaded): the default */
+	if (IS_ERR(tfm) && select) {
+		err = esp_name(sa, name, false);
+		if (err)
+			return err;
+		tfm = alloc_tfm(name, true, extack);
+	}
 	if (IS_ERR(tfm))
 		return PTR_ERR(tfm);
 	sa->aead_tfm = tfm;
@@ -295,8 +325,17 @@ static int ah_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 	struct crypto_ahash *tfm;
 	int err;
 
-	strscpy(name, sa->auth.name, sizeof(name));
+	bool select = nfsec_crypto_selecting();
+
+	if (select)
+		nfsec_crypto_driver(sa->auth.name, name);
+	else
+		strscpy(name, sa->auth.name, sizeof(name));
 	tfm = alloc_tfm(name, false, extack);
+	if (IS_ERR(tfm) && select) {
+		strscpy(name, sa->auth.name, sizeof(name));
+		tfm = alloc_tfm(name, false, extack);
+	}
 	if (IS_ERR(tfm))
 		return PTR_ERR(tfm);
 	sa->ahash_tfm = tfm;

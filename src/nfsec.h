@@ -14,6 +14,9 @@
  *     call neither each other's changes nor netlink)
  *     -> rhashtable's internal bucket locks (taken by rhashtable itself)
  *     -> xarray's xa_lock (taken by the xa_* calls)
+ *     -> drivers.c's choice_lock (mutex, global: the crypto drivers
+ *        measured once per module load; held across the measurement,
+ *        which allocates transforms and may load crypto modules)
  *
  * The packet path takes no mutex: it reads the SAD and SPD under RCU and
  * holds an SA across asynchronous crypto with a reference (nfsec_sa_get).
@@ -710,6 +713,10 @@ int nfsec_crypto_check(struct nfsec_sa_params *p,
 		       struct netlink_ext_ack *extack);
 int nfsec_crypto_init(struct nfsec_sa *sa, struct netlink_ext_ack *extack);
 void nfsec_crypto_uninit(struct nfsec_sa *sa);
+
+/* drivers.c APIs: the crypto driver measured fastest for an algorithm */
+bool nfsec_crypto_selecting(void);
+void nfsec_crypto_driver(const char *alg, char *name);
 
 /* policy.c APIs: the SPD (RFC 4301 4.4.1) */
 bool nfsec_selector_valid(const struct nfsec_selector *sel,
