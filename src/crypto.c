@@ -284,8 +284,8 @@ static int esp_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 	err = esp_name(sa, name, select);
 	if (err)
 		return err;
-	tfm = alloc_tfm(name, true, extack);
-	/* a chosen driver gone since (its module unloaded): the default */
+	/* the chosen drivers, or if one has gone since (unloaded) the default */
+	tfm = alloc_tfm(name, true, select ? NULL : extack);
 	if (IS_ERR(tfm) && select) {
 		err = esp_name(sa, name, false);
 		if (err)
@@ -321,17 +321,16 @@ static int esp_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 
 static int ah_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 {
+	bool select = nfsec_crypto_selecting();
 	char name[CRYPTO_MAX_ALG_NAME];
 	struct crypto_ahash *tfm;
 	int err;
-
-	bool select = nfsec_crypto_selecting();
 
 	if (select)
 		nfsec_crypto_driver(sa->auth.name, name);
 	else
 		strscpy(name, sa->auth.name, sizeof(name));
-	tfm = alloc_tfm(name, false, extack);
+	tfm = alloc_tfm(name, false, select ? NULL : extack);
 	if (IS_ERR(tfm) && select) {
 		strscpy(name, sa->auth.name, sizeof(name));
 		tfm = alloc_tfm(name, false, extack);
