@@ -33,6 +33,11 @@
 # the *-ah ones use AH (hmac-sha256-128) instead of ESP, over IPv4; the
 # *-udp ones put ESP in UDP (RFC 3948, port 4500 both ways; XFRM with the
 # encapsulation socket a key-exchange daemon would hold open).
+# nfsec-* take the crypto drivers nfsec measured fastest (drivers.c, its
+# choice printed after the tcp table); nfsec-gcm-default and
+# nfsec-ah-default the crypto API's own choice (crypto_select=0 while
+# their SAs are made), the one XFRM takes: the difference between the two
+# is the driver's, not the path's.
 set -eu
 cd "$(dirname "$0")/../.."
 NFSEC=$PWD/tools/nfsec/nfsec
@@ -76,7 +81,7 @@ drivers() {
 echo "# kernel $(uname -r), $(nproc) vCPUs; suites: $suites"
 echo "# gcm(aes) drivers: $(drivers 'gcm(aes)')"
 echo "# rfc4106(gcm(aes)) drivers: $(drivers 'rfc4106(gcm(aes))')"
-echo "# the crypto API's default choice (highest priority) is used by nfsec and XFRM alike"
+echo "# XFRM takes the crypto API's default (highest priority), nfsec the driver it measured fastest (nfsec-*-default: the default)"
 # refs: "name driver refcnt" of every algorithm; in_use CFG: the drivers
 # whose references rose once CFG's tunnel is up, that is, the ones it uses
 refs() { awk '/^name/ {n=$3} /^driver/ {d=$3} /^refcnt/ {print n, d, $3}' /proc/crypto | sort; }
@@ -227,6 +232,11 @@ setup() {
 	case $1 in
 	veth) dest=10.0.0.2 ;;
 	nfsec-gcm|nfsec6-gcm) setup_nfsec aes-gcm-128 "$k20" ;;
+	nfsec-*-default)	# the crypto API's drivers, not the measured ones
+		echo 0 >/sys/module/nfsec/parameters/crypto_select
+		setup "${1%-default}" "${2:-$c}"
+		echo 1 >/sys/module/nfsec/parameters/crypto_select
+		return ;;
 	xfrm-gcm|xfrm6-gcm) setup_xfrm 'rfc4106(gcm(aes))' "$k20" ;;
 	nfsec-chacha) setup_nfsec chacha20-poly1305 "$k36" ;;
 	xfrm-chacha) setup_xfrm 'rfc7539esp(chacha20,poly1305)' "$k36" ;;
@@ -308,7 +318,7 @@ table() {
 	done
 }
 
-configs=${BENCH_CONFIGS:-"veth nfsec-gcm xfrm-gcm nfsec-chacha xfrm-chacha wireguard nfsec6-gcm xfrm6-gcm nfsec-ah xfrm-ah nfsec-udp xfrm-udp"}
+configs=${BENCH_CONFIGS:-"veth nfsec-gcm nfsec-gcm-default xfrm-gcm nfsec-chacha xfrm-chacha wireguard nfsec6-gcm xfrm6-gcm nfsec-ah nfsec-ah-default xfrm-ah nfsec-udp xfrm-udp"}
 tcp_run() { tcp; }
 streams_run() { tcp -P 4; }
 
@@ -318,10 +328,15 @@ if suite tcp; then
 	m() { echo "${med["tcp $1"]:-0}"; }
 	echo
 	echo "nfsec/XFRM AES-GCM-128:         $(ratio "$(m nfsec-gcm)" "$(m xfrm-gcm)")"
+	echo "nfsec, crypto API's driver/XFRM: $(ratio "$(m nfsec-gcm-default)" "$(m xfrm-gcm)")"
+	echo "nfsec, measured/default driver: $(ratio "$(m nfsec-gcm)" "$(m nfsec-gcm-default)")"
+	echo "# nfsec's crypto driver choice (drivers.c, measured at the first SA):"
+	dmesg | sed -n 's/.*nfsec: crypto /#   /p'
 	echo "nfsec/XFRM ChaCha20-Poly1305:   $(ratio "$(m nfsec-chacha)" "$(m xfrm-chacha)")"
 	echo "nfsec AES-GCM-128/WireGuard:    $(ratio "$(m nfsec-gcm)" "$(m wireguard)")"
 	echo "nfsec/XFRM AES-GCM-128, IPv6:   $(ratio "$(m nfsec6-gcm)" "$(m xfrm6-gcm)")"
 	echo "nfsec/XFRM AH hmac-sha256-128:  $(ratio "$(m nfsec-ah)" "$(m xfrm-ah)")"
+	echo "nfsec AH, crypto API's driver/XFRM: $(ratio "$(m nfsec-ah-default)" "$(m xfrm-ah)")"
 	echo "nfsec/XFRM ESP in UDP, GCM-128: $(ratio "$(m nfsec-udp)" "$(m xfrm-udp)")"
 fi
 
