@@ -14,7 +14,13 @@
  * drivers before the module in a system without udev, the measurement
  * costs milliseconds per candidate that an SA nobody makes should not
  * cost, and every later SA reuses the result. It runs in process context,
- * under the caller's nfsec_net.lock, once per algorithm and module load.
+ * before the SA's namespace lock is taken (nfsec.h: lock order), once per
+ * algorithm and module load, and only for a caller in the initial user
+ * namespace: the choice holds for every namespace, so a user who owns
+ * only a namespace of their own (unshare -Urn) must not be the one who
+ * fixes it, before the accelerated drivers are loaded or while the CPUs
+ * are kept busy. Until the host measures, such a caller's SAs allocate by
+ * the algorithm's name.
  */
 
 #include "nfsec.h"
@@ -29,6 +35,7 @@
 #include <linux/random.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/user_namespace.h>
 
 enum drv_kind { DRV_AEAD, DRV_SKCIPHER, DRV_AHASH };
 
@@ -368,7 +375,7 @@ void nfsec_crypto_driver(const char *alg, char *name)
 	if (!c)
 		return;
 	mutex_lock(&choice_lock);
-	if (!c->decided)
+	if (!c->decided && current_user_ns() == &init_user_ns)
 		decide(c);
 	if (c->n)
 		strscpy(name, c->measured[c->best].driver, CRYPTO_MAX_ALG_NAME);

@@ -14,9 +14,12 @@
  *     call neither each other's changes nor netlink)
  *     -> rhashtable's internal bucket locks (taken by rhashtable itself)
  *     -> xarray's xa_lock (taken by the xa_* calls)
- *     -> drivers.c's choice_lock (mutex, global: the crypto drivers
- *        measured once per module load; held across the measurement,
- *        which allocates transforms and may load crypto modules)
+ *
+ *   drivers.c's choice_lock (mutex, global: the crypto drivers measured
+ *     once per module load) is never taken under nfsec_net.lock: an SA's
+ *     transforms are made before sa_set() takes it. It is held across the
+ *     measurement, which allocates transforms and may load crypto
+ *     modules, and takes no lock of nfsec's inside.
  *
  * The packet path takes no mutex: it reads the SAD and SPD under RCU and
  * holds an SA across asynchronous crypto with a reference (nfsec_sa_get).

@@ -235,4 +235,13 @@ done <"$F.mon"
 expect_eq "49 SA add events, the SPIs of lines 1-49" "$want" "$got"
 check "sa flush" nf A sa flush
 
+# A batch file that ends in monitor: the lines before it reach the kernel
+# before monitor starts listening (monitor does not return to flush them).
+printf 'sa add dir out src 10.0.0.1 dst 10.0.0.2 spi 0x5151 proto esp mode transport aead aes-gcm-128 key %s\nmonitor\n' \
+	"$KEY1" >"$F.mon-batch"
+on A timeout 3 "$NFSEC" -b "$F.mon-batch" >/dev/null 2>&1 || true
+expect_eq "an add before monitor in a batch file was applied" 0x00005151 \
+	"$(nf A -j sa list | jq_py '" ".join("0x%08x" % s["spi"] for s in d)')"
+check "sa flush" nf A sa flush
+
 t_end

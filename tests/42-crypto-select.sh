@@ -14,6 +14,8 @@
 #
 # Asserted, from the kernel log, /proc/crypto's reference counts and
 # /sys/module/nfsec/parameters/crypto_choice:
+#  - an SA added by nobody in a user namespace of their own (unshare
+#    -Urn) measures nothing: the choice holds for the host
 #  - nothing measured before the first SA; rfc4106(gcm(aes)) measured at
 #    the first aes-gcm-128 SA: two candidates at least, the default first,
 #    exactly one chosen and its rate the highest, both drivers that
@@ -81,6 +83,14 @@ verify() {
 
 gcm() { echo "proto esp mode transport aead aes-gcm-128 key $KEY1"; }
 cbc() { echo "proto esp mode transport enc aes-cbc-128 key 0x000102030405060708090a0b0c0d0e0f auth hmac-sha256-128 key ${KEY1}0102030405060708090a0b0c"; }
+
+# --- not for a user in a namespace of their own -------------------------
+check "nobody, in a user and network namespace of their own, adds an aes-gcm-128 SA" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	unshare -Urn "$NFSEC" sa add dir out src 10.0.0.1 dst 10.0.0.2 \
+	spi 0x99 $(gcm)
+expect_eq "nobody's SA measured nothing (crypto_choice)" "" "$(cat $P/crypto_choice)"
+expect_eq "nobody's SA measured nothing (the log)" "" "$(lines "rfc4106(gcm(aes))")"
 
 # --- the first SA measures ---------------------------------------------
 before=$(refs)

@@ -971,6 +971,9 @@ int nl_monitor(event_cb cb, void *data)
 
 	if (open_family() || opts.dry_run)
 		return opts.dry_run ? 0 : -1;
+	/* the lines gathered before it go first: monitor does not return */
+	if (nl_batch_flush())
+		return -1;
 	if (!events_group)
 		return error("the nfsec module has no \"%s\" multicast group",
 			     NFSEC_MCGRP_EVENTS);

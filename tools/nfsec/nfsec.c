@@ -3,6 +3,7 @@
  * nfsec(8): configure the nfsec IPsec module. Global options, the command
  * table, errors and batch files.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -89,6 +90,7 @@ static int help_main(int argc, char **argv)
 
 int error(const char *fmt, ...)
 {
+	int saved = errno;	/* for the caller's %m, past the flush's I/O */
 	va_list ap;
 
 	/*
@@ -97,6 +99,7 @@ int error(const char *fmt, ...)
 	 */
 	if (opts.batch_file && nl_batch_flush())
 		return -1;
+	errno = saved;
 	fflush(stdout);
 	fputs("nfsec: ", stderr);
 	if (opts.batch_file)
