@@ -258,10 +258,13 @@ static int esp_name(const struct nfsec_sa *sa, char *name, bool select)
 			strscpy(name, sa->aead.name, CRYPTO_MAX_ALG_NAME);
 		return 0;
 	}
-	if (select) {
-		nfsec_crypto_driver(sa->auth.name, auth);
-		nfsec_crypto_driver(e, enc);
-	} else {
+	/*
+	 * Driver names for both parts or for neither: "authenc(" a driver
+	 * "," an algorithm ")" names no instance, and the crypto API would
+	 * build a new one for every SA (through cryptomgr, milliseconds).
+	 */
+	if (!select || !nfsec_crypto_driver(sa->auth.name, auth) ||
+	    !nfsec_crypto_driver(e, enc)) {
 		strscpy(auth, sa->auth.name, sizeof(auth));
 		strscpy(enc, e, sizeof(enc));
 	}

@@ -88,6 +88,8 @@ static struct choice choices[] = {
 		"rfc7539esp(chacha20-simd,poly1305-generic)",
 		"rfc7539esp(chacha20-generic,poly1305-simd)",
 		"rfc7539esp(chacha20-generic,poly1305-generic)" } },
+	/* ESP's authenc without encryption: its driver name is the part */
+	{ "ecb(cipher_null)", DRV_SKCIPHER, 0, { "ecb-cipher_null" } },
 	{ "cbc(aes)", DRV_SKCIPHER, 16, {
 		"cbc-aes-aesni", "cbc(aes-aesni)", "cbc(aes-generic)" } },
 	{ "rfc3686(ctr(aes))", DRV_SKCIPHER, 20, {
@@ -361,11 +363,13 @@ out:
 /*
  * The name to allocate algorithm @alg by, into @name (CRYPTO_MAX_ALG_NAME
  * bytes): the driver measured fastest (measuring it now if no SA needed
- * @alg yet), or for an algorithm not measured @alg itself.
+ * @alg yet), or for an algorithm not measured @alg itself. Returns whether
+ * @name is a measured driver's.
  */
-void nfsec_crypto_driver(const char *alg, char *name)
+bool nfsec_crypto_driver(const char *alg, char *name)
 {
 	struct choice *c = NULL;
+	bool chosen;
 	size_t i;
 
 	strscpy(name, alg, CRYPTO_MAX_ALG_NAME);
@@ -373,13 +377,15 @@ void nfsec_crypto_driver(const char *alg, char *name)
 		if (!strcmp(choices[i].alg, alg))
 			c = &choices[i];
 	if (!c)
-		return;
+		return false;
 	mutex_lock(&choice_lock);
 	if (!c->decided && current_user_ns() == &init_user_ns)
 		decide(c);
-	if (c->n)
+	chosen = c->n;
+	if (chosen)
 		strscpy(name, c->measured[c->best].driver, CRYPTO_MAX_ALG_NAME);
 	mutex_unlock(&choice_lock);
+	return chosen;
 }
 
 /*

@@ -719,7 +719,7 @@ void nfsec_crypto_uninit(struct nfsec_sa *sa);
 
 /* drivers.c APIs: the crypto driver measured fastest for an algorithm */
 bool nfsec_crypto_selecting(void);
-void nfsec_crypto_driver(const char *alg, char *name);
+bool nfsec_crypto_driver(const char *alg, char *name);
 
 /* policy.c APIs: the SPD (RFC 4301 4.4.1) */
 bool nfsec_selector_valid(const struct nfsec_selector *sel,

@@ -26,7 +26,10 @@
 #    measured first (measuring changed nobody's default), not the chosen
 #  - ESP with aes-cbc-128 and hmac-sha256-128: authenc (and with ESN
 #    authencesn) made of the two drivers chosen for cbc(aes) and
-#    hmac(sha256); AH hmac-sha256-128: the chosen HMAC
+#    hmac(sha256); with null encryption, authenc of the chosen HMAC and
+#    ecb-cipher_null (a driver name beside an algorithm's would name no
+#    instance, and every SA would build one); AH hmac-sha256-128: the
+#    chosen HMAC
 #  - the chosen drivers on the wire: nfsec against XFRM, aes-gcm-128 and
 #    aes-cbc-128+hmac-sha256-128 in transport mode, 3 pings each way,
 #    exact packet counters on both sides
@@ -88,7 +91,7 @@ cbc() { echo "proto esp mode transport enc aes-cbc-128 key 0x0001020304050607080
 check "nobody, in a user and network namespace of their own, adds an aes-gcm-128 SA" \
 	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 	unshare -Urn "$NFSEC" sa add dir out src 10.0.0.1 dst 10.0.0.2 \
-	spi 0x99 $(gcm)
+	spi 0x199 $(gcm)
 expect_eq "nobody's SA measured nothing (crypto_choice)" "" "$(cat $P/crypto_choice)"
 expect_eq "nobody's SA measured nothing (the log)" "" "$(lines "rfc4106(gcm(aes))")"
 
@@ -142,6 +145,14 @@ check "the same with ESN" nf a sa add dir out src 10.0.0.1 dst 10.0.0.4 spi 0x20
 expect_eq "authencesn of the chosen parts, held" yes \
 	"$( [ "$(ref "authencesn($HMAC,$CBC)")" -gt 0 ] && echo yes || echo no)"
 check "delete it" nf a sa del dst 10.0.0.4 spi 0x201 proto esp
+# null encryption: its driver name (ecb-cipher_null) beside the HMAC's,
+# so that the authenc named is the one instance there is
+check "null+hmac-sha256-128 SA" nf a sa add dir out src 10.0.0.1 dst 10.0.0.6 spi 0x203 proto esp mode transport enc null auth hmac-sha256-128 key "${KEY1}0102030405060708090a0b0c"
+expect_eq "ecb(cipher_null): its one driver chosen" "ecb-cipher_null" \
+	"$(lines "ecb(cipher_null)" | awk '/, chosen/ {print $1}')"
+expect_eq "authenc of the chosen HMAC and ecb-cipher_null, held" yes \
+	"$( [ "$(ref "authenc($HMAC,ecb-cipher_null)")" -gt 0 ] && echo yes || echo no)"
+check "delete it" nf a sa del dst 10.0.0.6 spi 0x203 proto esp
 r0=$(ref "$HMAC")
 check "AH hmac-sha256-128 SA" nf a sa add dir out src 10.0.0.1 dst 10.0.0.5 spi 0x300 proto ah mode transport auth hmac-sha256-128 key "${KEY1}0102030405060708090a0b0c"
 expect_eq "AH holds $HMAC" yes \
