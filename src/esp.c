@@ -126,8 +126,17 @@ void nfsec_crypt_done(struct crypto_async_request *base, int err)
 
 	if (err == -EINPROGRESS)
 		return;		/* a notice, not the result (a layer's backlog) */
+	/*
+	 * An asynchronous driver completes outside the hook that submitted
+	 * the request, in a worker (cryptd, pcrypt's serial worker) or in
+	 * another context: not in the hook's RCU read-side section. The
+	 * finish functions look up the SPD and the SA table, and send on:
+	 * they need both that section and bottom halves off, as in a hook.
+	 */
 	local_bh_disable();
+	rcu_read_lock();
 	c->finish(c, err);
+	rcu_read_unlock();
 	local_bh_enable();
 }
 
