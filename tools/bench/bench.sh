@@ -88,7 +88,7 @@ refs() { awk '/^name/ {n=$3} /^driver/ {d=$3} /^refcnt/ {print n, d, $3}' /proc/
 refs >"$tmp/refs"
 in_use() {
 	echo "# $1 uses: $(refs | awk 'NR == FNR { base[$1 " " $2] = $3; next }
-		$3 + 0 > base[$1 " " $2] + 0 && $1 !~ /^__/ { printf "%s%s: %s", (n++ ? ", " : ""), $1, $2 }' "$tmp/refs" -)"
+		$3 + 0 > (($1 " " $2) in base ? base[$1 " " $2] : 1) + 0 && $1 !~ /^__/ { printf "%s%s: %s", (n++ ? ", " : ""), $1, $2 }' "$tmp/refs" -)"
 }
 
 ip netns add "$c"; ip netns add "$s"
