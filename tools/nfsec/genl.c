@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,14 +33,24 @@ static uint8_t rx[32768] __aligned(8);
 #define BATCH_BYTES	65535	/* NFSEC_A_BATCH's nla_len is 16 bits */
 #define BATCH_ENTRY_MAX	4096	/* more than an SA request can take */
 
-static struct batch {
+struct batch {
 	uint8_t buf[BATCH_BYTES + 256] __aligned(8);
 	struct nlmsghdr *nlh;		/* NULL: nothing gathered */
 	struct nlattr *nest;		/* NFSEC_A_BATCH */
 	unsigned int n;
 	uint32_t start[NFSEC_BATCH_MAX];	/* each request's offset */
 	unsigned int line[NFSEC_BATCH_MAX];	/* and its line */
-} pending;
+	/* once sent: its sequence number, the kernel's answer (an ack) */
+	uint32_t seq;
+	uint8_t answer[8192] __aligned(8);	/* or answer_len -1, err */
+	ssize_t answer_len;
+	int err;
+};
+
+/* One batch gathers while the other is with the kernel (Batches below). */
+static struct batch batches[2];
+static struct batch *pending = &batches[0];
+static struct batch *sent;
 
 /*
  * Scalar attributes and the struct members they fill, per attribute space.
@@ -494,11 +505,13 @@ static mnl_cb_t ctl_cbs[NLMSG_MIN_TYPE] = {
  * handing every reply to ex->cb. The request is wiped once sent: it may
  * carry keys, and so may the replies.
  */
+static int read_answers(struct exchange *ex, uint32_t rseq,
+			const uint8_t *first, ssize_t first_len);
+
 static int exchange(struct nlmsghdr *nlh, struct exchange *ex)
 {
-	uint32_t portid, rseq = nlh->nlmsg_seq;
+	uint32_t rseq = nlh->nlmsg_seq;
 	size_t nlen = nlh->nlmsg_len;
-	ssize_t len;
 	int ret;
 
 	if (opts.dry_run) {
@@ -515,9 +528,28 @@ static int exchange(struct nlmsghdr *nlh, struct exchange *ex)
 	explicit_bzero(nlh, nlen);
 	if (ret < 0)
 		return error("netlink: %m");
-	portid = mnl_socket_get_portid(sock);
+	return read_answers(ex, rseq, NULL, 0);
+}
+
+/*
+ * The answers to request @rseq, up to its ack or NLMSG_DONE: @first_len
+ * bytes already read into @first (a sent batch's), then the socket's.
+ */
+static int read_answers(struct exchange *ex, uint32_t rseq,
+			const uint8_t *first, ssize_t first_len)
+{
+	uint32_t portid = mnl_socket_get_portid(sock);
+	ssize_t len;
+	int ret;
+
 	do {
-		len = mnl_socket_recvfrom(sock, rx, sizeof(rx));
+		if (first_len) {
+			memcpy(rx, first, first_len);
+			len = first_len;
+			first_len = 0;
+		} else {
+			len = mnl_socket_recvfrom(sock, rx, sizeof(rx));
+		}
 		if (len < 0) {
 			error("netlink: %m");
 			return -1;
@@ -641,7 +673,9 @@ fail:
 
 void nl_close(void)
 {
-	explicit_bzero(&pending, sizeof(pending));
+	explicit_bzero(batches, sizeof(batches));
+	pending = &batches[0];
+	sent = NULL;
 	if (sock)
 		mnl_socket_close(sock);
 	sock = NULL;
@@ -681,22 +715,123 @@ static void batch_blame(const struct batch *b, uint32_t offset)
 	opts.batch_line = b->line[i];
 }
 
-int nl_batch_flush(void)
+/*
+ * A batch goes to the kernel from a thread of its own, which waits in
+ * sendmsg while the kernel runs it: the file's next lines are parsed
+ * meanwhile, into the other buffer. One batch at a time is with the
+ * kernel, and only the sender uses the socket then; the answer is read
+ * here (batch_wait()), where the lines and errors are.
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct batch *job;	/* to send; NULL once answered */
+	bool started;
+} sender = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+};
+
+static void transmit(struct batch *b)
 {
-	struct exchange ex = { .batch = &pending };
-	struct nlmsghdr *nlh = pending.nlh;
+	size_t len = b->nlh->nlmsg_len;
+
+	b->answer_len = mnl_socket_sendto(sock, b->nlh, len);
+	if (b->answer_len >= 0)
+		b->answer_len = mnl_socket_recvfrom(sock, b->answer,
+						    sizeof(b->answer));
+	b->err = errno;
+	explicit_bzero(b->buf, len);	/* keys */
+}
+
+static void *sender_main(void *unused)
+{
+	struct batch *b;
+
+	(void)unused;
+	pthread_mutex_lock(&sender.lock);
+	for (;;) {
+		while (!sender.job)
+			pthread_cond_wait(&sender.cond, &sender.lock);
+		b = sender.job;
+		pthread_mutex_unlock(&sender.lock);
+		transmit(b);
+		pthread_mutex_lock(&sender.lock);
+		sender.job = NULL;
+		pthread_cond_broadcast(&sender.cond);
+	}
+	return NULL;
+}
+
+/* The sent batch's answer; an error in it discards what gathered since. */
+static int batch_wait(void)
+{
+	struct batch *b = sent;
+	struct exchange ex = { .batch = b };
+	struct nlmsghdr *held = pending->nlh;
 	unsigned int line = opts.batch_line;
 	int ret;
 
-	if (!nlh)
+	if (!b)
 		return 0;
-	pending.nlh = NULL;	/* an error printed now must not come back */
-	mnl_attr_nest_end(nlh, pending.nest);
-	nlh->nlmsg_seq = ++seq;
-	ret = exchange(nlh, &ex);
-	if (!ret)
-		opts.batch_line = line;
-	return ret;
+	pthread_mutex_lock(&sender.lock);
+	while (sender.job)
+		pthread_cond_wait(&sender.cond, &sender.lock);
+	pthread_mutex_unlock(&sender.lock);
+	sent = NULL;
+	pending->nlh = NULL;	/* an error printed now must not send it */
+	if (b->answer_len < 0) {
+		errno = b->err;
+		ret = error("netlink: %m");
+	} else {
+		ret = read_answers(&ex, b->seq, b->answer,
+				   b->answer_len);
+		explicit_bzero(b->answer, b->answer_len);
+	}
+	b->nlh = NULL;
+	if (ret) {
+		explicit_bzero(pending->buf, sizeof(pending->buf));
+		return ret;
+	}
+	pending->nlh = held;
+	opts.batch_line = line;
+	return 0;
+}
+
+/* Hand what is gathered to the sender, once the last batch is answered. */
+static int batch_send(void)
+{
+	struct batch *b = pending;
+
+	if (batch_wait())
+		return -1;
+	if (!b->nlh)
+		return 0;
+	mnl_attr_nest_end(b->nlh, b->nest);
+	b->seq = ++seq;
+	b->nlh->nlmsg_seq = b->seq;
+	sent = b;
+	pending = b == &batches[0] ? &batches[1] : &batches[0];
+	if (!sender.started) {
+		pthread_t t;
+
+		sender.started = !pthread_create(&t, NULL, sender_main, NULL);
+		if (!sender.started) {	/* then it goes from here */
+			transmit(b);
+			return 0;
+		}
+		pthread_detach(t);
+	}
+	pthread_mutex_lock(&sender.lock);
+	sender.job = b;
+	pthread_cond_broadcast(&sender.cond);
+	pthread_mutex_unlock(&sender.lock);
+	return 0;
+}
+
+int nl_batch_flush(void)
+{
+	return batch_send() ?: batch_wait();
 }
 
 static bool batched(uint8_t cmd)
@@ -710,23 +845,24 @@ static bool batched(uint8_t cmd)
 /* Where the next request of the batch goes; NULL after an error. */
 static struct nlmsghdr *batch_room(void)
 {
-	struct nlmsghdr *nlh = pending.nlh;
+	struct nlmsghdr *nlh = pending->nlh;
+	struct batch *b;
 
-	if (nlh && (pending.n == NFSEC_BATCH_MAX ||
+	if (nlh && (pending->n == NFSEC_BATCH_MAX ||
 		    nlh->nlmsg_len + BATCH_ENTRY_MAX > BATCH_BYTES)) {
-		if (nl_batch_flush())
+		if (batch_send())
 			return NULL;
 		nlh = NULL;
 	}
+	b = pending;
 	if (!nlh) {
-		nlh = request_in(pending.buf, family_id, NFSEC_CMD_BATCH,
-				 NLM_F_ACK);
-		pending.nest = mnl_attr_nest_start(nlh, NFSEC_A_BATCH);
-		pending.n = 0;
-		pending.nlh = nlh;
+		nlh = request_in(b->buf, family_id, NFSEC_CMD_BATCH, NLM_F_ACK);
+		b->nest = mnl_attr_nest_start(nlh, NFSEC_A_BATCH);
+		b->n = 0;
+		b->nlh = nlh;
 	}
-	pending.start[pending.n] = nlh->nlmsg_len;
-	pending.line[pending.n] = opts.batch_line;
+	b->start[b->n] = nlh->nlmsg_len;
+	b->line[b->n] = opts.batch_line;
 	return nlh;
 }
 
@@ -740,7 +876,7 @@ static int batch_sa(uint8_t cmd, const struct sa_spec *sa)
 	req = mnl_attr_nest_start(nlh, cmd);
 	put_sa(nlh, sa);
 	mnl_attr_nest_end(nlh, req);
-	pending.n++;
+	pending->n++;
 	return 0;
 }
 
@@ -754,7 +890,7 @@ static int batch_policy(uint8_t cmd, const struct policy_spec *pol)
 	req = mnl_attr_nest_start(nlh, cmd);
 	put_policy(nlh, pol);
 	mnl_attr_nest_end(nlh, req);
-	pending.n++;
+	pending->n++;
 	return 0;
 }
 
