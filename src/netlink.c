@@ -8,6 +8,8 @@
 
 #include <linux/in.h>
 #include <linux/ipv6.h>
+#include <linux/memcontrol.h>
+#include <linux/sched/mm.h>
 #include <linux/stringify.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
@@ -922,25 +924,15 @@ static int sa_install(struct nfsec_net *nn, struct nfsec_sa *sa,
 	return 0;
 }
 
-static int sa_set(struct sk_buff *skb, struct genl_info *info)
+/* @sa, made from @p, into the table (add or update), and the news out. */
+static int sa_commit(struct nfsec_net *nn, u8 cmd, struct nfsec_sa *sa,
+		     const struct nfsec_sa_params *p,
+		     struct netlink_ext_ack *extack)
 {
-	struct nfsec_net *nn = nfsec_pernet(genl_info_net(info));
-	u8 cmd = info->genlhdr->cmd;
-	struct nfsec_sa_params p;
-	struct nfsec_sa *sa;
 	int err;
 
-	err = parse_sa(info, &p);
-	if (err)
-		goto out;
-	/* Allocating the transform may load modules: before the lock. */
-	sa = nfsec_sa_create(&p, info->extack);
-	if (IS_ERR(sa)) {
-		err = PTR_ERR(sa);
-		goto out;
-	}
 	mutex_lock(&nn->lock);
-	err = sa_install(nn, sa, &p, cmd == NFSEC_CMD_SA_UPDATE, info->extack);
+	err = sa_install(nn, sa, p, cmd == NFSEC_CMD_SA_UPDATE, extack);
 	if (!err) {
 		nfsec_netlink_notify_sa(nn, sa, cmd, 0, GFP_KERNEL);
 		/* its limits by the clock, or an update's new ones */
@@ -951,7 +943,23 @@ static int sa_set(struct sk_buff *skb, struct genl_info *info)
 	mutex_unlock(&nn->lock);
 	if (err)
 		nfsec_sa_destroy(sa);
-out:
+	return err;
+}
+
+static int sa_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nfsec_net *nn = nfsec_pernet(genl_info_net(info));
+	struct nfsec_sa_params p;
+	struct nfsec_sa *sa;
+	int err;
+
+	err = parse_sa(info, &p);
+	if (!err) {
+		/* Allocating the transform may load modules: before the lock. */
+		sa = nfsec_sa_create(&p, info->extack);
+		err = IS_ERR(sa) ? PTR_ERR(sa) :
+		      sa_commit(nn, info->genlhdr->cmd, sa, &p, info->extack);
+	}
 	wipe_keys(&p);
 	return err;
 }
@@ -1431,8 +1439,14 @@ static bool batchable(int cmd)
 	return false;
 }
 
-/* The whole batch's shape, before any request runs. */
-static int batch_check(struct genl_info *info, const struct nlattr *batch)
+static bool makes_sa(int cmd)
+{
+	return cmd == NFSEC_CMD_SA_ADD || cmd == NFSEC_CMD_SA_UPDATE;
+}
+
+/* The whole batch's shape, before any request runs; its SA adds in @nsa. */
+static int batch_check(struct genl_info *info, const struct nlattr *batch,
+		       unsigned int *nsa)
 {
 	struct netlink_ext_ack *extack = info->extack;
 	const struct nlattr *req;
@@ -1445,6 +1459,7 @@ static int batch_check(struct genl_info *info, const struct nlattr *batch)
 			return -EINVAL;
 		}
 	}
+	*nsa = 0;
 	nla_for_each_nested(req, batch, rem) {
 		if (!batchable(nla_type(req))) {
 			NL_SET_ERR_MSG_ATTR(extack, req,
@@ -1457,6 +1472,7 @@ static int batch_check(struct genl_info *info, const struct nlattr *batch)
 					    __stringify(NFSEC_BATCH_MAX) ")");
 			return -EINVAL;
 		}
+		*nsa += makes_sa(nla_type(req));
 	}
 	if (rem) {
 		NL_SET_ERR_MSG_ATTR(extack, batch,
@@ -1466,13 +1482,11 @@ static int batch_check(struct genl_info *info, const struct nlattr *batch)
 	return 0;
 }
 
-/* One request of a batch, as its own message would run. */
-static int batch_one(struct sk_buff *skb, struct genl_info *info,
-		     struct nlattr *req)
+/* The genl_info @sub of one request @req of a batch, its attributes in @tb. */
+static int batch_sub(struct genl_info *info, struct nlattr *req,
+		     struct nlattr **tb, struct genl_info *sub,
+		     struct genlmsghdr *hdr)
 {
-	struct nlattr *tb[NFSEC_A_MAX + 1];
-	struct genlmsghdr hdr = *info->genlhdr;
-	struct genl_info sub = *info;
 	int err;
 
 	err = nla_parse_nested(tb, NFSEC_A_MAX, req, nfsec_policy,
@@ -1485,14 +1499,172 @@ static int batch_one(struct sk_buff *skb, struct genl_info *info,
 				    "attribute not allowed in a batch's request");
 		return -EINVAL;
 	}
-	hdr.cmd = nla_type(req);
-	sub.genlhdr = &hdr;
-	sub.attrs = tb;
-	sub.user_ptr[0] = (void *)&batch_marker;
+	*hdr = *info->genlhdr;
+	hdr->cmd = nla_type(req);
+	*sub = *info;
+	sub->genlhdr = hdr;
+	sub->attrs = tb;
+	sub->user_ptr[0] = (void *)&batch_marker;
+	return 0;
+}
+
+/*
+ * A batch's SA adds and updates are made first: parsed, and their
+ * transforms allocated and keyed, which is nearly all of an add's time.
+ * The requester makes them, and helpers on the other CPUs at once, each
+ * taking the next one not taken; the helpers charge what they allocate
+ * to the requester's memory cgroup. The batch then runs in order: each
+ * SA made goes into the table, or the request fails with the error its
+ * making had. Making an SA touches no table, so making it early changes
+ * nothing that the requests before it see; the SAs of requests after a
+ * failure are freed unused.
+ */
+struct sa_made {
+	struct nlattr *req;
+	struct nfsec_sa *sa;		/* NULL once installed, or on error */
+	int err;
+	struct nfsec_sa_params p;	/* (its keys wiped once made) */
+	struct netlink_ext_ack extack;
+};
+
+#define BATCH_HELPERS_MAX	7
+#define BATCH_SAS_PER_HELPER	16	/* fewer are not worth a wake-up */
+
+struct sa_making;
+
+struct sa_helper {
+	struct work_struct work;
+	struct sa_making *mk;
+};
+
+struct sa_making {
+	struct genl_info *info;
+	unsigned int n;
+	atomic_t next;			/* the next SA to make */
+	atomic_t helping;		/* helpers not done */
+	struct completion done;
+	struct mem_cgroup *memcg;
+	struct sa_helper helper[BATCH_HELPERS_MAX];
+	struct sa_made made[];
+};
+
+static void make_sa(struct genl_info *info, struct sa_made *m)
+{
+	struct nlattr *tb[NFSEC_A_MAX + 1];
+	struct genl_info batch_info = *info;
+	struct genlmsghdr hdr;
+	struct genl_info sub;
+	struct nfsec_sa *sa;
+
+	batch_info.extack = &m->extack;
+	m->err = batch_sub(&batch_info, m->req, tb, &sub, &hdr);
+	if (m->err)
+		return;
+	m->err = parse_sa(&sub, &m->p);
+	if (!m->err) {
+		sa = nfsec_sa_create(&m->p, sub.extack);
+		if (IS_ERR(sa))
+			m->err = PTR_ERR(sa);
+		else
+			m->sa = sa;
+	}
+	wipe_keys(&m->p);
+}
+
+static void make_sas(struct sa_making *mk)
+{
+	unsigned int i;
+
+	while ((i = atomic_inc_return(&mk->next) - 1) < mk->n) {
+		make_sa(mk->info, &mk->made[i]);
+		cond_resched();
+	}
+}
+
+static void sa_helper(struct work_struct *work)
+{
+	struct sa_making *mk = container_of(work, struct sa_helper, work)->mk;
+	struct mem_cgroup *old = set_active_memcg(mk->memcg);
+
+	make_sas(mk);
+	set_active_memcg(old);
+	if (atomic_dec_and_test(&mk->helping))
+		complete(&mk->done);
+}
+
+/* The @nsa SA adds and updates of @batch, made; NULL without memory. */
+static struct sa_making *batch_make_sas(struct genl_info *info,
+					struct nlattr *batch, unsigned int nsa)
+{
+	unsigned int i = 0, helpers;
+	struct sa_making *mk;
+	struct nlattr *req;
+	int rem;
+
+	mk = kvzalloc(struct_size(mk, made, nsa), GFP_KERNEL_ACCOUNT);
+	if (!mk)
+		return NULL;
+	mk->info = info;
+	mk->n = nsa;
+	nla_for_each_nested(req, batch, rem)
+		if (makes_sa(nla_type(req)))
+			mk->made[i++].req = req;
+	helpers = min3(num_online_cpus() - 1, nsa / BATCH_SAS_PER_HELPER,
+		       (unsigned int)BATCH_HELPERS_MAX);
+	atomic_set(&mk->helping, helpers);
+	init_completion(&mk->done);
+	if (helpers)
+		mk->memcg = get_mem_cgroup_from_mm(current->mm);
+	for (i = 0; i < helpers; i++) {
+		mk->helper[i].mk = mk;
+		INIT_WORK(&mk->helper[i].work, sa_helper);
+		queue_work(system_unbound_wq, &mk->helper[i].work);
+	}
+	make_sas(mk);
+	if (helpers) {
+		wait_for_completion(&mk->done);
+		mem_cgroup_put(mk->memcg);
+	}
+	return mk;
+}
+
+static void batch_free_sas(struct sa_making *mk)
+{
+	unsigned int i;
+
+	for (i = 0; i < mk->n; i++)
+		if (mk->made[i].sa)
+			nfsec_sa_destroy(mk->made[i].sa);
+	kvfree(mk);
+}
+
+/* A made SA of a batch into the table; or its making's error. */
+static int batch_sa(struct genl_info *info, struct sa_made *m)
+{
+	struct nfsec_sa *sa = m->sa;
+
+	if (m->err) {
+		*info->extack = m->extack;
+		return m->err;
+	}
+	m->sa = NULL;
+	return sa_commit(nfsec_pernet(genl_info_net(info)), nla_type(m->req),
+			 sa, &m->p, info->extack);
+}
+
+/* One request of a batch, as its own message would run. */
+static int batch_one(struct sk_buff *skb, struct genl_info *info,
+		     struct nlattr *req)
+{
+	struct nlattr *tb[NFSEC_A_MAX + 1];
+	struct genlmsghdr hdr;
+	struct genl_info sub;
+	int err;
+
+	err = batch_sub(info, req, tb, &sub, &hdr);
+	if (err)
+		return err;
 	switch (hdr.cmd) {
-	case NFSEC_CMD_SA_ADD:
-	case NFSEC_CMD_SA_UPDATE:
-		return sa_set(skb, &sub);
 	case NFSEC_CMD_SA_DEL:
 		return sa_del_get(skb, &sub);
 	case NFSEC_CMD_POLICY_ADD:
@@ -1512,6 +1684,8 @@ static int batch_one(struct sk_buff *skb, struct genl_info *info,
 static int batch_run(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *b = info->attrs[NFSEC_A_BATCH], *req;
+	struct sa_making *mk = NULL;
+	unsigned int nsa, i = 0;
 	int rem, err;
 
 	if (!b) {
@@ -1520,19 +1694,27 @@ static int batch_run(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_ATTR_MISS(info->extack, NULL, NFSEC_A_BATCH);
 		return -EINVAL;
 	}
-	err = batch_check(info, b);
+	err = batch_check(info, b, &nsa);
 	if (err)
 		return err;
+	if (nsa) {
+		mk = batch_make_sas(info, b, nsa);
+		if (!mk)
+			return -ENOMEM;
+	}
 	nla_for_each_nested(req, b, rem) {
-		err = batch_one(skb, info, req);
+		err = makes_sa(nla_type(req)) ? batch_sa(info, &mk->made[i++]) :
+						batch_one(skb, info, req);
 		if (err) {
 			if (!info->extack->bad_attr)
 				info->extack->bad_attr = req;
-			return err;
+			break;
 		}
 		cond_resched();
 	}
-	return 0;
+	if (mk)
+		batch_free_sas(mk);
+	return err;
 }
 
 #define ADMIN GENL_UNS_ADMIN_PERM

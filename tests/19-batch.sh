@@ -15,6 +15,10 @@
 #   (a policy naming an SA that does not exist): exit 1, the file and line
 #   with the kernel's message, the SAs of exactly the lines before it;
 #   the failing line changed nothing (the SA it duplicates keeps its key).
+# - An SA the kernel cannot make (line 1500 of 3000: the SAs of a message
+#   are made, on every CPU, before it runs in order): the same.
+# - An add, an update of it, a delete and a re-add in one message: the
+#   table holds what the last line of each says.
 # - A line after the failing one that would fill an SPI reservation: the
 #   reservation stays larval.
 # - A line the tool itself refuses (a bad SPI) after 99 gathered adds: the
@@ -131,6 +135,37 @@ expect_eq "exit 1" 1 "$rc"
 expect_eq "the file, line 1234 and the kernel's message" \
 	"nfsec: $F:1234: SA already exists (File exists)" "$err"
 expect_spis "SAs of lines 1-1233, none after" 0 1233
+check "sa flush" nf A sa flush
+
+log "an SA the kernel cannot make, in a later message: line 1500 of 3000"
+# (SAs are made before their message runs in order; those of the lines
+# after the failing one are made and then freed unused)
+{
+	gen_sas 0 1499
+	gen_sas 1499 1500 | sed 's/replay-window [0-9]*$/replay-window 5000/'
+	gen_sas 1500 3000
+} >"$F"
+run_batch
+expect_eq "exit 1" 1 "$rc"
+expect_eq "the file, line 1500 and the kernel's message" \
+	"nfsec: $F:1500: replay window out of range (0-4096) (Invalid argument)" "$err"
+expect_spis "SAs of lines 1-1499, none after" 0 1499
+check "sa flush" nf A sa flush
+
+log "an add, its update and a delete and re-add, in one message"
+{
+	gen_sas 0 40
+	gen_sas 0 1 | sed 's/^sa add/sa update/; s/key 0*0 /key '"$(printf '%064x' 0xfeed)"' /'
+	echo "sa del dst 10.0.0.1 spi $((65536 + 1)) proto esp"
+	gen_sas 1 2 | sed 's/key 0*1 /key '"$(printf '%064x' 0xbeef)"' /'
+	gen_sas 40 80
+} >"$F"
+check "nfsec -b: add, update, del and add again" nf A -b "$F"
+expect_spis "the SAs of lines 1-40 and 44-83" 0 80
+expect_eq "SA 0 has its update's key" "0x$(printf '%064x' 0xfeed)" \
+	"$(nf A -j --show-keys sa get dst 10.0.0.0 spi 65536 proto esp | jq_py 'd["auth"]["key"]')"
+expect_eq "SA 1 has its second add's key" "0x$(printf '%064x' 0xbeef)" \
+	"$(nf A -j --show-keys sa get dst 10.0.0.1 spi 65537 proto esp | jq_py 'd["auth"]["key"]')"
 check "sa flush" nf A sa flush
 
 log "a failing first line: a replay window out of range"
