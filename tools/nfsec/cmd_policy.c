@@ -14,9 +14,9 @@ struct families {
 /* after "protect": the SA (spi) or SAs (reqid) the policy uses */
 static bool is_sa_kw(const char *kw)
 {
-	return !strcmp(kw, "spi") || !strcmp(kw, "reqid") ||
-	       !strcmp(kw, "dst") || !strcmp(kw, "src") ||
-	       !strcmp(kw, "proto") || !strcmp(kw, "mode");
+	return streq(kw, "spi") || streq(kw, "reqid") ||
+	       streq(kw, "dst") || streq(kw, "src") ||
+	       streq(kw, "proto") || streq(kw, "mode");
 }
 
 static int parse_sa_kw(struct args *a, const char *kw,
@@ -24,13 +24,13 @@ static int parse_sa_kw(struct args *a, const char *kw,
 {
 	const char *val;
 
-	if (!strcmp(kw, "reqid")) {
+	if (streq(kw, "reqid")) {
 		if (parse_once(&pol->have, NFSEC_POL_A_SA_REQID, a, kw))
 			return -1;
 		val = args_value(a, kw);
 		return val ? parse_u32(val, kw, &pol->sa_reqid) : -1;
 	}
-	if (!strcmp(kw, "mode")) {
+	if (streq(kw, "mode")) {
 		if (parse_once(&pol->have, NFSEC_POL_A_SA_MODE, a, kw))
 			return -1;
 		val = args_value(a, kw);
@@ -38,19 +38,19 @@ static int parse_sa_kw(struct args *a, const char *kw,
 					ARRAY_SIZE(mode_names),
 					&pol->sa_mode) : -1;
 	}
-	if (!strcmp(kw, "spi")) {
+	if (streq(kw, "spi")) {
 		if (parse_once(&pol->have, NFSEC_POL_A_SA_SPI, a, kw))
 			return -1;
 		val = args_value(a, kw);
 		return val ? parse_spi(val, &pol->sa_spi) : -1;
 	}
-	if (!strcmp(kw, "dst")) {
+	if (streq(kw, "dst")) {
 		if (parse_once(&pol->have, NFSEC_POL_A_SA_DST, a, kw))
 			return -1;
 		val = args_value(a, kw);
 		return val ? parse_addr(val, &pol->sa_dst, &fam->sa_dst) : -1;
 	}
-	if (!strcmp(kw, "src")) {
+	if (streq(kw, "src")) {
 		if (parse_once(&pol->have, NFSEC_POL_A_SA_SRC, a, kw))
 			return -1;
 		val = args_value(a, kw);
@@ -89,7 +89,7 @@ static int parse_selector_kw(struct args *a, const char *kw,
 {
 	const char *val;
 
-	if (!strcmp(kw, "src") || !strcmp(kw, "dst")) {
+	if (streq(kw, "src") || streq(kw, "dst")) {
 		bool src = kw[0] == 's';
 
 		if (parse_once(&pol->have, src ? NFSEC_POL_A_SRC :
@@ -105,21 +105,21 @@ static int parse_selector_kw(struct args *a, const char *kw,
 			   : parse_prefix(val, &pol->dst, &pol->dst_plen,
 					  &fam->dst);
 	}
-	if (!strcmp(kw, "dir")) {
+	if (streq(kw, "dir")) {
 		if (parse_once(&pol->have, NFSEC_POL_A_DIR, a, kw))
 			return -1;
 		val = args_value(a, kw);
 		return val ? parse_word(val, kw, dir_names,
 					ARRAY_SIZE(dir_names), &pol->dir) : -1;
 	}
-	if (!strcmp(kw, "proto")) {
+	if (streq(kw, "proto")) {
 		if (parse_once(&pol->have, NFSEC_POL_A_PROTO, a, kw))
 			return -1;
 		val = args_value(a, kw);
 		return val ? parse_ipproto(val, &pol->proto) : -1;
 	}
 	/* Ports without a protocol that has them: the kernel refuses. */
-	if (!strcmp(kw, "sport") || !strcmp(kw, "dport")) {
+	if (streq(kw, "sport") || streq(kw, "dport")) {
 		bool sport = kw[0] == 's';
 
 		if (parse_once(&pol->have, sport ? NFSEC_POL_A_SPORT :
@@ -130,7 +130,7 @@ static int parse_selector_kw(struct args *a, const char *kw,
 			return -1;
 		return parse_u16(val, kw, sport ? &pol->sport : &pol->dport);
 	}
-	if (!strcmp(kw, "priority")) {
+	if (streq(kw, "priority")) {
 		if (parse_once(&pol->have, NFSEC_POL_A_PRIORITY, a, kw))
 			return -1;
 		val = args_value(a, kw);
@@ -187,10 +187,10 @@ static int policy_set(struct args *a, uint8_t cmd)
 
 		if (pol.action == NFSEC_ACTION_PROTECT && is_sa_kw(kw))
 			ret = parse_sa_kw(a, kw, &pol, &fam);
-		else if (!strcmp(kw, "protect") || !strcmp(kw, "bypass") ||
-			 !strcmp(kw, "discard"))
+		else if (streq(kw, "protect") || streq(kw, "bypass") ||
+			 streq(kw, "discard"))
 			ret = parse_action(a, kw, &pol);
-		else if (!strcmp(kw, "index"))	/* update: the kernel checks */
+		else if (streq(kw, "index"))	/* update: the kernel checks */
 			ret = parse_index(a, kw, &pol);
 		else
 			ret = parse_selector_kw(a, kw, &pol, &fam);
@@ -225,7 +225,7 @@ static int policy_del(struct args *a)
 	struct families fam = { 0 };
 	const char *kw;
 
-	if (a->argc && !strcmp(a->argv[0], "index")) {
+	if (a->argc && streq(a->argv[0], "index")) {
 		kw = args_next(a);
 		kw = args_value(a, kw);
 		if (!kw || parse_u32(kw, "index", &pol.index))

@@ -25,7 +25,7 @@ static int parse_lifetime(struct args *a, const char *kw, struct sa_spec *sa,
 	unsigned int i;
 
 	for (i = 1; i <= NFSEC_LT_A_MAX; i++) {
-		if (!lifetime_names[i] || strcmp(kw, lifetime_names[i]))
+		if (!lifetime_names[i] || !streq(kw, lifetime_names[i]))
 			continue;
 		*matched = true;
 		if (parse_once(&sa->lt_have, i, a, kw))
@@ -63,7 +63,7 @@ static int parse_encap_kw(struct args *a, const char *kw, struct sa_spec *sa,
 	const char *val;
 
 	*matched = true;
-	if (!strcmp(kw, "encap")) {
+	if (streq(kw, "encap")) {
 		if (parse_once(&sa->have, NFSEC_SA_A_ENCAP, a, kw))
 			return -1;
 		val = args_value(a, kw);
@@ -73,7 +73,7 @@ static int parse_encap_kw(struct args *a, const char *kw, struct sa_spec *sa,
 		e->have |= HAVE(NFSEC_ENCAP_A_TYPE);
 		return 0;
 	}
-	if (!strcmp(kw, "sport") || !strcmp(kw, "dport")) {
+	if (streq(kw, "sport") || streq(kw, "dport")) {
 		bool src = kw[0] == 's';
 
 		if (parse_once(&e->have, src ? NFSEC_ENCAP_A_SPORT :
@@ -83,13 +83,13 @@ static int parse_encap_kw(struct args *a, const char *kw, struct sa_spec *sa,
 		return val ? parse_port(val, kw, src ? &e->sport : &e->dport)
 			   : -1;
 	}
-	if (!strcmp(kw, "follow")) {
+	if (streq(kw, "follow")) {
 		if (parse_once(&e->have, NFSEC_ENCAP_A_FLAGS, a, kw))
 			return -1;
 		e->flags |= NFSEC_ENCAP_F_FOLLOW;
 		return 0;
 	}
-	if (!strcmp(kw, "keepalive")) {
+	if (streq(kw, "keepalive")) {
 		if (parse_once(&e->have, NFSEC_ENCAP_A_KEEPALIVE, a, kw))
 			return -1;
 		val = args_value(a, kw);
@@ -121,19 +121,19 @@ static int parse_id_kw(struct args *a, const char *kw, struct sa_spec *sa,
 	const char *val;
 
 	*matched = true;
-	if (!strcmp(kw, "dst")) {
+	if (streq(kw, "dst")) {
 		if (parse_once(&sa->have, NFSEC_SA_A_DST, a, kw))
 			return -1;
 		val = args_value(a, kw);
 		return val ? parse_addr(val, &sa->dst, dst_family) : -1;
 	}
-	if (!strcmp(kw, "spi")) {
+	if (streq(kw, "spi")) {
 		if (parse_once(&sa->have, NFSEC_SA_A_SPI, a, kw))
 			return -1;
 		val = args_value(a, kw);
 		return val ? parse_spi(val, &sa->spi) : -1;
 	}
-	if (!strcmp(kw, "proto")) {
+	if (streq(kw, "proto")) {
 		if (parse_once(&sa->have, NFSEC_SA_A_PROTO, a, kw))
 			return -1;
 		val = args_value(a, kw);
@@ -158,13 +158,13 @@ static int parse_sa_kw(struct args *a, const char *kw, struct sa_spec *sa,
 		return -1;
 	if (matched)
 		return 0;
-	if (!strcmp(kw, "aead"))
+	if (streq(kw, "aead"))
 		return parse_alg_kw(a, kw, NFSEC_SA_A_AEAD, &sa->aead, last);
-	if (!strcmp(kw, "enc"))
+	if (streq(kw, "enc"))
 		return parse_alg_kw(a, kw, NFSEC_SA_A_ENC, &sa->enc, last);
-	if (!strcmp(kw, "auth"))
+	if (streq(kw, "auth"))
 		return parse_alg_kw(a, kw, NFSEC_SA_A_AUTH, &sa->auth, last);
-	if (!strcmp(kw, "key")) {
+	if (streq(kw, "key")) {
 		if (!*last)
 			return error("%s: \"key\" must follow aead, enc or auth",
 				     a->cmd);
@@ -173,7 +173,7 @@ static int parse_sa_kw(struct args *a, const char *kw, struct sa_spec *sa,
 		val = args_value(a, kw);
 		return val ? parse_key(val, *last) : -1;
 	}
-	if (!strcmp(kw, "icv") || !strcmp(kw, "trunc")) {
+	if (streq(kw, "icv") || streq(kw, "trunc")) {
 		struct alg_spec *alg = kw[0] == 'i' ? &sa->aead : &sa->auth;
 
 		if (alg->has_bits)
@@ -184,19 +184,19 @@ static int parse_sa_kw(struct args *a, const char *kw, struct sa_spec *sa,
 		alg->has_bits = true;
 		return 0;
 	}
-	if (!strcmp(kw, "esn")) {
+	if (streq(kw, "esn")) {
 		if (parse_once(&sa->have, NFSEC_SA_A_FLAGS, a, kw))
 			return -1;
 		sa->flags |= NFSEC_SA_F_ESN;
 		return 0;
 	}
-	if (!strcmp(kw, "src")) {
+	if (streq(kw, "src")) {
 		if (parse_once(&sa->have, NFSEC_SA_A_SRC, a, kw))
 			return -1;
 		val = args_value(a, kw);
 		return val ? parse_addr(val, &sa->src, src_family) : -1;
 	}
-	if (!strcmp(kw, "dir")) {
+	if (streq(kw, "dir")) {
 		if (parse_once(&sa->have, NFSEC_SA_A_DIR, a, kw))
 			return -1;
 		val = args_value(a, kw);
@@ -204,33 +204,33 @@ static int parse_sa_kw(struct args *a, const char *kw, struct sa_spec *sa,
 		return val ? parse_word(val, kw, dir_names, NFSEC_DIR_OUT + 1,
 					&sa->dir) : -1;
 	}
-	if (!strcmp(kw, "mode")) {
+	if (streq(kw, "mode")) {
 		if (parse_once(&sa->have, NFSEC_SA_A_MODE, a, kw))
 			return -1;
 		val = args_value(a, kw);
 		return val ? parse_word(val, kw, mode_names,
 					ARRAY_SIZE(mode_names), &sa->mode) : -1;
 	}
-	if (!strcmp(kw, "df")) {
+	if (streq(kw, "df")) {
 		if (parse_once(&sa->have, NFSEC_SA_A_DF, a, kw))
 			return -1;
 		val = args_value(a, kw);
 		return val ? parse_word(val, kw, df_names, ARRAY_SIZE(df_names),
 					&sa->df) : -1;
 	}
-	if (!strcmp(kw, "replay-window")) {
+	if (streq(kw, "replay-window")) {
 		if (parse_once(&sa->have, NFSEC_SA_A_REPLAY_WINDOW, a, kw))
 			return -1;
 		val = args_value(a, kw);
 		return val ? parse_u32(val, kw, &sa->replay_window) : -1;
 	}
-	if (!strcmp(kw, "reqid")) {
+	if (streq(kw, "reqid")) {
 		if (parse_once(&sa->have, NFSEC_SA_A_REQID, a, kw))
 			return -1;
 		val = args_value(a, kw);
 		return val ? parse_u32(val, kw, &sa->reqid) : -1;
 	}
-	if (!strcmp(kw, "seq")) {
+	if (streq(kw, "seq")) {
 		if (parse_once(&sa->have, NFSEC_SA_A_SEQ, a, kw))
 			return -1;
 		val = args_value(a, kw);
@@ -355,14 +355,14 @@ static int sa_alloc_spi(struct args *a)
 
 	memset(&sa, 0, sizeof(sa));
 	while ((kw = args_next(a))) {
-		if (!strcmp(kw, "spi"))
+		if (streq(kw, "spi"))
 			return error("%s: the kernel chooses the spi; give min and max",
 				     a->cmd);
 		if (parse_id_kw(a, kw, &sa, &dst_family, &matched))
 			return -1;
 		if (matched)
 			continue;
-		if (!strcmp(kw, "src")) {
+		if (streq(kw, "src")) {
 			if (parse_once(&sa.have, NFSEC_SA_A_SRC, a, kw))
 				return -1;
 			val = args_value(a, kw);
@@ -371,7 +371,7 @@ static int sa_alloc_spi(struct args *a)
 			continue;
 		}
 		for (i = 0; i < ARRAY_SIZE(numbers); i++)
-			if (!strcmp(kw, numbers[i].kw))
+			if (streq(kw, numbers[i].kw))
 				break;
 		if (i == ARRAY_SIZE(numbers))
 			return error("%s: unknown keyword \"%s\"", a->cmd, kw);

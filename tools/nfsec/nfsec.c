@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -117,7 +118,7 @@ int run_command(int argc, char **argv)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		if (!strcmp(argv[0], commands[i].name))
+		if (streq(argv[0], commands[i].name))
 			return commands[i].main(argc, argv);
 	return error("unknown object \"%s\" (try nfsec help)", argv[0]);
 }
@@ -130,7 +131,7 @@ int run_subcmd(const struct subcmd *cmds, int argc, char **argv)
 	struct args a;
 
 	for (c = cmds; c->name; c++) {
-		if (strcmp(sub, c->name))
+		if (!streq(sub, c->name))
 			continue;
 		snprintf(name, sizeof(name), "%s %s", argv[0], sub);
 		a.cmd = name;
@@ -205,6 +206,8 @@ static int run_batch(const char *file)
 
 	if (!f)
 		return error("%s: %m", file);
+	/* only this thread reads it: no lock taken per line */
+	__fsetlocking(f, FSETLOCKING_BYCALLER);
 	opts.batch_file = file;
 	while (read_command(f, &line, &cap) >= 0) {
 		argc = tokenize(line, argv, ARRAY_SIZE(argv));

@@ -143,7 +143,7 @@ int parse_prefix(const char *tok, union ip_addr *addr, uint8_t *plen,
 	const char *slash = strchr(tok, '/');
 	uint64_t len;
 
-	if (!strcmp(tok, "any")) {
+	if (streq(tok, "any")) {
 		memset(addr, 0, sizeof(*addr));
 		*plen = 0;
 		*family = 0;
@@ -230,9 +230,10 @@ static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
-	c = tolower((unsigned char)c);
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
 	return -1;
 }
 
@@ -266,7 +267,7 @@ int parse_alg(const struct args *a, const char *tok, uint16_t kind,
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(aliases); i++) {
-		if (strcmp(tok, aliases[i].alias))
+		if (!streq(tok, aliases[i].alias))
 			continue;
 		if (aliases[i].kind != kind)
 			return error("%s: %s is an %s algorithm, not %s",
@@ -321,7 +322,7 @@ int parse_word(const char *tok, const char *what, const char *const *words,
 	unsigned int i;
 
 	for (i = 0; i < nwords; i++) {
-		if (words[i] && !strcmp(tok, words[i])) {
+		if (words[i] && streq(tok, words[i])) {
 			*val = i;
 			return 0;
 		}
@@ -353,12 +354,12 @@ int parse_ipproto(const char *tok, uint8_t *proto)
 	unsigned int i;
 	uint64_t v;
 
-	if (!strcmp(tok, "any")) {
+	if (streq(tok, "any")) {
 		*proto = 0;
 		return 0;
 	}
 	for (i = 0; i < ARRAY_SIZE(ipprotos); i++) {
-		if (!strcmp(tok, ipprotos[i].name)) {
+		if (streq(tok, ipprotos[i].name)) {
 			*proto = ipprotos[i].proto;
 			return 0;
 		}
@@ -371,9 +372,9 @@ int parse_ipproto(const char *tok, uint8_t *proto)
 
 int parse_xfrm_proto(const char *tok, uint8_t *proto)
 {
-	if (!strcmp(tok, "esp"))
+	if (streq(tok, "esp"))
 		*proto = IPPROTO_ESP;
-	else if (!strcmp(tok, "ah"))
+	else if (streq(tok, "ah"))
 		*proto = IPPROTO_AH;
 	else
 		return bad_token("proto", tok);
