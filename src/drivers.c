@@ -56,8 +56,13 @@ struct choice {
 	enum drv_kind kind;
 	u8 key_len;		/* bytes, as the crypto API takes it */
 	const char *candidates[MAX_CANDIDATES];
-	/* set once, under choice_lock; read by show_choice() under it */
+	/*
+	 * Set once, under choice_lock; read by show_choice() under it. Once
+	 * known is set (release, after the rest), nothing changes: an SA
+	 * reads the choice without the lock.
+	 */
 	bool decided;
+	bool known;
 	unsigned int n;		/* measured[0] is the crypto API's choice */
 	unsigned int best;
 	struct measured measured[MAX_CANDIDATES + 1];
@@ -358,6 +363,15 @@ out:
 	if (!c->n)
 		pr_info("nfsec: crypto %s: nothing to measure, allocated by name\n",
 			c->alg);
+	/* pairs with nfsec_crypto_driver()'s acquire: the rest is set first */
+	smp_store_release(&c->known, true);
+}
+
+static bool pick(const struct choice *c, char *name)
+{
+	if (c->n)
+		strscpy(name, c->measured[c->best].driver, CRYPTO_MAX_ALG_NAME);
+	return c->n;
 }
 
 /*
@@ -378,12 +392,13 @@ bool nfsec_crypto_driver(const char *alg, char *name)
 			c = &choices[i];
 	if (!c)
 		return false;
+	/* every SA of a bulk install asks: no lock once decided (decide()) */
+	if (smp_load_acquire(&c->known))
+		return pick(c, name);
 	mutex_lock(&choice_lock);
 	if (!c->decided && current_user_ns() == &init_user_ns)
 		decide(c);
-	chosen = c->n;
-	if (chosen)
-		strscpy(name, c->measured[c->best].driver, CRYPTO_MAX_ALG_NAME);
+	chosen = pick(c, name);
 	mutex_unlock(&choice_lock);
 	return chosen;
 }

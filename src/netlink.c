@@ -956,7 +956,7 @@ static int sa_set(struct sk_buff *skb, struct genl_info *info)
 	err = parse_sa(info, &p);
 	if (!err) {
 		/* Allocating the transform may load modules: before the lock. */
-		sa = nfsec_sa_create(&p, info->extack);
+		sa = nfsec_sa_create(nn, &p, info->extack);
 		err = IS_ERR(sa) ? PTR_ERR(sa) :
 		      sa_commit(nn, info->genlhdr->cmd, sa, &p, info->extack);
 	}
@@ -1069,7 +1069,7 @@ static int sa_alloc_spi(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 
-	sa = nfsec_sa_larval_create(&id, &saddr);
+	sa = nfsec_sa_larval_create(nn, &id, &saddr);
 	if (!sa)
 		return -ENOMEM;
 	mutex_lock(&nn->lock);
@@ -1562,7 +1562,8 @@ static void make_sa(struct genl_info *info, struct sa_made *m)
 		return;
 	m->err = parse_sa(&sub, &m->p);
 	if (!m->err) {
-		sa = nfsec_sa_create(&m->p, sub.extack);
+		sa = nfsec_sa_create(nfsec_pernet(genl_info_net(info)), &m->p,
+				     sub.extack);
 		if (IS_ERR(sa))
 			m->err = PTR_ERR(sa);
 		else

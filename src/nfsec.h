@@ -183,6 +183,8 @@ struct nfsec_sa {
 	struct crypto_aead *aead_tfm;	/* ESP */
 	struct crypto_ahash *ahash_tfm;	/* AH */
 	struct nfsec_pcpu_counters __percpu *counters;
+	struct nfsec_ctr_block *ctr_block;	/* counters.c: where they are */
+	u8 ctr_set;
 	bool dead;			/* unhashed; under nfsec_net.lock */
 	/*
 	 * A larval entry (spi.c) holds an SPI and nothing else: no direction
@@ -353,6 +355,7 @@ struct nfsec_net {
 	u32 policy_count;
 	u32 policy_gen;			/* bumped on every SPD change */
 	struct nfsec_pcpu_counters __percpu *counters;
+	struct nfsec_ctr_pool *ctr_pool;	/* SAs' counters (counters.c) */
 	struct net_device *dev;		/* nfsec0: decapsulated packets */
 	atomic_t inflight;		/* packets in crypto; exit waits */
 	/*
@@ -639,9 +642,14 @@ struct nfsec_sa_params {
 
 int nfsec_sa_module_init(void);
 void nfsec_sa_module_uninit(void);
+struct nfsec_ctr_pool *nfsec_ctr_pool_new(void);
+void nfsec_ctr_pool_put(struct nfsec_ctr_pool *pool);
+int nfsec_sa_counters_get(struct nfsec_ctr_pool *pool, struct nfsec_sa *sa);
+void nfsec_sa_counters_put(struct nfsec_sa *sa);
 int nfsec_sad_init(struct nfsec_net *nn);
 void nfsec_sad_uninit(struct nfsec_net *nn);
-struct nfsec_sa *nfsec_sa_create(const struct nfsec_sa_params *p,
+struct nfsec_sa *nfsec_sa_create(struct nfsec_net *nn,
+				 const struct nfsec_sa_params *p,
 				 struct netlink_ext_ack *extack);
 void nfsec_sa_destroy(struct nfsec_sa *sa);
 int nfsec_sa_insert(struct nfsec_net *nn, struct nfsec_sa *sa,
@@ -649,7 +657,8 @@ int nfsec_sa_insert(struct nfsec_net *nn, struct nfsec_sa *sa,
 struct nfsec_sa *nfsec_sa_replace(struct nfsec_net *nn, struct nfsec_sa *sa,
 				  const struct nfsec_sa_params *p,
 				  struct netlink_ext_ack *extack);
-struct nfsec_sa *nfsec_sa_larval_create(const struct nfsec_sa_id *id,
+struct nfsec_sa *nfsec_sa_larval_create(struct nfsec_net *nn,
+					const struct nfsec_sa_id *id,
 					const union nfsec_addr *saddr);
 struct nfsec_sa *nfsec_sa_newest(struct nfsec_net *nn, u32 reqid,
 				 bool (*fits)(const void *arg,

@@ -74,7 +74,7 @@ void nfsec_sa_destroy(struct nfsec_sa *sa)
 	alg_wipe(&sa->auth);
 	nfsec_replay_put(sa->replay);
 	dst_cache_destroy(&sa->route);
-	free_percpu(sa->counters);
+	nfsec_sa_counters_put(sa);
 	kmem_cache_free(sa_cache, sa);
 }
 
@@ -106,7 +106,8 @@ void nfsec_sa_put(struct nfsec_sa *sa)
 	kref_put(&sa->ref, sa_release);
 }
 
-struct nfsec_sa *nfsec_sa_create(const struct nfsec_sa_params *params,
+struct nfsec_sa *nfsec_sa_create(struct nfsec_net *nn,
+				 const struct nfsec_sa_params *params,
 				 struct netlink_ext_ack *extack)
 {
 	struct nfsec_sa_params p = *params;
@@ -133,11 +134,10 @@ struct nfsec_sa *nfsec_sa_create(const struct nfsec_sa_params *params,
 	sa->lifetime = p.lifetime;
 	sa->add_time = max_t(u64, ktime_get_boottime_seconds(), 1);
 
-	err = -ENOMEM;
-	sa->counters = alloc_percpu_gfp(struct nfsec_pcpu_counters,
-					GFP_KERNEL_ACCOUNT);
-	if (!sa->counters)
+	err = nfsec_sa_counters_get(nn->ctr_pool, sa);
+	if (err)
 		goto err_free;
+	err = -ENOMEM;
 	if ((p.has_aead && alg_copy(&sa->aead, &p.aead)) ||
 	    (p.has_enc && alg_copy(&sa->enc, &p.enc)) ||
 	    (p.has_auth && alg_copy(&sa->auth, &p.auth)))
@@ -174,7 +174,8 @@ err_free:
  * no direction, crypto or replay window. It has counters, all zero, so
  * that what reads every entry's counters need not tell it apart.
  */
-struct nfsec_sa *nfsec_sa_larval_create(const struct nfsec_sa_id *id,
+struct nfsec_sa *nfsec_sa_larval_create(struct nfsec_net *nn,
+					const struct nfsec_sa_id *id,
 					const union nfsec_addr *saddr)
 {
 	struct nfsec_sa *sa;
@@ -182,9 +183,7 @@ struct nfsec_sa *nfsec_sa_larval_create(const struct nfsec_sa_id *id,
 	sa = kmem_cache_zalloc(sa_cache, GFP_KERNEL_ACCOUNT);
 	if (!sa)
 		return NULL;
-	sa->counters = alloc_percpu_gfp(struct nfsec_pcpu_counters,
-					GFP_KERNEL_ACCOUNT);
-	if (!sa->counters) {
+	if (nfsec_sa_counters_get(nn->ctr_pool, sa)) {
 		kmem_cache_free(sa_cache, sa);
 		return NULL;
 	}
@@ -444,10 +443,18 @@ void nfsec_sa_flush(struct nfsec_net *nn)
 
 int nfsec_sad_init(struct nfsec_net *nn)
 {
+	int err;
+
+	nn->ctr_pool = nfsec_ctr_pool_new();
+	if (!nn->ctr_pool)
+		return -ENOMEM;
 	xa_init_flags(&nn->sa_index, XA_FLAGS_ALLOC);
 	hash_init(nn->reqid_hash);
 	nfsec_larval_init(nn);
-	return rhashtable_init(&nn->sad, &sad_params);
+	err = rhashtable_init(&nn->sad, &sad_params);
+	if (err)
+		nfsec_ctr_pool_put(nn->ctr_pool);
+	return err;
 }
 
 /* Namespace exit, after the SPD was flushed (no policy points at an SA). */
@@ -460,6 +467,8 @@ void nfsec_sad_uninit(struct nfsec_net *nn)
 	rhashtable_destroy(&nn->sad);
 	xa_destroy(&nn->sa_index);
 	xa_destroy(&nn->encap_ports);
+	/* the SAs still to be freed keep it until they are */
+	nfsec_ctr_pool_put(nn->ctr_pool);
 }
 
 int nfsec_sa_module_init(void)

@@ -19,9 +19,9 @@
 # toward a protected host (the sender bypasses its own policy) is dropped
 # and counted `cleartext`; a discard policy drops and counts `discard`; a
 # protect policy whose SA was deleted drops and counts `no_sa_out`, with
-# nothing on the wire. Both hosts run a stateful nftables filter
-# (ct_filter: conntrack tracks every flow nfsec protects), which drops
-# nothing.
+# nothing on the wire; an SA added again in its place counts from zero.
+# Both hosts run a stateful nftables filter (ct_filter: conntrack tracks
+# every flow nfsec protects), which drops nothing.
 set -e
 . "${0%/*}/lib.sh"
 . "${0%/*}/lib_net.sh"
@@ -105,6 +105,15 @@ expect_eq "a: no_sa_out 3 (discard 3 from before)" "discard=3 no_sa_out=3" "$(ns
 expect_eq "capture: nothing from a on the wire" 0 \
 	"$(cap_count "$TMP/nosa.pcap" 'ip and src 10.0.0.1')" || true
 expect_eq "b: cleartext still 3" "cleartext=3" "$(ns_stats b)" || true
+
+# An SA's counters come from a block of sets (counters.c); the deleted
+# SA's set, freed after a grace period, is the first free one again and
+# the next SA's. It starts at zero, not at the 0x1001 counts above.
+log "a: sa add 0x1001 again, into the deleted SA's counters"
+sleep 2
+check "a: sa add 0x1001 again" nf a sa add dir out src 10.0.0.1 dst 10.0.0.2 \
+	spi 0x1001 proto esp mode transport aead aes-gcm-128 key "$KEY1"
+expect_eq "a: the new SA 0x1001 counts nothing yet" "" "$(sa_stats a 0x1001)" || true
 for h in a b; do
 	expect_eq "$h: the stateful filter dropped nothing" \
 		"in-invalid=0 in-policy=0 fwd-invalid=0 fwd-policy=0" "$(nft_counters $h ctf)" || true
