@@ -22,7 +22,7 @@
 #define NFSEC_CTR_SETS_MIN	4
 
 struct nfsec_ctr_pool {
-	spinlock_t lock;
+	spinlock_t lock;		/* partial, sets, the blocks' bitmaps */
 	struct list_head partial;	/* blocks with a free set */
 	unsigned int sets;		/* in all its blocks */
 	refcount_t ref;			/* the namespace's, one per block */
