@@ -1509,19 +1509,21 @@ static int batch_sub(struct genl_info *info, struct nlattr *req,
 }
 
 /*
- * A batch's SA adds and updates are made first: parsed, and their
+ * A batch's SA adds and updates are made ahead: parsed, and their
  * transforms allocated and keyed, which is nearly all of an add's time.
- * The requester makes them, and helpers on the other CPUs at once, each
- * taking the next one not taken; the helpers charge what they allocate
- * to the requester's memory cgroup. The batch then runs in order: each
- * SA made goes into the table, or the request fails with the error its
- * making had. Making an SA touches no table, so making it early changes
- * nothing that the requests before it see; the SAs of requests after a
- * failure are freed unused.
+ * Helpers on the other CPUs make them from the start, each taking the
+ * next one not taken; they charge what they allocate to the requester's
+ * memory cgroup. The requester runs the batch in order meanwhile: each
+ * SA, once made, goes into the table, or the request fails with the
+ * error its making had; while the SA it needs is still being made, the
+ * requester makes the next one not taken. Making an SA touches no table,
+ * so making it early changes nothing that the requests before it see;
+ * the SAs of requests after a failure are freed unused.
  */
 struct sa_made {
 	struct nlattr *req;
 	struct nfsec_sa *sa;		/* NULL once installed, or on error */
+	bool made;			/* sa and err set (release) */
 	int err;
 	struct nfsec_sa_params p;	/* (its keys wiped once made) */
 	struct netlink_ext_ack extack;
@@ -1540,9 +1542,11 @@ struct sa_helper {
 struct sa_making {
 	struct genl_info *info;
 	unsigned int n;
+	unsigned int helpers;		/* started; waited for at the end */
 	atomic_t next;			/* the next SA to make */
 	atomic_t helping;		/* helpers not done */
 	struct completion done;
+	wait_queue_head_t made_wq;	/* an SA was made */
 	struct mem_cgroup *memcg;
 	struct sa_helper helper[BATCH_HELPERS_MAX];
 	struct sa_made made[];
@@ -1572,14 +1576,31 @@ static void make_sa(struct genl_info *info, struct sa_made *m)
 	wipe_keys(&m->p);
 }
 
-static void make_sas(struct sa_making *mk)
+/* The next SA not taken, made; false when none is left. */
+static bool make_next(struct sa_making *mk)
 {
-	unsigned int i;
+	unsigned int i = atomic_inc_return(&mk->next) - 1;
 
-	while ((i = atomic_inc_return(&mk->next) - 1) < mk->n) {
-		make_sa(mk->info, &mk->made[i]);
-		cond_resched();
-	}
+	if (i >= mk->n)
+		return false;
+	make_sa(mk->info, &mk->made[i]);
+	/* pairs with batch_made()'s acquire: the entry is whole */
+	smp_store_release(&mk->made[i].made, true);
+	wake_up_all(&mk->made_wq);
+	cond_resched();
+	return true;
+}
+
+/*
+ * Entry @m, made: by the requester itself, while others are left. The
+ * acquires pair with make_next()'s release: the entry is read whole.
+ */
+static void batch_made(struct sa_making *mk, struct sa_made *m)
+{
+	while (!smp_load_acquire(&m->made)) /* see above */
+		if (!make_next(mk))
+			wait_event(mk->made_wq,
+				   smp_load_acquire(&m->made)); /* see above */
 }
 
 static void sa_helper(struct work_struct *work)
@@ -1587,13 +1608,17 @@ static void sa_helper(struct work_struct *work)
 	struct sa_making *mk = container_of(work, struct sa_helper, work)->mk;
 	struct mem_cgroup *old = set_active_memcg(mk->memcg);
 
-	make_sas(mk);
+	while (make_next(mk))
+		;
 	set_active_memcg(old);
 	if (atomic_dec_and_test(&mk->helping))
 		complete(&mk->done);
 }
 
-/* The @nsa SA adds and updates of @batch, made; NULL without memory. */
+/*
+ * The @nsa SA adds and updates of @batch, to be made, helpers started;
+ * NULL without memory.
+ */
 static struct sa_making *batch_make_sas(struct genl_info *info,
 					struct nlattr *batch, unsigned int nsa)
 {
@@ -1612,8 +1637,10 @@ static struct sa_making *batch_make_sas(struct genl_info *info,
 			mk->made[i++].req = req;
 	helpers = min3(num_online_cpus() - 1, nsa / BATCH_SAS_PER_HELPER,
 		       (unsigned int)BATCH_HELPERS_MAX);
+	mk->helpers = helpers;
 	atomic_set(&mk->helping, helpers);
 	init_completion(&mk->done);
+	init_waitqueue_head(&mk->made_wq);
 	if (helpers)
 		mk->memcg = get_mem_cgroup_from_mm(current->mm);
 	for (i = 0; i < helpers; i++) {
@@ -1621,18 +1648,22 @@ static struct sa_making *batch_make_sas(struct genl_info *info,
 		INIT_WORK(&mk->helper[i].work, sa_helper);
 		queue_work(system_unbound_wq, &mk->helper[i].work);
 	}
-	make_sas(mk);
-	if (helpers) {
-		wait_for_completion(&mk->done);
-		mem_cgroup_put(mk->memcg);
-	}
 	return mk;
 }
 
+/*
+ * Once the batch has run, or stopped: nothing more is made, the helpers
+ * are waited for, and what was made and not installed is freed.
+ */
 static void batch_free_sas(struct sa_making *mk)
 {
 	unsigned int i;
 
+	atomic_set(&mk->next, mk->n);
+	if (mk->helpers) {
+		wait_for_completion(&mk->done);
+		mem_cgroup_put(mk->memcg);
+	}
 	for (i = 0; i < mk->n; i++)
 		if (mk->made[i].sa)
 			nfsec_sa_destroy(mk->made[i].sa);
@@ -1640,10 +1671,13 @@ static void batch_free_sas(struct sa_making *mk)
 }
 
 /* A made SA of a batch into the table; or its making's error. */
-static int batch_sa(struct genl_info *info, struct sa_made *m)
+static int batch_sa(struct genl_info *info, struct sa_making *mk,
+		    struct sa_made *m)
 {
-	struct nfsec_sa *sa = m->sa;
+	struct nfsec_sa *sa;
 
+	batch_made(mk, m);
+	sa = m->sa;
 	if (m->err) {
 		*info->extack = m->extack;
 		return m->err;
@@ -1704,8 +1738,9 @@ static int batch_run(struct sk_buff *skb, struct genl_info *info)
 			return -ENOMEM;
 	}
 	nla_for_each_nested(req, b, rem) {
-		err = makes_sa(nla_type(req)) ? batch_sa(info, &mk->made[i++]) :
-						batch_one(skb, info, req);
+		err = makes_sa(nla_type(req)) ?
+		      batch_sa(info, mk, &mk->made[i++]) :
+		      batch_one(skb, info, req);
 		if (err) {
 			if (!info->extack->bad_attr)
 				info->extack->bad_attr = req;
