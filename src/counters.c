@@ -83,6 +83,15 @@ static struct nfsec_ctr_block *block_new(struct nfsec_ctr_pool *pool)
 	return b;
 }
 
+static void block_free(struct nfsec_ctr_block *b)
+{
+	struct nfsec_ctr_pool *pool = b->pool;
+
+	free_percpu(b->sets);
+	kfree(b);
+	nfsec_ctr_pool_put(pool);
+}
+
 /* A set of @b into @sa; under the pool's lock. */
 static void take(struct nfsec_ctr_block *b, struct nfsec_sa *sa)
 {
@@ -92,7 +101,6 @@ static void take(struct nfsec_ctr_block *b, struct nfsec_sa *sa)
 	if (++b->nused == b->size)
 		list_del_init(&b->node);
 	sa->ctr_block = b;
-	sa->ctr_set = i;
 	sa->counters = b->sets + i;
 }
 
@@ -122,11 +130,8 @@ int nfsec_sa_counters_get(struct nfsec_ctr_pool *pool, struct nfsec_sa *sa)
 			return -ENOMEM;
 	}
 	/* a set came free, or another maker's block came, meanwhile */
-	if (fresh) {
-		free_percpu(fresh->sets);
-		kfree(fresh);
-		nfsec_ctr_pool_put(pool);
-	}
+	if (fresh)
+		block_free(fresh);
 	return 0;
 }
 
@@ -144,7 +149,7 @@ void nfsec_sa_counters_put(struct nfsec_sa *sa)
 	for_each_possible_cpu(cpu)
 		memset(per_cpu_ptr(sa->counters, cpu), 0, sizeof(*b->sets));
 	spin_lock(&pool->lock);
-	__clear_bit(sa->ctr_set, b->used);
+	__clear_bit(sa->counters - b->sets, b->used);
 	if (b->nused-- == b->size)
 		list_add(&b->node, &pool->partial);
 	empty = !b->nused;
@@ -155,9 +160,6 @@ void nfsec_sa_counters_put(struct nfsec_sa *sa)
 	spin_unlock(&pool->lock);
 	sa->ctr_block = NULL;
 	sa->counters = NULL;
-	if (empty) {
-		free_percpu(b->sets);
-		kfree(b);
-		nfsec_ctr_pool_put(pool);
-	}
+	if (empty)
+		block_free(b);
 }

@@ -57,11 +57,10 @@ struct choice {
 	u8 key_len;		/* bytes, as the crypto API takes it */
 	const char *candidates[MAX_CANDIDATES];
 	/*
-	 * Set once, under choice_lock; read by show_choice() under it. Once
-	 * known is set (release, after the rest), nothing changes: an SA
-	 * reads the choice without the lock.
+	 * Set once, under choice_lock, by decide(); read by show_choice()
+	 * under it. Once known is set (release, after the rest), nothing
+	 * changes: an SA reads the choice without the lock.
 	 */
-	bool decided;
 	bool known;
 	unsigned int n;		/* measured[0] is the crypto API's choice */
 	unsigned int best;
@@ -318,7 +317,6 @@ static void decide(struct choice *c)
 	char rate[24];
 
 	lockdep_assert_held(&choice_lock);
-	c->decided = true;
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (b)
 		b->buf = kzalloc(PAYLOAD_BYTES + 64 + 64, GFP_KERNEL);
@@ -396,7 +394,7 @@ bool nfsec_crypto_driver(const char *alg, char *name)
 	if (smp_load_acquire(&c->known))
 		return pick(c, name);
 	mutex_lock(&choice_lock);
-	if (!c->decided && current_user_ns() == &init_user_ns)
+	if (!c->known && current_user_ns() == &init_user_ns)
 		decide(c);
 	chosen = pick(c, name);
 	mutex_unlock(&choice_lock);

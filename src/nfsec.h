@@ -184,7 +184,6 @@ struct nfsec_sa {
 	struct crypto_ahash *ahash_tfm;	/* AH */
 	struct nfsec_pcpu_counters __percpu *counters;
 	struct nfsec_ctr_block *ctr_block;	/* counters.c: where they are */
-	u8 ctr_set;
 	bool dead;			/* unhashed; under nfsec_net.lock */
 	/*
 	 * A larval entry (spi.c) holds an SPI and nothing else: no direction
