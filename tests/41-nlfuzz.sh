@@ -81,7 +81,7 @@ fuzz() {
 	done <<<"$out"
 	log "$desc: exit $rc after $((us / 1000000)) s; ${F[requests]:-?} requests in ${F[sends]:-?} sends, ${F[time]:-?} s"
 	log "  answers: ${F[answers]:-}"
-	log "  accepted: ${F[accepted]:-}"
+	log "  accepted: ${F[accepted]:-}; other types acked: ${F[other_acked]:-}"
 	if [ "$rc" -ne 0 ] || [ -z "${F[mismatches]:-}" ]; then
 		not_ok "$desc: nl_fuzz.py ran" "$out"
 		return 0

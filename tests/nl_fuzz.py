@@ -43,8 +43,9 @@ Usage: nl_fuzz.py --seed N --count N [--model eperm] [--check]
 
 Output, one "KEY VALUE" line each: seed, requests, sends, time,
 answers (errno name=count ..., OK for 0, send:ERRNO when send()
-itself failed, as it does for a message cut to nothing), accepted (commands acked with 0,
-per command), dump_msgs, enobufs, mismatches, unmodelled (sends the model
+itself failed, as it does for a message cut to nothing), accepted (nfsec
+commands acked with 0, per command), other_acked (messages of another type,
+headers read out of attribute bytes, acked with 0), dump_msgs, enobufs, mismatches, unmodelled (sends the model
 left out), and with --check
 consistent ("sa DUMPED/COUNT policy DUMPED/COUNT"); then up to 10
 "mismatch ..." lines.
@@ -478,6 +479,7 @@ class Fuzz:
         self.fid = fid
         self.answers = collections.Counter()
         self.accepted = collections.Counter()
+        self.other_acked = 0
         self.dump_msgs = 0
         self.enobufs = 0
 
@@ -592,15 +594,21 @@ def main():
                                   'seq %s %s; sent %s' % (
                                       requests, sends, s, errname(got[s]),
                                       data.hex()))
-        # what the kernel acked with 0, per command (a dump: its DONE)
+        # what the kernel acked with 0, per nfsec command (a dump: its
+        # DONE). A header read out of attribute bytes may carry another
+        # type: netlink acks a control type (below NLMSG_MIN_TYPE) with 0,
+        # and another family may accept it; those are not nfsec's commands.
         off = 0
         while off + 20 <= len(data):
-            mlen, _, flags, s, _ = NLMSG_HDR.unpack_from(data, off)
+            mlen, mtype, flags, s, _ = NLMSG_HDR.unpack_from(data, off)
             if mlen < 16:
                 break
             if got.get(s) == 0 and flags & NLM_F_REQUEST:
-                fz.accepted[CMD_NAME.get(data[off + 16],
-                                         str(data[off + 16]))] += 1
+                if mtype == fid:
+                    fz.accepted[CMD_NAME.get(data[off + 16],
+                                             str(data[off + 16]))] += 1
+                else:
+                    fz.other_acked += 1
             off += (mlen + 3) & ~3
         seq += n
         requests += n
@@ -613,6 +621,7 @@ def main():
                                   sorted(fz.answers.items())))
     print('accepted %s' % (' '.join('%s=%d' % kv for kv in
                                     sorted(fz.accepted.items())) or '-'))
+    print('other_acked %d' % fz.other_acked)
     print('dump_msgs %d' % fz.dump_msgs)
     print('enobufs %d' % fz.enobufs)
     print('mismatches %d' % len(mismatches))
