@@ -350,7 +350,7 @@ if suite streams; then
 fi
 
 if suite udp; then
-	uc="nfsec-gcm xfrm-gcm"
+	uc="veth nfsec-gcm xfrm-gcm"
 	run_rounds udp udp $uc
 	table udp "received packets/s, 64-byte UDP" 1 $uc
 	pps=$(ratio "${med["udp nfsec-gcm"]}" "${med["udp xfrm-gcm"]}")
@@ -539,9 +539,15 @@ fi
 # during one more run of each of BENCH_PROFILE_CONFIGS, and
 # tools/bench/profile.py sorts the symbols into kinds of work.
 # BENCH_PROFILE_GRAPH=SYMBOL records call graphs and prints SYMBOL's callers.
+# BENCH_PROFILE_RUN=udp samples the 64-byte UDP run instead of the TCP one.
 [ -n "${BENCH_PROFILE:-}" ] || exit 0
+case ${BENCH_PROFILE_RUN:-tcp} in
+tcp) prof_run=tcp prof_unit=Mbit/s ;;
+udp) prof_run=udp prof_unit="packets/s (and loss %)" ;;
+*) echo "# BENCH_PROFILE_RUN: tcp or udp, not ${BENCH_PROFILE_RUN}"; exit 1 ;;
+esac
 echo
-echo "# profile: perf record -a -e cpu-clock -F 499 over one $secs s run of each"
+echo "# profile: perf record -a -e cpu-clock -F 499 over one $secs s $prof_run run of each"
 for cfg in ${BENCH_PROFILE_CONFIGS-nfsec-gcm xfrm-gcm}; do
 	setup "${cfg%@*}" "$(cl_of "$cfg")"
 	data=$tmp/profile.perf
@@ -554,11 +560,11 @@ for cfg in ${BENCH_PROFILE_CONFIGS-nfsec-gcm xfrm-gcm}; do
 		sleep 0.1
 	done
 	sleep 1
-	v=$(tcp)
+	v=$($prof_run)
 	kill -INT "$perf_pid" 2>/dev/null || true
 	wait "$perf_pid" || true
 	teardown
-	echo "# $cfg: $v Mbit/s while sampled"
+	echo "# $cfg: $v $prof_unit while sampled"
 	perf report -i "$data" --stdio --no-children --sort dso,sym -q -g none 2>/dev/null |
 		python3 tools/bench/profile.py "$cfg"
 	# BENCH_PROFILE_GRAPH=SYMBOL: who calls it (perf record -g)
