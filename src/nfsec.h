@@ -279,6 +279,7 @@ struct nfsec_policy {
 	struct list_head rest_node;	/* in nfsec_net.spd_rest[dir], RCU */
 	/* protect: in spd_by_id (by SPI) or spd_by_reqid (OUT by reqid) */
 	struct rhlist_head ref_node;
+	struct rhash_head sel_node;	/* in nfsec_net.spd_by_sel */
 	struct nfsec_selector sel;
 	u32 index;			/* in nfsec_net.policy_index */
 	u32 priority;
@@ -345,6 +346,8 @@ struct nfsec_net {
 	struct list_head spd[NFSEC_DIRS];
 	struct list_head spd_rest[NFSEC_DIRS];
 	struct rhltable spd_hosts;	/* nfsec_policy by nfsec_spd_key */
+	/* the control path's: nfsec_policy by dir, selector and priority */
+	struct rhashtable spd_by_sel;
 	u32 spd_hosted[NFSEC_DIRS][2];	/* [dir - 1][NFSEC_SPD_DST or SRC] */
 	struct rhltable spd_by_id;	/* by SPI: by ref.id, under lock */
 	struct rhltable spd_by_reqid;	/* OUT by reqid: by ref.reqid, lock */

@@ -35,6 +35,7 @@
 #include "nfsec.h"
 
 #include <linux/in.h>
+#include <linux/jhash.h>
 #include <linux/rculist.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
@@ -339,6 +340,56 @@ static const struct rhashtable_params by_reqid_params = {
 	.automatic_shrinking = true,
 };
 
+/*
+ * The control path's: every policy by what makes it one, its direction,
+ * selector and priority (no two policies share them), so that an add, a
+ * replace or a delete by selector finds it in one step, however many
+ * policies share its host or lie on the rest list.
+ */
+struct sel_key {
+	const struct nfsec_selector *sel;
+	u32 priority;
+	u8 dir;
+};
+
+static u32 sel_hash(const struct nfsec_selector *sel, u32 priority, u8 dir,
+		    u32 seed)
+{
+	return jhash(sel, sizeof(*sel), jhash_2words(priority, dir, seed));
+}
+
+static u32 sel_key_hash(const void *data, u32 len, u32 seed)
+{
+	const struct sel_key *k = data;
+
+	return sel_hash(k->sel, k->priority, k->dir, seed);
+}
+
+static u32 sel_obj_hash(const void *data, u32 len, u32 seed)
+{
+	const struct nfsec_policy *p = data;
+
+	return sel_hash(&p->sel, p->priority, p->dir, seed);
+}
+
+static int sel_cmp(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct nfsec_policy *p = obj;
+	const struct sel_key *k = arg->key;
+
+	return p->priority != k->priority || p->dir != k->dir ||
+	       memcmp(&p->sel, k->sel, sizeof(*k->sel));
+}
+
+static const struct rhashtable_params by_sel_params = {
+	.key_len = sizeof(struct sel_key),
+	.head_offset = offsetof(struct nfsec_policy, sel_node),
+	.hashfn = sel_key_hash,
+	.obj_hashfn = sel_obj_hash,
+	.obj_cmpfn = sel_cmp,
+	.automatic_shrinking = true,
+};
+
 static struct list_head *rest_list(struct nfsec_net *nn, u8 dir)
 {
 	return &nn->spd_rest[dir - 1];
@@ -372,42 +423,15 @@ static struct list_head *place(struct list_head *head, u32 priority,
 	return pos;
 }
 
-/*
- * The policy of @dir, @sel and @priority, or NULL. It has the key those
- * give: a hashed one is among those of its host, any other is on the rest
- * list, among those of its priority.
- */
+/* The policy of @dir, @sel and @priority, or NULL. */
 static struct nfsec_policy *policy_find(struct nfsec_net *nn, u8 dir,
 					const struct nfsec_selector *sel,
 					u32 priority)
 {
-	struct nfsec_policy *p, *found = NULL;
-	struct rhlist_head *list, *pos;
-	struct nfsec_spd_key key;
+	struct sel_key key = { .sel = sel, .priority = priority, .dir = dir };
 
 	lockdep_assert_held(&nn->lock);
-	key_of(&key, dir, sel);
-	if (key.side == NFSEC_SPD_REST) {
-		list_for_each_entry_reverse(p, rest_list(nn, dir), rest_node) {
-			if (p->priority < priority)
-				break;
-			if (p->priority == priority &&
-			    !memcmp(&p->sel, sel, sizeof(*sel)))
-				return p;
-		}
-		return NULL;
-	}
-	rcu_read_lock();	/* (rhltable_lookup asks for it) */
-	list = rhltable_lookup(&nn->spd_hosts, &key, hosts_params);
-	rhl_for_each_entry_rcu(p, pos, list, host_node) {
-		if (p->priority == priority &&
-		    !memcmp(&p->sel, sel, sizeof(*sel))) {
-			found = p;
-			break;
-		}
-	}
-	rcu_read_unlock();
-	return found;
+	return rhashtable_lookup_fast(&nn->spd_by_sel, &key, by_sel_params);
 }
 
 /*
@@ -520,6 +544,10 @@ int nfsec_policy_insert(struct nfsec_net *nn, struct nfsec_policy *pol,
 	if (err < 0)
 		goto err_msg;
 	pol->seq = ++nn->policy_seq;
+	err = rhashtable_insert_fast(&nn->spd_by_sel, &pol->sel_node,
+				     by_sel_params);
+	if (err)
+		goto err_sel;
 	err = policy_index(nn, pol);
 	if (err)
 		goto err_index;
@@ -533,6 +561,8 @@ int nfsec_policy_insert(struct nfsec_net *nn, struct nfsec_policy *pol,
 	return 0;
 
 err_index:
+	rhashtable_remove_fast(&nn->spd_by_sel, &pol->sel_node, by_sel_params);
+err_sel:
 	xa_erase(&nn->policy_index, pol->index);
 	pol->index = 0;
 err_msg:
@@ -592,6 +622,9 @@ int nfsec_policy_replace(struct nfsec_net *nn, struct nfsec_policy *pol,
 		list_replace_rcu(&old->rest_node, &pol->rest_node);
 	host_unindex(nn, old);
 	ref_unindex(nn, old);
+	/* (the same key: the old one's place, no allocation, cannot fail) */
+	WARN_ON(rhashtable_replace_fast(&nn->spd_by_sel, &old->sel_node,
+					&pol->sel_node, by_sel_params));
 	xa_store(&nn->policy_index, pol->index, pol, GFP_KERNEL_ACCOUNT);
 	list_replace_rcu(&old->node, &pol->node);
 	nn->policy_gen++;
@@ -607,6 +640,7 @@ static void policy_unlink(struct nfsec_net *nn, struct nfsec_policy *pol)
 		list_del_rcu(&pol->rest_node);
 	host_unindex(nn, pol);
 	ref_unindex(nn, pol);
+	rhashtable_remove_fast(&nn->spd_by_sel, &pol->sel_node, by_sel_params);
 	xa_erase(&nn->policy_index, pol->index);
 	nn->policy_count--;
 	nn->policy_gen++;
@@ -803,8 +837,13 @@ int nfsec_spd_init(struct nfsec_net *nn)
 	err = rhltable_init(&nn->spd_by_reqid, &by_reqid_params);
 	if (err)
 		goto err_by_id;
+	err = rhashtable_init(&nn->spd_by_sel, &by_sel_params);
+	if (err)
+		goto err_by_reqid;
 	return 0;
 
+err_by_reqid:
+	rhltable_destroy(&nn->spd_by_reqid);
 err_by_id:
 	rhltable_destroy(&nn->spd_by_id);
 err_hosts:
@@ -823,6 +862,7 @@ void nfsec_spd_uninit(struct nfsec_net *nn)
 	mutex_lock(&nn->lock);
 	nfsec_spd_flush(nn);
 	mutex_unlock(&nn->lock);
+	rhashtable_destroy(&nn->spd_by_sel);
 	rhltable_destroy(&nn->spd_by_reqid);
 	rhltable_destroy(&nn->spd_by_id);
 	rhltable_destroy(&nn->spd_hosts);
