@@ -229,6 +229,7 @@ enum nfsec_sa_event {
 	NFSEC_EV_SEQ,
 };
 
+/* (no padding: policies are compared and hashed by its bytes) */
 struct nfsec_selector {
 	union nfsec_addr src, dst;
 	u8 src_plen, dst_plen;
@@ -236,6 +237,9 @@ struct nfsec_selector {
 	u8 family;
 	u16 sport, dport;		/* host order, 0: any */
 };
+
+static_assert(sizeof(struct nfsec_selector) ==
+	      2 * sizeof(union nfsec_addr) + 4 + 2 * sizeof(u16));
 
 /*
  * What a protect policy names: one SA by its identity (reqid 0), or the

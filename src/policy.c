@@ -13,10 +13,11 @@
  * the whole list would find, at the cost of two hash lookups and that
  * walk, whether there are ten host policies or ten thousand.
  *
- * The control path finds a policy by its key (duplicates, replace,
- * delete) and by its index (an xarray), and the protect policies an SA
- * change concerns by the SA's identity or reqid (two more rhltables that
- * only it reads, under the namespace's lock).
+ * The control path finds a policy by its direction, selector and priority
+ * (duplicates, replace, delete: the rhashtable spd_by_sel) and by its
+ * index (an xarray), and the protect policies an SA change concerns by
+ * the SA's identity or reqid (two more rhltables that only it reads,
+ * under the namespace's lock).
  *
  * A protect policy names its SA by SPI, destination and protocol; while
  * that SA exists the policy holds an RCU pointer to it, and while it does
