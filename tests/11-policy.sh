@@ -268,6 +268,43 @@ check "same selector and priority, other dport: accepted" nf B policy add \
 	bypass
 expect_eq "three more policies" "$((n_b + 3))" "$(pol_count B)"
 
+# Hashed policies (one host at either end, IPv4 and IPv6) share their
+# host's key: a duplicate among them is found by its whole selector.
+log "duplicates among policies of one host"
+n_b=$(pol_count B)
+check "dst host 10.1.20.1, src 10.0.0.0/8" nf B policy add dir out \
+	src 10.0.0.0/8 dst 10.1.20.1 priority 100 bypass
+check "dst host 10.1.20.1, src 10.2.0.0/16: accepted" nf B policy add \
+	dir out src 10.2.0.0/16 dst 10.1.20.1 priority 100 bypass
+check "src host 10.1.21.1, dst 10.3.0.0/16" nf B policy add dir out \
+	src 10.1.21.1 dst 10.3.0.0/16 priority 100 discard
+check "dst host 2001:db8:20::1, src 2001:db8::/32" nf B policy add dir out \
+	src 2001:db8::/32 dst 2001:db8:20::1 priority 100 bypass
+snap=$(snapshot B)
+snap_len "B before the duplicates" "$snap" "$((n_b + 4))"
+expect_fail "dst host: the same again" "policy already exists" \
+	nf B policy add dir out src 10.0.0.0/8 dst 10.1.20.1/32 priority 100 discard
+expect_fail "dst host: the second again" "policy already exists" \
+	nf B policy add dir out src 10.2.0.0/16 dst 10.1.20.1 priority 100 bypass
+expect_fail "src host: the same again" "policy already exists" \
+	nf B policy add dir out src 10.1.21.1 dst 10.3.0.0/16 priority 100 bypass
+expect_fail "IPv6 dst host: the same again" "policy already exists" \
+	nf B policy add dir out src 2001:db8::/32 dst 2001:db8:20::1/128 \
+	priority 100 discard
+expect_eq "refused duplicates of hashed policies change nothing" "$snap" \
+	"$(snapshot B)"
+check "update the first by selector: discard" nf B policy update dir out \
+	src 10.0.0.0/8 dst 10.1.20.1 priority 100 discard
+expect_fail "the updated one again" "policy already exists" \
+	nf B policy add dir out src 10.0.0.0/8 dst 10.1.20.1 priority 100 bypass
+check "del the updated one by selector" nf B policy del dir out \
+	src 10.0.0.0/8 dst 10.1.20.1 priority 100
+expect_eq "its host's other policy left" "10.2.0.0/16 bypass" \
+	"$(nf B -j policy list | jq_py "' '.join(p['src'] + ' ' + p['action'] for p in d if p['dst'] == '10.1.20.1/32')")"
+check "and it can be added again" nf B policy add dir out \
+	src 10.0.0.0/8 dst 10.1.20.1 priority 100 bypass
+expect_eq "four more policies" "$((n_b + 4))" "$(pol_count B)"
+
 log "fail closed: SA delete and flush leave the policies"
 snap=$(snapshot)
 snap_len "A before the SA delete" "$snap" "$n_pol"
