@@ -44,9 +44,10 @@ Usage: nl_fuzz.py --seed N --count N [--model eperm] [--check]
 Output, one "KEY VALUE" line each: seed, requests, sends, time,
 answers (errno name=count ..., OK for 0, send:ERRNO when send()
 itself failed, as it does for a message cut to nothing), accepted (nfsec
-commands acked with 0, per command), other_acked (messages of another type,
-headers read out of attribute bytes, acked with 0), dump_msgs, enobufs, mismatches, unmodelled (sends the model
-left out), and with --check
+commands acked with 0, per command), other_acked (messages of another
+type, headers read out of attribute bytes, acked with 0), dump_msgs,
+enobufs, mismatches, unmodelled (sends the model left out), and with
+--check
 consistent ("sa DUMPED/COUNT policy DUMPED/COUNT"); then up to 10
 "mismatch ..." lines.
 """

@@ -429,9 +429,9 @@ if suite install || suite scale; then
 	# Install rounds (ROUNDS with the install suite, else one): each but
 	# the last into namespaces of their own, flushed and deleted after;
 	# the last into cn and cx, whose tables the scale suite uses. Who
-	# goes first alternates. The first round also pays for the VM's
-	# first touch of the memory the tables take (later rounds reuse the
-	# pages the earlier ones freed): its runs are printed with the rest.
+	# goes first alternates. The first round allocates memory no table
+	# has used before in this boot (later rounds reuse the pages the
+	# earlier ones freed): its runs are printed and counted with the rest.
 	install_sa() {	# NS nfsec|xfrm: SAs, then policies: "SAS/S/POLS/S/SECONDS/SECONDS"
 		local t_sa t_pol
 		if [ "$2" = nfsec ]; then
@@ -455,13 +455,11 @@ if suite install || suite scale; then
 		order="nfsec xfrm"
 		[ $((r % 2)) = 1 ] || order="xfrm nfsec"
 		for what in $order; do
-			if [ $what = nfsec ]; then
-				v=$(install_sa "$ns_n" nfsec)
-				res["install nfsec -b"]="${res["install nfsec -b"]:-} $v"
-			else
-				v=$(install_sa "$ns_x" xfrm)
-				res["install ip -batch"]="${res["install ip -batch"]:-} $v"
-			fi
+			case $what in
+			nfsec) ins_ns=$ns_n ins_key="install nfsec -b" ;;
+			xfrm) ins_ns=$ns_x ins_key="install ip -batch" ;;
+			esac
+			res["$ins_key"]="${res["$ins_key"]:-} $(install_sa "$ins_ns" "$what")"
 		done
 		if [ "$r" -lt "$nins" ]; then
 			ip netns exec "$ns_n" "$NFSEC" policy flush
