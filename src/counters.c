@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * SA counters: per-CPU sets handed out from blocks of up to NFSEC_CTR_SETS,
- * one per-CPU allocation a block rather than one an SA. pcpu_alloc() takes a
- * global mutex and searches its chunk maps: it was the largest single
- * cost of making an SA, and it held a bulk install's helpers in line
- * (Documentation/performance.md, "Bulk install").
+ * Per-CPU counter sets handed out from blocks of up to NFSEC_CTR_SETS, one
+ * per-CPU allocation a block rather than one an object. pcpu_alloc() takes
+ * a global mutex and searches its chunk maps: it was the largest single
+ * cost of making an SA, and it held a bulk install's helpers in line, and
+ * then the largest of making a policy (Documentation/performance.md,
+ * "Bulk install").
  *
- * Each namespace has a pool of its own, so that what one user's SAs use
- * is charged to that user. A block keeps its pool, and an SA its block,
- * until the last SA of the block is freed, which may be after the
- * namespace has gone (an SA is freed from a work item).
+ * A pool hands out sets of one size: an SA's nfsec_pcpu_counters, a
+ * policy's u64 of matches. Each namespace has a pool of each, so that what
+ * one user's SAs and policies use is charged to that user. A block keeps
+ * its pool, and an object its block, until the last set of the block is
+ * given back, which may be after the namespace has gone (an SA is freed
+ * from a work item, a policy after a grace period, in softirq: hence the
+ * _bh locking).
  */
 
 #include "nfsec.h"
@@ -25,18 +29,20 @@ struct nfsec_ctr_pool {
 	spinlock_t lock;		/* partial, sets, the blocks' bitmaps */
 	struct list_head partial;	/* blocks with a free set */
 	unsigned int sets;		/* in all its blocks */
+	unsigned int size;		/* of a set, on each CPU */
 	refcount_t ref;			/* the namespace's, one per block */
 };
 
 struct nfsec_ctr_block {
 	struct list_head node;		/* on pool->partial while not full */
 	struct nfsec_ctr_pool *pool;
-	struct nfsec_pcpu_counters __percpu *sets;	/* [NFSEC_CTR_SETS] */
+	u8 __percpu *sets;		/* [NFSEC_CTR_SETS][pool->size] */
 	DECLARE_BITMAP(used, NFSEC_CTR_SETS);
-	unsigned int nused, size;
+	unsigned int nused, n;
 };
 
-struct nfsec_ctr_pool *nfsec_ctr_pool_new(void)
+/* A pool of sets of @size bytes a CPU (each set aligned for u64s). */
+struct nfsec_ctr_pool *nfsec_ctr_pool_new(unsigned int size)
 {
 	struct nfsec_ctr_pool *pool;
 
@@ -45,6 +51,8 @@ struct nfsec_ctr_pool *nfsec_ctr_pool_new(void)
 		return NULL;
 	spin_lock_init(&pool->lock);
 	INIT_LIST_HEAD(&pool->partial);
+	pool->sets = 0;
+	pool->size = ALIGN(size, sizeof(u64));
 	refcount_set(&pool->ref, 1);
 	return pool;
 }
@@ -69,11 +77,11 @@ static struct nfsec_ctr_block *block_new(struct nfsec_ctr_pool *pool)
 	b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
 	if (!b)
 		return NULL;
-	b->size = clamp_t(unsigned int, READ_ONCE(pool->sets),
-			  NFSEC_CTR_SETS_MIN, NFSEC_CTR_SETS);
+	b->n = clamp_t(unsigned int, READ_ONCE(pool->sets),
+		       NFSEC_CTR_SETS_MIN, NFSEC_CTR_SETS);
 	/* zeroed on every CPU, as a set is again when it is given back */
-	b->sets = __alloc_percpu_gfp(sizeof(*b->sets) * b->size,
-				     __alignof__(*b->sets), GFP_KERNEL_ACCOUNT);
+	b->sets = __alloc_percpu_gfp(pool->size * b->n, sizeof(u64),
+				     GFP_KERNEL_ACCOUNT);
 	if (!b->sets) {
 		kfree(b);
 		return NULL;
@@ -92,74 +100,95 @@ static void block_free(struct nfsec_ctr_block *b)
 	nfsec_ctr_pool_put(pool);
 }
 
-/* A set of @b into @sa; under the pool's lock. */
-static void take(struct nfsec_ctr_block *b, struct nfsec_sa *sa)
+/* A set of @b; under the pool's lock. */
+static void __percpu *take(struct nfsec_ctr_block *b)
 {
-	unsigned int i = find_first_zero_bit(b->used, b->size);
+	unsigned int i = find_first_zero_bit(b->used, b->n);
 
 	__set_bit(i, b->used);
-	if (++b->nused == b->size)
+	if (++b->nused == b->n)
 		list_del_init(&b->node);
-	sa->ctr_block = b;
-	sa->counters = b->sets + i;
+	return b->sets + i * b->pool->size;
 }
 
-/* Zeroed counters for @sa from @pool (process context). */
-int nfsec_sa_counters_get(struct nfsec_ctr_pool *pool, struct nfsec_sa *sa)
+/*
+ * A zeroed set from @pool (process context), and in @block where it is,
+ * for nfsec_ctr_put(); NULL if memory ran out.
+ */
+void __percpu *nfsec_ctr_get(struct nfsec_ctr_pool *pool,
+			     struct nfsec_ctr_block **block)
 {
 	struct nfsec_ctr_block *b, *fresh = NULL;
+	void __percpu *set = NULL;
 
 	for (;;) {
-		spin_lock(&pool->lock);
+		spin_lock_bh(&pool->lock);
 		b = list_first_entry_or_null(&pool->partial,
 					     struct nfsec_ctr_block, node);
 		if (!b && fresh) {
 			b = fresh;
 			fresh = NULL;
 			list_add(&b->node, &pool->partial);
-			WRITE_ONCE(pool->sets, pool->sets + b->size);
+			WRITE_ONCE(pool->sets, pool->sets + b->n);
 		}
 		if (b)
-			take(b, sa);
-		spin_unlock(&pool->lock);
+			set = take(b);
+		spin_unlock_bh(&pool->lock);
 		if (b)
 			break;
 		/* none free: a block, outside the lock, then try again */
 		fresh = block_new(pool);
 		if (!fresh)
-			return -ENOMEM;
+			return NULL;
 	}
 	/* a set came free, or another maker's block came, meanwhile */
 	if (fresh)
 		block_free(fresh);
-	return 0;
+	*block = b;
+	return set;
+}
+
+/*
+ * @set back to @block, zeroed; no reader counts in it any more. Any
+ * context but hard interrupts.
+ */
+void nfsec_ctr_put(struct nfsec_ctr_block *block, void __percpu *set)
+{
+	struct nfsec_ctr_pool *pool = block->pool;
+	unsigned int size = pool->size;
+	u8 __percpu *at = set;
+	bool empty;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		memset(per_cpu_ptr(at, cpu), 0, size);
+	spin_lock_bh(&pool->lock);
+	__clear_bit((at - block->sets) / size, block->used);
+	if (block->nused-- == block->n)
+		list_add(&block->node, &pool->partial);
+	empty = !block->nused;
+	if (empty) {
+		list_del(&block->node);
+		WRITE_ONCE(pool->sets, pool->sets - block->n);
+	}
+	spin_unlock_bh(&pool->lock);
+	if (empty)
+		block_free(block);
+}
+
+/* Zeroed counters for @sa from @pool (process context). */
+int nfsec_sa_counters_get(struct nfsec_ctr_pool *pool, struct nfsec_sa *sa)
+{
+	sa->counters = nfsec_ctr_get(pool, &sa->ctr_block);
+	return sa->counters ? 0 : -ENOMEM;
 }
 
 /* @sa's counters back to their block; it is gone from every reader. */
 void nfsec_sa_counters_put(struct nfsec_sa *sa)
 {
-	struct nfsec_ctr_block *b = sa->ctr_block;
-	struct nfsec_ctr_pool *pool;
-	bool empty;
-	int cpu;
-
-	if (!b)
+	if (!sa->counters)
 		return;
-	pool = b->pool;
-	for_each_possible_cpu(cpu)
-		memset(per_cpu_ptr(sa->counters, cpu), 0, sizeof(*b->sets));
-	spin_lock(&pool->lock);
-	__clear_bit(sa->counters - b->sets, b->used);
-	if (b->nused-- == b->size)
-		list_add(&b->node, &pool->partial);
-	empty = !b->nused;
-	if (empty) {
-		list_del(&b->node);
-		WRITE_ONCE(pool->sets, pool->sets - b->size);
-	}
-	spin_unlock(&pool->lock);
+	nfsec_ctr_put(sa->ctr_block, sa->counters);
 	sa->ctr_block = NULL;
 	sa->counters = NULL;
-	if (empty)
-		block_free(b);
 }

@@ -1273,7 +1273,7 @@ static int policy_set(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		return err;
 
-	pol = nfsec_policy_create(nla_get_u8(tb[NFSEC_POL_A_DIR]), action,
+	pol = nfsec_policy_create(nn, nla_get_u8(tb[NFSEC_POL_A_DIR]), action,
 				  get_u32(tb[NFSEC_POL_A_PRIORITY],
 					  NFSEC_POLICY_PRIORITY_DEFAULT),
 				  &sel, &ref, extack);

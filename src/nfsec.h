@@ -299,6 +299,7 @@ struct nfsec_policy {
 	 */
 	struct nfsec_sa __rcu *sa;
 	u64 __percpu *matches;
+	struct nfsec_ctr_block *match_block;	/* counters.c: where it is */
 	/* OUT by reqid: the flows acquire events told of (acquire.c) */
 	struct nfsec_acquire *acquire;
 	struct rcu_head rcu;
@@ -362,6 +363,7 @@ struct nfsec_net {
 	u32 policy_gen;			/* bumped on every SPD change */
 	struct nfsec_pcpu_counters __percpu *counters;
 	struct nfsec_ctr_pool *ctr_pool;	/* SAs' counters (counters.c) */
+	struct nfsec_ctr_pool *match_pool;	/* policies' matches (same) */
 	struct net_device *dev;		/* nfsec0: decapsulated packets */
 	atomic_t inflight;		/* packets in crypto; exit waits */
 	/*
@@ -648,8 +650,11 @@ struct nfsec_sa_params {
 
 int nfsec_sa_module_init(void);
 void nfsec_sa_module_uninit(void);
-struct nfsec_ctr_pool *nfsec_ctr_pool_new(void);
+struct nfsec_ctr_pool *nfsec_ctr_pool_new(unsigned int size);
 void nfsec_ctr_pool_put(struct nfsec_ctr_pool *pool);
+void __percpu *nfsec_ctr_get(struct nfsec_ctr_pool *pool,
+			     struct nfsec_ctr_block **block);
+void nfsec_ctr_put(struct nfsec_ctr_block *block, void __percpu *set);
 int nfsec_sa_counters_get(struct nfsec_ctr_pool *pool, struct nfsec_sa *sa);
 void nfsec_sa_counters_put(struct nfsec_sa *sa);
 int nfsec_sad_init(struct nfsec_net *nn);
@@ -739,7 +744,8 @@ bool nfsec_crypto_driver(const char *alg, char *name);
 /* policy.c APIs: the SPD (RFC 4301 4.4.1) */
 bool nfsec_selector_valid(const struct nfsec_selector *sel,
 			  struct netlink_ext_ack *extack);
-struct nfsec_policy *nfsec_policy_create(u8 dir, u8 action, u32 priority,
+struct nfsec_policy *nfsec_policy_create(struct nfsec_net *nn, u8 dir,
+					 u8 action, u32 priority,
 					 const struct nfsec_selector *sel,
 					 const struct nfsec_sa_ref *ref,
 					 struct netlink_ext_ack *extack);

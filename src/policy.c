@@ -115,7 +115,8 @@ bool nfsec_selector_valid(const struct nfsec_selector *sel,
 	return true;
 }
 
-struct nfsec_policy *nfsec_policy_create(u8 dir, u8 action, u32 priority,
+struct nfsec_policy *nfsec_policy_create(struct nfsec_net *nn, u8 dir,
+					 u8 action, u32 priority,
 					 const struct nfsec_selector *sel,
 					 const struct nfsec_sa_ref *ref,
 					 struct netlink_ext_ack *extack)
@@ -128,7 +129,7 @@ struct nfsec_policy *nfsec_policy_create(u8 dir, u8 action, u32 priority,
 	pol = kzalloc(sizeof(*pol), GFP_KERNEL_ACCOUNT);
 	if (!pol)
 		return ERR_PTR(-ENOMEM);
-	pol->matches = alloc_percpu_gfp(u64, GFP_KERNEL_ACCOUNT);
+	pol->matches = nfsec_ctr_get(nn->match_pool, &pol->match_block);
 	if (!pol->matches) {
 		kfree(pol);
 		return ERR_PTR(-ENOMEM);
@@ -155,7 +156,7 @@ struct nfsec_policy *nfsec_policy_create(u8 dir, u8 action, u32 priority,
 void nfsec_policy_free(struct nfsec_policy *pol)
 {
 	if (!pol->matches_lent)
-		free_percpu(pol->matches);
+		nfsec_ctr_put(pol->match_block, pol->matches);
 	nfsec_acquire_free(pol->acquire);
 	kfree(pol);
 }
@@ -617,7 +618,8 @@ int nfsec_policy_replace(struct nfsec_net *nn, struct nfsec_policy *pol,
 		return err;
 	}
 
-	free_percpu(own);
+	nfsec_ctr_put(pol->match_block, own);
+	pol->match_block = old->match_block;
 	old->matches_lent = true;
 	if (pol->key.side == NFSEC_SPD_REST)
 		list_replace_rcu(&old->rest_node, &pol->rest_node);
@@ -829,9 +831,12 @@ int nfsec_spd_init(struct nfsec_net *nn)
 	}
 	xa_init_flags(&nn->policy_index, XA_FLAGS_ALLOC);
 	INIT_WORK(&nn->refresh_work, spd_refresh_work);
+	nn->match_pool = nfsec_ctr_pool_new(sizeof(u64));
+	if (!nn->match_pool)
+		return -ENOMEM;
 	err = rhltable_init(&nn->spd_hosts, &hosts_params);
 	if (err)
-		return err;
+		goto err_pool;
 	err = rhltable_init(&nn->spd_by_id, &by_id_params);
 	if (err)
 		goto err_hosts;
@@ -849,6 +854,8 @@ err_by_id:
 	rhltable_destroy(&nn->spd_by_id);
 err_hosts:
 	rhltable_destroy(&nn->spd_hosts);
+err_pool:
+	nfsec_ctr_pool_put(nn->match_pool);
 	return err;
 }
 
@@ -868,6 +875,8 @@ void nfsec_spd_uninit(struct nfsec_net *nn)
 	rhltable_destroy(&nn->spd_by_id);
 	rhltable_destroy(&nn->spd_hosts);
 	xa_destroy(&nn->policy_index);
+	/* the policies still to be freed (after a grace period) keep it */
+	nfsec_ctr_pool_put(nn->match_pool);
 }
 
 static bool prefix_match(const union nfsec_addr *addr,

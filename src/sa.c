@@ -445,7 +445,7 @@ int nfsec_sad_init(struct nfsec_net *nn)
 {
 	int err;
 
-	nn->ctr_pool = nfsec_ctr_pool_new();
+	nn->ctr_pool = nfsec_ctr_pool_new(sizeof(struct nfsec_pcpu_counters));
 	if (!nn->ctr_pool)
 		return -ENOMEM;
 	xa_init_flags(&nn->sa_index, XA_FLAGS_ALLOC);
