@@ -51,6 +51,13 @@ struct batch {
 static struct batch batches[2];
 static struct batch *pending = &batches[0];
 static struct batch *sent;
+/*
+ * Requests in the next batch: the first few batches are small, so that the
+ * kernel has work while the tool parses on, then they double to the most
+ * a message takes.
+ */
+#define BATCH_FIRST	32
+static unsigned int batch_cap = BATCH_FIRST;
 
 /*
  * Scalar attributes and the struct members they fill, per attribute space.
@@ -676,6 +683,7 @@ void nl_close(void)
 	explicit_bzero(batches, sizeof(batches));
 	pending = &batches[0];
 	sent = NULL;
+	batch_cap = BATCH_FIRST;
 	if (sock)
 		mnl_socket_close(sock);
 	sock = NULL;
@@ -812,6 +820,8 @@ static int batch_send(void)
 	b->nlh->nlmsg_seq = b->seq;
 	sent = b;
 	pending = b == &batches[0] ? &batches[1] : &batches[0];
+	if (batch_cap < NFSEC_BATCH_MAX)
+		batch_cap *= 2;
 	if (!sender.started) {
 		pthread_t t;
 
@@ -848,7 +858,7 @@ static struct nlmsghdr *batch_room(void)
 	struct nlmsghdr *nlh = pending->nlh;
 	struct batch *b;
 
-	if (nlh && (pending->n == NFSEC_BATCH_MAX ||
+	if (nlh && (pending->n == batch_cap ||
 		    nlh->nlmsg_len + BATCH_ENTRY_MAX > BATCH_BYTES)) {
 		if (batch_send())
 			return NULL;

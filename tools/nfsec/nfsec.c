@@ -127,19 +127,26 @@ int run_subcmd(const struct subcmd *cmds, int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : "list";
 	const struct subcmd *c;
+	size_t n0, n1;
 	char name[32];
 	struct args a;
 
-	for (c = cmds; c->name; c++) {
-		if (!streq(sub, c->name))
-			continue;
-		snprintf(name, sizeof(name), "%s %s", argv[0], sub);
-		a.cmd = name;
-		a.argc = argc > 1 ? argc - 2 : 0;
-		a.argv = argv + 2;
-		return c->fn(&a);
-	}
-	return error("%s: unknown command \"%s\"", argv[0], sub);
+	for (c = cmds; c->name && !streq(sub, c->name); c++)
+		;
+	if (!c->name)
+		return error("%s: unknown command \"%s\"", argv[0], sub);
+	/* "OBJECT COMMAND", without printf: a batch file's every line */
+	n0 = strlen(argv[0]);
+	n1 = strlen(sub);
+	if (n0 + 1 + n1 >= sizeof(name))
+		return error("%s: command name too long", argv[0]);
+	memcpy(name, argv[0], n0);
+	name[n0] = ' ';
+	memcpy(name + n0 + 1, sub, n1 + 1);
+	a.cmd = name;
+	a.argc = argc > 1 ? argc - 2 : 0;
+	a.argv = argv + 2;
+	return c->fn(&a);
 }
 
 /* For commands that take no arguments: argv holds what follows them. */
