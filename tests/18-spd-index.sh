@@ -22,7 +22,8 @@
 #    hash or on the rest list; deleting the winner hands over to the next
 #  - equal priorities: the older wins, host or subnet
 #  - src-host (src hash) against dst-host (dst hash) and subnet (rest)
-#  - policy update keeps the place: in the hash and on the rest list
+#  - policy update keeps the place: in the hash and on the rest list; a
+#    policy added again after a delete counts from zero
 #  - IPv6 /128 against /64
 #  - dir in and dir fwd, with src-host and dst-host policies
 set -e
@@ -146,6 +147,18 @@ expect_eq "its counter carried over the updates: 3" 3 \
 	"$(nf b -j policy list | jq_py '[p["matches"] for p in d if p["dst"] == "10.0.0.1/32"][0]')"
 expect_eq "same indexes, same order" "$order" \
 	"$(nf b -j policy list | jq_py '[p["index"] for p in d]')"
+# A policy's counter is a per-CPU set from its namespace's pool, given
+# back zeroed a grace period after the policy goes; the next policy takes
+# the lowest free set, so the one added here gets the deleted one's.
+check "del /32 p100 (3 matches); after a grace period, add it again" \
+	nf b policy del dir out src any dst 10.0.0.1/32 priority 100
+sleep 1
+check "add /32 p100 bypass again" nf b policy add dir out src any \
+	dst 10.0.0.1/32 priority 100 bypass
+expect_eq "the new /32 counts from zero" 0 \
+	"$(nf b -j policy list | jq_py '[p["matches"] for p in d if p["dst"] == "10.0.0.1/32"][0]')"
+out_a "the new /32 is newer than the /24 of its priority: the /24 first" \
+	"out:100:0.0.0.0/0>10.0.0.0/24+1" drop
 check "out: subnets on the rest list, /24 p100 bypass then /16 p100 discard" spd "
 policy add dir out src any dst 10.0.0.0/24 priority 100 bypass
 policy add dir out src any dst 10.0.0.0/16 priority 100 discard
