@@ -344,12 +344,31 @@ out:
  * it valid (IPv4: no routing change since, its genid; IPv6: its cookie;
  * either: no PMTU exception made since). A peer that moved (ESP in UDP,
  * encap.c) or a marked packet is routed afresh.
+ *
+ * The cache is made with the SA's first packet, not with the SA: an SA
+ * may carry nothing for long (a standby gateway's, a bulk install's),
+ * and a per-CPU allocation was the dearest part of an add after the
+ * crypto (Documentation/performance.md, "Bulk install"). Without memory
+ * for it then, the route is looked up each time until there is. Made on
+ * the packet path, like the routes it holds, it is charged to no memory
+ * cgroup; there is one an SA at most, and the SAs are charged.
  */
-static bool route_cached(const struct nfsec_sa *sa,
-			 const union nfsec_addr *daddr, u32 mark)
+static bool route_cached(struct nfsec_sa *sa, const union nfsec_addr *daddr,
+			 u32 mark)
 {
-	return sa->route.cache && !mark &&
-	       !memcmp(daddr, &sa->id.daddr, sizeof(*daddr));
+	struct dst_cache fresh;
+
+	if (sa->mode != NFSEC_MODE_TUNNEL || mark ||
+	    memcmp(daddr, &sa->id.daddr, sizeof(*daddr)))
+		return false;
+	if (likely(READ_ONCE(sa->route.cache)))
+		return true;
+	if (dst_cache_init(&fresh, GFP_ATOMIC))
+		return false;
+	/* (zeroed before it is seen: cmpxchg() orders) */
+	if (cmpxchg(&sa->route.cache, NULL, fresh.cache))
+		dst_cache_destroy(&fresh);	/* another CPU's came first */
+	return true;
 }
 
 static struct dst_entry *outer_route4(struct net *net, struct nfsec_sa *sa,

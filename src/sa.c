@@ -146,12 +146,12 @@ struct nfsec_sa *nfsec_sa_create(struct nfsec_net *nn,
 	err = nfsec_encap_init(sa, &p) ?: nfsec_crypto_init(sa, extack);
 	if (err)
 		goto err_free;
-	/* the outer route of a tunnel's packets, found once, not per packet */
-	if (sa->dir == NFSEC_DIR_OUT && sa->mode == NFSEC_MODE_TUNNEL) {
-		err = dst_cache_init(&sa->route, GFP_KERNEL_ACCOUNT);
-		if (err)
-			goto err_free;
-	}
+	/*
+	 * The outer route of a tunnel's packets, found once, not per packet:
+	 * the cache comes with the first packet (output.c, route_cached());
+	 * routes it holds are valid from now on.
+	 */
+	sa->route.reset_ts = jiffies;
 	if (sa->dir == NFSEC_DIR_IN) {
 		sa->replay = nfsec_replay_alloc(sa->replay_window,
 						GFP_KERNEL_ACCOUNT);
