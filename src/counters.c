@@ -150,7 +150,7 @@ void __percpu *nfsec_ctr_get(struct nfsec_ctr_pool *pool,
 
 /*
  * @set back to @block, zeroed; no reader counts in it any more. Any
- * context but hard interrupts.
+ * context but hard interrupts, and not with them disabled.
  */
 void nfsec_ctr_put(struct nfsec_ctr_block *block, void __percpu *set)
 {

@@ -62,6 +62,7 @@ struct crypto_ahash;
 struct ahash_request;
 struct crypto_async_request;
 struct genl_info;
+struct mem_cgroup;
 struct netlink_ext_ack;
 struct nlattr;
 struct scatterlist;
@@ -214,6 +215,8 @@ struct nfsec_sa {
 	unsigned long pmtu_expires;	/* jiffies */
 	atomic_t inflight;		/* packets in crypto */
 	struct dst_cache route;		/* outbound tunnel: output.c */
+	unsigned long route_retry;	/* jiffies: no cache before then */
+	struct mem_cgroup *memcg;	/* outbound tunnel: the adder's */
 
 	/* ESP in UDP (encap.c) */
 	struct nfsec_encap encap;

@@ -23,10 +23,12 @@
 #include <linux/icmpv6.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/memcontrol.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/random.h>
+#include <linux/sched/mm.h>
 #include <linux/udp.h>
 #include <net/dsfield.h>
 #include <net/esp.h>
@@ -348,23 +350,32 @@ out:
  * The cache is made with the SA's first packet, not with the SA: an SA
  * may carry nothing for long (a standby gateway's, a bulk install's),
  * and a per-CPU allocation was the dearest part of an add after the
- * crypto (Documentation/performance.md, "Bulk install"). Without memory
- * for it then, the route is looked up each time until there is. Made on
- * the packet path, like the routes it holds, it is charged to no memory
- * cgroup; there is one an SA at most, and the SAs are charged.
+ * crypto (Documentation/performance.md, "Bulk install"). It is charged
+ * to the memory cgroup that the SA is (sa.c), not to whatever task or
+ * softirq sends the packet. Without memory for it then, the route is
+ * looked up each time, and the cache tried again a second later.
  */
 static bool route_cached(struct nfsec_sa *sa, const union nfsec_addr *daddr,
 			 u32 mark)
 {
+	struct mem_cgroup *old_memcg;
 	struct dst_cache fresh;
+	int err;
 
 	if (sa->mode != NFSEC_MODE_TUNNEL || mark ||
 	    memcmp(daddr, &sa->id.daddr, sizeof(*daddr)))
 		return false;
 	if (likely(READ_ONCE(sa->route.cache)))
 		return true;
-	if (dst_cache_init(&fresh, GFP_ATOMIC))
+	if (time_before(jiffies, READ_ONCE(sa->route_retry)))
 		return false;
+	old_memcg = set_active_memcg(sa->memcg);
+	err = dst_cache_init(&fresh, GFP_ATOMIC | __GFP_ACCOUNT);
+	set_active_memcg(old_memcg);
+	if (err) {
+		WRITE_ONCE(sa->route_retry, jiffies + HZ);
+		return false;
+	}
 	/* (zeroed before it is seen: cmpxchg() orders) */
 	if (cmpxchg(&sa->route.cache, NULL, fresh.cache))
 		dst_cache_destroy(&fresh);	/* another CPU's came first */

@@ -9,6 +9,7 @@
 #include "nfsec.h"
 
 #include <linux/in.h>
+#include <linux/memcontrol.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -74,6 +75,7 @@ void nfsec_sa_destroy(struct nfsec_sa *sa)
 	alg_wipe(&sa->auth);
 	nfsec_replay_put(sa->replay);
 	dst_cache_destroy(&sa->route);
+	mem_cgroup_put(sa->memcg);
 	nfsec_sa_counters_put(sa);
 	kmem_cache_free(sa_cache, sa);
 }
@@ -148,9 +150,12 @@ struct nfsec_sa *nfsec_sa_create(struct nfsec_net *nn,
 		goto err_free;
 	/*
 	 * The outer route of a tunnel's packets, found once, not per packet:
-	 * the cache comes with the first packet (output.c, route_cached());
+	 * the cache comes with the first packet (output.c, route_cached()),
+	 * charged to the memory cgroup of whoever adds the SA, like the SA;
 	 * routes it holds are valid from now on.
 	 */
+	if (sa->dir == NFSEC_DIR_OUT && sa->mode == NFSEC_MODE_TUNNEL)
+		sa->memcg = get_mem_cgroup_from_mm(current->mm);
 	sa->route.reset_ts = jiffies;
 	if (sa->dir == NFSEC_DIR_IN) {
 		sa->replay = nfsec_replay_alloc(sa->replay_window,
