@@ -422,7 +422,8 @@ timed() {
 	# shellcheck disable=SC2016 # expanded by the inner bash
 	t=$(ip netns exec "$ns" bash -c 't0=$EPOCHREALTIME
 		"$@" >&2 || echo "# failed: $*" >&2
-		echo "$t0 $EPOCHREALTIME"' timed "$@")
+		echo "$t0 $EPOCHREALTIME"' timed "$@") ||
+		{ echo "# failed to enter $ns: $*" >&2; t="0 0"; }
 	printf -v "$var" '%s' "$(awk -v t="$t" 'BEGIN {split(t, a, " "); printf "%.3f", a[2] - a[1]}')"
 }
 rate() { awk -v n="$1" -v t="$2" 'BEGIN { if (t > 0) printf "%.0f", n / t; else print 0 }'; }

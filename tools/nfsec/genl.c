@@ -820,8 +820,8 @@ static int batch_send(void)
 	b->nlh->nlmsg_seq = b->seq;
 	sent = b;
 	pending = b == &batches[0] ? &batches[1] : &batches[0];
-	if (batch_cap < NFSEC_BATCH_MAX)
-		batch_cap *= 2;
+	batch_cap = batch_cap > NFSEC_BATCH_MAX / 2 ? NFSEC_BATCH_MAX :
+						      batch_cap * 2;
 	if (!sender.started) {
 		pthread_t t;
 
