@@ -29,6 +29,9 @@
 # 7. What the state costs (logged, for Documentation/netlink.md, Limits):
 #    Slab + Percpu of /proc/meminfo before and after 2000 aes-gcm-128 SAs,
 #    2000 larval entries, 2000 policies in a namespace of their own.
+# 8. Memory cgroups: 400 outbound tunnel SAs added from a memory cgroup of
+#    their own, then a packet through each from the root cgroup: the
+#    route caches the packets make are charged to the adder's cgroup.
 set -e
 . "${0%/*}/lib.sh"
 . "${0%/*}/lib_net.sh"
@@ -212,6 +215,54 @@ done
 expect_eq "the namespace holds them" "4000 2000 2000" \
 	"$(ip netns exec $c "$NFSEC" -j stats | jq_py '"%d %d %d" % (d["sa_count"], d["larval_count"], d["policy_count"])')"
 ip netns del $c
+
+log "8. memory cgroups: what an adder's state costs is the adder's"
+# An outbound tunnel SA's route cache is made with its first packet, in
+# whatever task or softirq sends it, but charged to the memory cgroup of
+# the task that added the SA: 400 SAs added from cgroup adder, then one
+# packet through each sent from the root cgroup; adder's percpu grows by
+# at least 32 bytes a possible CPU an SA (a struct dst_cache_pcpu is 40).
+cg=$TMP/cgroup
+possible=$(awk -F- '{ print ($2 == "" ? $1 : $2) + 1 }' \
+	/sys/devices/system/cpu/possible)
+percpu() {	# the adder cgroup's percpu bytes, after its stats are flushed
+	sleep 2.5	# (the kernel flushes memory cgroup stats every 2 s)
+	awk '$1 == "percpu" { print $2 }' "$cg/adder/memory.stat"
+}
+mkdir "$cg"
+if mount -t cgroup2 none "$cg" 2>/dev/null &&
+	echo +memory >"$cg/cgroup.subtree_control" 2>/dev/null &&
+	mkdir "$cg/adder"; then
+	ip netns add $c
+	ip -n $c link add dummy0 type dummy
+	ip -n $c addr add 10.9.0.1/16 dev dummy0
+	ip -n $c link set dummy0 up
+	ip -n $c route add 10.50.0.0/16 dev dummy0
+	for i in $(seq 0 399); do
+		echo "sa add dir out src 10.9.0.1 dst 10.9.$((1 + i / 200)).$((1 + i % 200)) spi $((0x30000 + i)) proto esp mode tunnel aead aes-gcm-128 key $KEY1"
+		echo "policy add dir out src any dst 10.50.$((i / 200)).$((1 + i % 200))/32 protect spi $((0x30000 + i)) dst 10.9.$((1 + i / 200)).$((1 + i % 200))"
+	done >"$TMP/tunnels"
+	check "adder: 400 tunnel SAs and their policies" bash -c \
+		'echo $$ >"$1/adder/cgroup.procs" && exec ip netns exec "$2" "$3" -b "$4"' \
+		adder "$cg" $c "$NFSEC" "$TMP/tunnels"
+	p0=$(percpu)
+	check "root cgroup: one UDP packet through each" ip netns exec $c \
+		python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(400):
+    s.sendto(b"x", ("10.50.%d.%d" % (i // 200, 1 + i % 200), 9))'
+	expect_eq "each SA sent 1 packet" "400 1" \
+		"$(ip netns exec $c "$NFSEC" -j sa list | jq_py '"%d %s" % (len(d), sorted(set(s["stats"]["packets"] for s in d)))' | tr -d '[]')"
+	p1=$(percpu)
+	log "adder's percpu: $p0 bytes after the adds, $p1 after the packets ($possible possible CPUs)"
+	expect_eq "the route caches are charged to adder" yes \
+		"$( [ $((p1 - p0)) -ge $((400 * 32 * possible)) ] && echo yes || echo "no: $((p1 - p0)) bytes")"
+	ip netns del $c
+	rmdir "$cg/adder"
+	umount "$cg"
+else
+	skip "memory cgroup cases" "no cgroup2 memory controller here"
+fi
 
 rm -rf "$TMP"
 t_end
