@@ -261,6 +261,8 @@ for i in range(400):
 	rmdir "$cg/adder"
 	umount "$cg"
 else
+	# (a kernel without the memory controller still mounts cgroup2)
+	! mountpoint -q "$cg" || umount "$cg"
 	skip "memory cgroup cases" "no cgroup2 memory controller here"
 fi
 
