@@ -400,6 +400,29 @@ static bool in_crypt(struct nfsec_crypt *c)
 }
 
 /*
+ * Runs a made request, here or on the next CPU (spread.c); consumes it, its
+ * packet and its SA reference.
+ */
+void nfsec_input_crypt(struct nfsec_crypt *c)
+{
+	struct nfsec_sa *sa = c->sa;
+	struct sk_buff *skb = c->skb;
+
+	if (in_crypt(c))
+		return;		/* input_finish() has it, now or later */
+	nfsec_esp_req_free(c);
+	nfsec_inflight_put(sa);
+	if (sa->id.proto == IPPROTO_AH) {
+		/* (AH: the headers the ICV covers could not be read) */
+		nfsec_counter_inc(sa->nn->counters, NFSEC_NET_MALFORMED);
+		kfree_skb(skb);
+	} else {
+		nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
+	}
+	nfsec_sa_put(sa);
+}
+
+/*
  * Decrypts one ESP packet of @sa, or hashes one AH packet, its ESP or AH
  * header at @ihl (ESP that came in UDP: from @sport, else 0); consumes the
  * packet and the reference. @shared: the packet was a clone when the hook
@@ -440,17 +463,9 @@ static void esp_input(struct nfsec_sa *sa, struct sk_buff *skb, u64 seq,
 	c->seq = seq;
 	c->esp_off = ihl;
 	c->encap_sport = sport;
-	if (in_crypt(c))
-		return;		/* input_finish() has it, now or later */
-	nfsec_esp_req_free(c);
-	/* (AH: the headers the ICV covers could not be read) */
-	if (sa->id.proto == IPPROTO_AH) {
-		nfsec_inflight_put(sa);
-		nfsec_counter_inc(sa->nn->counters, NFSEC_NET_MALFORMED);
-		kfree_skb(skb);
-		nfsec_sa_put(sa);
-		return;
-	}
+	if (!nfsec_spread(c))
+		nfsec_input_crypt(c);
+	return;
 drop_inflight:
 	nfsec_inflight_put(sa);
 drop:

@@ -117,9 +117,12 @@ static int __init nfsec_init(void)
 	err = nfsec_sa_module_init();
 	if (err)
 		goto err_wq;
-	err = register_pernet_device(&nfsec_net_ops);
+	err = nfsec_spread_init();
 	if (err)
 		goto err_sa;
+	err = register_pernet_device(&nfsec_net_ops);
+	if (err)
+		goto err_spread;
 	/* Last: userspace must never see a half-made module. */
 	err = nfsec_netlink_init();
 	if (err)
@@ -129,6 +132,8 @@ static int __init nfsec_init(void)
 
 err_pernet:
 	unregister_pernet_device(&nfsec_net_ops);
+err_spread:
+	nfsec_spread_exit();
 err_sa:
 	nfsec_sa_module_uninit();
 err_wq:
@@ -140,6 +145,7 @@ static void __exit nfsec_exit(void)
 {
 	nfsec_netlink_uninit();
 	unregister_pernet_device(&nfsec_net_ops);
+	nfsec_spread_exit();
 	nfsec_output_module_exit();
 	/* SA frees wait a grace period, then run on nfsec_wq: drain both. */
 	rcu_barrier();

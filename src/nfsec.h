@@ -44,6 +44,7 @@
 #include <linux/in6.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/netlink.h>
 #include <linux/percpu.h>
@@ -549,6 +550,7 @@ static inline u64 nfsec_seq_limit(const struct nfsec_sa *sa)
  */
 struct nfsec_crypt {
 	void (*finish)(struct nfsec_crypt *c, int err);	/* consumes c */
+	struct llist_node node;		/* in: queued for the next CPU */
 	struct sk_buff *skb;
 	struct nfsec_sa *sa;		/* holds a reference */
 	union {
@@ -588,6 +590,12 @@ void nfsec_crypt_done(struct crypto_async_request *base, int err);
 bool __must_check nfsec_inflight_get(struct nfsec_sa *sa);
 void nfsec_inflight_put(struct nfsec_sa *sa);
 void nfsec_crypt_end(struct nfsec_sa *sa);
+void nfsec_input_crypt(struct nfsec_crypt *c);
+
+/* spread.c: inbound requests run on the next CPU */
+bool nfsec_spread(struct nfsec_crypt *c);
+int nfsec_spread_init(void);
+void nfsec_spread_exit(void);
 void nfsec_inflight_wait(struct nfsec_net *nn);
 void nfsec_sa_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why);
 

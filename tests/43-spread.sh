@@ -1,0 +1,105 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# 43-spread.sh: inbound packets are decrypted on the next CPU (rx_spread,
+# on by default), and where they arrive with it off.
+#
+#   +------------------+                  +------------------+
+#   | ns a             |       veth       | ns b             |
+#   | veth0 10.0.0.1   |------------------| veth1 10.0.0.2   |
+#   +------------------+                  +------------------+
+#   transport aes-gcm-128; a -> b SPI 0x1001, b -> a SPI 0x1002
+#
+# Both ends of each transfer on CPU 0 (tcp_md5): veth hands each packet
+# to the backlog of the CPU that sent it, so without nfsec's spread the
+# segments, their decryption, the ACKs and theirs all run on CPU 0. With
+# rx_spread, a packet that has more waiting behind it in the backlog (a
+# GSO train's segments) is decrypted on CPU 1, and the inner packets
+# enter the stack there (nfsec0's GRO, counted in the first column of
+# /proc/net/softnet_stat), as do the ACKs TCP answers from there; a lone
+# packet (a ping) is decrypted where it arrives. Covers:
+#  - rx_spread is on by default;
+#  - with it, a 1 MiB transfer arrives intact and CPU 1 takes in at least
+#    50 packets; pings from CPU 0 leave CPU 1 next to nothing (at most 10);
+#  - without it, the same transfer arrives intact and CPU 1 takes in next
+#    to nothing;
+#  - the in SAs count no drop, the namespaces none.
+# Needs two CPUs (the VM has them).
+set -e
+. "${0%/*}/lib.sh"
+. "${0%/*}/lib_net.sh"
+ns_enter spread a b			# the rest runs in namespace a
+
+TMP=$(mktemp -d)
+P=/sys/module/nfsec/parameters
+PINGS=100
+trap 'echo 1 >$P/rx_spread' EXIT
+
+link a veth0 10.0.0.1/24 b veth1 10.0.0.2/24
+check "a: stateful nftables filter (conntrack)" ct_filter a
+check "b: stateful nftables filter (conntrack)" ct_filter b
+check "a: SAs and policies" esp_pair a transport 0x1001 0x1002 \
+	"$KEY1" "$KEY2" 10.0.0.1 10.0.0.2
+check "b: SAs and policies" esp_pair b transport 0x1002 0x1001 \
+	"$KEY2" "$KEY1" 10.0.0.2 10.0.0.1
+
+# taken: "CPU0 CPU1", the packets each CPU's stack took in so far
+taken() {
+	local n=() x
+	while read -r x _; do
+		n+=($((16#$x)))
+	done </proc/net/softnet_stat
+	echo "${n[0]} ${n[1]}"
+}
+# on_cpus CMD...: run CMD; d0 and d1 get what CPU 0 and CPU 1 took in
+# meanwhile
+on_cpus() {
+	local before after
+	before=($(taken))
+	"$@" || true
+	after=($(taken))
+	d0=$((after[0] - before[0])) d1=$((after[1] - before[1]))
+}
+
+if [ "$(nproc)" -lt 2 ]; then
+	skip "spread cases" "one CPU"
+	rm -rf "$TMP"
+	t_end
+fi
+
+expect_eq "rx_spread is on by default" Y "$(cat $P/rx_spread)" || true
+check "ping a -> b (routes and neighbours)" ping -c 1 -W 2 10.0.0.2
+head -c 1048576 /dev/urandom >"$TMP/blob"
+
+log "rx_spread on: 1 MiB over TCP, both ends on CPU 0"
+on_cpus tcp_md5 "TCP a -> b: 1 MiB arrives intact (md5)" \
+	a b 10.0.0.2 5001 "$TMP/blob"
+log "packets taken in: CPU 0 $d0, CPU 1 $d1"
+expect_eq "CPU 1 took in at least 50 packets" yes \
+	"$( ((d1 >= 50)) && echo yes || echo "no: $d1")" || true
+
+log "rx_spread on: $PINGS pings from CPU 0, 10 ms apart"
+on_cpus check "ping a -> b from CPU 0, $PINGS of $PINGS" \
+	taskset -c 0 ping -q -c $PINGS -i 0.01 -W 2 10.0.0.2
+log "packets taken in: CPU 0 $d0, CPU 1 $d1"
+expect_eq "lone packets stay where they arrive: CPU 1 took in at most 10" yes \
+	"$( ((d1 <= 10)) && echo yes || echo "no: $d1")" || true
+
+log "rx_spread off: the same transfer"
+echo 0 >$P/rx_spread
+on_cpus tcp_md5 "TCP a -> b: 1 MiB arrives intact (md5)" \
+	a b 10.0.0.2 5002 "$TMP/blob"
+echo 1 >$P/rx_spread
+log "packets taken in: CPU 0 $d0, CPU 1 $d1"
+expect_eq "CPU 1 took in at most 10 packets" yes \
+	"$( ((d1 <= 10)) && echo yes || echo "no: $d1")" || true
+
+expect_eq "a: no namespace drops" "" "$(ns_stats a)" || true
+expect_eq "b: no namespace drops" "" "$(ns_stats b)" || true
+for s in "a 0x1002" "b 0x1001"; do
+	v=$(sa_stats ${s% *} ${s#* })
+	expect_eq "${s% *}: in SA ${s#* } counted no drop" "$(traffic "$v")" "$v" || true
+done
+
+rm -rf "$TMP"
+t_end
