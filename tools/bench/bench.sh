@@ -38,7 +38,9 @@
 # choice printed after the tcp table); nfsec-gcm-default and
 # nfsec-ah-default the crypto API's own choice (crypto_select=0 while
 # their SAs are made), the one XFRM takes: the difference between the two
-# is the driver's, not the path's.
+# is the driver's, not the path's. nfsec-gcm-onecpu is nfsec-gcm with
+# rx_spread off (until its teardown): every inbound packet decrypted on
+# the CPU it arrives on (the streams, udp and rtt suites run it too).
 set -eu
 cd "$(dirname "$0")/../.."
 NFSEC=$PWD/tools/nfsec/nfsec
