@@ -6,12 +6,20 @@
  * host whose sender and receiver share the machine (veth between
  * namespaces, a gateway with one busy queue), one CPU encrypts a packet,
  * then decrypts it in the same softirq, while the other CPUs wait. With
- * rx_spread on (the default), an inbound packet's request, once made, is
- * not run here: it goes on this CPU's queue, and a NAPI context of this
- * CPU's, scheduled on the next online CPU by an IPI, runs the queue there.
+ * rx_spread on, an inbound packet's request, once made, with others
+ * waiting behind it (nfsec_spread() says when), is not run here: it goes
+ * on this CPU's queue, and a NAPI context of this CPU's, scheduled on the
+ * next online CPU by an IPI, runs the queue there.
  * The IPI is sent when the queue was empty and the NAPI context idle; a
  * busy queue is drained in batches of up to 64 requests per poll, so one
  * IPI serves many packets.
+ *
+ * Off by default. A flow split this way runs on two CPUs from then on:
+ * the receiver answers from the next CPU, so its peer sends from both.
+ * Where a link queues packets per sending CPU (veth hands each to the
+ * sender's backlog), one SA's ESP can then arrive reordered by more than
+ * a replay window, and is dropped (60-strongswan's gateways saw it: 7
+ * replay_old of 1375). A NIC's receive queue does not reorder that way.
  *
  * Order: one CPU's queue is run in order by one poll at a time (the NAPI
  * context's SCHED bit), so packets keep the order they came in on that
@@ -31,7 +39,7 @@
 #include <linux/rcupdate.h>
 #include <linux/smp.h>
 
-static bool rx_spread = true;
+static bool rx_spread;
 module_param(rx_spread, bool, 0644);
 MODULE_PARM_DESC(rx_spread, "decrypt inbound packets on the next CPU");
 

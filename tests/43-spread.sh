@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# 43-spread.sh: inbound packets are decrypted on the next CPU (rx_spread,
-# on by default), and where they arrive with it off.
+# 43-spread.sh: with rx_spread (off by default) inbound packets that have
+# others behind them are decrypted on the next CPU; without, where they
+# arrive.
 #
 #   +------------------+                  +------------------+
 #   | ns a             |       veth       | ns b             |
@@ -18,7 +19,7 @@
 # enter the stack there (nfsec0's GRO, counted in the first column of
 # /proc/net/softnet_stat), as do the ACKs TCP answers from there; a lone
 # packet (a ping) is decrypted where it arrives. Covers:
-#  - rx_spread is on by default;
+#  - rx_spread is off by default;
 #  - with it, a 1 MiB transfer arrives intact and CPU 1 takes in at least
 #    50 packets; pings from CPU 0, 0.1 s apart, leave CPU 1 next to
 #    nothing (at most 10);
@@ -34,7 +35,7 @@ ns_enter spread a b			# the rest runs in namespace a
 TMP=$(mktemp -d)
 P=/sys/module/nfsec/parameters
 PINGS=30
-trap 'echo 1 >$P/rx_spread' EXIT
+trap 'echo 0 >$P/rx_spread' EXIT
 
 link a veth0 10.0.0.1/24 b veth1 10.0.0.2/24
 check "a: stateful nftables filter (conntrack)" ct_filter a
@@ -68,7 +69,8 @@ if [ "$(nproc)" -lt 2 ]; then
 	t_end
 fi
 
-expect_eq "rx_spread is on by default" Y "$(cat $P/rx_spread)" || true
+expect_eq "rx_spread is off by default" N "$(cat $P/rx_spread)" || true
+echo 1 >$P/rx_spread
 check "ping a -> b (routes and neighbours)" ping -c 1 -W 2 10.0.0.2
 head -c 1048576 /dev/urandom >"$TMP/blob"
 
@@ -92,7 +94,6 @@ log "rx_spread off: the same transfer"
 echo 0 >$P/rx_spread
 on_cpus tcp_md5 "TCP a -> b: 1 MiB arrives intact (md5)" \
 	a b 10.0.0.2 5002 "$TMP/blob"
-echo 1 >$P/rx_spread
 log "packets taken in: CPU 0 $d0, CPU 1 $d1"
 expect_eq "CPU 1 took in at most 10 packets" yes \
 	"$( ((d1 <= 10)) && echo yes || echo "no: $d1")" || true

@@ -38,9 +38,9 @@
 # choice printed after the tcp table); nfsec-gcm-default and
 # nfsec-ah-default the crypto API's own choice (crypto_select=0 while
 # their SAs are made), the one XFRM takes: the difference between the two
-# is the driver's, not the path's. nfsec-gcm-onecpu is nfsec-gcm with
-# rx_spread off (until its teardown): every inbound packet decrypted on
-# the CPU it arrives on (the streams, udp and rtt suites run it too).
+# is the driver's, not the path's. nfsec-gcm-spread is nfsec-gcm with
+# rx_spread on (until its teardown): a GSO train's packets decrypted on
+# the next CPU (the streams, udp and rtt suites run it too).
 set -eu
 cd "$(dirname "$0")/../.."
 NFSEC=$PWD/tools/nfsec/nfsec
@@ -219,7 +219,7 @@ teardown() {
 	undo_nfsec= undo_xfrm=
 	S "$NFSEC" policy flush; S "$NFSEC" sa flush
 	S ip xfrm policy flush; S ip xfrm state flush
-	echo 1 >/sys/module/nfsec/parameters/rx_spread
+	echo 0 >/sys/module/nfsec/parameters/rx_spread
 	C ip link del wg0 2>/dev/null || true; S ip link del wg0 2>/dev/null || true
 	[ -z "$encap_pids" ] || { kill $encap_pids 2>/dev/null; wait $encap_pids 2>/dev/null; } || true
 	encap_pids=
@@ -236,9 +236,9 @@ setup() {
 	case $1 in
 	veth) dest=10.0.0.2 ;;
 	nfsec-gcm|nfsec6-gcm) setup_nfsec aes-gcm-128 "$k20" ;;
-	nfsec-*-onecpu)	# rx_spread off until teardown: decryption where it arrives
-		echo 0 >/sys/module/nfsec/parameters/rx_spread
-		setup "${1%-onecpu}" "${2:-$c}"
+	nfsec-*-spread)	# rx_spread on until teardown: trains decrypted on the next CPU
+		echo 1 >/sys/module/nfsec/parameters/rx_spread
+		setup "${1%-spread}" "${2:-$c}"
 		return ;;
 	nfsec-*-default)	# the crypto API's drivers, not the measured ones
 		echo 0 >/sys/module/nfsec/parameters/crypto_select
@@ -326,7 +326,7 @@ table() {
 	done
 }
 
-configs=${BENCH_CONFIGS:-"veth nfsec-gcm nfsec-gcm-default nfsec-gcm-onecpu xfrm-gcm nfsec-chacha xfrm-chacha wireguard nfsec6-gcm xfrm6-gcm nfsec-ah nfsec-ah-default xfrm-ah nfsec-udp xfrm-udp"}
+configs=${BENCH_CONFIGS:-"veth nfsec-gcm nfsec-gcm-default nfsec-gcm-spread xfrm-gcm nfsec-chacha xfrm-chacha wireguard nfsec6-gcm xfrm6-gcm nfsec-ah nfsec-ah-default xfrm-ah nfsec-udp xfrm-udp"}
 tcp_run() { tcp; }
 streams_run() { tcp -P 4; }
 
@@ -338,7 +338,8 @@ if suite tcp; then
 	echo "nfsec/XFRM AES-GCM-128:         $(ratio "$(m nfsec-gcm)" "$(m xfrm-gcm)")"
 	echo "nfsec, crypto API's driver/XFRM: $(ratio "$(m nfsec-gcm-default)" "$(m xfrm-gcm)")"
 	echo "nfsec, measured/default driver: $(ratio "$(m nfsec-gcm)" "$(m nfsec-gcm-default)")"
-	echo "nfsec, inbound on the next CPU/where it arrives: $(ratio "$(m nfsec-gcm)" "$(m nfsec-gcm-onecpu)")"
+	echo "nfsec with rx_spread/XFRM:      $(ratio "$(m nfsec-gcm-spread)" "$(m xfrm-gcm)")"
+	echo "nfsec, rx_spread on/off:        $(ratio "$(m nfsec-gcm-spread)" "$(m nfsec-gcm)")"
 	echo "# nfsec's crypto driver choice (drivers.c, measured at the first SA):"
 	dmesg | sed -n 's/.*nfsec: crypto /#   /p'
 	echo "nfsec/XFRM ChaCha20-Poly1305:   $(ratio "$(m nfsec-chacha)" "$(m xfrm-chacha)")"
@@ -350,37 +351,38 @@ if suite tcp; then
 fi
 
 if suite streams; then
-	sc="nfsec-gcm nfsec-gcm-onecpu xfrm-gcm wireguard"
+	sc="nfsec-gcm nfsec-gcm-spread xfrm-gcm wireguard"
 	run_rounds streams streams_run $sc
 	table streams "Mbit/s, 4 TCP streams" 1 $sc
 	echo
 	echo "nfsec/XFRM AES-GCM-128, 4 streams:  $(ratio "${med["streams nfsec-gcm"]}" "${med["streams xfrm-gcm"]}")"
 	echo "nfsec/WireGuard, 4 streams:         $(ratio "${med["streams nfsec-gcm"]}" "${med["streams wireguard"]}")"
+	echo "nfsec with rx_spread/XFRM, 4 streams: $(ratio "${med["streams nfsec-gcm-spread"]}" "${med["streams xfrm-gcm"]}")"
 fi
 
 if suite udp; then
-	uc="veth nfsec-gcm nfsec-gcm-onecpu xfrm-gcm"
+	uc="veth nfsec-gcm nfsec-gcm-spread xfrm-gcm"
 	run_rounds udp udp $uc
 	table udp "received packets/s, 64-byte UDP" 1 $uc
 	pps=$(ratio "${med["udp nfsec-gcm"]}" "${med["udp xfrm-gcm"]}")
-	pps1=$(ratio "${med["udp nfsec-gcm"]}" "${med["udp nfsec-gcm-onecpu"]}")
+	pps1=$(ratio "${med["udp nfsec-gcm-spread"]}" "${med["udp nfsec-gcm"]}")
 	table udp "loss %" 2 $uc
 	echo
 	echo "nfsec/XFRM AES-GCM-128, 64-byte UDP packets/s: $pps"
-	echo "nfsec, inbound on the next CPU/where it arrives: $pps1"
+	echo "nfsec, rx_spread on/off, packets/s: $pps1"
 fi
 
 if suite rtt; then
-	rc="veth nfsec-gcm nfsec-gcm-onecpu xfrm-gcm wireguard"
+	rc="veth nfsec-gcm nfsec-gcm-spread xfrm-gcm wireguard"
 	run_rounds rtt rtt $rc
 	table rtt "ms, p50 of $pings pings" 1 $rc
 	p50=$(ratio "${med["rtt nfsec-gcm"]}" "${med["rtt xfrm-gcm"]}")
-	p50n=$(ratio "${med["rtt nfsec-gcm"]}" "${med["rtt nfsec-gcm-onecpu"]}")
+	p50n=$(ratio "${med["rtt nfsec-gcm-spread"]}" "${med["rtt nfsec-gcm"]}")
 	table rtt "ms, p99 of $pings pings" 2 $rc
 	echo
 	echo "nfsec/XFRM AES-GCM-128, RTT p50: $p50"
 	echo "nfsec/XFRM AES-GCM-128, RTT p99: $(ratio "${med["rtt nfsec-gcm"]}" "${med["rtt xfrm-gcm"]}")"
-	echo "nfsec, inbound on the next CPU/where it arrives, RTT p50: $p50n"
+	echo "nfsec, rx_spread on/off, RTT p50: $p50n"
 fi
 
 # The other sites' tables (install, scale): SA i has SPI 0x100000 + i and
