@@ -35,7 +35,8 @@ ns_enter spread a b			# the rest runs in namespace a
 TMP=$(mktemp -d)
 P=/sys/module/nfsec/parameters
 PINGS=30
-trap 'echo 0 >$P/rx_spread' EXIT
+# (t_begin's exit trap still runs: a script that stops early is a failure)
+trap 'rc=$?; echo 0 >$P/rx_spread; (exit $rc); _t_exit' EXIT
 
 link a veth0 10.0.0.1/24 b veth1 10.0.0.2/24
 check "a: stateful nftables filter (conntrack)" ct_filter a
