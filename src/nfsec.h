@@ -590,14 +590,14 @@ void nfsec_crypt_done(struct crypto_async_request *base, int err);
 bool __must_check nfsec_inflight_get(struct nfsec_sa *sa);
 void nfsec_inflight_put(struct nfsec_sa *sa);
 void nfsec_crypt_end(struct nfsec_sa *sa);
+void nfsec_inflight_wait(struct nfsec_net *nn);
+void nfsec_sa_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why);
 void nfsec_input_crypt(struct nfsec_crypt *c);
 
 /* spread.c: inbound requests run on the next CPU */
 bool nfsec_spread(struct nfsec_crypt *c);
 int nfsec_spread_init(void);
 void nfsec_spread_exit(void);
-void nfsec_inflight_wait(struct nfsec_net *nn);
-void nfsec_sa_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why);
 
 /* The counter for a failed crypto request: a full queue, or an error. */
 static inline int nfsec_crypto_drop_reason(int err)

@@ -114,12 +114,6 @@ bool nfsec_spread(struct nfsec_crypt *c)
 	if (!READ_ONCE(rx_spread))
 		return false;
 	local_bh_disable();
-	cpu = smp_processor_id();
-	next = next_cpu(cpu);
-	if (next == cpu) {
-		local_bh_enable();
-		return false;
-	}
 	sc = this_cpu_ptr(&spread_cpus);
 	/*
 	 * A packet alone runs here: handing it over costs an IPI and a wait
@@ -128,16 +122,21 @@ bool nfsec_spread(struct nfsec_crypt *c)
 	 * on this CPU (a GSO train that veth queued to the backlog), or when
 	 * earlier ones are still queued (order).
 	 */
-	if (sc->queued == READ_ONCE(sc->ran) && !backlog_waits()) {
-		local_bh_enable();
-		return false;
-	}
+	if (sc->queued == READ_ONCE(sc->ran) && !backlog_waits())
+		goto here;
+	cpu = smp_processor_id();
+	next = next_cpu(cpu);
+	if (next == cpu)
+		goto here;
 	sc->queued++;
 	if (llist_add(&c->node, &sc->queue) && napi_schedule_prep(&sc->napi) &&
 	    smp_call_function_single_async(next, &sc->csd))
 		__napi_schedule(&sc->napi);	/* next is going away: here */
 	local_bh_enable();
 	return true;
+here:
+	local_bh_enable();
+	return false;
 }
 
 int nfsec_spread_init(void)
