@@ -19,9 +19,9 @@
 # enter the stack there (nfsec0's GRO, counted in the first column of
 # /proc/net/softnet_stat), as do the ACKs TCP answers from there; a lone
 # packet (a ping) is decrypted where it arrives. Covers:
-#  - rx_spread is off by default;
-#  - with it, a 1 MiB transfer arrives intact and CPU 1 takes in at least
-#    50 packets; pings from CPU 0, 0.1 s apart, leave CPU 1 next to
+#  - rx_spread is off by default, and a user namespace cannot turn it on;
+#  - with it, a 1 MiB transfer arrives intact, the link carries ESP only,
+#    and CPU 1 takes in at least 50 packets; pings from CPU 0, 0.1 s apart, leave CPU 1 next to
 #    nothing (at most 10);
 #  - without it, the same transfer arrives intact and CPU 1 takes in next
 #    to nothing;
@@ -71,13 +71,25 @@ if [ "$(nproc)" -lt 2 ]; then
 fi
 
 expect_eq "rx_spread is off by default" N "$(cat $P/rx_spread)" || true
+# (an unprivileged user, root in a user namespace of its own)
+expect_eq "userns: rx_spread cannot be written" "Permission denied" \
+	"$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		unshare -Urn sh -c "echo 1 >$P/rx_spread" 2>&1 | sed 's/.*: //')" || true
+expect_eq "userns: rx_spread still off" N "$(cat $P/rx_spread)" || true
 echo 1 >$P/rx_spread
 check "ping a -> b (routes and neighbours)" ping -c 1 -W 2 10.0.0.2
 head -c 1048576 /dev/urandom >"$TMP/blob"
 
 log "rx_spread on: 1 MiB over TCP, both ends on CPU 0"
+cap_start b veth1 "$TMP/link.pcap"
 on_cpus tcp_md5 "TCP a -> b: 1 MiB arrives intact (md5)" \
 	a b 10.0.0.2 5001 "$TMP/blob"
+cap_stop "$TMP/link.pcap"
+expect_eq "capture: no non-ESP IPv4 packet between a and b" 0 \
+	"$(cap_count "$TMP/link.pcap" 'ip and host 10.0.0.1 and host 10.0.0.2 and not ip proto 50')" || true
+esp=$(cap_count "$TMP/link.pcap" 'ip proto 50 and src 10.0.0.1 and ip[20:4] = 0x1001')
+expect_eq "capture: a's ESP carried the transfer" yes \
+	"$( ((esp > 0)) && echo yes || echo "no: $esp")" || true
 log "packets taken in: CPU 0 $d0, CPU 1 $d1"
 expect_eq "CPU 1 took in at least 50 packets" yes \
 	"$( ((d1 >= 50)) && echo yes || echo "no: $d1")" || true
