@@ -346,10 +346,10 @@ static void peer_seen(struct esp_in *in, __be16 sport)
 }
 
 /*
- * After decryption (AH: the hash), here or from the completion: verify,
- * strip, deliver.
+ * After decryption (AH: the hash), here, from the completion, or back from
+ * the next CPU (spread.c): verify, strip, deliver.
  */
-static void input_finish(struct nfsec_crypt *c, int err)
+void nfsec_input_finish(struct nfsec_crypt *c, int err)
 {
 	struct esp_in in = {
 		.sa = c->sa,
@@ -401,15 +401,16 @@ static bool in_crypt(struct nfsec_crypt *c)
 
 /*
  * Runs a made request, here or on the next CPU (spread.c); consumes it, its
- * packet and its SA reference.
+ * packet and its SA reference. False: it could not run, and was dropped
+ * here; true: c->finish() has it, now or later.
  */
-void nfsec_input_crypt(struct nfsec_crypt *c)
+bool nfsec_input_crypt(struct nfsec_crypt *c)
 {
 	struct nfsec_sa *sa = c->sa;
 	struct sk_buff *skb = c->skb;
 
 	if (in_crypt(c))
-		return;		/* input_finish() has it, now or later */
+		return true;
 	nfsec_esp_req_free(c);
 	nfsec_inflight_put(sa);
 	if (sa->id.proto == IPPROTO_AH) {
@@ -420,6 +421,7 @@ void nfsec_input_crypt(struct nfsec_crypt *c)
 		nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
 	}
 	nfsec_sa_put(sa);
+	return false;
 }
 
 /*
@@ -457,7 +459,7 @@ static void esp_input(struct nfsec_sa *sa, struct sk_buff *skb, u64 seq,
 	    esp_request(sa, skb, ihl, nfrags);
 	if (!c)
 		goto drop_inflight;
-	c->finish = input_finish;
+	c->finish = nfsec_input_finish;
 	c->skb = skb;
 	c->sa = sa;
 	c->seq = seq;

@@ -134,6 +134,7 @@ enum nfsec_net_counter {
 	NFSEC_NET_BAD_ENCAP,
 	NFSEC_NET_MAPPING,
 	NFSEC_NET_MAPPING_LIMITED,
+	NFSEC_NET_SPREAD,
 	NFSEC_NET_COUNTERS
 };
 
@@ -551,6 +552,8 @@ static inline u64 nfsec_seq_limit(const struct nfsec_sa *sa)
 struct nfsec_crypt {
 	void (*finish)(struct nfsec_crypt *c, int err);	/* consumes c */
 	struct llist_node node;		/* in: queued for the next CPU */
+	int home;			/* in, queued: the CPU it came from */
+	int err;			/* in, queued: the crypto's result */
 	struct sk_buff *skb;
 	struct nfsec_sa *sa;		/* holds a reference */
 	union {
@@ -592,7 +595,8 @@ void nfsec_inflight_put(struct nfsec_sa *sa);
 void nfsec_crypt_end(struct nfsec_sa *sa);
 void nfsec_inflight_wait(struct nfsec_net *nn);
 void nfsec_sa_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why);
-void nfsec_input_crypt(struct nfsec_crypt *c);
+bool nfsec_input_crypt(struct nfsec_crypt *c);
+void nfsec_input_finish(struct nfsec_crypt *c, int err);
 
 /* spread.c: inbound requests run on the next CPU */
 bool nfsec_spread(struct nfsec_crypt *c);

@@ -9,27 +9,33 @@
  * rx_spread on, an inbound packet's request, once made, with others
  * waiting behind it (nfsec_spread() says when), is not run here: it goes
  * on this CPU's queue, and a NAPI context of this CPU's, scheduled on the
- * next online CPU by an IPI, runs the queue there.
- * The IPI is sent when the queue was empty and the NAPI context idle; a
- * busy queue is drained in batches of up to 64 requests per poll, so one
- * IPI serves many packets.
+ * next online CPU by an IPI, decrypts the queue there. Each request then
+ * comes back: a second NAPI context of this CPU's, scheduled here, runs
+ * the rest (replay window, decapsulation, policy, GRO, the inner stack)
+ * on this CPU, in the order the packets came in. Only the crypto moved.
+ * The IPIs are sent when a list was empty and its NAPI context idle; a
+ * busy list is run in batches of up to 64, so one IPI serves many.
  *
- * Off by default. A flow split this way runs on two CPUs from then on:
- * the receiver answers from the next CPU, so its peer sends from both.
- * Where a link queues packets per sending CPU (veth hands each to the
- * sender's backlog), one SA's ESP can then arrive reordered by more than
- * a replay window, and is dropped (60-strongswan's gateways saw it: 7
- * replay_old of 1375). A NIC's receive queue does not reorder that way.
+ * Why back: an inner packet taken in on the next CPU is answered from
+ * there, so its peer, seeing answers from two CPUs, sends from two; where
+ * a link queues packets per sending CPU (veth hands each to the sender's
+ * backlog), one SA's ESP then arrives reordered by more than a replay
+ * window, and is dropped (60-strongswan's gateways saw 7 replay_old of
+ * 1375 when the spread delivered on the next CPU). Coming back, a flow
+ * stays on the CPU its packets arrive on, as RSS or RPS placed it.
  *
- * Order: one CPU's queue is run in order by one poll at a time (the NAPI
- * context's SCHED bit), so packets keep the order they came in on that
- * CPU. A queued request counts as in crypto (nfsec_inflight_get()): the
- * queue is bounded by the SA's and namespace's limits, and a namespace's
- * exit waits for it like for any crypto in flight.
+ * Order: one CPU's queue is decrypted in order by one poll at a time (the
+ * NAPI context's SCHED bit), and comes back to one list that one poll
+ * runs in order; a packet arriving while earlier ones are out (queued !=
+ * settled) goes the same way, never past them. A driver that completes
+ * out of order reorders here as it would without the spread. A request out
+ * counts as in crypto (nfsec_inflight_get()) until finished: the lists are
+ * bounded by the SA's and namespace's limits, and a namespace's exit waits
+ * for them like for any crypto in flight.
  *
- * A queue's NAPI context runs wherever it was scheduled: if the next CPU
- * cannot take the IPI (going offline), it is scheduled here instead, and
- * a CPU going offline hands its scheduled contexts to a live one.
+ * A NAPI context runs wherever it was scheduled: if the target CPU cannot
+ * take the IPI (going offline), it is scheduled here instead, and a CPU
+ * going offline hands its scheduled contexts to a live one.
  */
 
 #include "nfsec.h"
@@ -44,50 +50,113 @@ module_param(rx_spread, bool, 0644);
 MODULE_PARM_DESC(rx_spread, "decrypt inbound packets on the next CPU");
 
 struct spread_cpu {
-	struct llist_head queue;	/* requests, added by this CPU only */
-	unsigned long queued;		/* written by this CPU only */
-	unsigned long ran;		/* written by the poll only */
+	/* out: requests made here, for the next CPU to decrypt */
+	struct llist_head queue;	/* added to by this CPU only */
 	struct llist_node *run;		/* taken from queue, oldest first */
-	struct napi_struct napi;
+	struct napi_struct napi;	/* runs queue, on the next CPU */
 	call_single_data_t csd;
+	/* back: those decrypted, for this CPU to finish */
+	struct llist_head back;
+	struct llist_node *back_run;	/* taken from back, oldest first */
+	struct napi_struct back_napi;	/* runs back, here */
+	call_single_data_t back_csd;
+	unsigned long queued;		/* written by this CPU only */
+	atomic_long_t settled;		/* finished back here, or dropped */
 };
 
 static DEFINE_PER_CPU(struct spread_cpu, spread_cpus);
 /* the NAPI contexts' device: it is never registered and carries nothing */
 static struct net_device spread_dev;
 
+/* In an IPI: the NAPI context's poll runs at the irq's exit. */
+static void spread_ipi(void *info)
+{
+	__napi_schedule_irqoff(info);
+}
+
+/*
+ * Schedules @napi on @cpu (an IPI) or, when that CPU cannot take one
+ * (going offline), here. BHs are off.
+ */
+static void schedule_on(int cpu, struct napi_struct *napi,
+			call_single_data_t *csd)
+{
+	if (!napi_schedule_prep(napi))
+		return;		/* scheduled already: it will see the list */
+	if (cpu == smp_processor_id() || smp_call_function_single_async(cpu, csd))
+		__napi_schedule(napi);
+}
+
+/* Takes the oldest entry of @list, refilling @run from it when empty. */
+static struct nfsec_crypt *take(struct llist_head *list,
+				struct llist_node **run)
+{
+	struct nfsec_crypt *c;
+
+	if (!*run) {
+		*run = llist_reverse_order(llist_del_all(list));
+		if (!*run)
+			return NULL;
+	}
+	c = llist_entry(*run, struct nfsec_crypt, node);
+	*run = (*run)->next;
+	return c;
+}
+
+/*
+ * The request's crypto is done (here, on the next CPU, or in a driver's
+ * completion): back to the CPU it came from, to be finished there.
+ */
+static void spread_done(struct nfsec_crypt *c, int err)
+{
+	struct spread_cpu *home = per_cpu_ptr(&spread_cpus, c->home);
+
+	c->err = err;
+	if (llist_add(&c->node, &home->back))
+		schedule_on(c->home, &home->back_napi, &home->back_csd);
+}
+
+/* On the next CPU: decrypts a batch of the queue of the CPU it serves. */
 static int spread_poll(struct napi_struct *napi, int budget)
 {
 	struct spread_cpu *sc = container_of(napi, struct spread_cpu, napi);
-	int done = 0;
+	struct nfsec_crypt *c;
+	int done = 0, dropped = 0;
 
-	while (done < budget) {
-		struct nfsec_crypt *c;
-
-		if (!sc->run) {
-			sc->run = llist_reverse_order(llist_del_all(&sc->queue));
-			if (!sc->run)
-				break;
-		}
-		c = llist_entry(sc->run, struct nfsec_crypt, node);
-		sc->run = sc->run->next;
+	while (done < budget && (c = take(&sc->queue, &sc->run))) {
 		/* the hook's RCU read-side section, as the hook had it */
 		rcu_read_lock();
-		nfsec_input_crypt(c);
+		if (!nfsec_input_crypt(c))	/* c is gone either way */
+			dropped++;
 		rcu_read_unlock();
 		done++;
 	}
-	WRITE_ONCE(sc->ran, sc->ran + done);
+	if (dropped)
+		atomic_long_add(dropped, &sc->settled);
 	/* (a request queued meanwhile marked it missed: it runs again) */
 	if (done < budget)
 		napi_complete_done(napi, done);
 	return done;
 }
 
-/* On the next CPU, in the IPI: the queue's poll runs at the irq's exit. */
-static void spread_ipi(void *info)
+/* Home again: finishes the decrypted requests, in the order they left. */
+static int back_poll(struct napi_struct *napi, int budget)
 {
-	__napi_schedule_irqoff(info);
+	struct spread_cpu *sc = container_of(napi, struct spread_cpu,
+					     back_napi);
+	struct nfsec_crypt *c;
+	int done = 0;
+
+	while (done < budget && (c = take(&sc->back, &sc->back_run))) {
+		rcu_read_lock();
+		nfsec_input_finish(c, c->err);
+		rcu_read_unlock();
+		done++;
+	}
+	atomic_long_add(done, &sc->settled);
+	if (done < budget)
+		napi_complete_done(napi, done);
+	return done;
 }
 
 static int next_cpu(int cpu)
@@ -116,22 +185,24 @@ bool nfsec_spread(struct nfsec_crypt *c)
 	local_bh_disable();
 	sc = this_cpu_ptr(&spread_cpus);
 	/*
-	 * A packet alone runs here: handing it over costs an IPI and a wait
-	 * for the other CPU, more than its crypto (a ping's round trip grew
-	 * by half under TCG). It goes over when more packets wait behind it
-	 * on this CPU (a GSO train that veth queued to the backlog), or when
-	 * earlier ones are still queued (order).
+	 * A packet alone runs here: handing it over costs two IPIs and a
+	 * wait for the other CPU, more than its crypto (a ping's round trip
+	 * grew by half under TCG). It goes over when more packets wait
+	 * behind it on this CPU (a GSO train that veth queued to the
+	 * backlog), or when earlier ones are not back yet (order).
 	 */
-	if (sc->queued == READ_ONCE(sc->ran) && !backlog_waits())
+	if (sc->queued == atomic_long_read(&sc->settled) && !backlog_waits())
 		goto here;
 	cpu = smp_processor_id();
 	next = next_cpu(cpu);
 	if (next == cpu)
 		goto here;
 	sc->queued++;
-	if (llist_add(&c->node, &sc->queue) && napi_schedule_prep(&sc->napi) &&
-	    smp_call_function_single_async(next, &sc->csd))
-		__napi_schedule(&sc->napi);	/* next is going away: here */
+	nfsec_counter_inc(c->sa->nn->counters, NFSEC_NET_SPREAD);
+	c->home = cpu;
+	c->finish = spread_done;
+	if (llist_add(&c->node, &sc->queue))
+		schedule_on(next, &sc->napi, &sc->csd);
 	local_bh_enable();
 	return true;
 here:
@@ -150,9 +221,14 @@ int nfsec_spread_init(void)
 		struct spread_cpu *sc = per_cpu_ptr(&spread_cpus, cpu);
 
 		init_llist_head(&sc->queue);
+		init_llist_head(&sc->back);
+		atomic_long_set(&sc->settled, 0);
 		INIT_CSD(&sc->csd, spread_ipi, &sc->napi);
+		INIT_CSD(&sc->back_csd, spread_ipi, &sc->back_napi);
 		netif_napi_add(&spread_dev, &sc->napi, spread_poll);
+		netif_napi_add(&spread_dev, &sc->back_napi, back_poll);
 		napi_enable(&sc->napi);
+		napi_enable(&sc->back_napi);
 	}
 	return 0;
 }
@@ -166,7 +242,10 @@ void nfsec_spread_exit(void)
 		struct spread_cpu *sc = per_cpu_ptr(&spread_cpus, cpu);
 
 		napi_disable(&sc->napi);
+		napi_disable(&sc->back_napi);
 		netif_napi_del(&sc->napi);
-		WARN_ON_ONCE(!llist_empty(&sc->queue) || sc->run);
+		netif_napi_del(&sc->back_napi);
+		WARN_ON_ONCE(!llist_empty(&sc->queue) || sc->run ||
+			     !llist_empty(&sc->back) || sc->back_run);
 	}
 }

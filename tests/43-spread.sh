@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # 43-spread.sh: with rx_spread (off by default) inbound packets that have
-# others behind them are decrypted on the next CPU; without, where they
-# arrive.
+# others behind them are decrypted on the next CPU, and finished (replay
+# window, decapsulation, the inner stack) back where they arrived; without,
+# all of it where they arrive.
 #
 #   +------------------+                  +------------------+
 #   | ns a             |       veth       | ns b             |
@@ -15,16 +16,19 @@
 # to the backlog of the CPU that sent it, so without nfsec's spread the
 # segments, their decryption, the ACKs and theirs all run on CPU 0. With
 # rx_spread, a packet that has more waiting behind it in the backlog (a
-# GSO train's segments) is decrypted on CPU 1, and the inner packets
-# enter the stack there (nfsec0's GRO, counted in the first column of
-# /proc/net/softnet_stat), as do the ACKs TCP answers from there; a lone
-# packet (a ping) is decrypted where it arrives. Covers:
+# GSO train's segments) is decrypted on CPU 1 (counted `spread` in the
+# namespace's stats), and comes back to CPU 0, where the inner packets
+# enter the stack (nfsec0's GRO, counted in the first column of
+# /proc/net/softnet_stat): the flow stays on the CPU it arrived on, so
+# the peer goes on sending from one. A lone packet (a ping) is decrypted
+# where it arrives. Covers:
 #  - rx_spread is off by default, and a user namespace cannot turn it on;
 #  - with it, a 1 MiB transfer arrives intact, the link carries ESP only,
-#    and CPU 1 takes in at least 50 packets; pings from CPU 0, 0.1 s apart, leave CPU 1 next to
-#    nothing (at most 10);
-#  - without it, the same transfer arrives intact and CPU 1 takes in next
-#    to nothing;
+#    b counts at least 50 packets spread, and CPU 1 takes in next to
+#    nothing (at most 10); pings from CPU 0, 0.1 s apart, are spread at
+#    most 10 times;
+#  - without it, the same transfer arrives intact, nothing is spread, and
+#    CPU 1 takes in next to nothing;
 #  - the in SAs count no drop, the namespaces none.
 # Needs two CPUs (the VM has them).
 set -e
@@ -55,12 +59,14 @@ taken() {
 	echo "${n[0]} ${n[1]}"
 }
 # on_cpus CMD...: run CMD; d0 and d1 get what CPU 0 and CPU 1 took in
-# meanwhile
+# meanwhile, s0 and s1 b's spread counter before and after
 on_cpus() {
 	local before after
+	s0=$(ns_stat b spread)
 	before=($(taken))
 	"$@" || true
 	after=($(taken))
+	s1=$(ns_stat b spread)
 	d0=$((after[0] - before[0])) d1=$((after[1] - before[1]))
 }
 
@@ -90,24 +96,27 @@ expect_eq "capture: no non-ESP IPv4 packet between a and b" 0 \
 esp=$(cap_count "$TMP/link.pcap" 'ip proto 50 and src 10.0.0.1 and ip[20:4] = 0x1001')
 expect_eq "capture: a's ESP carried the transfer" yes \
 	"$( ((esp > 0)) && echo yes || echo "no: $esp")" || true
-log "packets taken in: CPU 0 $d0, CPU 1 $d1"
-expect_eq "CPU 1 took in at least 50 packets" yes \
-	"$( ((d1 >= 50)) && echo yes || echo "no: $d1")" || true
+log "packets taken in: CPU 0 $d0, CPU 1 $d1; b spread $((s1 - s0))"
+expect_eq "b: at least 50 packets decrypted on the next CPU" yes \
+	"$( ((s1 - s0 >= 50)) && echo yes || echo "no: $((s1 - s0))")" || true
+expect_eq "back on CPU 0: CPU 1 took in at most 10 packets" yes \
+	"$( ((d1 <= 10)) && echo yes || echo "no: $d1")" || true
 
 # (0.1 s apart: on a slow kernel, KASAN's, pings 10 ms apart can queue up
 # behind each other, and then they are no longer lone)
 log "rx_spread on: $PINGS pings from CPU 0, 0.1 s apart"
 on_cpus check "ping a -> b from CPU 0, $PINGS of $PINGS" \
 	taskset -c 0 ping -q -c $PINGS -i 0.1 -W 2 10.0.0.2
-log "packets taken in: CPU 0 $d0, CPU 1 $d1"
-expect_eq "lone packets stay where they arrive: CPU 1 took in at most 10" yes \
-	"$( ((d1 <= 10)) && echo yes || echo "no: $d1")" || true
+log "packets taken in: CPU 0 $d0, CPU 1 $d1; b spread $((s1 - s0))"
+expect_eq "lone packets are decrypted where they arrive: b spread at most 10" \
+	yes "$( ((s1 - s0 <= 10)) && echo yes || echo "no: $((s1 - s0))")" || true
 
 log "rx_spread off: the same transfer"
 echo 0 >$P/rx_spread
 on_cpus tcp_md5 "TCP a -> b: 1 MiB arrives intact (md5)" \
 	a b 10.0.0.2 5002 "$TMP/blob"
-log "packets taken in: CPU 0 $d0, CPU 1 $d1"
+log "packets taken in: CPU 0 $d0, CPU 1 $d1; b spread $((s1 - s0))"
+expect_eq "b: nothing decrypted on the next CPU" 0 "$((s1 - s0))" || true
 expect_eq "CPU 1 took in at most 10 packets" yes \
 	"$( ((d1 <= 10)) && echo yes || echo "no: $d1")" || true
 

@@ -281,10 +281,11 @@ ns_stat() {
 	nf "$1" -j stats | jq_py 'd[a]' "$2"
 }
 
-# ns_stats NS: the namespace's non-zero drop counters, as sa_stats.
+# ns_stats NS: the namespace's non-zero drop counters, as sa_stats
+# (spread, no drop, counts the packets rx_spread decrypted on the next CPU).
 ns_stats() {
 	nf "$1" -j stats |
-		jq_py 'nonzero({k: v for k, v in d.items() if k not in ("sa_count", "policy_count", "larval_count")})'
+		jq_py 'nonzero({k: v for k, v in d.items() if k not in ("sa_count", "policy_count", "larval_count", "spread")})'
 }
 
 # ns_counts NS: "[sa_count, policy_count]" of the namespace.

@@ -75,6 +75,8 @@ static const struct counter {
 	[NFSEC_STATS_A_MAPPING] = { "mapping", "mapping events sent" },
 	[NFSEC_STATS_A_MAPPING_LIMITED] = { "mapping_limited",
 					    "mapping events rate-limited" },
+	[NFSEC_STATS_A_SPREAD] = { "spread",
+				   "decrypted on the next CPU (rx_spread)" },
 };
 
 /* "replay_old" for JSON, "replay-old" for people and the command line */

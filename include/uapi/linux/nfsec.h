@@ -552,6 +552,7 @@ enum nfsec_stats_attr {
 	NFSEC_STATS_A_BAD_ENCAP,	/* short, junk, or the wrong SA kind */
 	NFSEC_STATS_A_MAPPING,		/* mapping changes handled */
 	NFSEC_STATS_A_MAPPING_LIMITED,	/* held back: rate, queue, memory */
+	NFSEC_STATS_A_SPREAD,		/* in: decrypted on the next CPU */
 	__NFSEC_STATS_A_MAX
 };
 
