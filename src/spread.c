@@ -6,7 +6,7 @@
  * host whose sender and receiver share the machine (veth between
  * namespaces, a gateway with one busy queue), one CPU encrypts a packet,
  * then decrypts it in the same softirq, while the other CPUs wait. With
- * rx_spread on, an inbound packet's request, once made, with others
+ * rx_spread on (the default), an inbound packet's request, once made, with others
  * waiting behind it (nfsec_spread() says when), is not run here: it goes
  * on this CPU's queue, and a NAPI context of this CPU's, scheduled on the
  * next online CPU by an IPI, decrypts the queue there. Each request then
@@ -45,9 +45,10 @@
 #include <linux/rcupdate.h>
 #include <linux/smp.h>
 
-static bool rx_spread;
+static bool rx_spread = true;
 module_param(rx_spread, bool, 0644);
-MODULE_PARM_DESC(rx_spread, "decrypt inbound packets on the next CPU");
+MODULE_PARM_DESC(rx_spread,
+		 "decrypt inbound packet trains on the next CPU (default on)");
 
 struct spread_cpu {
 	/* out: requests made here, for the next CPU to decrypt */

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# 43-spread.sh: with rx_spread (off by default) inbound packets that have
+# 43-spread.sh: with rx_spread (on by default) inbound packets that have
 # others behind them are decrypted on the next CPU, and finished (replay
 # window, decapsulation, the inner stack) back where they arrived; without,
 # all of it where they arrive.
@@ -22,7 +22,7 @@
 # /proc/net/softnet_stat): the flow stays on the CPU it arrived on, so
 # the peer goes on sending from one. A lone packet (a ping) is decrypted
 # where it arrives. Covers:
-#  - rx_spread is off by default, and a user namespace cannot turn it on;
+#  - rx_spread is on by default, and a user namespace cannot turn it off;
 #  - with it, a 1 MiB transfer arrives intact, the link carries ESP only,
 #    b counts at least 50 packets spread, and CPU 1 takes in next to
 #    nothing (at most 10); pings from CPU 0, 0.1 s apart, are spread at
@@ -40,7 +40,7 @@ TMP=$(mktemp -d)
 P=/sys/module/nfsec/parameters
 PINGS=30
 # (t_begin's exit trap still runs: a script that stops early is a failure)
-trap 'rc=$?; echo 0 >$P/rx_spread; (exit $rc); _t_exit' EXIT
+trap 'rc=$?; echo 1 >$P/rx_spread; (exit $rc); _t_exit' EXIT
 
 link a veth0 10.0.0.1/24 b veth1 10.0.0.2/24
 check "a: stateful nftables filter (conntrack)" ct_filter a
@@ -76,13 +76,12 @@ if [ "$(nproc)" -lt 2 ]; then
 	t_end
 fi
 
-expect_eq "rx_spread is off by default" N "$(cat $P/rx_spread)" || true
+expect_eq "rx_spread is on by default" Y "$(cat $P/rx_spread)" || true
 # (an unprivileged user, root in a user namespace of its own)
 expect_eq "userns: rx_spread cannot be written" "Permission denied" \
 	"$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
-		unshare -Urn sh -c "echo 1 >$P/rx_spread" 2>&1 | sed 's/.*: //')" || true
-expect_eq "userns: rx_spread still off" N "$(cat $P/rx_spread)" || true
-echo 1 >$P/rx_spread
+		unshare -Urn sh -c "echo 0 >$P/rx_spread" 2>&1 | sed 's/.*: //')" || true
+expect_eq "userns: rx_spread still on" Y "$(cat $P/rx_spread)" || true
 check "ping a -> b (routes and neighbours)" ping -c 1 -W 2 10.0.0.2
 head -c 1048576 /dev/urandom >"$TMP/blob"
 

@@ -120,6 +120,7 @@ log "site to site: 1 MiB over TCP each way"
 head -c 1048576 /dev/urandom >"$TMP/blob"
 tcp_md5 "TCP ha -> hb (nfsec -> XFRM): 1 MiB intact (md5)" ha hb 192.168.2.10 5001 "$TMP/blob" || true
 tcp_md5 "TCP hb -> ha (XFRM -> nfsec): 1 MiB intact (md5)" hb ha 192.168.1.10 5002 "$TMP/blob" || true
+log "ga: packets decrypted on the next CPU (rx_spread): $(ns_stat ga spread)"
 expect_eq "ga: no namespace drops" "" "$(ns_stats ga)" || true
 # (too_big: ha's first full-sized segments, before path MTU discovery)
 s=$(sa_pair_stats ga)

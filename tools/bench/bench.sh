@@ -38,9 +38,10 @@
 # choice printed after the tcp table); nfsec-gcm-default and
 # nfsec-ah-default the crypto API's own choice (crypto_select=0 while
 # their SAs are made), the one XFRM takes: the difference between the two
-# is the driver's, not the path's. nfsec-gcm-spread is nfsec-gcm with
-# rx_spread on (until its teardown): a GSO train's packets decrypted on
-# the next CPU (the streams, udp and rtt suites run it too).
+# is the driver's, not the path's. nfsec-gcm-nospread is nfsec-gcm with
+# rx_spread off (until its teardown; on by default): a GSO train's
+# packets decrypted where they arrive, not on the next CPU (the streams,
+# udp and rtt suites run it too).
 set -eu
 cd "$(dirname "$0")/../.."
 NFSEC=$PWD/tools/nfsec/nfsec
@@ -68,6 +69,8 @@ mkdir -p "$tmp"
 suite() { [[ " $suites " == *" $1 "* ]]; }
 
 [ -d /sys/module/nfsec ] || { modprobe nf_defrag_ipv6 && insmod src/nfsec.ko; }
+# (what teardown puts back after nfsec-*-nospread: the default, Y)
+spread0=$(cat /sys/module/nfsec/parameters/rx_spread)
 # Without udev nothing loads the accelerated crypto drivers: load the best.
 for m in aesni_intel ghash-clmulni-intel chacha20-x86_64 poly1305-x86_64 \
 	 sha256-ssse3 sha512-ssse3 esp4 esp4_offload esp6 esp6_offload wireguard; do
@@ -219,7 +222,7 @@ teardown() {
 	undo_nfsec= undo_xfrm=
 	S "$NFSEC" policy flush; S "$NFSEC" sa flush
 	S ip xfrm policy flush; S ip xfrm state flush
-	echo 0 >/sys/module/nfsec/parameters/rx_spread
+	echo "$spread0" >/sys/module/nfsec/parameters/rx_spread
 	C ip link del wg0 2>/dev/null || true; S ip link del wg0 2>/dev/null || true
 	[ -z "$encap_pids" ] || { kill $encap_pids 2>/dev/null; wait $encap_pids 2>/dev/null; } || true
 	encap_pids=
@@ -236,9 +239,9 @@ setup() {
 	case $1 in
 	veth) dest=10.0.0.2 ;;
 	nfsec-gcm|nfsec6-gcm) setup_nfsec aes-gcm-128 "$k20" ;;
-	nfsec-*-spread)	# rx_spread on until teardown: trains decrypted on the next CPU
-		echo 1 >/sys/module/nfsec/parameters/rx_spread
-		setup "${1%-spread}" "${2:-$c}"
+	nfsec-*-nospread)	# rx_spread off until teardown: no crypto on the next CPU
+		echo 0 >/sys/module/nfsec/parameters/rx_spread
+		setup "${1%-nospread}" "${2:-$c}"
 		return ;;
 	nfsec-*-default)	# the crypto API's drivers, not the measured ones
 		echo 0 >/sys/module/nfsec/parameters/crypto_select
@@ -326,7 +329,7 @@ table() {
 	done
 }
 
-configs=${BENCH_CONFIGS:-"veth nfsec-gcm nfsec-gcm-default nfsec-gcm-spread xfrm-gcm nfsec-chacha xfrm-chacha wireguard nfsec6-gcm xfrm6-gcm nfsec-ah nfsec-ah-default xfrm-ah nfsec-udp xfrm-udp"}
+configs=${BENCH_CONFIGS:-"veth nfsec-gcm nfsec-gcm-default nfsec-gcm-nospread xfrm-gcm nfsec-chacha xfrm-chacha wireguard nfsec6-gcm xfrm6-gcm nfsec-ah nfsec-ah-default xfrm-ah nfsec-udp xfrm-udp"}
 tcp_run() { tcp; }
 streams_run() { tcp -P 4; }
 
@@ -338,8 +341,8 @@ if suite tcp; then
 	echo "nfsec/XFRM AES-GCM-128:         $(ratio "$(m nfsec-gcm)" "$(m xfrm-gcm)")"
 	echo "nfsec, crypto API's driver/XFRM: $(ratio "$(m nfsec-gcm-default)" "$(m xfrm-gcm)")"
 	echo "nfsec, measured/default driver: $(ratio "$(m nfsec-gcm)" "$(m nfsec-gcm-default)")"
-	echo "nfsec with rx_spread/XFRM:      $(ratio "$(m nfsec-gcm-spread)" "$(m xfrm-gcm)")"
-	echo "nfsec, rx_spread on/off:        $(ratio "$(m nfsec-gcm-spread)" "$(m nfsec-gcm)")"
+	echo "nfsec without rx_spread/XFRM:   $(ratio "$(m nfsec-gcm-nospread)" "$(m xfrm-gcm)")"
+	echo "nfsec, rx_spread on/off:        $(ratio "$(m nfsec-gcm)" "$(m nfsec-gcm-nospread)")"
 	echo "# nfsec's crypto driver choice (drivers.c, measured at the first SA):"
 	dmesg | sed -n 's/.*nfsec: crypto /#   /p'
 	echo "nfsec/XFRM ChaCha20-Poly1305:   $(ratio "$(m nfsec-chacha)" "$(m xfrm-chacha)")"
@@ -351,21 +354,21 @@ if suite tcp; then
 fi
 
 if suite streams; then
-	sc="nfsec-gcm nfsec-gcm-spread xfrm-gcm wireguard"
+	sc="nfsec-gcm nfsec-gcm-nospread xfrm-gcm wireguard"
 	run_rounds streams streams_run $sc
 	table streams "Mbit/s, 4 TCP streams" 1 $sc
 	echo
 	echo "nfsec/XFRM AES-GCM-128, 4 streams:  $(ratio "${med["streams nfsec-gcm"]}" "${med["streams xfrm-gcm"]}")"
 	echo "nfsec/WireGuard, 4 streams:         $(ratio "${med["streams nfsec-gcm"]}" "${med["streams wireguard"]}")"
-	echo "nfsec with rx_spread/XFRM, 4 streams: $(ratio "${med["streams nfsec-gcm-spread"]}" "${med["streams xfrm-gcm"]}")"
+	echo "nfsec, rx_spread on/off, 4 streams: $(ratio "${med["streams nfsec-gcm"]}" "${med["streams nfsec-gcm-nospread"]}")"
 fi
 
 if suite udp; then
-	uc="veth nfsec-gcm nfsec-gcm-spread xfrm-gcm"
+	uc="veth nfsec-gcm nfsec-gcm-nospread xfrm-gcm"
 	run_rounds udp udp $uc
 	table udp "received packets/s, 64-byte UDP" 1 $uc
 	pps=$(ratio "${med["udp nfsec-gcm"]}" "${med["udp xfrm-gcm"]}")
-	pps1=$(ratio "${med["udp nfsec-gcm-spread"]}" "${med["udp nfsec-gcm"]}")
+	pps1=$(ratio "${med["udp nfsec-gcm"]}" "${med["udp nfsec-gcm-nospread"]}")
 	table udp "loss %" 2 $uc
 	echo
 	echo "nfsec/XFRM AES-GCM-128, 64-byte UDP packets/s: $pps"
@@ -373,11 +376,11 @@ if suite udp; then
 fi
 
 if suite rtt; then
-	rc="veth nfsec-gcm nfsec-gcm-spread xfrm-gcm wireguard"
+	rc="veth nfsec-gcm nfsec-gcm-nospread xfrm-gcm wireguard"
 	run_rounds rtt rtt $rc
 	table rtt "ms, p50 of $pings pings" 1 $rc
 	p50=$(ratio "${med["rtt nfsec-gcm"]}" "${med["rtt xfrm-gcm"]}")
-	p50n=$(ratio "${med["rtt nfsec-gcm-spread"]}" "${med["rtt nfsec-gcm"]}")
+	p50n=$(ratio "${med["rtt nfsec-gcm"]}" "${med["rtt nfsec-gcm-nospread"]}")
 	table rtt "ms, p99 of $pings pings" 2 $rc
 	echo
 	echo "nfsec/XFRM AES-GCM-128, RTT p50: $p50"
