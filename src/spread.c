@@ -192,7 +192,8 @@ bool nfsec_spread(struct nfsec_crypt *c)
 	 * behind it on this CPU (a GSO train that veth queued to the
 	 * backlog), or when earlier ones are not back yet (order).
 	 */
-	if (sc->queued == atomic_long_read(&sc->settled) && !backlog_waits())
+	if (sc->queued == (unsigned long)atomic_long_read(&sc->settled) &&
+	    !backlog_waits())
 		goto here;
 	cpu = smp_processor_id();
 	next = next_cpu(cpu);
