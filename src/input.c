@@ -412,7 +412,6 @@ bool nfsec_input_crypt(struct nfsec_crypt *c)
 	if (in_crypt(c))
 		return true;
 	nfsec_esp_req_free(c);
-	nfsec_inflight_put(sa);
 	if (sa->id.proto == IPPROTO_AH) {
 		/* (AH: the headers the ICV covers could not be read) */
 		nfsec_counter_inc(sa->nn->counters, NFSEC_NET_MALFORMED);
@@ -420,7 +419,8 @@ bool nfsec_input_crypt(struct nfsec_crypt *c)
 	} else {
 		nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
 	}
-	nfsec_sa_put(sa);
+	/* (last: on the next CPU, only the count holds the namespace) */
+	nfsec_crypt_end(sa);
 	return false;
 }
 

@@ -551,7 +551,7 @@ static inline u64 nfsec_seq_limit(const struct nfsec_sa *sa)
  */
 struct nfsec_crypt {
 	void (*finish)(struct nfsec_crypt *c, int err);	/* consumes c */
-	struct llist_node node;		/* in: queued for the next CPU */
+	struct llist_node node;		/* in: on a spread.c list */
 	int home;			/* in, queued: the CPU it came from */
 	int err;			/* in, queued: the crypto's result */
 	struct sk_buff *skb;

@@ -6,10 +6,10 @@
  * host whose sender and receiver share the machine (veth between
  * namespaces, a gateway with one busy queue), one CPU encrypts a packet,
  * then decrypts it in the same softirq, while the other CPUs wait. With
- * rx_spread on (the default), an inbound packet's request, once made, with others
- * waiting behind it (nfsec_spread() says when), is not run here: it goes
- * on this CPU's queue, and a NAPI context of this CPU's, scheduled on the
- * next online CPU by an IPI, decrypts the queue there. Each request then
+ * rx_spread on (the default), an inbound packet's request, once made,
+ * with others waiting behind it (nfsec_spread() says when), is not run
+ * here: it goes on this CPU's queue, and a NAPI context of this CPU's,
+ * scheduled on the next online CPU by an IPI, decrypts the queue there. Each request then
  * comes back: a second NAPI context of this CPU's, scheduled here, runs
  * the rest (replay window, decapsulation, policy, GRO, the inner stack)
  * on this CPU, in the order the packets came in. Only the crypto moved.
@@ -27,15 +27,20 @@
  * Order: one CPU's queue is decrypted in order by one poll at a time (the
  * NAPI context's SCHED bit), and comes back to one list that one poll
  * runs in order; a packet arriving while earlier ones are out (queued !=
- * settled) goes the same way, never past them. A driver that completes
- * out of order reorders here as it would without the spread. A request out
+ * settled) goes the same way, never past them, even once rx_spread is
+ * off. A driver that completes asynchronously (cryptd when the FPU is not
+ * usable, pcrypt, hardware) can still let a packet that went over pass one
+ * that ran here, where without the spread it would keep one CPU's order;
+ * the replay window takes such reordering, as it does the network's. A
+ * request out
  * counts as in crypto (nfsec_inflight_get()) until finished: the lists are
  * bounded by the SA's and namespace's limits, and a namespace's exit waits
  * for them like for any crypto in flight.
  *
  * A NAPI context runs wherever it was scheduled: if the target CPU cannot
  * take the IPI (going offline), it is scheduled here instead, and a CPU
- * going offline hands its scheduled contexts to a live one.
+ * going offline hands its scheduled contexts to a live one. Then a back
+ * list is finished off its CPU, still in order.
  */
 
 #include "nfsec.h"
@@ -105,16 +110,17 @@ static struct nfsec_crypt *take(struct llist_head *list,
 }
 
 /*
- * The request's crypto is done (here, on the next CPU, or in a driver's
- * completion): back to the CPU it came from, to be finished there.
+ * The request's crypto is done (on the next CPU, or in a driver's
+ * completion, anywhere): back to the CPU it came from, to be finished there.
  */
 static void spread_done(struct nfsec_crypt *c, int err)
 {
-	struct spread_cpu *home = per_cpu_ptr(&spread_cpus, c->home);
+	int cpu = c->home;	/* (once added, c is the back poll's) */
+	struct spread_cpu *home = per_cpu_ptr(&spread_cpus, cpu);
 
 	c->err = err;
 	if (llist_add(&c->node, &home->back))
-		schedule_on(c->home, &home->back_napi, &home->back_csd);
+		schedule_on(cpu, &home->back_napi, &home->back_csd);
 }
 
 /* On the next CPU: decrypts a batch of the queue of the CPU it serves. */
@@ -180,25 +186,25 @@ bool nfsec_spread(struct nfsec_crypt *c)
 {
 	struct spread_cpu *sc;
 	int cpu, next;
+	bool behind;
 
-	if (!READ_ONCE(rx_spread))
-		return false;
 	local_bh_disable();
 	sc = this_cpu_ptr(&spread_cpus);
 	/*
-	 * A packet alone runs here: handing it over costs two IPIs and a
-	 * wait for the other CPU, more than its crypto (a ping's round trip
-	 * grew by half under TCG). It goes over when more packets wait
-	 * behind it on this CPU (a GSO train that veth queued to the
-	 * backlog), or when earlier ones are not back yet (order).
+	 * Earlier packets not back yet: this one follows them, whatever
+	 * rx_spread and the CPUs online say now (order). Else a packet alone
+	 * runs here: handing it over costs two IPIs and a wait for the
+	 * other CPU, more than its crypto (a ping's round trip grew by half
+	 * under TCG). It goes over when more packets wait behind it on this
+	 * CPU (a GSO train that veth queued to the backlog).
 	 */
-	if (sc->queued == (unsigned long)atomic_long_read(&sc->settled) &&
-	    !backlog_waits())
+	behind = sc->queued != (unsigned long)atomic_long_read(&sc->settled);
+	if (!behind && (!READ_ONCE(rx_spread) || !backlog_waits()))
 		goto here;
 	cpu = smp_processor_id();
 	next = next_cpu(cpu);
-	if (next == cpu)
-		goto here;
+	if (next == cpu && !behind)
+		goto here;	/* (else its poll runs here, after them) */
 	sc->queued++;
 	nfsec_counter_inc(c->sa->nn->counters, NFSEC_NET_SPREAD);
 	c->home = cpu;
