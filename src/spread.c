@@ -9,10 +9,11 @@
  * rx_spread on (the default), an inbound packet's request, once made,
  * with others waiting behind it (nfsec_spread() says when), is not run
  * here: it goes on this CPU's queue, and a NAPI context of this CPU's,
- * scheduled on the next online CPU by an IPI, decrypts the queue there. Each request then
- * comes back: a second NAPI context of this CPU's, scheduled here, runs
- * the rest (replay window, decapsulation, policy, GRO, the inner stack)
- * on this CPU, in the order the packets came in. Only the crypto moved.
+ * scheduled on the next online CPU by an IPI, decrypts the queue there.
+ * Each request then comes back: a second NAPI context of this CPU's,
+ * scheduled here, runs the rest (replay window, decapsulation, policy,
+ * GRO, the inner stack) on this CPU, in the order the packets came in.
+ * Only the crypto moved.
  * The IPIs are sent when a list was empty and its NAPI context idle; a
  * busy list is run in batches of up to 64, so one IPI serves many.
  *
