@@ -33,10 +33,9 @@
  * usable, pcrypt, hardware) can still let a packet that went over pass one
  * that ran here, where without the spread it would keep one CPU's order;
  * the replay window takes such reordering, as it does the network's. A
- * request out
- * counts as in crypto (nfsec_inflight_get()) until finished: the lists are
- * bounded by the SA's and namespace's limits, and a namespace's exit waits
- * for them like for any crypto in flight.
+ * request out counts as in crypto (nfsec_inflight_get()) until finished:
+ * the lists are bounded by the SA's and namespace's limits, and a
+ * namespace's exit waits for them like for any crypto in flight.
  *
  * A NAPI context runs wherever it was scheduled: if the target CPU cannot
  * take the IPI (going offline), it is scheduled here instead, and a CPU
