@@ -39,31 +39,51 @@
  * @nfrags scatterlist entries for the packet, one for the copy and one
  * for an ESN's high half. @hdr_len: the IP headers and the AH header.
  */
+struct ah_layout {
+	unsigned int reqoff, icvoff, sgoff, len;
+};
+
+static void ah_layout(struct crypto_ahash *tfm, int nfrags,
+		      unsigned int hdr_len, struct ah_layout *l)
+{
+	unsigned int hdroff;
+
+	l->reqoff = ALIGN(sizeof(struct nfsec_crypt),
+			  crypto_tfm_ctx_alignment());
+	l->icvoff = ALIGN(l->reqoff + sizeof(struct ahash_request) +
+			  crypto_ahash_reqsize(tfm),
+			  crypto_tfm_ctx_alignment());
+	hdroff = l->icvoff + max_t(unsigned int, crypto_ahash_digestsize(tfm),
+				   NFSEC_AH_ICV_MAX_BYTES);
+	l->sgoff = ALIGN(hdroff + hdr_len, __alignof__(struct scatterlist));
+	l->len = l->sgoff + (nfrags + 2) * sizeof(struct scatterlist);
+}
+
+unsigned int nfsec_ah_req_len(const struct nfsec_sa *sa, int nfrags,
+			      unsigned int hdr_len)
+{
+	struct ah_layout l;
+
+	ah_layout(sa->ahash_tfm, nfrags, hdr_len, &l);
+	return l.len;
+}
+
 struct nfsec_crypt *nfsec_ah_req_alloc(struct nfsec_sa *sa, int nfrags,
 				       unsigned int hdr_len)
 {
-	struct crypto_ahash *tfm = sa->ahash_tfm;
-	unsigned int reqoff, icvoff, hdroff, sgoff, len;
 	struct nfsec_crypt *c;
+	struct ah_layout l;
 
-	reqoff = ALIGN(sizeof(*c), crypto_tfm_ctx_alignment());
-	icvoff = ALIGN(reqoff + sizeof(struct ahash_request) +
-		       crypto_ahash_reqsize(tfm),
-		       crypto_tfm_ctx_alignment());
-	hdroff = icvoff + max_t(unsigned int, crypto_ahash_digestsize(tfm),
-				NFSEC_AH_ICV_MAX_BYTES);
-	sgoff = ALIGN(hdroff + hdr_len, __alignof__(struct scatterlist));
-	len = sgoff + (nfrags + 2) * sizeof(struct scatterlist);
-
-	c = kmalloc(len, GFP_ATOMIC);
+	ah_layout(sa->ahash_tfm, nfrags, hdr_len, &l);
+	c = nfsec_req_alloc(sa, l.len);
 	if (!c)
 		return NULL;
-	c->hreq = (void *)c + reqoff;
-	c->iv = (u8 *)c + icvoff;
-	c->sg = (void *)c + sgoff;
+	c->hreq = (void *)c + l.reqoff;
+	c->iv = (u8 *)c + l.icvoff;
+	c->sg = (void *)c + l.sgoff;
 	c->put_n = 0;
 	c->clen = hdr_len;
-	ahash_request_set_tfm(c->hreq, tfm);
+	ahash_request_set_tfm(c->hreq, sa->ahash_tfm);
 	sg_init_table(c->sg, nfrags + 2);
 	return c;
 }

@@ -355,9 +355,20 @@ static int ah_init_tfm(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 
 int nfsec_crypto_init(struct nfsec_sa *sa, struct netlink_ext_ack *extack)
 {
+	int err;
+
 	if (sa->id.proto == IPPROTO_ESP)
-		return esp_init_tfm(sa, extack);
-	return ah_init_tfm(sa, extack);
+		err = esp_init_tfm(sa, extack);
+	else
+		err = ah_init_tfm(sa, extack);
+	if (err)
+		return err;
+	/* each CPU's request slots made large enough for this SA's */
+	nfsec_req_size(sa->id.proto == IPPROTO_ESP ?
+		       nfsec_esp_req_len(sa, NFSEC_REQ_FRAGS) :
+		       nfsec_ah_req_len(sa, NFSEC_REQ_FRAGS,
+					NFSEC_REQ_AH_HDR_BYTES));
+	return 0;
 }
 
 void nfsec_crypto_uninit(struct nfsec_sa *sa)

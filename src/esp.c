@@ -26,29 +26,50 @@
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
 
+/* Where a request's parts lie in its space (request.c), and its length. */
+struct esp_layout {
+	unsigned int reqoff, ivoff, ivmask, sgoff, len;
+};
+
+static void esp_layout(struct crypto_aead *tfm, int nfrags,
+		       struct esp_layout *l)
+{
+	/* the IV as the transform wants it aligned, and at least for a u64 */
+	l->ivmask = max_t(unsigned int, crypto_aead_alignmask(tfm),
+			  __alignof__(u64) - 1);
+	l->reqoff = ALIGN(sizeof(struct nfsec_crypt),
+			  crypto_tfm_ctx_alignment());
+	l->ivoff = l->reqoff + sizeof(struct aead_request) +
+		   crypto_aead_reqsize(tfm);
+	l->sgoff = ALIGN(l->ivoff + l->ivmask +
+			 max_t(unsigned int, crypto_aead_ivsize(tfm),
+			       sizeof(u64)),
+			 __alignof__(struct scatterlist));
+	l->len = l->sgoff + (nfrags + 1) * sizeof(struct scatterlist);
+}
+
+unsigned int nfsec_esp_req_len(const struct nfsec_sa *sa, int nfrags)
+{
+	struct esp_layout l;
+
+	esp_layout(sa->aead_tfm, nfrags, &l);
+	return l.len;
+}
+
 struct aead_request *nfsec_esp_req_alloc(struct nfsec_sa *sa,
 					 struct nfsec_crypt **cp, int nfrags)
 {
 	struct crypto_aead *tfm = sa->aead_tfm;
-	/* the IV as the transform wants it aligned, and at least for a u64 */
-	unsigned int ivmask = max_t(unsigned int, crypto_aead_alignmask(tfm),
-				    __alignof__(u64) - 1);
-	unsigned int reqoff, ivoff, sgoff, len;
 	struct nfsec_crypt *c;
+	struct esp_layout l;
 
-	reqoff = ALIGN(sizeof(*c), crypto_tfm_ctx_alignment());
-	ivoff = reqoff + sizeof(struct aead_request) + crypto_aead_reqsize(tfm);
-	sgoff = ALIGN(ivoff + ivmask +
-		      max_t(unsigned int, crypto_aead_ivsize(tfm), sizeof(u64)),
-		      __alignof__(struct scatterlist));
-	len = sgoff + (nfrags + 1) * sizeof(struct scatterlist);
-
-	c = kmalloc(len, GFP_ATOMIC);
+	esp_layout(tfm, nfrags, &l);
+	c = nfsec_req_alloc(sa, l.len);
 	if (!c)
 		return NULL;
-	c->req = (void *)c + reqoff;
-	c->iv = PTR_ALIGN((u8 *)c + ivoff, ivmask + 1);
-	c->sg = (void *)c + sgoff;
+	c->req = (void *)c + l.reqoff;
+	c->iv = PTR_ALIGN((u8 *)c + l.ivoff, l.ivmask + 1);
+	c->sg = (void *)c + l.sgoff;
 	c->put_n = 0;
 	aead_request_set_tfm(c->req, tfm);
 	sg_init_table(c->sg, nfrags + 1);
@@ -175,7 +196,7 @@ void nfsec_esp_req_free(struct nfsec_crypt *c)
 
 	for (i = 0; i < c->put_n; i++)
 		put_page(sg_page(&c->sg[c->put_first + i]));
-	kfree(c);
+	nfsec_req_free(c);
 }
 
 static unsigned int sa_inflight_max = NFSEC_SA_INFLIGHT_DEFAULT;

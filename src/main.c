@@ -146,6 +146,7 @@ static void __exit nfsec_exit(void)
 	nfsec_netlink_uninit();
 	unregister_pernet_device(&nfsec_net_ops);
 	nfsec_spread_exit();
+	nfsec_req_exit();
 	nfsec_output_module_exit();
 	/* SA frees wait a grace period, then run on nfsec_wq: drain both. */
 	rcu_barrier();

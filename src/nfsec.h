@@ -135,6 +135,7 @@ enum nfsec_net_counter {
 	NFSEC_NET_MAPPING,
 	NFSEC_NET_MAPPING_LIMITED,
 	NFSEC_NET_SPREAD,
+	NFSEC_NET_REQ_HEAP,
 	NFSEC_NET_COUNTERS
 };
 
@@ -400,6 +401,12 @@ struct nfsec_net {
 enum nfsec_limits {
 	NFSEC_SA_INFLIGHT_DEFAULT = 512,	/* module parameter */
 	NFSEC_NET_INFLIGHT_DEFAULT = 8192,	/* module parameter */
+	/* request.c: a slot holds a request of up to this many fragments */
+	NFSEC_REQ_FRAGS = 16,
+	NFSEC_REQ_AH_HDR_BYTES = 128,	/* and AH's copy of the headers */
+	NFSEC_REQ_SLOT_MIN = 512,	/* bytes; slots grow as SAs need */
+	NFSEC_REQ_SLOT_MAX = 4096,	/* beyond: the heap */
+	NFSEC_REQ_SLOTS_DEFAULT = 256,	/* module parameter: per CPU */
 	NFSEC_NEST_MAX = 4,
 	NFSEC_EXTHDR_MAX = 8,		/* IPv6 extension headers walked */
 };
@@ -554,6 +561,8 @@ struct nfsec_crypt {
 	struct llist_node node;		/* in: on a spread.c list */
 	int home;			/* in, queued: the CPU it came from */
 	int err;			/* in, queued: the crypto's result */
+	int slot_cpu;			/* request.c: its slot's CPU, or -1 */
+	unsigned int slot_bytes;	/* request.c: its slot's size */
 	struct sk_buff *skb;
 	struct nfsec_sa *sa;		/* holds a reference */
 	union {
@@ -574,6 +583,7 @@ struct nfsec_crypt {
 	u8 tail[NFSEC_ESP_BLOCK_MAX_BYTES + NFSEC_ESP_TRAILER_BYTES];
 };
 
+unsigned int nfsec_esp_req_len(const struct nfsec_sa *sa, int nfrags);
 struct aead_request *nfsec_esp_req_alloc(struct nfsec_sa *sa,
 					 struct nfsec_crypt **cp, int nfrags);
 bool nfsec_esp_crypt(struct nfsec_crypt *c, __be32 spi, int offset,
@@ -597,6 +607,12 @@ void nfsec_inflight_wait(struct nfsec_net *nn);
 void nfsec_sa_drop(struct nfsec_sa *sa, struct sk_buff *skb, int why);
 bool nfsec_input_crypt(struct nfsec_crypt *c);
 void nfsec_input_finish(struct nfsec_crypt *c, int err);
+
+/* request.c: a request's space, in slots kept per CPU */
+void nfsec_req_size(unsigned int len);
+struct nfsec_crypt *nfsec_req_alloc(struct nfsec_sa *sa, unsigned int len);
+void nfsec_req_free(struct nfsec_crypt *c);
+void nfsec_req_exit(void);
 
 /* spread.c: inbound requests run on the next CPU */
 bool nfsec_spread(struct nfsec_crypt *c);
@@ -623,6 +639,8 @@ static inline unsigned int nfsec_ah_len(const struct nfsec_sa *sa)
 		     sa->id.family == AF_INET ? 4 : 8);
 }
 
+unsigned int nfsec_ah_req_len(const struct nfsec_sa *sa, int nfrags,
+			      unsigned int hdr_len);
 struct nfsec_crypt *nfsec_ah_req_alloc(struct nfsec_sa *sa, int nfrags,
 				       unsigned int hdr_len);
 bool nfsec_ah_crypt(struct nfsec_crypt *c, bool out);

@@ -123,27 +123,50 @@ static void spread_done(struct nfsec_crypt *c, int err)
 		schedule_on(cpu, &home->back_napi, &home->back_csd);
 }
 
+/*
+ * Runs up to @budget requests of @list in the order they were added, each
+ * by @step (in the hook's RCU read-side section, as the hook had it), and
+ * adds those that settled here to @sc's count: all of them when @step
+ * finishes them, those it returns false for (dropped) when it decrypts.
+ */
+static __always_inline int poll_list(struct napi_struct *napi, int budget,
+				     struct spread_cpu *sc,
+				     struct llist_head *list,
+				     struct llist_node **run,
+				     bool (*step)(struct nfsec_crypt *c))
+{
+	struct nfsec_crypt *c;
+	int done = 0, settled = 0;
+
+	while (done < budget && (c = take(list, run))) {
+		rcu_read_lock();
+		if (!step(c))		/* c is gone either way */
+			settled++;
+		rcu_read_unlock();
+		done++;
+	}
+	if (settled)
+		atomic_long_add(settled, &sc->settled);
+	/* (a request added meanwhile marked it missed: it runs again) */
+	if (done < budget)
+		napi_complete_done(napi, done);
+	return done;
+}
+
 /* On the next CPU: decrypts a batch of the queue of the CPU it serves. */
 static int spread_poll(struct napi_struct *napi, int budget)
 {
 	struct spread_cpu *sc = container_of(napi, struct spread_cpu, napi);
-	struct nfsec_crypt *c;
-	int done = 0, dropped = 0;
 
-	while (done < budget && (c = take(&sc->queue, &sc->run))) {
-		/* the hook's RCU read-side section, as the hook had it */
-		rcu_read_lock();
-		if (!nfsec_input_crypt(c))	/* c is gone either way */
-			dropped++;
-		rcu_read_unlock();
-		done++;
-	}
-	if (dropped)
-		atomic_long_add(dropped, &sc->settled);
-	/* (a request queued meanwhile marked it missed: it runs again) */
-	if (done < budget)
-		napi_complete_done(napi, done);
-	return done;
+	return poll_list(napi, budget, sc, &sc->queue, &sc->run,
+			 nfsec_input_crypt);
+}
+
+/* Finishes one that came back; false: it has settled. */
+static bool finish_back(struct nfsec_crypt *c)
+{
+	nfsec_input_finish(c, c->err);
+	return false;
 }
 
 /* Home again: finishes the decrypted requests, in the order they left. */
@@ -151,19 +174,9 @@ static int back_poll(struct napi_struct *napi, int budget)
 {
 	struct spread_cpu *sc = container_of(napi, struct spread_cpu,
 					     back_napi);
-	struct nfsec_crypt *c;
-	int done = 0;
 
-	while (done < budget && (c = take(&sc->back, &sc->back_run))) {
-		rcu_read_lock();
-		nfsec_input_finish(c, c->err);
-		rcu_read_unlock();
-		done++;
-	}
-	atomic_long_add(done, &sc->settled);
-	if (done < budget)
-		napi_complete_done(napi, done);
-	return done;
+	return poll_list(napi, budget, sc, &sc->back, &sc->back_run,
+			 finish_back);
 }
 
 static int next_cpu(int cpu)

@@ -282,10 +282,11 @@ ns_stat() {
 }
 
 # ns_stats NS: the namespace's non-zero drop counters, as sa_stats
-# (spread, no drop, counts the packets rx_spread decrypted on the next CPU).
+# (spread, no drop, counts the packets rx_spread decrypted on the next CPU;
+# req_heap, no drop either, the crypto requests that took heap space).
 ns_stats() {
 	nf "$1" -j stats |
-		jq_py 'nonzero({k: v for k, v in d.items() if k not in ("sa_count", "policy_count", "larval_count", "spread")})'
+		jq_py 'nonzero({k: v for k, v in d.items() if k not in ("sa_count", "policy_count", "larval_count", "spread", "req_heap")})'
 }
 
 # ns_counts NS: "[sa_count, policy_count]" of the namespace.

@@ -77,6 +77,8 @@ static const struct counter {
 					    "mapping events rate-limited" },
 	[NFSEC_STATS_A_SPREAD] = { "spread",
 				   "decrypted on the next CPU (rx_spread)" },
+	[NFSEC_STATS_A_REQ_HEAP] = { "req_heap",
+				     "crypto requests from the heap" },
 };
 
 /* "replay_old" for JSON, "replay-old" for people and the command line */

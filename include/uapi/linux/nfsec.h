@@ -553,6 +553,7 @@ enum nfsec_stats_attr {
 	NFSEC_STATS_A_MAPPING,		/* mapping changes handled */
 	NFSEC_STATS_A_MAPPING_LIMITED,	/* held back: rate, queue, memory */
 	NFSEC_STATS_A_SPREAD,		/* in: decrypted on the next CPU */
+	NFSEC_STATS_A_REQ_HEAP,		/* crypto requests not in a slot */
 	__NFSEC_STATS_A_MAX
 };
 

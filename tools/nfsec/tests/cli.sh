@@ -366,6 +366,7 @@ request STATS_GET ack
   mapping                   0  mapping events sent
   mapping-limited           0  mapping events rate-limited
   spread                    0  decrypted on the next CPU (rx_spread)
+  req-heap                  0  crypto requests from the heap
 EOT
 expect_req showconf <<EOT
 # nfsec -b FILE reads this back; it holds keys.
@@ -653,14 +654,14 @@ print(p[2]["sa"], p[2]["dir"])' < "$TMP/policy.json") == \
 	     < "$TMP/sa.json") == 7 ]]
 	result "sa JSON: reqid"
 	[[ $(python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)))' \
-	     < "$TMP/stats.json") == "['acquire', 'acquire_failed', 'acquire_limited', 'bad_encap', 'cleartext', 'conntrack', 'discard', 'encap_in', 'encap_out', 'keepalive_in', 'keepalive_out', 'larval_count', 'malformed', 'mapping', 'mapping_limited', 'no_sa', 'no_sa_out', 'non_esp', 'policy_count', 'sa_count', 'spread']" ]]
+	     < "$TMP/stats.json") == "['acquire', 'acquire_failed', 'acquire_limited', 'bad_encap', 'cleartext', 'conntrack', 'discard', 'encap_in', 'encap_out', 'keepalive_in', 'keepalive_out', 'larval_count', 'malformed', 'mapping', 'mapping_limited', 'no_sa', 'no_sa_out', 'non_esp', 'policy_count', 'req_heap', 'sa_count', 'spread']" ]]
 	result "stats JSON keys"
 	# each counter from its own attribute (the fake sends 100 + its number)
 	[[ $(python3 -c 'import json,sys; d = json.load(sys.stdin)
 print(d["acquire_failed"], d["encap_in"], d["encap_out"], d["keepalive_in"],
       d["keepalive_out"], d["non_esp"], d["bad_encap"], d["mapping"],
-      d["mapping_limited"], d["spread"])' < "$TMP/stats.json") == \
-	   "112 114 115 116 117 118 119 120 121 122" ]]
+      d["mapping_limited"], d["spread"], d["req_heap"])' < "$TMP/stats.json") == \
+	   "112 114 115 116 117 118 119 120 121 122 123" ]]
 	result "stats JSON: the encap counters"
 	[[ $("$FAKE" stats human | sed -n '/encap-in/,$p') == \
 "  encap-in                114  ESP in UDP taken in
@@ -671,7 +672,8 @@ print(d["acquire_failed"], d["encap_in"], d["encap_out"], d["keepalive_in"],
   bad-encap               119  ESP in UDP dropped: short, junk, wrong SA
   mapping                 120  mapping events sent
   mapping-limited         121  mapping events rate-limited
-  spread                  122  decrypted on the next CPU (rx_spread)" ]]
+  spread                  122  decrypted on the next CPU (rx_spread)
+  req-heap                123  crypto requests from the heap" ]]
 	result "stats: the encap counters"
 	"$FAKE" sa human | grep -q 'key (hidden)'; result "sa: key (hidden)"
 	"$FAKE" sa human | grep -q '^  traffic:  1 packet, 1.18 MiB$'
