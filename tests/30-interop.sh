@@ -37,7 +37,9 @@
 # so PMTU discovery through nfsec's "too big" is exercised) and check that
 # every ESP packet one side sent the other side opened (nfsec out == XFRM in,
 # XFRM out == nfsec in; too-big drops allowed, nothing else). A matrix
-# "# algorithm mode dir result" and the time per phase end the output.
+# "# algorithm mode dir result" and the time per phase end the output; A's
+# namespace must have taken no crypto request from the heap (every
+# algorithm's requests fit the per-CPU slots its SAs sized).
 #
 # ESN: aes-gcm-128 and aes-cbc-128+hmac-sha256-128 with ESN from seq 0, and
 # aes-gcm-128 with nfsec's outbound SA starting at 2^33 - 2 so that its
@@ -617,6 +619,10 @@ for fam in ${NFSEC_INTEROP_FAMILIES:-4 6 46}; do
 	done
 done
 
+# every algorithm's requests fit the slots its SAs sized (src/request.c)
+log "request slots: $(cat /sys/module/nfsec/parameters/req_slot_bytes) bytes"
+expect_eq "a: no crypto request took heap space, in any case" 0 \
+	"$(x a "$NFSEC" -j stats | jq .req_heap)" || true
 log "matrix: algorithm mode dir result"
 for m in "${MATRIX[@]}"; do
 	log "$m"

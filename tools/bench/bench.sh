@@ -41,7 +41,10 @@
 # is the driver's, not the path's. nfsec-gcm-nospread is nfsec-gcm with
 # rx_spread off (until its teardown; on by default): a GSO train's
 # packets decrypted where they arrive, not on the next CPU (the streams,
-# udp and rtt suites run it too).
+# udp and rtt suites run it too). nfsec-gcm-heap is nfsec-gcm with
+# req_slots 0 (until its teardown): each packet's crypto request
+# allocated, not taken from its CPU's slots (not in the defaults; name
+# it in BENCH_CONFIGS, and in BENCH_UDP_CONFIGS for the udp suite).
 set -eu
 cd "$(dirname "$0")/../.."
 NFSEC=$PWD/tools/nfsec/nfsec
@@ -71,6 +74,7 @@ suite() { [[ " $suites " == *" $1 "* ]]; }
 [ -d /sys/module/nfsec ] || { modprobe nf_defrag_ipv6 && insmod src/nfsec.ko; }
 # (what teardown puts back after nfsec-*-nospread: the default, Y)
 spread0=$(cat /sys/module/nfsec/parameters/rx_spread)
+slots0=$(cat /sys/module/nfsec/parameters/req_slots)	# (after nfsec-*-heap)
 # Without udev nothing loads the accelerated crypto drivers: load the best.
 for m in aesni_intel ghash-clmulni-intel chacha20-x86_64 poly1305-x86_64 \
 	 sha256-ssse3 sha512-ssse3 esp4 esp4_offload esp6 esp6_offload wireguard; do
@@ -223,6 +227,7 @@ teardown() {
 	S "$NFSEC" policy flush; S "$NFSEC" sa flush
 	S ip xfrm policy flush; S ip xfrm state flush
 	echo "$spread0" >/sys/module/nfsec/parameters/rx_spread
+	echo "$slots0" >/sys/module/nfsec/parameters/req_slots
 	C ip link del wg0 2>/dev/null || true; S ip link del wg0 2>/dev/null || true
 	[ -z "$encap_pids" ] || { kill $encap_pids 2>/dev/null; wait $encap_pids 2>/dev/null; } || true
 	encap_pids=
@@ -242,6 +247,10 @@ setup() {
 	nfsec-*-nospread)	# rx_spread off until teardown: no crypto on the next CPU
 		echo 0 >/sys/module/nfsec/parameters/rx_spread
 		setup "${1%-nospread}" "${2:-$c}"
+		return ;;
+	nfsec-*-heap)	# req_slots 0 until teardown: requests allocated
+		echo 0 >/sys/module/nfsec/parameters/req_slots
+		setup "${1%-heap}" "${2:-$c}"
 		return ;;
 	nfsec-*-default)	# the crypto API's drivers, not the measured ones
 		echo 0 >/sys/module/nfsec/parameters/crypto_select
@@ -343,6 +352,8 @@ if suite tcp; then
 	echo "nfsec, measured/default driver: $(ratio "$(m nfsec-gcm)" "$(m nfsec-gcm-default)")"
 	echo "nfsec without rx_spread/XFRM:   $(ratio "$(m nfsec-gcm-nospread)" "$(m xfrm-gcm)")"
 	echo "nfsec, rx_spread on/off:        $(ratio "$(m nfsec-gcm)" "$(m nfsec-gcm-nospread)")"
+	[[ " $configs " != *" nfsec-gcm-heap "* ]] ||
+		echo "nfsec, request slots/heap:      $(ratio "$(m nfsec-gcm)" "$(m nfsec-gcm-heap)")"
 	echo "# nfsec's crypto driver choice (drivers.c, measured at the first SA):"
 	dmesg | sed -n 's/.*nfsec: crypto /#   /p'
 	echo "nfsec/XFRM ChaCha20-Poly1305:   $(ratio "$(m nfsec-chacha)" "$(m xfrm-chacha)")"
@@ -364,15 +375,17 @@ if suite streams; then
 fi
 
 if suite udp; then
-	uc="veth nfsec-gcm nfsec-gcm-nospread xfrm-gcm"
+	uc=${BENCH_UDP_CONFIGS:-"veth nfsec-gcm nfsec-gcm-nospread xfrm-gcm"}
 	run_rounds udp udp $uc
 	table udp "received packets/s, 64-byte UDP" 1 $uc
-	pps=$(ratio "${med["udp nfsec-gcm"]}" "${med["udp xfrm-gcm"]}")
-	pps1=$(ratio "${med["udp nfsec-gcm"]}" "${med["udp nfsec-gcm-nospread"]}")
+	pps=$(ratio "${med["udp nfsec-gcm"]:-0}" "${med["udp xfrm-gcm"]:-0}")
+	pps1=$(ratio "${med["udp nfsec-gcm"]:-0}" "${med["udp nfsec-gcm-nospread"]:-0}")
 	table udp "loss %" 2 $uc
 	echo
 	echo "nfsec/XFRM AES-GCM-128, 64-byte UDP packets/s: $pps"
 	echo "nfsec, rx_spread on/off, packets/s: $pps1"
+	[[ " $uc " != *" nfsec-gcm-heap "* ]] ||
+		echo "nfsec, request slots/heap, packets/s: $(ratio "${med["udp nfsec-gcm"]:-0}" "${med["udp nfsec-gcm-heap"]:-0}")"
 fi
 
 if suite rtt; then
