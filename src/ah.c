@@ -34,11 +34,7 @@
 #include <net/ip.h>
 #include <net/ipv6.h>
 
-/*
- * The request, its digest and the header copy in one allocation, with
- * @nfrags scatterlist entries for the packet, one for the copy and one
- * for an ESN's high half. @hdr_len: the IP headers and the AH header.
- */
+/* Where a request's parts lie in its space (request.c), and its length. */
 struct ah_layout {
 	unsigned int reqoff, icvoff, sgoff, len;
 };
@@ -68,6 +64,11 @@ unsigned int nfsec_ah_req_len(const struct nfsec_sa *sa, int nfrags,
 	return l.len;
 }
 
+/*
+ * The request, its digest and the header copy in one space, with @nfrags
+ * scatterlist entries for the packet, one for the copy and one for an
+ * ESN's high half. @hdr_len: the IP headers and the AH header.
+ */
 struct nfsec_crypt *nfsec_ah_req_alloc(struct nfsec_sa *sa, int nfrags,
 				       unsigned int hdr_len)
 {

@@ -24,6 +24,15 @@
  * CPU's slots are out, takes space from the heap, and the namespace
  * counts it (req_heap).
  *
+ * What this keeps: at most req_slots slots of NFSEC_REQ_SLOT_MAX per CPU
+ * (1 MiB with the defaults), shared by every namespace and charged to
+ * none; any SA's creation, a user namespace's too, can grow new slots up
+ * to that size, no further. A freed slot keeps its last request's bytes
+ * until reused, as freed heap memory does until overwritten; slots are
+ * freed with kfree_sensitive(). KASAN sees a slot as one object while
+ * its CPU keeps it: req_slots=0 gives every request its own allocation,
+ * where a use after free shows.
+ *
  * Only the CPU itself takes from its lists, with bottom halves off, and
  * no request is made in hard interrupt context: no lock is needed.
  */
@@ -32,6 +41,7 @@
 
 #include <linux/llist.h>
 #include <linux/log2.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
@@ -48,30 +58,31 @@ struct req_cpu {
 
 static DEFINE_PER_CPU(struct req_cpu, req_cpus);
 /* the size of the slots made now: only grows */
-static atomic_t slot_bytes = ATOMIC_INIT(NFSEC_REQ_SLOT_MIN);
+static atomic_t slot_size = ATOMIC_INIT(NFSEC_REQ_SLOT_MIN);
 
-static int slot_bytes_get(char *buf, const struct kernel_param *kp)
+static int slot_size_get(char *buf, const struct kernel_param *kp)
 {
-	return sysfs_emit(buf, "%d\n", atomic_read(&slot_bytes));
+	return sysfs_emit(buf, "%u\n", (unsigned int)atomic_read(&slot_size));
 }
 
-static const struct kernel_param_ops slot_bytes_ops = {
-	.get = slot_bytes_get,
+static const struct kernel_param_ops slot_size_ops = {
+	.get = slot_size_get,
 };
 
-module_param_cb(req_slot_bytes, &slot_bytes_ops, NULL, 0444);
+module_param_cb(req_slot_bytes, &slot_size_ops, NULL, 0444);
 MODULE_PARM_DESC(req_slot_bytes,
 		 "the size of the request slots made now (grows with SAs)");
 
 /* At an SA's creation: slots grow to hold its requests, @len bytes. */
 void nfsec_req_size(unsigned int len)
 {
-	int cur = atomic_read(&slot_bytes);
+	int cur = atomic_read(&slot_size), want;
 
 	len = roundup_pow_of_two(len);
 	if (len > NFSEC_REQ_SLOT_MAX)
 		return;		/* (its requests come from the heap) */
-	while (cur < len && !atomic_try_cmpxchg(&slot_bytes, &cur, len))
+	want = len;
+	while (cur < want && !atomic_try_cmpxchg(&slot_size, &cur, want))
 		;
 }
 
@@ -91,7 +102,7 @@ static struct nfsec_crypt *take(struct req_cpu *rc)
 
 struct nfsec_crypt *nfsec_req_alloc(struct nfsec_sa *sa, unsigned int len)
 {
-	unsigned int max = READ_ONCE(req_slots), size = atomic_read(&slot_bytes);
+	unsigned int max = READ_ONCE(req_slots), size = atomic_read(&slot_size);
 	struct nfsec_crypt *c = NULL;
 	struct req_cpu *rc;
 	int cpu;
@@ -104,7 +115,7 @@ struct nfsec_crypt *nfsec_req_alloc(struct nfsec_sa *sa, unsigned int len)
 		while ((c = take(rc)) &&
 		       (c->slot_bytes < size || rc->made > max)) {
 			rc->made--;
-			kfree(c);
+			kfree_sensitive(c);
 		}
 		if (!c && rc->made < max) {
 			c = kmalloc(size, GFP_ATOMIC);
@@ -119,10 +130,11 @@ struct nfsec_crypt *nfsec_req_alloc(struct nfsec_sa *sa, unsigned int len)
 			return c;
 		}
 	}
-	nfsec_counter_inc(sa->nn->counters, NFSEC_NET_REQ_HEAP);
 	c = kmalloc(len, GFP_ATOMIC);
-	if (c)
+	if (c) {
 		c->slot_cpu = -1;
+		nfsec_counter_inc(sa->nn->counters, NFSEC_NET_REQ_HEAP);
+	}
 	return c;
 }
 
@@ -132,9 +144,12 @@ void nfsec_req_free(struct nfsec_crypt *c)
 
 	if (cpu < 0) {
 		kfree(c);
-	} else if (in_softirq() && !in_hardirq() &&
+	} else if (softirq_count() && !in_hardirq() &&
 		   cpu == smp_processor_id()) {
-		/* (BHs off here: this CPU's take() cannot run meanwhile) */
+		/*
+		 * BHs off, or serving one (so no preemption), and no hard
+		 * interrupt: this CPU's take() cannot run meanwhile.
+		 */
 		struct req_cpu *rc = this_cpu_ptr(&req_cpus);
 
 		c->node.next = rc->free;
@@ -155,7 +170,7 @@ void nfsec_req_exit(void)
 
 		while ((c = take(rc))) {
 			rc->made--;
-			kfree(c);
+			kfree_sensitive(c);
 		}
 		WARN_ON_ONCE(rc->made);
 	}
