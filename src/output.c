@@ -1088,7 +1088,14 @@ static void protect(struct net *net, struct nfsec_sa *sa, struct sk_buff *skb)
 		esp_output(net, sa, skb);
 		return;
 	}
-	segs = skb_gso_segment(skb, 0);
+	/*
+	 * Scatter-gather, no checksum offload: a segment's payload stays in
+	 * the GSO packet's pages (its TCP checksum computed as it is cut),
+	 * and is encrypted out of place from them (map_out_of_place());
+	 * without NETIF_F_SG each segment was copied into a new linear
+	 * buffer, then again into a larger one for its trailer.
+	 */
+	segs = skb_gso_segment(skb, NETIF_F_SG);
 	if (IS_ERR_OR_NULL(segs)) {
 		nfsec_sa_drop(sa, skb, NFSEC_SA_NO_BUFFER);
 		nfsec_sa_put(sa);
