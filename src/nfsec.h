@@ -263,9 +263,10 @@ struct nfsec_sa_ref {
 };
 
 /*
- * Where the lookup finds a policy (policy.c): by its selector's exact
- * destination host, else by its exact source host, in nfsec_net.spd_hosts;
- * else in nfsec_net.spd_rest[dir], in order.
+ * Where the lookup finds a policy (policy.c): by its selector's
+ * destination prefix, or its source prefix when that is the longer, in
+ * nfsec_net.spd_hosts; a policy of any source and any destination in
+ * nfsec_net.spd_rest[dir], in order.
  */
 enum nfsec_spd_side {
 	NFSEC_SPD_DST,
@@ -274,12 +275,14 @@ enum nfsec_spd_side {
 };
 
 struct nfsec_spd_key {
-	union nfsec_addr addr;		/* the host; 0 beyond the family's */
+	union nfsec_addr addr;		/* the prefix; 0 beyond it */
 	u8 dir;
 	u8 family;
 	u8 side;			/* enum nfsec_spd_side */
-	u8 zero;			/* keeps the hash key free of padding */
+	u8 plen;			/* the prefix's length; 0: rest */
 };
+
+#define NFSEC_PLEN_MAX 128		/* IPv6's longest prefix */
 
 struct nfsec_policy {
 	struct list_head node;		/* in nfsec_net.spd[dir], RCU */
@@ -350,7 +353,8 @@ struct nfsec_net {
 	/*
 	 * The SPD (policy.c). Every policy is on spd[dir] in order (priority,
 	 * then seq), for dumps; the lookup finds it in spd_hosts or on
-	 * spd_rest[dir], whose counts by dir and side spd_hosted keeps. The
+	 * spd_rest[dir]; spd_plens says which prefix lengths spd_hosts holds
+	 * policies of, by dir, side and family (spd_plen_count counts them). The
 	 * control path finds protect policies by the SA they name, and
 	 * policies by index.
 	 */
@@ -359,7 +363,9 @@ struct nfsec_net {
 	struct rhltable spd_hosts;	/* nfsec_policy by nfsec_spd_key */
 	/* the control path's: nfsec_policy by dir, selector and priority */
 	struct rhashtable spd_by_sel;
-	u32 spd_hosted[NFSEC_DIRS][2];	/* [dir - 1][NFSEC_SPD_DST or SRC] */
+	/* [dir - 1][NFSEC_SPD_DST or SRC][0: IPv4, 1: IPv6][prefix length] */
+	u32 spd_plen_count[NFSEC_DIRS][2][2][NFSEC_PLEN_MAX + 1];
+	unsigned long spd_plens[NFSEC_DIRS][2][2][BITS_TO_LONGS(NFSEC_PLEN_MAX + 1)];
 	struct rhltable spd_by_id;	/* by SPI: by ref.id, under lock */
 	struct rhltable spd_by_reqid;	/* OUT by reqid: by ref.reqid, lock */
 	struct xarray policy_index;	/* nfsec_policy by index */

@@ -3,15 +3,17 @@
  * The security policy database (SPD): per namespace and direction, an RCU
  * list of policies ordered by priority (lower first), then by age (a
  * sequence number given at insert, kept by a replace), for dumps and
- * flushes. The lookup does not walk it: a policy whose selector names one
- * destination host (/32, /128) is hashed by (dir, family, that address),
- * else one that names one source host by that, in one rhltable; any other
- * is on its direction's rest list, in the same order. A packet's policy
- * is the first in that order among those hashed by its dst, those hashed
- * by its src, and the first match on the rest list, whose walk stops at
- * the first entry that comes after the best found: the policy the walk of
- * the whole list would find, at the cost of two hash lookups and that
- * walk, whether there are ten host policies or ten thousand.
+ * flushes. The lookup does not walk it: a policy is hashed by its
+ * selector's destination prefix (dir, family, prefix length, prefix), or
+ * by its source prefix when that is the longer, in one rhltable; one of
+ * any source and any destination is on its direction's rest list, in the
+ * same order. A packet's policy is the first in that order among those
+ * hashed by its dst cut to each prefix length the table holds on that
+ * side, the same by its src, and the first match on the rest list, whose
+ * walk stops at the first entry that comes after the best found: the
+ * policy the walk of the whole list would find, at the cost of one hash
+ * lookup per prefix length in use (a few), whether there are ten policies
+ * or ten thousand.
  *
  * The control path finds a policy by its direction, selector and priority
  * (duplicates, replace, delete: the rhashtable spd_by_sel) and by its
@@ -63,29 +65,45 @@ static bool host_bits_clear(const union nfsec_addr *a, u8 plen, u8 family)
 	return ipv6_addr_equal(&prefix, &a->ip6);
 }
 
-/* @addr's bytes of @family in @key, the rest 0 */
+/* @addr's first @plen bits of @family in @key, the rest 0 */
 static void host_key(struct nfsec_spd_key *key, u8 dir, u8 family, u8 side,
-		     const union nfsec_addr *addr)
+		     u8 plen, const union nfsec_addr *addr)
 {
 	memset(key, 0, sizeof(*key));
 	key->dir = dir;
 	key->family = family;
 	key->side = side;
-	if (side != NFSEC_SPD_REST)
-		memcpy(&key->addr, addr, family == AF_INET ? sizeof(addr->ip) :
-							     sizeof(addr->ip6));
+	key->plen = plen;
+	if (!plen)
+		return;
+	if (family == AF_INET)
+		key->addr.ip = addr->ip & htonl(~0U << (32 - plen));
+	else
+		ipv6_addr_prefix(&key->addr.ip6, &addr->ip6, plen);
 }
 
-/* Where the lookup finds a policy of @dir and @sel: see nfsec_spd_key. */
+/*
+ * Where the lookup finds a policy of @dir and @sel: hashed by its longer
+ * prefix, the destination's of two as long, or on the rest list when it
+ * names neither (see nfsec_spd_key).
+ */
 static void key_of(struct nfsec_spd_key *key, u8 dir,
 		   const struct nfsec_selector *sel)
 {
-	if (sel->dst_plen == addr_bits(sel->family))
-		host_key(key, dir, sel->family, NFSEC_SPD_DST, &sel->dst);
-	else if (sel->src_plen == addr_bits(sel->family))
-		host_key(key, dir, sel->family, NFSEC_SPD_SRC, &sel->src);
+	if (sel->dst_plen && sel->dst_plen >= sel->src_plen)
+		host_key(key, dir, sel->family, NFSEC_SPD_DST, sel->dst_plen,
+			 &sel->dst);
+	else if (sel->src_plen)
+		host_key(key, dir, sel->family, NFSEC_SPD_SRC, sel->src_plen,
+			 &sel->src);
 	else
-		host_key(key, dir, sel->family, NFSEC_SPD_REST, NULL);
+		host_key(key, dir, sel->family, NFSEC_SPD_REST, 0, NULL);
+}
+
+/* 0 for IPv4, 1 for IPv6: spd_plens' and spd_plen_count's index */
+static unsigned int fam_index(u8 family)
+{
+	return family == AF_INET6;
 }
 
 static bool ports_allowed(u8 proto)
@@ -443,25 +461,29 @@ static struct nfsec_policy *policy_find(struct nfsec_net *nn, u8 dir,
  */
 static int host_index(struct nfsec_net *nn, struct nfsec_policy *pol)
 {
-	u32 *n = &nn->spd_hosted[pol->dir - 1][pol->key.side];
+	const struct nfsec_spd_key *k = &pol->key;
+	unsigned int f = fam_index(k->family);
 	int err;
 
-	if (pol->key.side == NFSEC_SPD_REST)
+	if (k->side == NFSEC_SPD_REST)
 		return 0;
 	err = rhltable_insert(&nn->spd_hosts, &pol->host_node, hosts_params);
-	if (!err)
-		WRITE_ONCE(*n, *n + 1);
+	/* (after the insert: a reader that sees the length finds it) */
+	if (!err && !nn->spd_plen_count[k->dir - 1][k->side][f][k->plen]++)
+		set_bit(k->plen, nn->spd_plens[k->dir - 1][k->side][f]);
 	return err;
 }
 
 static void host_unindex(struct nfsec_net *nn, struct nfsec_policy *pol)
 {
-	u32 *n = &nn->spd_hosted[pol->dir - 1][pol->key.side];
+	const struct nfsec_spd_key *k = &pol->key;
+	unsigned int f = fam_index(k->family);
 
-	if (pol->key.side == NFSEC_SPD_REST)
+	if (k->side == NFSEC_SPD_REST)
 		return;
 	rhltable_remove(&nn->spd_hosts, &pol->host_node, hosts_params);
-	WRITE_ONCE(*n, *n - 1);
+	if (!--nn->spd_plen_count[k->dir - 1][k->side][f][k->plen])
+		clear_bit(k->plen, nn->spd_plens[k->dir - 1][k->side][f]);
 }
 
 /*
@@ -924,26 +946,36 @@ static bool selector_match(const struct nfsec_policy *pol,
 }
 
 /*
- * @best, or the policy hashed by @flow's host on @side (its dst or its
- * src) that comes first, if it comes before @best and matches.
+ * @best, or the policy hashed by @flow's address on @side (its dst or its
+ * src), cut to one of the prefix lengths hashed there, that comes first,
+ * if it comes before @best and matches: one hash lookup per length.
  */
 static struct nfsec_policy *host_match(struct nfsec_net *nn, u8 dir,
 				       const struct nfsec_flow *flow, u8 side,
 				       struct nfsec_policy *best)
 {
+	const unsigned long *map =
+		nn->spd_plens[dir - 1][side][fam_index(flow->family)];
+	unsigned long plens[BITS_TO_LONGS(NFSEC_PLEN_MAX + 1)];
 	struct nfsec_policy *pol;
 	struct rhlist_head *pos;
 	struct nfsec_spd_key key;
+	unsigned int i, plen;
 
-	if (!READ_ONCE(nn->spd_hosted[dir - 1][side]))
-		return best;
-	host_key(&key, dir, flow->family, side,
-		 side == NFSEC_SPD_DST ? &flow->dst : &flow->src);
-	rhl_for_each_entry_rcu(pol, pos, rhltable_lookup(&nn->spd_hosts, &key,
-							 hosts_params),
-			       host_node)
-		if ((!best || before(pol, best)) && selector_match(pol, flow))
-			best = pol;
+	/* (the control path may change it meanwhile: a snapshot) */
+	for (i = 0; i < ARRAY_SIZE(plens); i++)
+		plens[i] = READ_ONCE(map[i]);
+	for_each_set_bit(plen, plens, NFSEC_PLEN_MAX + 1) {
+		host_key(&key, dir, flow->family, side, plen,
+			 side == NFSEC_SPD_DST ? &flow->dst : &flow->src);
+		rhl_for_each_entry_rcu(pol, pos,
+				       rhltable_lookup(&nn->spd_hosts, &key,
+						       hosts_params),
+				       host_node)
+			if ((!best || before(pol, best)) &&
+			    selector_match(pol, flow))
+				best = pol;
+	}
 	return best;
 }
 

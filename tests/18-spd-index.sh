@@ -22,6 +22,9 @@
 #    hash or on the rest list; deleting the winner hands over to the next
 #  - equal priorities: the older wins, host or subnet
 #  - src-host (src hash) against dst-host (dst hash) and subnet (rest)
+#  - subnets of several prefix lengths, hashed by dst or by src (the
+#    longer), against each other and against the rest list (any to any);
+#    deleting the last of a length hands over to the next
 #  - policy update keeps the place: in the hash and on the rest list; a
 #    policy added again after a delete counts from zero
 #  - IPv6 /128 against /64
@@ -130,6 +133,36 @@ check "del dst-host p20" nf b policy del dir out src 10.0.0.0/24 \
 	dst 10.0.0.1/32 priority 20
 out_a "from .12: src-host p20 takes over" \
 	"out:20:10.0.0.12/32>10.0.0.0/24+1" drop -I 10.0.0.12
+
+log "subnets of several prefix lengths, on both sides"
+check "out: dst /16 p30 discard, dst /25 p20 bypass" spd "
+policy add dir out src any dst 10.0.0.0/16 priority 30 discard
+policy add dir out src any dst 10.0.0.0/25 priority 20 bypass"
+out_a "/25 p20 before /16 p30" "out:20:0.0.0.0/0>10.0.0.0/25+1" pass
+check "out: src /29 dst /8 p10 discard (hashed by its src)" nf b policy \
+	add dir out src 10.0.0.0/29 dst 10.0.0.0/8 priority 10 discard
+out_a "src /29 p10 before the dst prefixes" \
+	"out:10:10.0.0.0/29>10.0.0.0/8+1" drop
+out_a "from .12, outside the /29: /25 p20" \
+	"out:20:0.0.0.0/0>10.0.0.0/25+1" pass -I 10.0.0.12
+check "out: any to any, icmp, p5 bypass (the rest list)" nf b policy add \
+	dir out src any dst any proto icmp priority 5 bypass
+out_a "the rest list's p5 first" "out:5:0.0.0.0/0>0.0.0.0/0+1" pass
+check "del the p5 and the /25 p20" nf b -b - <<EOF
+policy del dir out src any dst any proto icmp priority 5
+policy del dir out src any dst 10.0.0.0/25 priority 20
+EOF
+out_a "from .12: /16 p30 takes over" "out:30:0.0.0.0/0>10.0.0.0/16+1" drop \
+	-I 10.0.0.12
+check "out: dst /16 p50 bypass, then dst /24 p50 discard" spd "
+policy add dir out src any dst 10.0.0.0/16 priority 50 bypass
+policy add dir out src any dst 10.0.0.0/24 priority 50 discard"
+out_a "equal priority: the older /16" "out:50:0.0.0.0/0>10.0.0.0/16+1" pass
+check "/16 p50 deleted and added again: now the younger" nf b -b - <<EOF
+policy del dir out src any dst 10.0.0.0/16 priority 50
+policy add dir out src any dst 10.0.0.0/16 priority 50 bypass
+EOF
+out_a "equal priority: the older /24" "out:50:0.0.0.0/0>10.0.0.0/24+1" drop
 
 log "policy update keeps the place"
 check "out: /32 p100 bypass, then /24 p100 discard" spd "
