@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # 18-spd-index.sh: the SPD's lookup order across its index (policy.c): a
-# policy whose dst is one host is hashed by it, else one whose src is one
-# host by that, any other is on the rest list. Whichever the policies are
+# policy is hashed by its dst prefix, or by its src prefix when that is
+# the longer (one hash lookup per prefix length in use); one of any src
+# and any dst is on the rest list. Whichever the policies are
 # in, a packet takes the first that matches in the order of `policy list`
 # (priority, then age; an update keeps the age). Each case sends one ping
 # and asserts whether it passes or is dropped (bypass or discard) and
@@ -18,14 +19,14 @@
 #
 # out: b pings a (from 10.0.0.2, or 10.0.0.12 with -I); in: a pings b;
 # fwd: a pings c through b. Cases, each in a flushed SPD:
-#  - a /32 and a /24 overlapping: the lower priority number wins, in the
-#    hash or on the rest list; deleting the winner hands over to the next
+#  - a /32 and a /24 overlapping: the lower priority number wins, whatever
+#    the prefix lengths; deleting the winner hands over to the next
 #  - equal priorities: the older wins, host or subnet
-#  - src-host (src hash) against dst-host (dst hash) and subnet (rest)
+#  - src-host (src hash) against dst-host and subnets (dst hash)
 #  - subnets of several prefix lengths, hashed by dst or by src (the
 #    longer), against each other and against the rest list (any to any);
 #    deleting the last of a length hands over to the next
-#  - policy update keeps the place: in the hash and on the rest list; a
+#  - policy update keeps the place, for hosts and subnets; a
 #    policy added again after a delete counts from zero
 #  - IPv6 /128 against /64
 #  - dir in and dir fwd, with src-host and dst-host policies
@@ -146,10 +147,10 @@ out_a "src /29 p10 before the dst prefixes" \
 out_a "from .12, outside the /29: /25 p20" \
 	"out:20:0.0.0.0/0>10.0.0.0/25+1" pass -I 10.0.0.12
 check "out: any to any, icmp, p5 bypass (the rest list)" nf b policy add \
-	dir out src any dst any proto icmp priority 5 bypass
+	dir out src 0.0.0.0/0 dst 0.0.0.0/0 proto icmp priority 5 bypass
 out_a "the rest list's p5 first" "out:5:0.0.0.0/0>0.0.0.0/0+1" pass
 check "del the p5 and the /25 p20" nf b -b - <<EOF
-policy del dir out src any dst any proto icmp priority 5
+policy del dir out src 0.0.0.0/0 dst 0.0.0.0/0 proto icmp priority 5
 policy del dir out src any dst 10.0.0.0/25 priority 20
 EOF
 out_a "from .12: /16 p30 takes over" "out:30:0.0.0.0/0>10.0.0.0/16+1" drop \
@@ -192,7 +193,7 @@ expect_eq "the new /32 counts from zero" 0 \
 	"$(nf b -j policy list | jq_py '[p["matches"] for p in d if p["dst"] == "10.0.0.1/32"][0]')"
 out_a "the new /32 is newer than the /24 of its priority: the /24 first" \
 	"out:100:0.0.0.0/0>10.0.0.0/24+1" drop
-check "out: subnets on the rest list, /24 p100 bypass then /16 p100 discard" spd "
+check "out: subnets, /24 p100 bypass then /16 p100 discard" spd "
 policy add dir out src any dst 10.0.0.0/24 priority 100 bypass
 policy add dir out src any dst 10.0.0.0/16 priority 100 discard
 policy add dir out src any dst 10.0.0.0/8 priority 100 bypass"
@@ -221,7 +222,7 @@ check "out: src /128 p50 bypass (younger), /64 p50 discard (younger)" \
 policy add dir out src 2001:db8::2/128 dst 2001:db8::/64 priority 50 bypass
 policy add dir out src any dst 2001:db8::/64 priority 50 discard
 EOF
-probe "v6: equal priorities across dst hash, src hash, rest: the oldest" \
+probe "v6: equal priorities across dst /128, src /128, dst /64: the oldest" \
 	"out:50:::/0>2001:db8::1/128+1" drop b 2001:db8::1
 check "del dst /128 p50" nf b policy del dir out src any \
 	dst 2001:db8::1/128 priority 50
