@@ -363,8 +363,11 @@ struct nfsec_net {
 	struct rhltable spd_hosts;	/* nfsec_policy by nfsec_spd_key */
 	/* the control path's: nfsec_policy by dir, selector and priority */
 	struct rhashtable spd_by_sel;
-	/* [dir - 1][NFSEC_SPD_DST or SRC][0: IPv4, 1: IPv6][prefix length] */
-	u32 spd_plen_count[NFSEC_DIRS][2][2][NFSEC_PLEN_MAX + 1];
+	/*
+	 * [dir - 1][NFSEC_SPD_DST or SRC][0: IPv4, 1: IPv6][prefix length];
+	 * the counts by IPv4's lengths, 0 to 32, then IPv6's
+	 */
+	u32 spd_plen_count[NFSEC_DIRS][2][33 + NFSEC_PLEN_MAX + 1];
 	unsigned long spd_plens[NFSEC_DIRS][2][2][BITS_TO_LONGS(NFSEC_PLEN_MAX + 1)];
 	struct rhltable spd_by_id;	/* by SPI: by ref.id, under lock */
 	struct rhltable spd_by_reqid;	/* OUT by reqid: by ref.reqid, lock */

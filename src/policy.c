@@ -100,10 +100,17 @@ static void key_of(struct nfsec_spd_key *key, u8 dir,
 		host_key(key, dir, sel->family, NFSEC_SPD_REST, 0, NULL);
 }
 
-/* 0 for IPv4, 1 for IPv6: spd_plens' and spd_plen_count's index */
+/* 0 for IPv4, 1 for IPv6: spd_plens' index */
 static unsigned int fam_index(u8 family)
 {
 	return family == AF_INET6;
+}
+
+/* How many policies are hashed with @k's side, family and length. */
+static u32 *plen_count(struct nfsec_net *nn, const struct nfsec_spd_key *k)
+{
+	return &nn->spd_plen_count[k->dir - 1][k->side]
+				  [(k->family == AF_INET6 ? 33 : 0) + k->plen];
 }
 
 static bool ports_allowed(u8 proto)
@@ -332,11 +339,11 @@ static int policy_sa(struct nfsec_net *nn, struct nfsec_policy *pol,
 }
 
 /*
- * The lookup's index. A policy whose selector names one destination host
- * is hashed by it (dir, family, address), else one that names one source
- * host by that, in nfsec_net.spd_hosts; any other is on its direction's
- * rest list, in order. Duplicate keys are allowed: policies of one host
- * share a key.
+ * The lookup's index. A policy is hashed by its selector's destination
+ * prefix (dir, family, length, prefix), or by its source prefix when that
+ * is the longer, in nfsec_net.spd_hosts; one of any source and any
+ * destination is on its direction's rest list, in order. Duplicate keys
+ * are allowed: policies of one prefix share a key.
  */
 static const struct rhashtable_params hosts_params = {
 	.key_len = sizeof(struct nfsec_spd_key),
@@ -455,7 +462,7 @@ static struct nfsec_policy *policy_find(struct nfsec_net *nn, u8 dir,
 }
 
 /*
- * Hashes @pol by its host, if it has one (the rest list is the caller's:
+ * Hashes @pol by its prefix, if it has one (the rest list is the caller's:
  * an insert places it, a replace swaps it in). From here the packet path
  * may find it.
  */
@@ -468,8 +475,12 @@ static int host_index(struct nfsec_net *nn, struct nfsec_policy *pol)
 	if (k->side == NFSEC_SPD_REST)
 		return 0;
 	err = rhltable_insert(&nn->spd_hosts, &pol->host_node, hosts_params);
-	/* (after the insert: a reader that sees the length finds it) */
-	if (!err && !nn->spd_plen_count[k->dir - 1][k->side][f][k->plen]++)
+	/*
+	 * (a reader that meets the length without the policy takes it for
+	 * absent, as one that came just before the insert; an update's two
+	 * policies share a length, so its bit stays set throughout)
+	 */
+	if (!err && !(*plen_count(nn, k))++)
 		set_bit(k->plen, nn->spd_plens[k->dir - 1][k->side][f]);
 	return err;
 }
@@ -482,7 +493,7 @@ static void host_unindex(struct nfsec_net *nn, struct nfsec_policy *pol)
 	if (k->side == NFSEC_SPD_REST)
 		return;
 	rhltable_remove(&nn->spd_hosts, &pol->host_node, hosts_params);
-	if (!--nn->spd_plen_count[k->dir - 1][k->side][f][k->plen])
+	if (!--(*plen_count(nn, k)))
 		clear_bit(k->plen, nn->spd_plens[k->dir - 1][k->side][f]);
 }
 
@@ -985,7 +996,9 @@ static struct nfsec_policy *host_match(struct nfsec_net *nn, u8 dir,
  * hashed by its src and the first that matches on the rest list, which is
  * in order, so its walk ends at the first entry that comes after the best
  * found. Every policy is in one of the three, and a hashed one can match
- * only a packet of its host.
+ * only a packet within its prefix: one lookup per prefix length in use
+ * finds it (at most 33 per side for IPv4, 129 for IPv6; a few in
+ * practice).
  */
 struct nfsec_policy *nfsec_spd_lookup(struct nfsec_net *nn, u8 dir,
 				      const struct nfsec_flow *flow)
