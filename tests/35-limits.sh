@@ -149,10 +149,8 @@ echo 1000 2>&1 >/sys/module/nfsec/parameters/sa_max | sed 's/.*: //' || true
 "$t" -j stats
 EOF
 chmod 644 "$TMP/userns.sh"
-if setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
-	unshare -Urn true 2>/dev/null; then
-	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
-		--inh-caps=-all unshare -Urn bash -s "$tool" "$KEY3" \
+if as_nobody_userns true 2>/dev/null; then
+	out=$(as_nobody_userns bash -s "$tool" "$KEY3" \
 		<"$TMP/userns.sh" 2>&1) || true
 	lines=()
 	mapfile -t lines <<<"$out"

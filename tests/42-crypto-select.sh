@@ -89,8 +89,7 @@ cbc() { echo "proto esp mode transport enc aes-cbc-128 key 0x0001020304050607080
 
 # --- not for a user in a namespace of their own -------------------------
 check "nobody, in a user and network namespace of their own, adds an aes-gcm-128 SA" \
-	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
-	unshare -Urn "$NFSEC" sa add dir out src 10.0.0.1 dst 10.0.0.2 \
+	as_nobody_userns "$NFSEC" sa add dir out src 10.0.0.1 dst 10.0.0.2 \
 	spi 0x199 $(gcm)
 expect_eq "nobody's SA measured nothing (crypto_choice)" "" "$(cat $P/crypto_choice)"
 expect_eq "nobody's SA measured nothing (the log)" "" "$(lines "rfc4106(gcm(aes))")"

@@ -79,8 +79,7 @@ fi
 expect_eq "rx_spread is on by default" Y "$(cat $P/rx_spread)" || true
 # (an unprivileged user, root in a user namespace of its own)
 expect_eq "userns: rx_spread cannot be written" "Permission denied" \
-	"$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
-		unshare -Urn sh -c "echo 0 >$P/rx_spread" 2>&1 | sed 's/.*: //')" || true
+	"$(as_nobody_userns sh -c "echo 0 >$P/rx_spread" 2>&1 | sed 's/.*: //')" || true
 expect_eq "userns: rx_spread still on" Y "$(cat $P/rx_spread)" || true
 check "ping a -> b (routes and neighbours)" ping -c 1 -W 2 10.0.0.2
 head -c 1048576 /dev/urandom >"$TMP/blob"

@@ -70,8 +70,7 @@ expect_eq "slots are a power of two from 512 to 4096 bytes" yes \
 expect_eq "req_slots is 256 by default" 256 "$(cat $P/req_slots)" || true
 # (an unprivileged user, root in a user namespace of its own)
 expect_eq "userns: req_slots cannot be written" "Permission denied" \
-	"$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
-		unshare -Urn sh -c "echo 0 >$P/req_slots" 2>&1 | sed 's/.*: //')" || true
+	"$(as_nobody_userns sh -c "echo 0 >$P/req_slots" 2>&1 | sed 's/.*: //')" || true
 expect_eq "userns: req_slots still 256" 256 "$(cat $P/req_slots)" || true
 head -c 1048576 /dev/urandom >"$TMP/blob"
 

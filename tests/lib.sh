@@ -184,6 +184,14 @@ ns_cleanup() {
 
 # module_deps: what nfsec needs loaded first, which insmod (unlike
 # modprobe) does not load: IPv6 reassembly before routing.
+# as_nobody_userns CMD...: CMD as uid 65534 without capabilities, root in
+# a user and network namespace of its own (unshare -Urn): what any local
+# user can reach.
+as_nobody_userns() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		unshare -Urn "$@"
+}
+
 module_deps() {
 	modprobe -q nf_defrag_ipv6
 }
