@@ -106,6 +106,13 @@ static unsigned int fam_index(u8 family)
 	return family == AF_INET6;
 }
 
+/* The prefix lengths hashed with @k's dir, side and family. */
+static unsigned long *plen_map(struct nfsec_net *nn,
+			       const struct nfsec_spd_key *k)
+{
+	return nn->spd_plens[k->dir - 1][k->side][fam_index(k->family)];
+}
+
 /* How many policies are hashed with @k's side, family and length. */
 static u32 *plen_count(struct nfsec_net *nn, const struct nfsec_spd_key *k)
 {
@@ -469,7 +476,6 @@ static struct nfsec_policy *policy_find(struct nfsec_net *nn, u8 dir,
 static int host_index(struct nfsec_net *nn, struct nfsec_policy *pol)
 {
 	const struct nfsec_spd_key *k = &pol->key;
-	unsigned int f = fam_index(k->family);
 	int err;
 
 	if (k->side == NFSEC_SPD_REST)
@@ -481,20 +487,19 @@ static int host_index(struct nfsec_net *nn, struct nfsec_policy *pol)
 	 * policies share a length, so its bit stays set throughout)
 	 */
 	if (!err && !(*plen_count(nn, k))++)
-		set_bit(k->plen, nn->spd_plens[k->dir - 1][k->side][f]);
+		set_bit(k->plen, plen_map(nn, k));
 	return err;
 }
 
 static void host_unindex(struct nfsec_net *nn, struct nfsec_policy *pol)
 {
 	const struct nfsec_spd_key *k = &pol->key;
-	unsigned int f = fam_index(k->family);
 
 	if (k->side == NFSEC_SPD_REST)
 		return;
 	rhltable_remove(&nn->spd_hosts, &pol->host_node, hosts_params);
 	if (!--(*plen_count(nn, k)))
-		clear_bit(k->plen, nn->spd_plens[k->dir - 1][k->side][f]);
+		clear_bit(k->plen, plen_map(nn, k));
 }
 
 /*
