@@ -82,7 +82,10 @@ def main():
             # steady: the next one an interval after this one was due,
             # no burst to catch up after a stall
             due = max(due + interval, now)
-            continue
+            # (on to the select, which returns at once when the next one
+            # is due already: a send slower than the interval, as under
+            # a debug kernel, must not starve the commands and the
+            # receive)
         timeout = max(0.0, due - now) if run is not None else None
         r, _, _ = select.select([s, 0], [], [], timeout)
         if s in r:
