@@ -283,6 +283,7 @@ struct nfsec_spd_key {
 };
 
 #define NFSEC_PLEN_MAX 128		/* IPv6's longest prefix */
+#define NFSEC_PLEN4_MAX 32		/* IPv4's */
 
 struct nfsec_policy {
 	struct list_head node;		/* in nfsec_net.spd[dir], RCU */
@@ -367,7 +368,7 @@ struct nfsec_net {
 	 * [dir - 1][NFSEC_SPD_DST or SRC][0: IPv4, 1: IPv6][prefix length];
 	 * the counts by IPv4's lengths, 0 to 32, then IPv6's
 	 */
-	u32 spd_plen_count[NFSEC_DIRS][2][33 + NFSEC_PLEN_MAX + 1];
+	u32 spd_plen_count[NFSEC_DIRS][2][NFSEC_PLEN4_MAX + 1 + NFSEC_PLEN_MAX + 1];
 	unsigned long spd_plens[NFSEC_DIRS][2][2][BITS_TO_LONGS(NFSEC_PLEN_MAX + 1)];
 	struct rhltable spd_by_id;	/* by SPI: by ref.id, under lock */
 	struct rhltable spd_by_reqid;	/* OUT by reqid: by ref.reqid, lock */

@@ -117,7 +117,8 @@ static unsigned long *plen_map(struct nfsec_net *nn,
 static u32 *plen_count(struct nfsec_net *nn, const struct nfsec_spd_key *k)
 {
 	return &nn->spd_plen_count[k->dir - 1][k->side]
-				  [(k->family == AF_INET6 ? 33 : 0) + k->plen];
+				  [(k->family == AF_INET6 ? NFSEC_PLEN4_MAX + 1 : 0) +
+				   k->plen];
 }
 
 static bool ports_allowed(u8 proto)
