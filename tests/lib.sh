@@ -180,10 +180,6 @@ ns_cleanup() {
 	return 0
 }
 
-# --- module -------------------------------------------------------------------
-
-# module_deps: what nfsec needs loaded first, which insmod (unlike
-# modprobe) does not load: IPv6 reassembly before routing.
 # as_nobody_userns CMD...: CMD as uid 65534 without capabilities, root in
 # a user and network namespace of its own (unshare -Urn): what any local
 # user can reach.
@@ -192,6 +188,10 @@ as_nobody_userns() {
 		unshare -Urn "$@"
 }
 
+# --- module -------------------------------------------------------------------
+
+# module_deps: what nfsec needs loaded first, which insmod (unlike
+# modprobe) does not load: IPv6 reassembly before routing.
 module_deps() {
 	modprobe -q nf_defrag_ipv6
 }
