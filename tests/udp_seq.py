@@ -86,7 +86,8 @@ def main():
             # is due already: a send slower than the interval, as under
             # a debug kernel, must not starve the commands and the
             # receive)
-        timeout = max(0.0, due - now) if run is not None else None
+        timeout = (max(0.0, due - time.monotonic()) if run is not None
+                   else None)
         r, _, _ = select.select([s, 0], [], [], timeout)
         if s in r:
             receive()
